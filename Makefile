@@ -1,0 +1,108 @@
+# taskbench: make | make test | make demo | make bench | make deps | make run | make fuzz
+#
+# Objects and binaries go under $(BUILD) (build/, or build/sanitize/ with SANITIZE=...), with
+# -MMD -MP dependencies. Library flags come from pkg-config; CFLAGS, CPPFLAGS and LDFLAGS from
+# the environment are honoured. CI=true adds -Werror.
+
+CC ?= cc
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build/sanitize
+endif
+
+PKGS := libmicrohttpd sqlite3 libcjson
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+ifeq ($(CI),true)
+WARNINGS += -Werror
+endif
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice \
+	-DTASKBENCH_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_LDFLAGS := -pthread $(LDFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC))
+LIB := $(BUILD)/libtaskbench.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+E2E_SUPPORT := $(filter-out tests/e2e/test_%.c,$(wildcard tests/e2e/*.c))
+E2E_SRC := $(wildcard tests/e2e/test_*.c)
+E2E_BIN := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_SRC))
+TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
+
+.PHONY: all test test-one tests deps bench run demo fuzz format clean
+
+all: $(BUILD)/bin/taskd
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(E2E_SUPPORT)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# Everything the test runner needs, in this build flavour.
+tests: $(BUILD)/bin/taskd $(TEST_BINS)
+
+# The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with "N passed, N failed".
+test:
+	@tests/run_all.sh
+
+# One flavour only (used by tests/run_all.sh): make test-one [SANITIZE=address,undefined]
+test-one: tests
+	@tests/run_suite.sh $(BUILD)
+
+deps:
+	@scripts/deps.sh
+
+bench: all
+	@tests/bench/run.sh $(BUILD)
+
+run: all
+	$(BUILD)/bin/taskd --listen 127.0.0.1:5000 --db ./data/tasks.db
+
+demo: all
+	@scripts/demo.sh $(BUILD)
+
+# Coverage-guided fuzzing with clang's libFuzzer (not part of make test; the corpus is).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $(wildcard common/*.[ch] service/*.[ch] tests/*/*.[ch])
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

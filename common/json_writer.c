@@ -1,0 +1,210 @@
+/*
+ * json_writer: appends JSON to a struct buf. See json_writer.h for the contract.
+ * Escaping works on runs: bytes that need nothing are copied in one append.
+ */
+#include "json_writer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "utf8.h"
+
+void jw_init(struct json_writer *w, struct buf *out)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+}
+
+static void jw_check(struct json_writer *w, int rc)
+{
+    if (rc < 0)
+        w->failed = 1;
+}
+
+/* Writes the comma that separates this value from the previous one, if one is due. */
+static void jw_before_value(struct json_writer *w)
+{
+    if (w->failed)
+        return;
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (w->depth > 0 && w->has_items[w->depth - 1])
+        jw_check(w, buf_putc(w->out, ','));
+    if (w->depth > 0)
+        w->has_items[w->depth - 1] = 1;
+}
+
+static void jw_open(struct json_writer *w, char c)
+{
+    jw_before_value(w);
+    if (w->failed)
+        return;
+    if (w->depth == JSON_WRITER_MAX_DEPTH) {
+        w->failed = 1;
+        return;
+    }
+    jw_check(w, buf_putc(w->out, c));
+    w->has_items[w->depth++] = 0;
+}
+
+static void jw_close(struct json_writer *w, char c)
+{
+    if (w->failed || w->depth == 0) {
+        w->failed = 1;
+        return;
+    }
+    w->depth--;
+    jw_check(w, buf_putc(w->out, c));
+}
+
+void jw_object_begin(struct json_writer *w)
+{
+    jw_open(w, '{');
+}
+
+void jw_object_end(struct json_writer *w)
+{
+    jw_close(w, '}');
+}
+
+void jw_array_begin(struct json_writer *w)
+{
+    jw_open(w, '[');
+}
+
+void jw_array_end(struct json_writer *w)
+{
+    jw_close(w, ']');
+}
+
+void jw_key(struct json_writer *w, const char *key)
+{
+    jw_before_value(w);
+    if (w->failed)
+        return;
+    jw_check(w, json_escape_string(w->out, key, strlen(key)));
+    jw_check(w, buf_putc(w->out, ':'));
+    w->after_key = 1;
+}
+
+static const char *escape_for(uint32_t cp, char tmp[8])
+{
+    switch (cp) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    case 0x2028:
+        return "\\u2028";
+    case 0x2029:
+        return "\\u2029";
+    default:
+        if (cp < 0x20 || cp == 0x7F) {
+            snprintf(tmp, 8, "\\u%04x", (unsigned)cp);
+            return tmp;
+        }
+        return NULL;
+    }
+}
+
+int json_escape_string(struct buf *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0; /* start of the bytes copied verbatim */
+    size_t i = 0;
+    if (buf_putc(out, '"') < 0)
+        return -1;
+    while (i < n) {
+        uint32_t cp;
+        char tmp[8];
+        size_t step = utf8_decode(p + i, n - i, &cp);
+        const char *esc = step ? escape_for(cp, tmp) : "\xEF\xBF\xBD"; /* U+FFFD */
+        if (!esc) {
+            i += step;
+            continue;
+        }
+        if (buf_append(out, s + run, i - run) < 0 || buf_puts(out, esc) < 0)
+            return -1;
+        i += step ? step : 1;
+        run = i;
+    }
+    if (buf_append(out, s + run, i - run) < 0)
+        return -1;
+    return buf_putc(out, '"');
+}
+
+void jw_stringn(struct json_writer *w, const char *s, size_t n)
+{
+    jw_before_value(w);
+    if (!w->failed)
+        jw_check(w, json_escape_string(w->out, s, n));
+}
+
+void jw_string(struct json_writer *w, const char *s)
+{
+    jw_stringn(w, s, strlen(s));
+}
+
+void jw_int(struct json_writer *w, int64_t v)
+{
+    jw_before_value(w);
+    if (!w->failed)
+        jw_check(w, buf_printf(w->out, "%" PRId64, v));
+}
+
+void jw_uint(struct json_writer *w, uint64_t v)
+{
+    jw_before_value(w);
+    if (!w->failed)
+        jw_check(w, buf_printf(w->out, "%" PRIu64, v));
+}
+
+void jw_double(struct json_writer *w, double v)
+{
+    jw_before_value(w);
+    if (w->failed)
+        return;
+    if (!isfinite(v))
+        jw_check(w, buf_puts(w->out, "null"));
+    else
+        jw_check(w, buf_printf(w->out, "%.17g", v));
+}
+
+void jw_fixed(struct json_writer *w, double v, int decimals)
+{
+    jw_before_value(w);
+    if (w->failed)
+        return;
+    if (!isfinite(v))
+        jw_check(w, buf_puts(w->out, "null"));
+    else
+        jw_check(w, buf_printf(w->out, "%.*f", decimals, v));
+}
+
+void jw_bool(struct json_writer *w, int v)
+{
+    jw_before_value(w);
+    if (!w->failed)
+        jw_check(w, buf_puts(w->out, v ? "true" : "false"));
+}
+
+void jw_null(struct json_writer *w)
+{
+    jw_before_value(w);
+    if (!w->failed)
+        jw_check(w, buf_puts(w->out, "null"));
+}

@@ -1,0 +1,267 @@
+/*
+ * config: taskd's flags and TASKD_* environment variables, from one table. See config.h.
+ */
+#include "config.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "version.h"
+
+typedef int (*setter)(struct taskd_config *cfg, const char *value, char *error, size_t len);
+
+struct flag {
+    const char *name; /* without the leading dashes */
+    const char *env;
+    const char *metavar; /* NULL for a switch */
+    const char *help;
+    setter set;
+};
+
+static int set_listen(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    (void)e, (void)n;
+    cfg->listen = v;
+    return 0;
+}
+
+static int set_db(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    if (!*v) {
+        snprintf(e, n, "--db needs a path");
+        return -1;
+    }
+    cfg->db_path = v;
+    return 0;
+}
+
+static int set_log_file(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    (void)e, (void)n;
+    cfg->log_file = v;
+    return 0;
+}
+
+static int set_log_level(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    if (log_level_parse(v, &cfg->log_level) == 0)
+        return 0;
+    snprintf(e, n, "--log-level '%s' is not one of debug, info, warn, error", v);
+    return -1;
+}
+
+static int parse_count(const char *flag, const char *v, unsigned min, unsigned max,
+                       unsigned *out, char *e, size_t n)
+{
+    char *end;
+    long value = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || value < (long)min || value > (long)max) {
+        snprintf(e, n, "--%s '%s' is not a whole number from %u to %u", flag, v, min, max);
+        return -1;
+    }
+    *out = (unsigned)value;
+    return 0;
+}
+
+static int set_threads(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_count("threads", v, 1, 256, &cfg->threads, e, n);
+}
+
+static int set_max_connections(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_count("max-connections", v, 1, 100000, &cfg->max_connections, e, n);
+}
+
+static int set_sync(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    if (strcmp(v, "normal") == 0)
+        cfg->sync = STORE_SYNC_NORMAL;
+    else if (strcmp(v, "full") == 0)
+        cfg->sync = STORE_SYNC_FULL;
+    else {
+        snprintf(e, n, "--sync '%s' is not normal or full", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_port_file(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    (void)e, (void)n;
+    cfg->port_file = v;
+    return 0;
+}
+
+static int parse_duration_flag(const char *flag, const char *v, uint64_t min, uint64_t *out,
+                               char *e, size_t n)
+{
+    uint64_t ns;
+    if (duration_parse(v, &ns) < 0 || ns < min) {
+        snprintf(e, n, "--%s '%s' is not a duration such as 250ms, 30s or 1m%s", flag, v,
+                 min >= 1000000000u ? " (at least 1s)" : "");
+        return -1;
+    }
+    *out = ns;
+    return 0;
+}
+
+static int set_busy_timeout(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_duration_flag("busy-timeout", v, 0, &cfg->busy_timeout_ns, e, n);
+}
+
+static int set_idle_timeout(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_duration_flag("idle-timeout", v, 1000000000u, &cfg->idle_timeout_ns, e, n);
+}
+
+static int set_check_interval(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_duration_flag("check-interval", v, 1000000u, &cfg->check_interval_ns, e, n);
+}
+
+static int set_shutdown_grace(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_duration_flag("shutdown-grace", v, 0, &cfg->shutdown_grace_ns, e, n);
+}
+
+static int set_no_create(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+        cfg->no_create = 1;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+        cfg->no_create = 0;
+    else {
+        snprintf(e, n, "TASKD_NO_CREATE '%s' is not 1, 0, true or false", v);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct flag flags[] = {
+    {"listen", "TASKD_LISTEN", "HOST:PORT", "address to serve HTTP on; port 0 picks a free one "
+     "(default 127.0.0.1:5000)", set_listen},
+    {"db", "TASKD_DB", "PATH", "SQLite database file (default ./data/tasks.db)", set_db},
+    {"log-file", "TASKD_LOG_FILE", "PATH", "JSON log file, reopened on SIGHUP; - for stderr "
+     "(default -)", set_log_file},
+    {"log-level", "TASKD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
+     set_log_level},
+    {"threads", "TASKD_THREADS", "N", "HTTP worker threads (default: the CPUs taskd may use, "
+     "at least 2)", set_threads},
+    {"sync", "TASKD_SYNC", "MODE", "normal survives a crash, full also power loss "
+     "(default normal)", set_sync},
+    {"port-file", "TASKD_PORT_FILE", "PATH", "write the bound port here once listening",
+     set_port_file},
+    {"busy-timeout", "TASKD_BUSY_TIMEOUT", "DURATION", "how long a write waits for a lock held "
+     "by another process (default 500ms)", set_busy_timeout},
+    {"max-connections", "TASKD_MAX_CONNECTIONS", "N", "connections served at once; more are "
+     "refused (default 1000)", set_max_connections},
+    {"idle-timeout", "TASKD_IDLE_TIMEOUT", "DURATION", "close a connection idle or stalled this "
+     "long (default 30s)", set_idle_timeout},
+    {"check-interval", "TASKD_CHECK_INTERVAL", "DURATION", "how often the database file is "
+     "checked and recovery retried (default 250ms)", set_check_interval},
+    {"shutdown-grace", "TASKD_SHUTDOWN_GRACE", "DURATION", "how long SIGTERM waits for requests "
+     "in flight (default 10s)", set_shutdown_grace},
+    {"no-create", "TASKD_NO_CREATE", NULL, "never create a missing database, even at start",
+     set_no_create},
+};
+
+#define FLAG_COUNT (sizeof(flags) / sizeof(flags[0]))
+
+void config_usage(FILE *out)
+{
+    fprintf(out, "usage: taskd [options]\n\nThe taskbench task service: CRUD on /tasks over "
+                 "SQLite, with /metrics, /livez and /readyz.\n\noptions (each also read from "
+                 "its environment variable):\n");
+    for (size_t i = 0; i < FLAG_COUNT; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", flags[i].name, flags[i].metavar ? " " : "",
+                 flags[i].metavar ? flags[i].metavar : "");
+        fprintf(out, "  %-28s %s [%s]\n", left, flags[i].help, flags[i].env);
+    }
+    fprintf(out, "  %-28s print this help\n  %-28s print the version\n", "--help", "--version");
+}
+
+static unsigned default_threads(void)
+{
+    cpu_set_t set;
+    unsigned n = 2;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        n = (unsigned)CPU_COUNT(&set);
+    return n < 2 ? 2 : n;
+}
+
+static const struct flag *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < FLAG_COUNT; i++) {
+        if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+            return &flags[i];
+    }
+    return NULL;
+}
+
+enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv, char *error,
+                                size_t error_len)
+{
+    *cfg = (struct taskd_config){
+        .listen = "127.0.0.1:5000",
+        .db_path = "./data/tasks.db",
+        .log_file = "-",
+        .log_level = LOG_INFO,
+        .threads = default_threads(),
+        .sync = STORE_SYNC_NORMAL,
+        .busy_timeout_ns = 500000000u,
+        .max_connections = 1000,
+        .idle_timeout_ns = 30000000000u,
+        .check_interval_ns = 250000000u,
+        .shutdown_grace_ns = 10000000000u,
+    };
+    for (size_t i = 0; i < FLAG_COUNT; i++) {
+        const char *v = getenv(flags[i].env);
+        if (v && flags[i].set(cfg, v, error, error_len) < 0)
+            return CONFIG_ERROR;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            config_usage(stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("taskd %s\n", TASKBENCH_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(error, error_len, "unexpected argument '%s' (see taskd --help)", arg);
+            return CONFIG_ERROR;
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        const struct flag *f = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (!f) {
+            snprintf(error, error_len, "unknown option '%s' (see taskd --help)", arg);
+            return CONFIG_ERROR;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!f->metavar) {
+            if (value) {
+                snprintf(error, error_len, "--%s takes no value", f->name);
+                return CONFIG_ERROR;
+            }
+            value = "1";
+        } else if (!value) {
+            if (i + 1 >= argc) {
+                snprintf(error, error_len, "--%s needs a value (%s)", f->name, f->metavar);
+                return CONFIG_ERROR;
+            }
+            value = argv[++i];
+        }
+        if (f->set(cfg, value, error, error_len) < 0)
+            return CONFIG_ERROR;
+    }
+    return CONFIG_OK;
+}

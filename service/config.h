@@ -1,0 +1,42 @@
+/*
+ * config: taskd's flags, each also read from a TASKD_* environment variable (for containers).
+ *
+ * Precedence: built-in default < environment < command line. Every value is validated here,
+ * so a typo stops taskd at start with one sentence naming the flag, the value and the rule.
+ */
+#ifndef TASKD_CONFIG_H
+#define TASKD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "store.h"
+
+struct taskd_config {
+    const char *listen;
+    const char *db_path;
+    const char *log_file;
+    enum log_level log_level;
+    unsigned threads;
+    enum store_sync sync;
+    const char *port_file;
+    uint64_t busy_timeout_ns;
+    unsigned max_connections;
+    uint64_t idle_timeout_ns;
+    uint64_t check_interval_ns;
+    uint64_t shutdown_grace_ns;
+    int no_create;
+};
+
+enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };
+
+/* Fills `cfg` from defaults, the environment and argv. CONFIG_EXIT_OK after --help/--version
+ * (printed to stdout); CONFIG_ERROR with a sentence in `error`. Strings point into argv/environ. */
+enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv, char *error,
+                                size_t error_len);
+
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * db_file: classifies the database path with stat(2) only. See db_file.h for why.
+ */
+#include "db_file.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+static const char *const state_names[DB_FILE_STATE_COUNT] = {
+    [DB_FILE_OK] = "ok",
+    [DB_FILE_MISSING] = "missing",
+    [DB_FILE_IS_DIRECTORY] = "is_directory",
+    [DB_FILE_REPLACED] = "replaced",
+    [DB_FILE_UNLINKED] = "unlinked",
+    [DB_FILE_READONLY] = "readonly",
+    [DB_FILE_NOT_A_DB] = "not_a_db",
+};
+
+static const char *const state_advice[DB_FILE_STATE_COUNT] = {
+    [DB_FILE_OK] = "the database file is usable",
+    [DB_FILE_MISSING] = "the database file does not exist; restore it, or start taskd without "
+                        "--no-create to create an empty one",
+    [DB_FILE_IS_DIRECTORY] = "the database path is a directory (a Docker bind mount of a missing "
+                             "host file creates one; mount the directory that holds the database "
+                             "instead)",
+    [DB_FILE_REPLACED] = "the database file was replaced by another file while open; taskd "
+                         "reopens it once it is a valid database",
+    [DB_FILE_UNLINKED] = "the database file was deleted or moved away while open; writes are "
+                         "refused until it is restored at its path",
+    [DB_FILE_READONLY] = "the database is read-only (file or directory permissions, or a "
+                         "read-only mount); make it writable",
+    [DB_FILE_NOT_A_DB] = "the file is not a taskd SQLite database (corrupt header, or another "
+                         "program's file); restore it from a backup",
+};
+
+const char *db_file_state_name(enum db_file_state state)
+{
+    return state_names[state];
+}
+
+const char *db_file_state_advice(enum db_file_state state)
+{
+    return state_advice[state];
+}
+
+int db_file_identify(const char *path, struct db_file_identity *id)
+{
+    struct stat st;
+    id->known = 0;
+    if (stat(path, &st) < 0)
+        return -1;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    id->known = 1;
+    return 0;
+}
+
+enum db_file_state db_file_inspect(const char *path, const struct db_file_identity *expected,
+                                   int *sys_errno)
+{
+    struct stat st;
+    *sys_errno = 0;
+    if (stat(path, &st) < 0) {
+        *sys_errno = errno;
+        if (errno == ENOENT || errno == ENOTDIR)
+            return expected && expected->known ? DB_FILE_UNLINKED : DB_FILE_MISSING;
+        return DB_FILE_MISSING;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *sys_errno = EISDIR;
+        return DB_FILE_IS_DIRECTORY;
+    }
+    if (expected && expected->known && (st.st_dev != expected->dev || st.st_ino != expected->ino))
+        return DB_FILE_REPLACED;
+    return DB_FILE_OK;
+}
+
+int64_t db_file_free_bytes(const char *path)
+{
+    char copy[PATH_MAX];
+    struct statvfs vfs;
+    size_t len = strlen(path);
+    if (len >= sizeof(copy))
+        return -1;
+    memcpy(copy, path, len + 1); /* dirname() needs a writable copy */
+    if (statvfs(dirname(copy), &vfs) < 0)
+        return -1;
+    return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+}

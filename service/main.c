@@ -1,0 +1,186 @@
+/*
+ * taskd: the taskbench task service. Wires config, log, store and server together and owns the
+ * process's signals: SIGTERM/SIGINT drain and stop, SIGHUP reopens the log file.
+ *
+ * Signals are blocked in every thread and taken synchronously with sigwait() here, so no
+ * handler ever runs inside a request or inside SQLite.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "version.h"
+
+/* Writes the port to `path` atomically (temp file + rename), so a reader never sees half. */
+static int write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return -1;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int ok = fprintf(f, "%u\n", port) > 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) < 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void log_started(const struct taskd_config *cfg, unsigned port)
+{
+    struct log_entry e;
+    if (log_begin(&e, LOG_INFO, "listening") < 0)
+        return;
+    jw_key(&e.w, "listen");
+    jw_string(&e.w, cfg->listen);
+    jw_key(&e.w, "port");
+    jw_uint(&e.w, port);
+    jw_key(&e.w, "db_path");
+    jw_string(&e.w, cfg->db_path);
+    jw_key(&e.w, "sync");
+    jw_string(&e.w, cfg->sync == STORE_SYNC_FULL ? "full" : "normal");
+    jw_key(&e.w, "threads");
+    jw_uint(&e.w, cfg->threads);
+    jw_key(&e.w, "version");
+    jw_string(&e.w, TASKBENCH_VERSION);
+    jw_key(&e.w, "sqlite_version");
+    jw_string(&e.w, sqlite3_libversion());
+    jw_key(&e.w, "mhd_version");
+    jw_string(&e.w, MHD_get_version());
+    log_end(&e);
+}
+
+static void fatal(const char *what)
+{
+    fprintf(stderr, "taskd: %s\n", what);
+    struct log_entry e;
+    if (log_begin(&e, LOG_ERROR, "cannot start") == 0) {
+        jw_key(&e.w, "reason");
+        jw_string(&e.w, what);
+        log_end(&e);
+    }
+}
+
+/* Waits for SIGTERM or SIGINT, reopening the log on each SIGHUP meanwhile. */
+static void serve_until_stopped(const sigset_t *signals)
+{
+    for (;;) {
+        int sig;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig != SIGHUP) {
+            struct log_entry e;
+            if (log_begin(&e, LOG_INFO, "shutting down") == 0) {
+                jw_key(&e.w, "signal");
+                jw_string(&e.w, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                log_end(&e);
+            }
+            return;
+        }
+        if (log_reopen() == 0) {
+            log_msg(LOG_INFO, "log file reopened");
+        } else {
+            struct log_entry e;
+            if (log_begin(&e, LOG_ERROR, "cannot reopen the log file; still writing to the old one") == 0) {
+                jw_key(&e.w, "errno");
+                jw_int(&e.w, errno);
+                log_end(&e);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct taskd_config cfg;
+    char error[512];
+    switch (config_parse(&cfg, argc, argv, error, sizeof(error))) {
+    case CONFIG_EXIT_OK:
+        return 0;
+    case CONFIG_ERROR:
+        fprintf(stderr, "taskd: %s\n", error);
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    if (log_open(cfg.log_file, cfg.log_level) < 0) {
+        fprintf(stderr, "taskd: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        return 1;
+    }
+
+    /* Before any thread exists, so every thread inherits the mask. SIGPIPE: a client that left.
+     * SIGXFSZ: a file-size limit must fail the write (EFBIG), not kill the service. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+
+    metrics_init();
+    struct store_config store_cfg = {
+        .path = cfg.db_path,
+        .sync = cfg.sync,
+        .busy_timeout_ms = (unsigned)(cfg.busy_timeout_ns / 1000000u),
+        .check_interval_ns = cfg.check_interval_ns,
+        .allow_create = !cfg.no_create,
+    };
+    struct store *store = NULL;
+    struct store_error store_err;
+    if (store_open(&store, &store_cfg, &store_err) < 0) {
+        fatal("out of memory opening the store");
+        return 1;
+    }
+    struct api api = {.store = store, .version = TASKBENCH_VERSION};
+    struct server_config server_cfg = {
+        .listen = cfg.listen,
+        .threads = cfg.threads,
+        .max_connections = cfg.max_connections,
+        .idle_timeout_s = (unsigned)((cfg.idle_timeout_ns + 999999999u) / 1000000000u),
+    };
+    struct server *server = NULL;
+    if (server_start(&server, &server_cfg, &api, error, sizeof(error)) < 0) {
+        fatal(error);
+        store_close(store);
+        return 1;
+    }
+    unsigned port = server_port(server);
+    if (cfg.port_file && write_port_file(cfg.port_file, port) < 0) {
+        snprintf(error, sizeof(error), "cannot write the port file %s: %s", cfg.port_file,
+                 strerror(errno));
+        fatal(error);
+        server_stop(server, 0);
+        store_close(store);
+        return 1;
+    }
+    log_started(&cfg, port);
+
+    serve_until_stopped(&signals);
+
+    int left = server_stop(server, cfg.shutdown_grace_ns);
+    store_close(store);
+    struct log_entry e;
+    if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
+        jw_key(&e.w, "requests_cut_short");
+        jw_int(&e.w, left);
+        log_end(&e);
+    }
+    log_close();
+    return 0;
+}

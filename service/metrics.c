@@ -1,0 +1,170 @@
+/*
+ * metrics: taskd's metric registry and its exposition. See metrics.h.
+ */
+#include "metrics.h"
+
+#include <microhttpd.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "db_errors.h"
+#include "db_file.h"
+#include "expo.h"
+#include "histogram.h"
+#include "process_metrics.h"
+
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+#define DB_ERROR_SLOTS 64
+
+static const char *const db_op_names[DB_OP_COUNT] = {
+    "open", "create", "get", "list", "update", "delete", "probe",
+};
+
+static struct {
+    _Atomic uint64_t requests[METHOD_COUNT][ROUTE_COUNT][STATUS_MAX - STATUS_MIN + 1];
+    struct histogram duration[METHOD_COUNT][ROUTE_COUNT];
+    _Atomic int64_t in_flight;
+    _Atomic uint64_t db_errors[DB_ERROR_SLOTS];
+    struct histogram db_query[DB_OP_COUNT];
+} m;
+
+void metrics_init(void)
+{
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        for (int r = 0; r < ROUTE_COUNT; r++) {
+            histogram_init(&m.duration[i][r], &histogram_latency_bounds);
+            for (int s = 0; s <= STATUS_MAX - STATUS_MIN; s++)
+                atomic_init(&m.requests[i][r][s], 0);
+        }
+    }
+    for (int op = 0; op < DB_OP_COUNT; op++)
+        histogram_init(&m.db_query[op], &histogram_latency_bounds);
+    for (int i = 0; i < DB_ERROR_SLOTS; i++)
+        atomic_init(&m.db_errors[i], 0);
+    atomic_init(&m.in_flight, 0);
+}
+
+void metrics_in_flight_add(int delta)
+{
+    atomic_fetch_add_explicit(&m.in_flight, delta, memory_order_relaxed);
+}
+
+void metrics_request_done(enum http_method method, enum route_id route, unsigned status,
+                          uint64_t duration_ns)
+{
+    if (status < STATUS_MIN || status > STATUS_MAX)
+        status = 500;
+    atomic_fetch_add_explicit(&m.requests[method][route][status - STATUS_MIN], 1,
+                              memory_order_relaxed);
+    histogram_observe_ns(&m.duration[method][route], duration_ns);
+}
+
+void metrics_db_error(int sqlite_code)
+{
+    size_t slot = db_error_slot(sqlite_code);
+    if (slot < DB_ERROR_SLOTS)
+        atomic_fetch_add_explicit(&m.db_errors[slot], 1, memory_order_relaxed);
+}
+
+void metrics_db_query(enum db_op op, uint64_t duration_ns)
+{
+    histogram_observe_ns(&m.db_query[op], duration_ns);
+}
+
+static void render_http(struct buf *out)
+{
+    expo_family(out, "http_requests_total", "counter",
+                "HTTP requests answered, by method, route template and status code.");
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        for (int r = 0; r < ROUTE_COUNT; r++) {
+            for (int s = 0; s <= STATUS_MAX - STATUS_MIN; s++) {
+                uint64_t n = atomic_load_explicit(&m.requests[i][r][s], memory_order_relaxed);
+                if (n == 0)
+                    continue;
+                char code[8];
+                snprintf(code, sizeof(code), "%d", s + STATUS_MIN);
+                struct expo_label labels[] = {
+                    {"method", method_label(i)}, {"route", route_label(r)}, {"code", code}};
+                expo_sample_u64(out, "http_requests_total", labels, 3, n);
+            }
+        }
+    }
+    expo_family(out, "http_request_duration_seconds", "histogram",
+                "Time from the request's headers to its response being queued, by method and "
+                "route template.");
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        for (int r = 0; r < ROUTE_COUNT; r++) {
+            struct histogram_snapshot snap;
+            histogram_snapshot(&m.duration[i][r], &snap);
+            if (snap.total == 0)
+                continue;
+            struct expo_label labels[] = {{"method", method_label(i)}, {"route", route_label(r)}};
+            expo_histogram(out, "http_request_duration_seconds", labels, 2, &snap);
+        }
+    }
+    expo_gauge(out, "http_requests_in_flight", "HTTP requests being handled right now.",
+               (double)atomic_load_explicit(&m.in_flight, memory_order_relaxed));
+}
+
+static void render_db(struct buf *out, const struct db_gauges *db)
+{
+    expo_gauge(out, "taskd_db_up", "1 when the database is usable for reads and writes, else 0.",
+               db->up);
+    expo_family(out, "taskd_db_file_state", "gauge",
+                "1 for the current state of the database file at its path, 0 for the others.");
+    for (int s = 0; s < DB_FILE_STATE_COUNT; s++) {
+        struct expo_label label = {"state", db_file_state_name(s)};
+        expo_sample_u64(out, "taskd_db_file_state", &label, 1, s == db->file_state);
+    }
+    expo_family(out, "taskd_db_errors_total", "counter",
+                "SQLite errors by result code name (extended where it tells the fault apart).");
+    for (size_t slot = 0; slot < db_error_slot_count() && slot < DB_ERROR_SLOTS; slot++) {
+        uint64_t n = atomic_load_explicit(&m.db_errors[slot], memory_order_relaxed);
+        if (n == 0)
+            continue;
+        struct expo_label label = {"code", db_error_slot_name(slot)};
+        expo_sample_u64(out, "taskd_db_errors_total", &label, 1, n);
+    }
+    expo_family(out, "taskd_db_query_duration_seconds", "histogram",
+                "Time spent in SQLite per operation, lock wait included.");
+    for (int op = 0; op < DB_OP_COUNT; op++) {
+        struct histogram_snapshot snap;
+        histogram_snapshot(&m.db_query[op], &snap);
+        if (snap.total == 0)
+            continue;
+        struct expo_label label = {"op", db_op_names[op]};
+        expo_histogram(out, "taskd_db_query_duration_seconds", &label, 1, &snap);
+    }
+    expo_gauge(out, "taskd_tasks", "Tasks stored in the database (last known count).",
+               (double)db->tasks);
+    if (db->free_bytes >= 0)
+        expo_gauge(out, "taskd_data_dir_free_bytes",
+                   "Bytes available to taskd in the file system that holds the database.",
+                   (double)db->free_bytes);
+    expo_family(out, "taskd_db_created_total", "counter",
+                "Empty databases this process created (a missing file at start). Never done "
+                "over a file that disappeared while serving.");
+    expo_sample_u64(out, "taskd_db_created_total", NULL, 0, db->created_total);
+}
+
+static void render_build_info(struct buf *out, const char *version)
+{
+    char mhd[32];
+    snprintf(mhd, sizeof(mhd), "%s", MHD_get_version());
+    expo_family(out, "taskd_build_info", "gauge",
+                "Always 1; the labels tell the taskd, SQLite and libmicrohttpd versions.");
+    struct expo_label labels[] = {
+        {"version", version}, {"sqlite_version", sqlite3_libversion()}, {"mhd_version", mhd}};
+    expo_sample_u64(out, "taskd_build_info", labels, 3, 1);
+}
+
+int metrics_render(struct buf *out, const struct db_gauges *db, const char *version)
+{
+    render_http(out);
+    render_db(out, db);
+    render_build_info(out, version);
+    process_metrics_write(out);
+    return out->overflowed ? -1 : 0;
+}

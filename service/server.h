@@ -1,0 +1,36 @@
+/*
+ * server: libmicrohttpd in front of the api: request lifecycle, limits, metrics and the
+ * per-request log line.
+ *
+ * The access handler answers on a later call than the first (the keep-alive pitfall of
+ * libmicrohttpd 0.9.75, REFERENCE.md), reads bodies into a buffer capped at 64 KiB (a larger
+ * one is refused with 413 before or while it arrives, never stored), and records each request
+ * once, when libmicrohttpd reports it completed.
+ */
+#ifndef TASKD_SERVER_H
+#define TASKD_SERVER_H
+
+#include <stdint.h>
+
+#include "api.h"
+
+struct server_config {
+    const char *listen;        /* HOST:PORT, port 0 picks a free one */
+    unsigned threads;          /* libmicrohttpd thread pool */
+    unsigned max_connections;  /* beyond it new connections are refused */
+    unsigned idle_timeout_s;   /* a connection idle (or slow) this long is closed */
+};
+
+struct server;
+
+/* Starts listening. Returns 0, or -1 with a sentence in `error`. */
+int server_start(struct server **out, const struct server_config *cfg, const struct api *api,
+                 char *error, size_t error_len);
+
+uint16_t server_port(const struct server *srv);
+
+/* Stops accepting, lets in-flight requests finish (up to `grace_ns`), then closes everything.
+ * Returns the number of requests still in flight when the grace ran out (0 normally). */
+int server_stop(struct server *srv, uint64_t grace_ns);
+
+#endif

@@ -1,0 +1,834 @@
+/*
+ * store: tasks in SQLite with fail-closed fault handling. See store.h for the contract.
+ *
+ * Locking: `write_lock` guards the writer connection, `read_lock` the reader. Opening and closing
+ * the connections (recovery) takes both, always writer first. `open` and the identities change
+ * only with both held, so holding either lock is enough to read them. The health fields (up,
+ * file_state, tasks, free_bytes) are atomics that /metrics reads without any lock.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "clock.h"
+#include "db_errors.h"
+#include "log.h"
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit, *rollback, *insert, *get, *update, *del, *list, *count, *probe;
+};
+
+struct store {
+    struct store_config cfg;
+    char *path;
+    char *wal_path;
+    pthread_mutex_t write_lock;
+    pthread_mutex_t read_lock;
+    struct conn w, r;
+    int open;
+    int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */
+    struct db_file_identity db_id, wal_id;
+
+    _Atomic int up;
+    _Atomic int file_state;
+    _Atomic int64_t tasks;
+    _Atomic int64_t free_bytes;
+    _Atomic uint64_t created;
+
+    pthread_mutex_t fault_lock; /* guards `fault` */
+    struct store_error fault;   /* why the store is down; logged once per change */
+
+    pthread_t monitor;
+    int monitor_started;
+    pthread_mutex_t monitor_lock;
+    pthread_cond_t monitor_cond;
+    int stopping, wake;
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  task TEXT NOT NULL,"
+    "  done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS taskd_health ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  checked_at TEXT NOT NULL);";
+
+/* ---- faults and health ------------------------------------------------------------------ */
+
+static void log_store_error(enum log_level level, const char *msg, const struct store *s,
+                            const struct store_error *err)
+{
+    struct log_entry e;
+    if (log_begin(&e, level, msg) < 0)
+        return;
+    jw_key(&e.w, "db_path");
+    jw_string(&e.w, s->path);
+    jw_key(&e.w, "db_state");
+    jw_string(&e.w, db_file_state_name(err->file_state));
+    if (err->sqlite_code) {
+        jw_key(&e.w, "sqlite_code");
+        jw_int(&e.w, err->sqlite_code);
+        jw_key(&e.w, "sqlite_error");
+        jw_string(&e.w, db_error_name(err->sqlite_code));
+    }
+    jw_key(&e.w, "errno");
+    jw_int(&e.w, err->sys_errno);
+    jw_key(&e.w, "reason");
+    jw_string(&e.w, err->message);
+    log_end(&e);
+}
+
+/* Records why the store is down. Logs only when the reason changed, not once per request. */
+static void mark_down(struct store *s, const struct store_error *err)
+{
+    pthread_mutex_lock(&s->fault_lock);
+    int was_up = atomic_exchange(&s->up, 0);
+    int changed = was_up || s->fault.sqlite_code != err->sqlite_code ||
+                  s->fault.file_state != err->file_state;
+    s->fault = *err;
+    pthread_mutex_unlock(&s->fault_lock);
+    atomic_store(&s->file_state, err->file_state);
+    if (changed)
+        log_store_error(LOG_ERROR, "database unavailable", s, err);
+}
+
+static void mark_up(struct store *s)
+{
+    atomic_store(&s->file_state, DB_FILE_OK);
+    if (atomic_exchange(&s->up, 1))
+        return;
+    log_msg(LOG_INFO, "database available");
+}
+
+static void copy_fault(struct store *s, struct store_error *err)
+{
+    pthread_mutex_lock(&s->fault_lock);
+    *err = s->fault;
+    pthread_mutex_unlock(&s->fault_lock);
+}
+
+static void wake_monitor(struct store *s)
+{
+    pthread_mutex_lock(&s->monitor_lock);
+    s->wake = 1;
+    pthread_cond_signal(&s->monitor_cond);
+    pthread_mutex_unlock(&s->monitor_lock);
+}
+
+static void file_error(struct store_error *err, enum db_file_state state, int sys_errno)
+{
+    memset(err, 0, sizeof(*err));
+    err->file_state = state;
+    err->sys_errno = sys_errno;
+    snprintf(err->message, sizeof(err->message), "%s", db_file_state_advice(state));
+}
+
+/* Turns a failed SQLite call into a store status: counts it, fills `err`, marks the store down
+ * when the database is unavailable. */
+static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    err->sqlite_code = rc;
+    err->sys_errno = db ? sqlite3_system_errno(db) : 0;
+    err->file_state = DB_FILE_OK;
+    snprintf(err->message, sizeof(err->message), "SQLite: %s",
+             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    metrics_db_error(rc);
+    if (!db_error_is_unavailable(rc))
+        return STORE_FAILED;
+    int primary = rc & 0xFF;
+    if (primary == SQLITE_READONLY)
+        err->file_state = DB_FILE_READONLY;
+    if (primary == SQLITE_NOTADB) {
+        err->file_state = DB_FILE_NOT_A_DB;
+        s->reopen_wanted = 1;
+        wake_monitor(s);
+    }
+    mark_down(s, err);
+    return STORE_UNAVAILABLE;
+}
+
+/* ---- connections ------------------------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+    sqlite3_stmt **stmts[] = {&c->begin, &c->commit, &c->rollback, &c->insert, &c->get,
+                              &c->update, &c->del,   &c->list,     &c->count,  &c->probe};
+    for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+        sqlite3_finalize(*stmts[i]);
+        *stmts[i] = NULL;
+    }
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+}
+
+#define TASK_COLUMNS "id, task, done, created_at, updated_at"
+
+static int conn_prepare(struct conn *c, int writer)
+{
+    int rc = prepare(c->db, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1", &c->get);
+    if (rc == SQLITE_OK)
+        rc = prepare(c->db, "SELECT count(*) FROM tasks", &c->count);
+    if (rc != SQLITE_OK || !writer) {
+        if (rc == SQLITE_OK)
+            rc = prepare(c->db,
+                         "SELECT " TASK_COLUMNS " FROM tasks WHERE id > ?1 ORDER BY id LIMIT ?2",
+                         &c->list);
+        return rc;
+    }
+    const struct {
+        const char *sql;
+        sqlite3_stmt **stmt;
+    } writes[] = {
+        {"BEGIN IMMEDIATE", &c->begin},
+        {"COMMIT", &c->commit},
+        {"ROLLBACK", &c->rollback},
+        {"INSERT INTO tasks (task, done, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+         &c->insert},
+        {"UPDATE tasks SET task = coalesce(?2, task), done = coalesce(?3, done), updated_at = ?4 "
+         "WHERE id = ?1",
+         &c->update},
+        {"DELETE FROM tasks WHERE id = ?1", &c->del},
+        {"INSERT INTO taskd_health (id, checked_at) VALUES (1, ?1) "
+         "ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+         &c->probe},
+    };
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]) && rc == SQLITE_OK; i++)
+        rc = prepare(c->db, writes[i].sql, writes[i].stmt);
+    return rc;
+}
+
+/* Runs a statement that returns at most one integer. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *value)
+{
+    sqlite3_stmt *stmt;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int64(stmt, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int conn_open(struct store *s, struct conn *c, int flags)
+{
+    int rc = sqlite3_open_v2(s->path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, (int)s->cfg.busy_timeout_ms);
+    char pragmas[128];
+    snprintf(pragmas, sizeof(pragmas), "PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF;",
+             s->cfg.sync == STORE_SYNC_FULL ? "FULL" : "NORMAL");
+    return sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+}
+
+/* Makes sure the writer's database is ours: WAL mode and the tasks table. An empty database
+ * gets the schema (logged at warn, counted); a database with other tables but no `tasks` is
+ * refused as not ours. */
+static int ensure_schema(struct store *s, int created, struct store_error *err)
+{
+    sqlite3 *db = s->w.db;
+    int64_t has_tasks = 0, tables = 0;
+    int rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
+                       &has_tasks);
+    if (rc == SQLITE_OK && !has_tasks)
+        rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
+    if (rc != SQLITE_OK)
+        return sqlite_failure(s, db, rc, err);
+    if (!has_tasks && tables > 0) {
+        file_error(err, DB_FILE_NOT_A_DB, 0);
+        snprintf(err->message, sizeof(err->message),
+                 "%s is a SQLite database without a tasks table: not a taskd database", s->path);
+        return STORE_UNAVAILABLE;
+    }
+    rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_failure(s, db, rc, err);
+    if (!has_tasks) {
+        atomic_fetch_add(&s->created, 1);
+        struct log_entry e;
+        if (log_begin(&e, LOG_WARN,
+                      created ? "created a new empty database: no file existed at the path"
+                              : "the database file was empty: created the tasks schema") == 0) {
+            jw_key(&e.w, "db_path");
+            jw_string(&e.w, s->path);
+            log_end(&e);
+        }
+    }
+    return STORE_OK;
+}
+
+static void close_locked(struct store *s)
+{
+    conn_close(&s->r);
+    conn_close(&s->w);
+    s->open = 0;
+    s->db_id.known = 0;
+    s->wal_id.known = 0;
+}
+
+/* Opens both connections. Caller holds both locks. Returns a store status and fills `err`. */
+static int connect_locked(struct store *s, int allow_create, struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    int sys_errno;
+    enum db_file_state state = db_file_inspect(s->path, NULL, &sys_errno);
+    int created = 0;
+    if (state == DB_FILE_MISSING && allow_create)
+        created = 1;
+    else if (state != DB_FILE_OK) {
+        file_error(err, state, sys_errno);
+        return STORE_UNAVAILABLE;
+    }
+    int flags = SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
+    int rc = conn_open(s, &s->w, flags);
+    if (rc != SQLITE_OK) {
+        int status = sqlite_failure(s, s->w.db, rc, err);
+        if ((rc & 0xFF) == SQLITE_CANTOPEN)
+            err->file_state = DB_FILE_MISSING;
+        close_locked(s);
+        return status;
+    }
+    int status = ensure_schema(s, created, err);
+    if (status != STORE_OK)
+        goto fail;
+    rc = conn_prepare(&s->w, 1);
+    if (rc == SQLITE_OK)
+        rc = conn_open(s, &s->r, SQLITE_OPEN_READWRITE);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->r.db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = conn_prepare(&s->r, 0);
+    int64_t tasks = 0;
+    if (rc == SQLITE_OK)
+        rc = query_int(s->w.db, "SELECT count(*) FROM tasks", &tasks);
+    if (rc != SQLITE_OK) {
+        status = sqlite_failure(s, s->r.db ? s->r.db : s->w.db, rc, err);
+        goto fail;
+    }
+    db_file_identify(s->path, &s->db_id);
+    db_file_identify(s->wal_path, &s->wal_id);
+    atomic_store(&s->tasks, tasks);
+    s->open = 1;
+    s->reopen_wanted = 0;
+    metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
+    return STORE_OK;
+fail:
+    close_locked(s);
+    return status;
+}
+
+static void lock_both(struct store *s)
+{
+    pthread_mutex_lock(&s->write_lock);
+    pthread_mutex_lock(&s->read_lock);
+}
+
+static void unlock_both(struct store *s)
+{
+    pthread_mutex_unlock(&s->read_lock);
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+/* ---- the write path -------------------------------------------------------------------- */
+
+/* The file at the path must still be the one SQLite has open, and so must its -wal: otherwise
+ * a commit would land in an orphaned inode and be lost. Caller holds the write lock. */
+static int verify_identity(struct store *s, struct store_error *err)
+{
+    int sys_errno;
+    enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
+    if (state != DB_FILE_OK) {
+        file_error(err, state, sys_errno);
+        return -1;
+    }
+    if (s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK) {
+        file_error(err, DB_FILE_OK, sys_errno);
+        snprintf(err->message, sizeof(err->message),
+                 "the -wal file beside the database was deleted or replaced; taskd checkpoints "
+                 "and reopens the database");
+        return -1;
+    }
+    return 0;
+}
+
+static int usable(struct store *s, struct store_error *err)
+{
+    if (s->open)
+        return 1;
+    copy_fault(s, err);
+    return 0;
+}
+
+static int step_done(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static void rollback_if_open(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->w.db))
+        step_done(s->w.rollback);
+}
+
+/* Commits the open transaction after checking the file's identity. Caller holds the write lock.
+ * On any failure the transaction is rolled back and nothing was acknowledged. */
+static int commit(struct store *s, struct store_error *err)
+{
+    if (verify_identity(s, err) < 0) {
+        rollback_if_open(s);
+        mark_down(s, err);
+        wake_monitor(s);
+        return STORE_UNAVAILABLE;
+    }
+    int rc = step_done(s->w.commit);
+    if (rc != SQLITE_OK) {
+        int status = sqlite_failure(s, s->w.db, rc, err);
+        rollback_if_open(s);
+        return status;
+    }
+    mark_up(s);
+    return STORE_OK;
+}
+
+static int begin(struct store *s, struct store_error *err)
+{
+    if (!usable(s, err))
+        return STORE_UNAVAILABLE;
+    int rc = step_done(s->w.begin);
+    return rc == SQLITE_OK ? STORE_OK : sqlite_failure(s, s->w.db, rc, err);
+}
+
+static void now_rfc3339(char out[CLOCK_RFC3339_LEN])
+{
+    clock_format_rfc3339(clock_realtime_ns(), out);
+}
+
+static void row_to_task(sqlite3_stmt *stmt, struct task *t)
+{
+    t->id = sqlite3_column_int64(stmt, 0);
+    const unsigned char *text = sqlite3_column_text(stmt, 1);
+    size_t n = (size_t)sqlite3_column_bytes(stmt, 1);
+    if (n > TASK_TEXT_MAX_BYTES)
+        n = TASK_TEXT_MAX_BYTES;
+    if (text)
+        memcpy(t->text, text, n);
+    t->text[n] = '\0';
+    t->text_len = n;
+    t->done = sqlite3_column_int(stmt, 2) != 0;
+    snprintf(t->created_at, sizeof(t->created_at), "%s", (const char *)sqlite3_column_text(stmt, 3));
+    snprintf(t->updated_at, sizeof(t->updated_at), "%s", (const char *)sqlite3_column_text(stmt, 4));
+}
+
+/* Reads one task by id on connection `c`. Returns a SQLite code; SQLITE_DONE when absent. */
+static int read_task(struct conn *c, int64_t id, struct task *out)
+{
+    sqlite3_bind_int64(c->get, 1, id);
+    int rc = sqlite3_step(c->get);
+    if (rc == SQLITE_ROW) {
+        row_to_task(c->get, out);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(c->get);
+    return rc;
+}
+
+int store_task_create(struct store *s, const struct task_input *in, struct task *out,
+                      struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    pthread_mutex_lock(&s->write_lock);
+    int status = begin(s, err);
+    if (status != STORE_OK)
+        goto out;
+    char now[CLOCK_RFC3339_LEN];
+    now_rfc3339(now);
+    sqlite3_stmt *stmt = s->w.insert;
+    sqlite3_bind_text(stmt, 1, in->text, (int)in->text_len, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, in->done);
+    sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+    int rc = step_done(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_OK) {
+        status = sqlite_failure(s, s->w.db, rc, err);
+        rollback_if_open(s);
+        goto out;
+    }
+    out->id = sqlite3_last_insert_rowid(s->w.db);
+    status = commit(s, err);
+    if (status != STORE_OK)
+        goto out;
+    atomic_fetch_add(&s->tasks, 1);
+    out->done = in->done;
+    out->text_len = in->text_len;
+    memcpy(out->text, in->text, in->text_len + 1);
+    memcpy(out->created_at, now, sizeof(now));
+    memcpy(out->updated_at, now, sizeof(now));
+out:
+    pthread_mutex_unlock(&s->write_lock);
+    metrics_db_query(DB_OP_CREATE, clock_monotonic_ns() - t0);
+    return status;
+}
+
+int store_task_update(struct store *s, int64_t id, const struct task_input *in, struct task *out,
+                      struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    pthread_mutex_lock(&s->write_lock);
+    int status = begin(s, err);
+    if (status != STORE_OK)
+        goto out;
+    char now[CLOCK_RFC3339_LEN];
+    now_rfc3339(now);
+    sqlite3_stmt *stmt = s->w.update;
+    sqlite3_bind_int64(stmt, 1, id);
+    if (in->has_text)
+        sqlite3_bind_text(stmt, 2, in->text, (int)in->text_len, SQLITE_STATIC);
+    if (in->has_done)
+        sqlite3_bind_int(stmt, 3, in->done);
+    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+    int rc = step_done(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc == SQLITE_OK && sqlite3_changes(s->w.db) == 0) {
+        rollback_if_open(s);
+        status = STORE_NOT_FOUND;
+        goto out;
+    }
+    if (rc == SQLITE_OK)
+        rc = read_task(&s->w, id, out);
+    if (rc != SQLITE_OK) {
+        status = sqlite_failure(s, s->w.db, rc, err);
+        rollback_if_open(s);
+        goto out;
+    }
+    status = commit(s, err);
+out:
+    pthread_mutex_unlock(&s->write_lock);
+    metrics_db_query(DB_OP_UPDATE, clock_monotonic_ns() - t0);
+    return status;
+}
+
+int store_task_delete(struct store *s, int64_t id, struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    pthread_mutex_lock(&s->write_lock);
+    int status = begin(s, err);
+    if (status != STORE_OK)
+        goto out;
+    sqlite3_bind_int64(s->w.del, 1, id);
+    int rc = step_done(s->w.del);
+    if (rc != SQLITE_OK) {
+        status = sqlite_failure(s, s->w.db, rc, err);
+        rollback_if_open(s);
+        goto out;
+    }
+    if (sqlite3_changes(s->w.db) == 0) {
+        rollback_if_open(s);
+        status = STORE_NOT_FOUND;
+        goto out;
+    }
+    status = commit(s, err);
+    if (status == STORE_OK)
+        atomic_fetch_sub(&s->tasks, 1);
+out:
+    pthread_mutex_unlock(&s->write_lock);
+    metrics_db_query(DB_OP_DELETE, clock_monotonic_ns() - t0);
+    return status;
+}
+
+/* ---- the read path --------------------------------------------------------------------- */
+
+int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    int status = STORE_UNAVAILABLE;
+    pthread_mutex_lock(&s->read_lock);
+    if (usable(s, err)) {
+        int rc = read_task(&s->r, id, out);
+        if (rc == SQLITE_OK)
+            status = STORE_OK;
+        else if (rc == SQLITE_DONE)
+            status = STORE_NOT_FOUND;
+        else
+            status = sqlite_failure(s, s->r.db, rc, err);
+    }
+    pthread_mutex_unlock(&s->read_lock);
+    metrics_db_query(DB_OP_GET, clock_monotonic_ns() - t0);
+    return status;
+}
+
+int store_task_list(struct store *s, int64_t after, int limit,
+                    void (*row)(const struct task *t, void *ctx), void *ctx, int *more,
+                    struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    int status = STORE_UNAVAILABLE;
+    *more = 0;
+    pthread_mutex_lock(&s->read_lock);
+    if (!usable(s, err))
+        goto out;
+    sqlite3_stmt *stmt = s->r.list;
+    sqlite3_bind_int64(stmt, 1, after);
+    sqlite3_bind_int(stmt, 2, limit + 1); /* one more row tells whether a next page exists */
+    int rc, rows = 0;
+    struct task t;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rows++ == limit) {
+            *more = 1;
+            break;
+        }
+        row_to_task(stmt, &t);
+        row(&t, ctx);
+    }
+    sqlite3_reset(stmt);
+    status = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sqlite_failure(s, s->r.db, rc, err);
+out:
+    pthread_mutex_unlock(&s->read_lock);
+    metrics_db_query(DB_OP_LIST, clock_monotonic_ns() - t0);
+    return status;
+}
+
+/* ---- health and recovery --------------------------------------------------------------- */
+
+int store_ready(struct store *s, struct store_error *err)
+{
+    if (atomic_load(&s->up))
+        return 1;
+    copy_fault(s, err);
+    return 0;
+}
+
+void store_gauges(struct store *s, struct db_gauges *out)
+{
+    out->up = atomic_load(&s->up);
+    out->file_state = atomic_load(&s->file_state);
+    out->tasks = atomic_load(&s->tasks);
+    out->free_bytes = atomic_load(&s->free_bytes);
+    out->created_total = atomic_load(&s->created);
+}
+
+/* A real write: the only way to know that a full disk or a lock has gone. Write lock held. */
+static int probe_write(struct store *s, struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    int status = begin(s, err);
+    if (status == STORE_OK) {
+        char now[CLOCK_RFC3339_LEN];
+        now_rfc3339(now);
+        sqlite3_bind_text(s->w.probe, 1, now, -1, SQLITE_TRANSIENT);
+        int rc = step_done(s->w.probe);
+        if (rc != SQLITE_OK) {
+            status = sqlite_failure(s, s->w.db, rc, err);
+            rollback_if_open(s);
+        } else {
+            status = commit(s, err);
+        }
+    }
+    metrics_db_query(DB_OP_PROBE, clock_monotonic_ns() - t0);
+    return status;
+}
+
+/* The -wal was deleted while open: SQLite still holds the orphaned inode, so checkpoint its
+ * frames into the database file before closing, then reopen with a fresh -wal. */
+static void repair_wal_locked(struct store *s)
+{
+    struct store_error err;
+    file_error(&err, DB_FILE_OK, 0);
+    snprintf(err.message, sizeof(err.message),
+             "the -wal file was deleted or replaced while open; checkpointing and reopening");
+    log_store_error(LOG_ERROR, "database -wal file lost", s, &err);
+    int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK)
+        sqlite_failure(s, s->w.db, rc, &err);
+    close_locked(s);
+}
+
+static void check_locked(struct store *s)
+{
+    struct store_error err;
+    if (s->open) {
+        int sys_errno;
+        enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
+        if (state != DB_FILE_OK) {
+            file_error(&err, state, sys_errno);
+            mark_down(s, &err);
+            close_locked(s);
+        } else if (s->wal_id.known &&
+                   db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK) {
+            repair_wal_locked(s);
+        } else if (s->reopen_wanted) {
+            close_locked(s);
+        } else if (!atomic_load(&s->up)) {
+            probe_write(s, &err);
+        }
+    }
+    if (!s->open) {
+        if (connect_locked(s, 0, &err) == STORE_OK)
+            mark_up(s);
+        else
+            mark_down(s, &err);
+    }
+}
+
+static void *monitor_main(void *arg)
+{
+    struct store *s = arg;
+    pthread_mutex_lock(&s->monitor_lock);
+    while (!s->stopping) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        uint64_t ns = (uint64_t)deadline.tv_nsec + s->cfg.check_interval_ns;
+        deadline.tv_sec += (time_t)(ns / 1000000000u);
+        deadline.tv_nsec = (long)(ns % 1000000000u);
+        while (!s->stopping && !s->wake &&
+               pthread_cond_timedwait(&s->monitor_cond, &s->monitor_lock, &deadline) == 0)
+            ;
+        s->wake = 0;
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->monitor_lock);
+        atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
+        lock_both(s);
+        check_locked(s);
+        unlock_both(s);
+        pthread_mutex_lock(&s->monitor_lock);
+    }
+    pthread_mutex_unlock(&s->monitor_lock);
+    return NULL;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+static void sqlite_log(void *arg, int code, const char *msg)
+{
+    (void)arg;
+    struct log_entry e;
+    if (log_begin(&e, LOG_DEBUG, "sqlite diagnostic") < 0)
+        return;
+    jw_key(&e.w, "sqlite_code");
+    jw_int(&e.w, code);
+    jw_key(&e.w, "sqlite_msg");
+    jw_string(&e.w, msg);
+    log_end(&e);
+}
+
+/* The directory that holds the database must exist; create it when creating is allowed. */
+static void ensure_parent_dir(const char *path, int allow_create)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path || !allow_create)
+        return;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    struct stat st;
+    if (stat(dir, &st) == 0 || mkdir(dir, 0755) < 0)
+        return;
+    struct log_entry e;
+    if (log_begin(&e, LOG_WARN, "created the database directory") == 0) {
+        jw_key(&e.w, "dir");
+        jw_string(&e.w, dir);
+        log_end(&e);
+    }
+}
+
+int store_open(struct store **out, const struct store_config *cfg, struct store_error *err)
+{
+    *out = NULL;
+    memset(err, 0, sizeof(*err));
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    s->cfg = *cfg;
+    s->path = strdup(cfg->path);
+    size_t n = strlen(cfg->path) + 5;
+    s->wal_path = malloc(n);
+    if (!s->path || !s->wal_path) {
+        free(s->path);
+        free(s->wal_path);
+        free(s);
+        return -1;
+    }
+    snprintf(s->wal_path, n, "%s-wal", cfg->path);
+    s->cfg.path = s->path;
+    /* VFS diagnostics such as "(21) open(…) - Is a directory"; only effective before SQLite
+     * initialises, so a second store in the same process keeps the first registration. */
+    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->read_lock, NULL);
+    pthread_mutex_init(&s->fault_lock, NULL);
+    pthread_mutex_init(&s->monitor_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->monitor_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
+
+    ensure_parent_dir(s->path, cfg->allow_create);
+    lock_both(s);
+    if (connect_locked(s, cfg->allow_create, err) == STORE_OK)
+        mark_up(s);
+    else
+        mark_down(s, err);
+    unlock_both(s);
+    if (pthread_create(&s->monitor, NULL, monitor_main, s) == 0)
+        s->monitor_started = 1;
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->monitor_started) {
+        pthread_mutex_lock(&s->monitor_lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->monitor_cond);
+        pthread_mutex_unlock(&s->monitor_lock);
+        pthread_join(s->monitor, NULL);
+    }
+    lock_both(s);
+    close_locked(s);
+    unlock_both(s);
+    pthread_mutex_destroy(&s->write_lock);
+    pthread_mutex_destroy(&s->read_lock);
+    pthread_mutex_destroy(&s->fault_lock);
+    pthread_mutex_destroy(&s->monitor_lock);
+    pthread_cond_destroy(&s->monitor_cond);
+    free(s->path);
+    free(s->wal_path);
+    free(s);
+}

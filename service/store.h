@@ -1,0 +1,76 @@
+/*
+ * store: the tasks in SQLite, and the health of the database under them.
+ *
+ * Two connections (a writer and a reader, each behind its own mutex) in WAL mode with prepared
+ * statements and a busy timeout. A write is acknowledged (returns 0) only after COMMIT returned,
+ * and only if the database file at the path is still the one that was opened: the identity of
+ * the file and of its -wal is checked inside the transaction, so a write never "succeeds" into a
+ * file that was deleted or moved away.
+ *
+ * The store fails closed: when the file is missing, a directory, replaced or not a database,
+ * every call answers STORE_UNAVAILABLE without touching SQLite, and a monitor thread reopens the
+ * database by itself once the path holds a valid one again. It never creates an empty database
+ * while serving; only at start, when allowed, and that is logged at warn and counted.
+ */
+#ifndef TASKD_STORE_H
+#define TASKD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db_file.h"
+#include "metrics.h"
+#include "task.h"
+
+enum store_sync { STORE_SYNC_NORMAL, STORE_SYNC_FULL };
+
+struct store_config {
+    const char *path;
+    enum store_sync sync;
+    unsigned busy_timeout_ms;
+    uint64_t check_interval_ns; /* how often the monitor checks the file and retries recovery */
+    int allow_create;           /* create an empty database when the file is missing at start */
+};
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND = 1,    /* no task with that id */
+    STORE_UNAVAILABLE = -1, /* the database cannot be used now: answer 503 */
+    STORE_FAILED = -2,      /* an unexpected SQLite error: answer 500 */
+};
+
+/* Why a call failed, for the response, the log line and metrics. */
+struct store_error {
+    int sqlite_code;               /* extended result code, 0 when SQLite was not called */
+    int sys_errno;                 /* from sqlite3_system_errno() or stat(), 0 if none */
+    enum db_file_state file_state; /* the state that made the store refuse */
+    char message[256];             /* one sentence for humans */
+};
+
+struct store;
+
+/* Opens the store and starts its monitor. Succeeds (0) even when the database is unusable at
+ * start: the store then runs fail-closed and recovers by itself; `err` says why. Returns -1 only
+ * for a bad configuration or out of memory. The caller frees the store with store_close(). */
+int store_open(struct store **out, const struct store_config *cfg, struct store_error *err);
+void store_close(struct store *s);
+
+int store_task_create(struct store *s, const struct task_input *in, struct task *out,
+                      struct store_error *err);
+int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err);
+int store_task_update(struct store *s, int64_t id, const struct task_input *in, struct task *out,
+                      struct store_error *err);
+int store_task_delete(struct store *s, int64_t id, struct store_error *err);
+
+/* Calls `row` for each task with id > after, in id order, at most `limit` of them; `*more` is
+ * set when further tasks exist. Runs under the reader lock: `row` must not call the store. */
+int store_task_list(struct store *s, int64_t after, int limit,
+                    void (*row)(const struct task *t, void *ctx), void *ctx, int *more,
+                    struct store_error *err);
+
+/* 1 when the database is usable; otherwise 0 and `err` says why (for /readyz). */
+int store_ready(struct store *s, struct store_error *err);
+
+void store_gauges(struct store *s, struct db_gauges *out);
+
+#endif
