@@ -85,7 +85,14 @@ test-one: tests
 deps:
 	@scripts/deps.sh
 
-bench: all
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+bench: all $(BENCH_BIN)
 	@tests/bench/run.sh $(BUILD)
 
 run: all

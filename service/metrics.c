@@ -92,8 +92,8 @@ static void render_http(struct buf *out)
         }
     }
     expo_family(out, "http_request_duration_seconds", "histogram",
-                "Time from the request's headers to its response being queued, by method and "
-                "route template.");
+                "Time from the request's headers being read to its response being sent, by method "
+                "and route template.");
     for (int i = 0; i < METHOD_COUNT; i++) {
         for (int r = 0; r < ROUTE_COUNT; r++) {
             struct histogram_snapshot snap;

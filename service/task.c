@@ -10,7 +10,7 @@
 #include "json_writer.h"
 #include "utf8.h"
 
-static int is_blank(const char *s, size_t n)
+static int only_whitespace(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
@@ -43,7 +43,7 @@ static int validate_text(const cJSON *item, struct task_input *out, char *error,
         snprintf(error, error_len, "field 'task' is not valid UTF-8");
         return -1;
     }
-    if (chars == 0 || is_blank(s, n)) {
+    if (chars == 0 || only_whitespace(s, n)) {
         snprintf(error, error_len, "field 'task' must not be empty");
         return -1;
     }
@@ -96,7 +96,11 @@ int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
         goto out;
     }
     const char *end = NULL;
-    root = cJSON_ParseWithLengthOpts(body, len, &end, 1);
+    root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root && !only_whitespace(end, (size_t)(body + len - end))) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!root) {
         size_t at = end && end >= body ? (size_t)(end - body) : 0;
         snprintf(error, error_len, "the body is not valid JSON (error near byte %zu)", at);
