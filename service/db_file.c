@@ -22,8 +22,8 @@ static const char *const state_names[DB_FILE_STATE_COUNT] = {
 
 static const char *const state_advice[DB_FILE_STATE_COUNT] = {
     [DB_FILE_OK] = "the database file is usable",
-    [DB_FILE_MISSING] = "the database file does not exist; restore it, or start taskd without "
-                        "--no-create to create an empty one",
+    [DB_FILE_MISSING] = "the database file does not exist; restore it (taskd creates an empty "
+                        "database only at start without --no-create, never while serving)",
     [DB_FILE_IS_DIRECTORY] = "the database path is a directory (a Docker bind mount of a missing "
                              "host file creates one; mount the directory that holds the database "
                              "instead)",

@@ -241,10 +241,15 @@ static void log_request(const struct request *r, uint64_t duration_ns)
     if (r->has_db_error) {
         jw_key(w, "db_state");
         jw_string(w, db_file_state_name(r->db.file_state));
-        jw_key(w, "sqlite_code");
-        jw_int(w, r->db.sqlite_code);
-        jw_key(w, "sqlite_msg");
-        jw_string(w, r->db.message);
+        if (r->db.sqlite_code) {
+            jw_key(w, "sqlite_code");
+            jw_int(w, r->db.sqlite_code);
+            jw_key(w, "sqlite_msg");
+            jw_string(w, r->db.message);
+        } else {
+            jw_key(w, "reason"); /* refused before SQLite was called */
+            jw_string(w, r->db.message);
+        }
         jw_key(w, "errno");
         jw_int(w, r->db.sys_errno);
     }

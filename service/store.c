@@ -153,8 +153,10 @@ static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_err
         err->file_state = DB_FILE_READONLY;
     if (primary == SQLITE_NOTADB) {
         err->file_state = DB_FILE_NOT_A_DB;
-        s->reopen_wanted = 1;
-        wake_monitor(s);
+        if (s->open) { /* seen by a request: let the monitor reconnect now, not next tick */
+            s->reopen_wanted = 1;
+            wake_monitor(s);
+        }
     }
     mark_down(s, err);
     return STORE_UNAVAILABLE;
@@ -358,6 +360,27 @@ static void unlock_both(struct store *s)
 
 /* ---- the write path -------------------------------------------------------------------- */
 
+/* Writers queue for the write lock no longer than the busy timeout: behind a lock held by
+ * another process every write would otherwise wait its turn *and* its own timeout, and the
+ * latency of a fault would grow with the queue. Returns 0 with the lock held, or -1 (busy). */
+static int lock_writer(struct store *s, struct store_error *err)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)s->cfg.busy_timeout_ms * 1000000u;
+    deadline.tv_sec += (time_t)(ns / 1000000000u);
+    deadline.tv_nsec = (long)(ns % 1000000000u);
+    if (pthread_mutex_timedlock(&s->write_lock, &deadline) == 0)
+        return 0;
+    memset(err, 0, sizeof(*err));
+    err->sqlite_code = SQLITE_BUSY;
+    snprintf(err->message, sizeof(err->message),
+             "database is locked: writes are queued behind one waiting for a lock");
+    metrics_db_error(SQLITE_BUSY);
+    mark_down(s, err);
+    return -1;
+}
+
 /* The file at the path must still be the one SQLite has open, and so must its -wal: otherwise
  * a commit would land in an orphaned inode and be lost. Caller holds the write lock. */
 static int verify_identity(struct store *s, struct store_error *err)
@@ -465,7 +488,8 @@ int store_task_create(struct store *s, const struct task_input *in, struct task 
                       struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    pthread_mutex_lock(&s->write_lock);
+    if (lock_writer(s, err) < 0)
+        return STORE_UNAVAILABLE;
     int status = begin(s, err);
     if (status != STORE_OK)
         goto out;
@@ -502,7 +526,8 @@ int store_task_update(struct store *s, int64_t id, const struct task_input *in, 
                       struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    pthread_mutex_lock(&s->write_lock);
+    if (lock_writer(s, err) < 0)
+        return STORE_UNAVAILABLE;
     int status = begin(s, err);
     if (status != STORE_OK)
         goto out;
@@ -539,7 +564,8 @@ out:
 int store_task_delete(struct store *s, int64_t id, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    pthread_mutex_lock(&s->write_lock);
+    if (lock_writer(s, err) < 0)
+        return STORE_UNAVAILABLE;
     int status = begin(s, err);
     if (status != STORE_OK)
         goto out;
@@ -691,10 +717,14 @@ static void check_locked(struct store *s)
         }
     }
     if (!s->open) {
-        if (connect_locked(s, 0, &err) == STORE_OK)
+        if (connect_locked(s, 0, &err) == STORE_OK) {
             mark_up(s);
-        else
-            mark_down(s, &err);
+            return;
+        }
+        /* The file that was open is still gone: keep saying so rather than "missing". */
+        if (err.file_state == DB_FILE_MISSING && atomic_load(&s->file_state) == DB_FILE_UNLINKED)
+            file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
+        mark_down(s, &err);
     }
 }
 

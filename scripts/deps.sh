@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make deps: installs the Debian 12 packages taskbench needs to build, test and benchmark.
+# Idempotent and quick: it asks dpkg what is missing and installs only that. As root it runs
+# apt-get; otherwise it prints the exact command to run.
+set -eu
+packages=(
+    gcc make pkg-config git ca-certificates
+    libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev
+    sqlite3 curl procps util-linux
+    prometheus prometheus-alertmanager
+    wrk hey
+    clang
+)
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing: ${missing[*]}"
+    echo "deps: run as root:  apt-get update && ${cmd[*]}"
+    exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+"${cmd[@]}" >/dev/null
+echo "deps: installed ${#missing[@]} packages"
