@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "clock.h"
@@ -135,9 +137,9 @@ static void file_error(struct store_error *err, enum db_file_state state, int sy
     snprintf(err->message, sizeof(err->message), "%s", db_file_state_advice(state));
 }
 
-/* Turns a failed SQLite call into a store status: counts it, fills `err`, marks the store down
- * when the database is unavailable. */
-static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+/* Describes a failed SQLite call in `err` and counts it. Returns STORE_UNAVAILABLE when the
+ * database cannot be used now (503), STORE_FAILED for anything else (500). */
+static int sqlite_error(sqlite3 *db, int rc, struct store_error *err)
 {
     memset(err, 0, sizeof(*err));
     err->sqlite_code = rc;
@@ -146,20 +148,26 @@ static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_err
     snprintf(err->message, sizeof(err->message), "SQLite: %s",
              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     metrics_db_error(rc);
-    if (!db_error_is_unavailable(rc))
-        return STORE_FAILED;
-    int primary = rc & 0xFF;
-    if (primary == SQLITE_READONLY)
+    if ((rc & 0xFF) == SQLITE_READONLY)
         err->file_state = DB_FILE_READONLY;
-    if (primary == SQLITE_NOTADB) {
+    else if ((rc & 0xFF) == SQLITE_NOTADB)
         err->file_state = DB_FILE_NOT_A_DB;
-        if (s->open) { /* seen by a request: let the monitor reconnect now, not next tick */
-            s->reopen_wanted = 1;
-            wake_monitor(s);
-        }
+    return db_error_is_unavailable(rc) ? STORE_UNAVAILABLE : STORE_FAILED;
+}
+
+/* sqlite_error() for a request on open connections: also marks the store down, and has the
+ * monitor reconnect at once when the file stopped being a database. */
+static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+{
+    int status = sqlite_error(db, rc, err);
+    if (status != STORE_UNAVAILABLE)
+        return status;
+    if (err->file_state == DB_FILE_NOT_A_DB) {
+        s->reopen_wanted = 1;
+        wake_monitor(s);
     }
     mark_down(s, err);
-    return STORE_UNAVAILABLE;
+    return status;
 }
 
 /* ---- connections ------------------------------------------------------------------------- */
@@ -260,7 +268,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     if (rc == SQLITE_OK && !has_tasks)
         rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
     if (rc != SQLITE_OK)
-        return sqlite_failure(s, db, rc, err);
+        return sqlite_error(db, rc, err);
     if (!has_tasks && tables > 0) {
         file_error(err, DB_FILE_NOT_A_DB, 0);
         snprintf(err->message, sizeof(err->message),
@@ -271,7 +279,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_failure(s, db, rc, err);
+        return sqlite_error(db, rc, err);
     if (!has_tasks) {
         atomic_fetch_add(&s->created, 1);
         struct log_entry e;
@@ -295,6 +303,21 @@ static void close_locked(struct store *s)
     s->wal_id.known = 0;
 }
 
+/* Why SQLite could not open a file that stat() sees: a read-only file system or permissions
+ * (it needs to create the -wal and -shm files beside it), or the file vanished meanwhile. */
+static enum db_file_state cannot_open_state(const char *path, int sys_errno)
+{
+    struct statvfs vfs;
+    int sys;
+    enum db_file_state state = db_file_inspect(path, NULL, &sys);
+    if (state != DB_FILE_OK)
+        return state;
+    if (sys_errno == EROFS || sys_errno == EACCES || sys_errno == EPERM ||
+        (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) || access(path, W_OK) < 0)
+        return DB_FILE_READONLY;
+    return DB_FILE_OK;
+}
+
 /* Opens both connections. Caller holds both locks. Returns a store status and fills `err`. */
 static int connect_locked(struct store *s, int allow_create, struct store_error *err)
 {
@@ -311,9 +334,13 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     int flags = SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
     int rc = conn_open(s, &s->w, flags);
     if (rc != SQLITE_OK) {
-        int status = sqlite_failure(s, s->w.db, rc, err);
-        if ((rc & 0xFF) == SQLITE_CANTOPEN)
-            err->file_state = DB_FILE_MISSING;
+        int status = sqlite_error(s->w.db, rc, err);
+        if ((rc & 0xFF) == SQLITE_CANTOPEN) {
+            err->file_state = cannot_open_state(s->path, err->sys_errno);
+            if (err->file_state != DB_FILE_OK)
+                snprintf(err->message, sizeof(err->message), "SQLite cannot open it: %s",
+                         db_file_state_advice(err->file_state));
+        }
         close_locked(s);
         return status;
     }
@@ -331,7 +358,7 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     if (rc == SQLITE_OK)
         rc = query_int(s->w.db, "SELECT count(*) FROM tasks", &tasks);
     if (rc != SQLITE_OK) {
-        status = sqlite_failure(s, s->r.db ? s->r.db : s->w.db, rc, err);
+        status = sqlite_error(s->r.db ? s->r.db : s->w.db, rc, err);
         goto fail;
     }
     db_file_identify(s->path, &s->db_id);
