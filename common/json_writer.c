@@ -86,8 +86,19 @@ void jw_key(struct json_writer *w, const char *key)
     jw_before_value(w);
     if (w->failed)
         return;
-    jw_check(w, json_escape_string(w->out, key, strlen(key)));
-    jw_check(w, buf_putc(w->out, ':'));
+    /* Keys are the program's own identifiers: written as they are, without escaping. */
+    size_t n = strlen(key);
+    char quoted[64];
+    if (n + 3 > sizeof(quoted)) {
+        jw_check(w, json_escape_string(w->out, key, n));
+        jw_check(w, buf_putc(w->out, ':'));
+    } else {
+        quoted[0] = '"';
+        memcpy(quoted + 1, key, n);
+        quoted[n + 1] = '"';
+        quoted[n + 2] = ':';
+        jw_check(w, buf_append(w->out, quoted, n + 3));
+    }
     w->after_key = 1;
 }
 
@@ -129,6 +140,11 @@ int json_escape_string(struct buf *out, const char *s, size_t n)
     if (buf_putc(out, '"') < 0)
         return -1;
     while (i < n) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            i++; /* the common case: printable ASCII, copied with its run */
+            continue;
+        }
         uint32_t cp;
         char tmp[8];
         size_t step = utf8_decode(p + i, n - i, &cp);
@@ -159,18 +175,39 @@ void jw_string(struct json_writer *w, const char *s)
     jw_stringn(w, s, strlen(s));
 }
 
+/* Decimal digits of v, right-aligned in out[0..20); returns where they start. */
+static char *format_u64(uint64_t v, char out[21])
+{
+    char *p = out + 20;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 void jw_int(struct json_writer *w, int64_t v)
 {
     jw_before_value(w);
-    if (!w->failed)
-        jw_check(w, buf_printf(w->out, "%" PRId64, v));
+    if (w->failed)
+        return;
+    char digits[21];
+    uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = format_u64(magnitude, digits);
+    if (v < 0)
+        jw_check(w, buf_putc(w->out, '-'));
+    jw_check(w, buf_append(w->out, p, (size_t)(digits + 20 - p)));
 }
 
 void jw_uint(struct json_writer *w, uint64_t v)
 {
     jw_before_value(w);
-    if (!w->failed)
-        jw_check(w, buf_printf(w->out, "%" PRIu64, v));
+    if (w->failed)
+        return;
+    char digits[21];
+    char *p = format_u64(v, digits);
+    jw_check(w, buf_append(w->out, p, (size_t)(digits + 20 - p)));
 }
 
 void jw_double(struct json_writer *w, double v)

@@ -85,7 +85,9 @@ int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
 {
     int rc = -1;
     cJSON *root = NULL;
-    memset(out, 0, sizeof(*out));
+    out->has_text = out->has_done = out->done = 0; /* not the 4 KB text: it is written on use */
+    out->text_len = 0;
+    out->text[0] = '\0';
     if (len == 0) {
         snprintf(error, error_len, "the request body is empty; send a JSON object such as "
                                    "{\"task\": \"Buy milk\"}");
