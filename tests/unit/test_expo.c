@@ -84,7 +84,8 @@ static void test_expo_sample_writes_labels_in_order(void **state)
     struct buf *out = *state;
     struct expo_label labels[] = {{"method", "GET"}, {"code", "200"}};
     expo_sample_u64(out, "hits_total", labels, 2, 18446744073709551615u);
-    assert_string_equal(out->data, "hits_total{method=\"GET\",code=\"200\"} 18446744073709551615\n");
+    assert_string_equal(out->data,
+                        "hits_total{method=\"GET\",code=\"200\"} 18446744073709551615\n");
 }
 
 static void test_expo_label_value_escapes_backslash_quote_and_newline(void **state)

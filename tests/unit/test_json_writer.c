@@ -345,8 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_jw_separates_object_members_with_commas, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_jw_separates_array_items_with_commas, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_jw_separates_array_items_with_commas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jw_writes_empty_object_and_array, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jw_nests_containers_with_commas_after_each_close,
                                         setup, teardown),

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# make bench: taskd's throughput and latency on one core, next to a libmicrohttpd hello-world
+# (mhd_hello) that shows what the HTTP layer alone costs on the same core. The server is pinned to
+# CPU 0, every client to CPU 1. Peak rates come from wrk (1 thread, 16 keep-alive connections,
+# closed loop); latency is then taken at half of each peak with an open-loop client (paced, or hey
+# with BENCH_PACER=hey), because latency at the peak only measures the queue. Other processes'
+# CPU use is sampled during every run and shown, since a busy neighbour skews the numbers.
+# Exits 1 when any request fails (a non-2xx answer or a socket error), never because a target is
+# missed: BELOW is a finding, not a failure. Everything stays on 127.0.0.1 and is cleaned up.
+#
+# Usage: tests/bench/run.sh BUILD_DIR
+# Environment: BENCH_SECONDS (default 10) per run, BENCH_PACER paced|hey, BENCH_KEEP=1 keeps the
+# scratch directory (databases, logs, raw tool output) and prints its path.
+set -u
+build=${1:?usage: tests/bench/run.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 2
+
+seconds=${BENCH_SECONDS:-10}
+pacer=${BENCH_PACER:-paced}
+conns=16
+seed_tasks=1000
+server_cpu=0
+client_cpu=1
+target_get=50000
+target_post=25000
+post_body='{"task": "benchmark task: write the weekly report"}'
+noisy_cpu=0.05  # other processes' CPU use (in CPUs) above which a run is marked noisy
+noisy_steal=5.0 # or the hypervisor's steal on the server CPU, in %
+
+taskd="$build/bin/taskd"
+hello="$build/bench/mhd_hello"
+paced="$build/bench/paced"
+scripts=tests/bench
+
+# calc FORMAT EXPRESSION: arithmetic on decimals, printed with FORMAT (awk: no bc needed). The
+# parentheses keep a comparison such as "a > b" from being read as awk's output redirection.
+calc() {
+    awk "BEGIN { printf \"$1\", ($2) }"
+}
+
+fail() {
+    printf '\nbench: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || fail "$1 is not installed ($2)"
+}
+
+need wrk "apt-get install -y wrk"
+need taskset "apt-get install -y util-linux"
+need curl "apt-get install -y curl"
+[ "$pacer" = hey ] && need hey "apt-get install -y hey"
+[ "$pacer" = paced ] || [ "$pacer" = hey ] || fail "BENCH_PACER must be paced or hey, not $pacer"
+for bin in "$taskd" "$hello" "$paced"; do
+    [ -x "$bin" ] || fail "$bin is missing: run make bench, which builds it"
+done
+[ "$(nproc --all)" -ge 2 ] || fail "the bench needs 2 CPUs (server on CPU 0, client on CPU 1)"
+
+work=$(mktemp -d /tmp/taskbench-bench.XXXXXX)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        printf 'bench: kept %s\n' "$work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- servers ---------------------------------------------------------------------------------
+
+# start_server NAME COMMAND...: starts COMMAND pinned to the server CPU; COMMAND must write its
+# port to $work/NAME.port. Sets server_pid and port.
+start_server() {
+    local name=$1
+    shift
+    rm -f "$work/$name.port"
+    taskset -c "$server_cpu" "$@" >"$work/$name.out" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        [ -s "$work/$name.port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || fail "$name exited at start: $(cat "$work/$name.out")"
+        sleep 0.05
+    done
+    [ -s "$work/$name.port" ] || fail "$name did not write its port within 5 s"
+    port=$(cat "$work/$name.port")
+}
+
+stop_server() {
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+}
+
+# start_taskd NAME [taskd flags...]: taskd with its real configuration: a database file on disk,
+# the JSON log written to a file, synchronous=NORMAL.
+start_taskd() {
+    local name=$1
+    shift
+    start_server "$name" "$taskd" --listen 127.0.0.1:0 --port-file "$work/$name.port" \
+        --db "$work/tasks.db" --log-file "$work/$name.log" --sync normal "$@"
+    for _ in $(seq 50); do
+        grep -q '"msg":"listening"' "$work/$name.log" 2>/dev/null && break
+        sleep 0.05
+    done
+    threads=$(sed -n 's/.*"msg":"listening".*"threads":\([0-9]*\).*/\1/p' "$work/$name.log")
+    [ -n "$threads" ] || fail "$name: no \"listening\" line with the thread count in its log"
+}
+
+# ---- other processes' CPU use ----------------------------------------------------------------
+
+# Prints "pid jiffies name" for every user-space process (kernel threads are left out: the
+# loopback traffic's own softirq work is part of the measurement).
+cpu_snapshot() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk '{
+        if (!match($0, /\(.*\)/)) next
+        name = substr($0, RSTART + 1, RLENGTH - 2)
+        gsub(/[ \t]/, "_", name)
+        split(substr($0, RSTART + RLENGTH + 1), f, " ")
+        if (int(f[7] / 2097152) % 2 == 1) next # PF_KTHREAD
+        print $1, f[12] + f[13], name
+    }'
+}
+
+# foreign_load BEFORE AFTER SECONDS "PIDS": CPUs other processes used between the two snapshots,
+# with the three biggest users, e.g. "0.62 CPU (taskd 0.41, wrk 0.21)".
+foreign_load() {
+    awk -v secs="$3" -v hz="$(getconf CLK_TCK)" -v ours="$4" '
+        BEGIN { n = split(ours, o, " "); for (k = 1; k <= n; k++) mine[o[k]] = 1 }
+        FNR == NR { before[$1] = $2; next }
+        !($1 in mine) {
+            d = $2 - (($1 in before) ? before[$1] : 0)
+            if (d > 0) { by[$3] += d; total += d }
+        }
+        END {
+            printf "%.2f CPU", total / hz / secs
+            sep = " ("
+            for (k = 0; k < 3; k++) {
+                best = ""
+                for (name in by) if (best == "" || by[name] > by[best]) best = name
+                if (best == "" || by[best] / hz / secs < 0.01) break
+                printf "%s%s %.2f", sep, best, by[best] / hz / secs
+                sep = ", "
+                delete by[best]
+            }
+            print (sep == ", " ? ")" : "")""
+        }' "$1" "$2"
+}
+
+# steal_jiffies: time the hypervisor gave the server CPU to someone else (/proc/stat "steal").
+steal_jiffies() {
+    awk -v cpu="cpu$server_cpu" '$1 == cpu { print $9 }' /proc/stat
+}
+
+# measure OUTFILE COMMAND...: runs a client pinned to the client CPU, output to OUTFILE. Sets rc,
+# load (other processes' CPU use meanwhile, as printed by foreign_load) and steal (% of the server
+# CPU taken by the hypervisor).
+measure() {
+    local out=$1
+    shift
+    cpu_snapshot >"$work/cpu.before"
+    local t0 t1 steal0 secs
+    steal0=$(steal_jiffies)
+    t0=$(date +%s.%N)
+    taskset -c "$client_cpu" "$@" >"$out" 2>&1 &
+    local client=$!
+    wait "$client"
+    rc=$?
+    t1=$(date +%s.%N)
+    cpu_snapshot >"$work/cpu.after"
+    secs=$(calc "%.3f" "$t1 - $t0")
+    steal=$(calc "%.1f" "($(steal_jiffies) - $steal0) * 100 / $(getconf CLK_TCK) / $secs")
+    load=$(foreign_load "$work/cpu.before" "$work/cpu.after" "$secs" "$server_pid $client $$")
+}
+
+# noise: "" for a clean run, else what disturbed it (other processes, hypervisor steal).
+noise() {
+    if [ "$(calc "%d" "${load%% *} > $noisy_cpu || $steal > $noisy_steal")" = 1 ]; then
+        echo "NOISY: other processes ${load}, steal ${steal}%"
+    fi
+}
+
+# ---- wrk -------------------------------------------------------------------------------------
+
+# wrk_run LABEL URL [SCRIPT [SCRIPT_ARGS...]]: a closed-loop peak run. Fails the bench on any
+# failed request. Sets rps and load.
+wrk_run() {
+    local label=$1 url=$2
+    shift 2
+    local out="$work/wrk-${label//[^A-Za-z0-9]/_}.txt"
+    local args=(-t1 -c"$conns" -d"${seconds}s" --latency)
+    if [ $# -gt 0 ]; then
+        args+=(-s "$1" "$url")
+        shift
+        [ $# -gt 0 ] && args+=(-- "$@")
+    else
+        args+=("$url")
+    fi
+    measure "$out" wrk "${args[@]}"
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    local non2xx errors
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+    errors=$(grep 'Socket errors' "$out")
+    if [ "$rc" -ne 0 ] || [ -z "$rps" ]; then
+        fail "$label: wrk failed (exit $rc): $(cat "$out")"
+    fi
+    [ -z "$non2xx" ] || fail "$label: $non2xx responses were not 2xx; wrk said:
+$(cat "$out")"
+    [ -z "$errors" ] || fail "$label: wrk saw socket errors: $errors"
+    printf '  %-38s %8s req/s   (other processes %s, steal %s%%)\n' "$label" "$rps" \
+        "$load" "$steal"
+}
+
+# ---- latency at a fixed rate -----------------------------------------------------------------
+
+# paced_run LABEL RATE METHOD PATH [BODY]: open-loop run at RATE. Sets lat (a printable line).
+paced_run() {
+    local label=$1 rate=$2 method=$3 path=$4 body=${5:-}
+    local out="$work/paced-${label//[^A-Za-z0-9]/_}.txt"
+    local args=(-a "127.0.0.1:$port" -r "$rate" -d "$seconds" -c "$conns" -m "$method" -p "$path"
+        -i "$seed_tasks")
+    [ -n "$body" ] && args+=(-b "$body" -T application/json)
+    measure "$out" "$paced" "${args[@]}"
+    local result
+    result=$(grep '^paced-result' "$out")
+    [ -n "$result" ] || fail "$label: paced failed (exit $rc): $(cat "$out")"
+    [ "$rc" -eq 0 ] || fail "$label: requests failed at $rate/s:
+$(cat "$out")"
+    local achieved
+    achieved=$(result_field "$result" achieved)
+    lat=$(printf '%-16s rate %6s/s achieved %8.0f/s  p50 %7.0f us  p99 %7.0f us  (service p50 %.0f, p99 %.0f us; send lag p99 %.0f us; unsent %s)' \
+        "$label" "$rate" "$achieved" "$(result_field "$result" p50_us)" \
+        "$(result_field "$result" p99_us)" "$(result_field "$result" service_p50_us)" \
+        "$(result_field "$result" service_p99_us)" "$(result_field "$result" lag_p99_us)" \
+        "$(result_field "$result" unsent)")
+    short_of_rate "$achieved" "$rate" && lat+="  SHORT OF RATE"
+    if [ -n "$(noise)" ]; then lat+="  $(noise)"; fi
+}
+
+# hey_run LABEL RATE METHOD PATH [BODY]: the same with hey (-q is per worker; one URL only, so
+# GET reads one task; latency in steps of 0.1 ms; closed loop per worker). Sets lat.
+hey_run() {
+    local label=$1 rate=$2 method=$3 path=${4//\{id\}/$((seed_tasks / 2))} body=${5:-}
+    local out="$work/hey-${label//[^A-Za-z0-9]/_}.txt"
+    local per_worker args=(-z "${seconds}s" -c "$conns" -m "$method")
+    per_worker=$(calc "%.3f" "$rate / $conns")
+    args+=(-q "$per_worker")
+    [ -n "$body" ] && args+=(-T application/json -d "$body")
+    measure "$out" hey "${args[@]}" "http://127.0.0.1:$port$path"
+    [ "$rc" -eq 0 ] || fail "$label: hey failed (exit $rc): $(cat "$out")"
+    local bad
+    bad=$(awk '/^Status code distribution:/ { on = 1; next } on && /\[[0-9]+\]/ && !/\[2[0-9][0-9]\]/' "$out")
+    [ -z "$bad" ] || fail "$label: hey saw non-2xx responses: $bad"
+    grep -q '^Error distribution:' "$out" && fail "$label: hey saw errors: $(sed -n '/^Error distribution:/,$p' "$out")"
+    local achieved p50 p99
+    achieved=$(awk '/Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    p50=$(awk '/ 50% in / { printf "%.0f", $3 * 1e6 }' "$out")
+    p99=$(awk '/ 99% in / { printf "%.0f", $3 * 1e6 }' "$out")
+    lat=$(printf '%-16s rate %6s/s achieved %8s/s  p50 %7s us  p99 %7s us  (hey: 0.1 ms steps, from send)' \
+        "$label" "$rate" "$achieved" "$p50" "$p99")
+    short_of_rate "$achieved" "$rate" && lat+="  SHORT OF RATE"
+    if [ -n "$(noise)" ]; then lat+="  $(noise)"; fi
+}
+
+# short_of_rate ACHIEVED RATE: true when under 95 % of the rate asked for.
+short_of_rate() {
+    [ "$(calc "%d" "$1 < 0.95 * $2")" = 1 ]
+}
+
+# result_field LINE NAME: the value of NAME=value in a paced-result line.
+result_field() {
+    sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"
+}
+
+latency_run() {
+    if [ "$pacer" = hey ]; then hey_run "$@"; else paced_run "$@"; fi
+}
+
+# ---- checks on taskd -------------------------------------------------------------------------
+
+# seed_tasks: POSTs $seed_tasks tasks into the fresh database, so ids 1..N exist.
+seed() {
+    local out="$work/seed.txt"
+    taskset -c "$client_cpu" "$paced" -a "127.0.0.1:$port" -r 5000 \
+        -d "$(calc "%.3f" "$seed_tasks / 5000")" -c 4 -m POST -p /tasks \
+        -b '{"task": "seeded task"}' >"$out" 2>&1 || fail "seeding $seed_tasks tasks failed: $(cat "$out")"
+    local code
+    for id in 1 "$seed_tasks"; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tasks/$id")
+        [ "$code" = 200 ] || fail "after seeding, GET /tasks/$id answered $code, not 200"
+    done
+}
+
+# Every answer taskd counted in its metrics must have been 2xx: a second witness next to wrk's.
+check_metrics() {
+    local bad
+    bad=$(curl -s "http://127.0.0.1:$port/metrics" |
+        awk '/^http_requests_total\{/ && !/code="2[0-9][0-9]"/ && $NF > 0')
+    [ -z "$bad" ] || fail "taskd counted non-2xx answers during the bench:
+$bad"
+}
+
+# ---- the runs --------------------------------------------------------------------------------
+
+fs=$(df --output=fstype "$work" | tail -n 1)
+printf 'taskbench bench: server on CPU %s, clients on CPU %s; wrk -t1 -c%s -d%ss; %s CPUs, Linux %s; database and log on %s\n' \
+    "$server_cpu" "$client_cpu" "$conns" "$seconds" "$(nproc --all)" "$(uname -r)" "$fs"
+
+echo "peak rates (wrk, closed loop):"
+start_server hello "$hello" 0 "$work/hello.port"
+wrk_run "hello (mhd_hello, 1 thread)" "http://127.0.0.1:$port/"
+hello_rps=$rps hello_noise=$(noise)
+stop_server
+
+start_taskd taskd
+default_threads=$threads
+seed
+wrk_run "GET /tasks/{id} --threads $threads" "http://127.0.0.1:$port" "$scripts/get_task.lua" \
+    "$seed_tasks"
+get_rps=$rps get_noise=$(noise)
+latency_run "GET /tasks/{id}" $((get_rps / 2)) GET '/tasks/{id}'
+get_lat=$lat
+echo "    at half that rate ($pacer): $get_lat"
+wrk_run "POST /tasks --threads $threads" "http://127.0.0.1:$port" "$scripts/post_task.lua"
+post_rps=$rps post_noise=$(noise)
+latency_run "POST /tasks" $((post_rps / 2)) POST /tasks "$post_body"
+post_lat=$lat
+echo "    at half that rate ($pacer): $post_lat"
+check_metrics
+stop_server
+
+start_taskd taskd-1 --threads 1
+wrk_run "GET /tasks/{id} --threads $threads" "http://127.0.0.1:$port" "$scripts/get_task.lua" \
+    "$seed_tasks"
+get1_rps=$rps get1_noise=$(noise)
+wrk_run "POST /tasks --threads $threads" "http://127.0.0.1:$port" "$scripts/post_task.lua"
+post1_rps=$rps post1_noise=$(noise)
+check_metrics
+stop_server
+
+# The latency floor of this machine: the hello server at taskd's GET rate above.
+start_server hello-paced "$hello" 0 "$work/hello-paced.port"
+latency_run "hello GET /" $((get_rps / 2)) GET /
+hello_lat=$lat
+echo "  hello at the same rate as GET ($pacer): $hello_lat"
+stop_server
+
+# ---- the table -------------------------------------------------------------------------------
+
+verdict() { # RPS TARGET
+    if [ "$1" -ge "$2" ]; then echo PASS; else echo BELOW; fi
+}
+row() { # NAME RPS TARGET NOISE
+    local vs result=- target=-
+    vs=$(calc "%.2f" "$2 / $hello_rps")
+    if [ -n "$3" ]; then
+        target=">= $3"
+        result=$(verdict "$2" "$3")
+    fi
+    printf '%-30s %8s %9s %11s %7s  %s\n' "$1" "$2" "$vs" "$target" "$result" "$4"
+}
+# compare NAME RPS_DEFAULT RPS_ONE: which thread count won, or "no clear winner" within 5 %.
+compare() {
+    local winner="--threads $default_threads"
+    [ "$3" -gt "$2" ] && winner="--threads 1"
+    if [ "$(calc "%d" "($2 - $3) * ($2 - $3) < (0.05 * $2) * (0.05 * $2)")" = 1 ]; then
+        winner="no clear winner (within 5 %)"
+    else
+        winner="$winner is faster"
+    fi
+    printf '  %-5s --threads %s: %6s req/s   --threads 1: %6s req/s   %s\n' "$1" \
+        "$default_threads" "$2" "$3" "$winner"
+}
+
+echo
+printf '%-30s %8s %9s %11s %7s\n' "name" "req/s" "vs hello" "target" "result"
+row "hello (mhd_hello, 1 thread)" "$hello_rps" "" "$hello_noise"
+row "GET /tasks/{id} --threads $default_threads" "$get_rps" "$target_get" "$get_noise"
+row "POST /tasks --threads $default_threads" "$post_rps" "$target_post" "$post_noise"
+row "GET /tasks/{id} --threads 1" "$get1_rps" "$target_get" "$get1_noise"
+row "POST /tasks --threads 1" "$post1_rps" "$target_post" "$post1_noise"
+echo
+echo "latency at half the peak rate ($pacer, $conns connections, ${seconds} s; taskd --threads $default_threads):"
+echo "  $get_lat"
+echo "  $post_lat"
+echo "  $hello_lat"
+echo
+echo "threads, server pinned to one core (taskd's default here: --threads $default_threads, the CPUs it may use, at least 2):"
+compare GET "$get_rps" "$get1_rps"
+compare POST "$post_rps" "$post1_rps"
