@@ -81,15 +81,25 @@ void jw_array_end(struct json_writer *w)
     jw_close(w, ']');
 }
 
+static int needs_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
+            return 1;
+    }
+    return 0;
+}
+
 void jw_key(struct json_writer *w, const char *key)
 {
     jw_before_value(w);
     if (w->failed)
         return;
-    /* Keys are the program's own identifiers: written as they are, without escaping. */
+    /* Keys are nearly always the program's own identifiers: those are copied in one append. */
     size_t n = strlen(key);
     char quoted[64];
-    if (n + 3 > sizeof(quoted)) {
+    if (n + 3 > sizeof(quoted) || needs_escape(key, n)) {
         jw_check(w, json_escape_string(w->out, key, n));
         jw_check(w, buf_putc(w->out, ':'));
     } else {

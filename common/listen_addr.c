@@ -8,29 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A port is 1 to 5 decimal digits, nothing else: no sign, no spaces. */
+static int parse_port(const char *s, long *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+        return -1;
+    *out = strtol(s, NULL, 10);
+    return *out <= 65535 ? 0 : -1;
+}
+
 int listen_addr_parse(const char *text, struct listen_addr *out, char *error, size_t error_len)
 {
     char host[256];
-    const char *colon = strrchr(text, ':');
+    const char *colon;
+    const char *host_start = text;
+    size_t hlen;
+    if (text[0] == '[') { /* [IPv6]:port */
+        const char *close = strchr(text, ']');
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        host_start = text + 1;
+        hlen = close ? (size_t)(close - host_start) : 0;
+    } else {
+        colon = strrchr(text, ':');
+        hlen = colon ? (size_t)(colon - text) : 0;
+    }
     if (!colon) {
         snprintf(error, error_len, "'%s' has no port: write HOST:PORT, e.g. 127.0.0.1:5000", text);
         return -1;
     }
-    size_t hlen = (size_t)(colon - text);
     if (hlen >= sizeof(host)) {
         snprintf(error, error_len, "the host in '%.64s…' is too long", text);
         return -1;
     }
-    memcpy(host, text, hlen);
+    memcpy(host, host_start, hlen);
     host[hlen] = '\0';
-    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-        memmove(host, host + 1, hlen - 2);
-        host[hlen - 2] = '\0';
-    }
-    char *end;
     const char *port = colon + 1;
-    long p = strtol(port, &end, 10);
-    if (*port == '\0' || *end != '\0' || p < 0 || p > 65535) {
+    long p;
+    if (parse_port(port, &p) < 0) {
         snprintf(error, error_len, "'%s' is not a port number from 0 to 65535", port);
         return -1;
     }

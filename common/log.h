@@ -2,9 +2,11 @@
  * log: JSON lines, one object per line, to a file or stderr.
  *
  * Every line has ts (RFC 3339 UTC, ms), level and msg; callers add fields with the json_writer
- * between log_begin() and log_end(). A line is written with a single write(2) on an O_APPEND
- * descriptor, so lines from concurrent threads never interleave. log_reopen() (on SIGHUP) swaps
- * the descriptor for logrotate without losing or splitting a line.
+ * between log_begin() and log_end(). Lines are buffered and written whole, in batches, to an
+ * O_APPEND descriptor, so lines from concurrent threads never interleave: at most 50 ms after
+ * they were logged, at once for error lines, and on log_flush()/log_close(). A crash (kill -9)
+ * can lose the last 50 ms of info and warn lines, never an error line. log_reopen() (on SIGHUP)
+ * flushes, then swaps the descriptor for logrotate without losing or splitting a line.
  */
 #ifndef TASKBENCH_LOG_H
 #define TASKBENCH_LOG_H
@@ -29,11 +31,16 @@ int log_open(const char *path, enum log_level min_level);
 /* Reopens the same path (logrotate moved the old file away). Returns 0, or -1 with errno set
  * and the old descriptor kept. */
 int log_reopen(void);
+/* Flushes, stops the flusher thread and goes back to stderr. */
 void log_close(void);
+
+/* Writes out the buffered lines now. */
+void log_flush(void);
 
 int log_enabled(enum log_level level);
 
 struct log_entry {
+    enum log_level level;
     struct buf line;
     struct json_writer w; /* add fields with jw_key()/jw_*() */
 };

@@ -23,7 +23,7 @@ clang -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 
 scratch=$(mktemp -d build/fuzz/scratch.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
-cp "$corpus"/. "$scratch"/ -r
+cp -R "$corpus"/. "$scratch"/
 
 echo "fuzz: running $bin for ${seconds}s on a copy of $corpus"
 "$bin" -max_total_time="$seconds" -dict=tests/fuzz/request.dict -max_len=8192 \

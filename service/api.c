@@ -50,12 +50,12 @@ void api_error(struct api_response *res, unsigned status, const char *code, cons
 
 /* Maps a failed store call to 404, 503 (with Retry-After) or 500. */
 static void store_failed(struct api_response *res, int status, const struct store_error *err,
-                         const struct api_request *req)
+                         int64_t task_id, const char *request_id)
 {
     if (status == STORE_NOT_FOUND) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "no task with id %lld", (long long)req->match.task_id);
-        api_error(res, 404, "task_not_found", msg, req->request_id);
+        snprintf(msg, sizeof(msg), "no task with id %lld", (long long)task_id);
+        api_error(res, 404, "task_not_found", msg, request_id);
         return;
     }
     res->db = *err;
@@ -63,11 +63,11 @@ static void store_failed(struct api_response *res, int status, const struct stor
     char msg[384];
     if (status == STORE_UNAVAILABLE) {
         snprintf(msg, sizeof(msg), "the database is unavailable: %s", err->message);
-        api_error(res, 503, "db_unavailable", msg, req->request_id);
+        api_error(res, 503, "db_unavailable", msg, request_id);
         res->retry_after = RETRY_AFTER_SECONDS;
     } else {
         snprintf(msg, sizeof(msg), "internal database error: %s", err->message);
-        api_error(res, 500, "internal", msg, req->request_id);
+        api_error(res, 500, "internal", msg, request_id);
     }
 }
 
@@ -112,21 +112,35 @@ static int read_body(const struct api_request *req, enum task_body_kind kind,
     return 0;
 }
 
-static void create_task(const struct api *api, const struct api_request *req,
-                        struct api_response *res)
+static int create_task(const struct api_request *req, struct api_response *res,
+                       struct store_write *w)
 {
-    struct task_input in;
-    struct task t;
-    struct store_error err;
-    if (read_body(req, TASK_BODY_CREATE, &in, res) < 0)
-        return;
-    int status = store_task_create(api->store, &in, &t, &err);
-    if (status != STORE_OK) {
-        store_failed(res, status, &err, req);
+    if (read_body(req, TASK_BODY_CREATE, &w->input, res) < 0)
+        return 0;
+    w->kind = STORE_WRITE_CREATE;
+    w->id = 0;
+    return 1;
+}
+
+void api_finish_write(const struct store_write *w, const char *request_id,
+                      struct api_response *res)
+{
+    if (w->status != STORE_OK) {
+        store_failed(res, w->status, &w->err, w->id, request_id);
         return;
     }
-    snprintf(res->location, sizeof(res->location), "/tasks/%lld", (long long)t.id);
-    respond_task(res, 201, &t);
+    switch (w->kind) {
+    case STORE_WRITE_CREATE:
+        snprintf(res->location, sizeof(res->location), "/tasks/%lld", (long long)w->task.id);
+        respond_task(res, 201, &w->task);
+        break;
+    case STORE_WRITE_UPDATE:
+        respond_task(res, 200, &w->task);
+        break;
+    case STORE_WRITE_DELETE:
+        res->status = 204;
+        break;
+    }
 }
 
 /* Parses a query parameter as an integer in [min, max]. Absent: `fallback`. */
@@ -181,7 +195,7 @@ static void list_tasks(const struct api *api, const struct api_request *req,
     jw_array_begin(&ctx.w);
     int status = store_task_list(api->store, after, (int)limit, list_row, &ctx, &more, &err);
     if (status != STORE_OK) {
-        store_failed(res, status, &err, req);
+        store_failed(res, status, &err, 0, req->request_id);
         return;
     }
     jw_array_end(&ctx.w);
@@ -191,40 +205,30 @@ static void list_tasks(const struct api *api, const struct api_request *req,
     res->status = 200;
 }
 
-static void task_by_id(const struct api *api, const struct api_request *req,
-                       struct api_response *res)
+static int task_by_id(const struct api *api, const struct api_request *req,
+                      struct api_response *res, struct store_write *w)
 {
-    struct task t;
-    struct task_input in;
-    struct store_error err;
-    int status;
     int64_t id = req->match.task_id;
     if (!req->match.id_valid) {
         api_error(res, 400, "invalid_id",
                   "task ids are positive integers up to 9223372036854775807", req->request_id);
-        return;
+        return 0;
     }
-    switch (req->method) {
-    case METHOD_PUT:
-        if (read_body(req, TASK_BODY_UPDATE, &in, res) < 0)
-            return;
-        status = store_task_update(api->store, id, &in, &t, &err);
-        break;
-    case METHOD_DELETE:
-        status = store_task_delete(api->store, id, &err);
-        if (status == STORE_OK) {
-            res->status = 204;
-            return;
-        }
-        break;
-    default:
-        status = store_task_get(api->store, id, &t, &err);
-        break;
+    if (req->method == METHOD_PUT || req->method == METHOD_DELETE) {
+        if (req->method == METHOD_PUT && read_body(req, TASK_BODY_UPDATE, &w->input, res) < 0)
+            return 0;
+        w->kind = req->method == METHOD_PUT ? STORE_WRITE_UPDATE : STORE_WRITE_DELETE;
+        w->id = id;
+        return 1;
     }
+    struct task t;
+    struct store_error err;
+    int status = store_task_get(api->store, id, &t, &err);
     if (status != STORE_OK)
-        store_failed(res, status, &err, req);
+        store_failed(res, status, &err, id, req->request_id);
     else
         respond_task(res, 200, &t);
+    return 0;
 }
 
 static void status_body(struct api_response *res, unsigned status, const char *text)
@@ -245,7 +249,7 @@ static void readyz(const struct api *api, const struct api_request *req, struct 
         status_body(res, 200, "ready");
         return;
     }
-    store_failed(res, STORE_UNAVAILABLE, &err, req);
+    store_failed(res, STORE_UNAVAILABLE, &err, 0, req->request_id);
 }
 
 static void metrics(const struct api *api, const struct api_request *req,
@@ -276,12 +280,13 @@ static void unknown_route(const struct api_request *req, struct api_response *re
     api_error(res, 404, "route_not_found", msg, req->request_id);
 }
 
-void api_handle(const struct api *api, const struct api_request *req, struct api_response *res)
+int api_handle(const struct api *api, const struct api_request *req, struct api_response *res,
+               struct store_write *write)
 {
     enum route_id route = req->match.route;
     if (route == ROUTE_OTHER) {
         unknown_route(req, res);
-        return;
+        return 0;
     }
     if (!route_allows(route, req->method)) {
         char msg[128];
@@ -289,29 +294,27 @@ void api_handle(const struct api *api, const struct api_request *req, struct api
                  route_allow_header(route));
         api_error(res, 405, "method_not_allowed", msg, req->request_id);
         res->allow = route_allow_header(route);
-        return;
+        return 0;
     }
     switch (route) {
     case ROUTE_TASKS:
         if (req->method == METHOD_POST)
-            create_task(api, req, res);
-        else
-            list_tasks(api, req, res);
-        break;
+            return create_task(req, res, write);
+        list_tasks(api, req, res);
+        return 0;
     case ROUTE_TASK:
-        task_by_id(api, req, res);
-        break;
+        return task_by_id(api, req, res, write);
     case ROUTE_METRICS:
         metrics(api, req, res);
-        break;
+        return 0;
     case ROUTE_LIVEZ:
         status_body(res, 200, "ok");
-        break;
+        return 0;
     case ROUTE_READYZ:
         readyz(api, req, res);
-        break;
+        return 0;
     default:
         unknown_route(req, res);
-        break;
+        return 0;
     }
 }

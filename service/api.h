@@ -1,7 +1,8 @@
 /*
  * api: the HTTP API of DESIGN.md as plain functions: a parsed request in, a response out.
  *
- * Nothing here knows libmicrohttpd; server.c adapts. Every error is a JSON object
+ * Nothing here knows libmicrohttpd; server.c adapts. Reads are answered at once; writes are
+ * validated here, run by the store's writer thread, and answered by api_finish_write(). Every error is a JSON object
  * {"error": sentence, "code": slug, "request_id": id} with the status DESIGN.md gives it, and a
  * 5xx carries the database error that caused it so the one error log line can say why.
  */
@@ -51,7 +52,16 @@ struct api {
 void api_response_init(struct api_response *res);
 void api_response_free(struct api_response *res);
 
-void api_handle(const struct api *api, const struct api_request *req, struct api_response *res);
+/* Handles the request. Returns 0 when `res` holds the response, or 1 when the request is a
+ * write: `write` (space the caller provides for POST, PUT and DELETE, else NULL) then holds the
+ * validated write, the caller submits it to the store, and api_finish_write() turns the
+ * outcome into the response. */
+int api_handle(const struct api *api, const struct api_request *req, struct api_response *res,
+               struct store_write *write);
+
+/* The response to a write the store has run. */
+void api_finish_write(const struct store_write *write, const char *request_id,
+                      struct api_response *res);
 
 /* Fills `res` with a JSON error. `message` is one sentence. */
 void api_error(struct api_response *res, unsigned status, const char *code, const char *message,

@@ -136,7 +136,7 @@ static int set_no_create(struct taskd_config *cfg, const char *v, char *e, size_
     else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
         cfg->no_create = 0;
     else {
-        snprintf(e, n, "TASKD_NO_CREATE '%s' is not 1, 0, true or false", v);
+        snprintf(e, n, "'%s' is not 1, 0, true or false", v);
         return -1;
     }
     return 0;
@@ -204,6 +204,22 @@ static const struct flag *find_flag(const char *name, size_t len)
     return NULL;
 }
 
+static int on_command_line(const struct flag *f, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        const char *eq = strchr(a + 2, '=');
+        const struct flag *given = find_flag(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        if (given == f)
+            return 1;
+        if (given && given->metavar && !eq)
+            i++; /* the value after a flag is not a flag */
+    }
+    return 0;
+}
+
 enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv, char *error,
                                 size_t error_len)
 {
@@ -220,10 +236,17 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
         .check_interval_ns = 250000000u,
         .shutdown_grace_ns = 10000000000u,
     };
+    /* The environment only fills what the command line does not set, so a bad variable is
+     * not an error when a flag overrides it. */
     for (size_t i = 0; i < FLAG_COUNT; i++) {
         const char *v = getenv(flags[i].env);
-        if (v && flags[i].set(cfg, v, error, error_len) < 0)
+        if (!v || on_command_line(&flags[i], argc, argv))
+            continue;
+        char reason[256];
+        if (flags[i].set(cfg, v, reason, sizeof(reason)) < 0) {
+            snprintf(error, error_len, "environment variable %s: %s", flags[i].env, reason);
             return CONFIG_ERROR;
+        }
     }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];

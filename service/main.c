@@ -165,16 +165,18 @@ int main(int argc, char **argv)
         snprintf(error, sizeof(error), "cannot write the port file %s: %s", cfg.port_file,
                  strerror(errno));
         fatal(error);
-        server_stop(server, 0);
+        server_drain(server, 0);
         store_close(store);
+        server_stop(server);
         return 1;
     }
     log_started(&cfg, port);
 
     serve_until_stopped(&signals);
 
-    int left = server_stop(server, cfg.shutdown_grace_ns);
-    store_close(store);
+    int left = server_drain(server, cfg.shutdown_grace_ns);
+    store_close(store); /* runs the writes still queued, resuming their connections */
+    server_stop(server);
     struct log_entry e;
     if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
         jw_key(&e.w, "requests_cut_short");

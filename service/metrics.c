@@ -26,6 +26,8 @@ static struct {
     _Atomic uint64_t requests[METHOD_COUNT][ROUTE_COUNT][STATUS_MAX - STATUS_MIN + 1];
     struct histogram duration[METHOD_COUNT][ROUTE_COUNT];
     _Atomic int64_t in_flight;
+    _Atomic int64_t connections;
+    _Atomic uint64_t connections_refused;
     _Atomic uint64_t db_errors[DB_ERROR_SLOTS];
     struct histogram db_query[DB_OP_COUNT];
 } m;
@@ -44,6 +46,18 @@ void metrics_init(void)
     for (int i = 0; i < DB_ERROR_SLOTS; i++)
         atomic_init(&m.db_errors[i], 0);
     atomic_init(&m.in_flight, 0);
+    atomic_init(&m.connections, 0);
+    atomic_init(&m.connections_refused, 0);
+}
+
+void metrics_connections_add(int delta)
+{
+    atomic_fetch_add_explicit(&m.connections, delta, memory_order_relaxed);
+}
+
+void metrics_connection_refused(void)
+{
+    atomic_fetch_add_explicit(&m.connections_refused, 1, memory_order_relaxed);
 }
 
 void metrics_in_flight_add(int delta)
@@ -106,6 +120,12 @@ static void render_http(struct buf *out)
     }
     expo_gauge(out, "http_requests_in_flight", "HTTP requests being handled right now.",
                (double)atomic_load_explicit(&m.in_flight, memory_order_relaxed));
+    expo_gauge(out, "taskd_connections_open", "HTTP connections open right now.",
+               (double)atomic_load_explicit(&m.connections, memory_order_relaxed));
+    expo_family(out, "taskd_connections_refused_total", "counter",
+                "Connections closed at once because --max-connections were open.");
+    expo_sample_u64(out, "taskd_connections_refused_total", NULL, 0,
+                    atomic_load_explicit(&m.connections_refused, memory_order_relaxed));
 }
 
 static void render_db(struct buf *out, const struct db_gauges *db)

@@ -28,6 +28,8 @@ struct db_gauges {
 void metrics_init(void);
 
 void metrics_in_flight_add(int delta);
+void metrics_connections_add(int delta);
+void metrics_connection_refused(void);
 void metrics_request_done(enum http_method method, enum route_id route, unsigned status,
                           uint64_t duration_ns);
 void metrics_db_error(int sqlite_code);

@@ -25,16 +25,32 @@
  * keep-alive request, so its 32 KiB default costs more than the whole request. 16 KiB still
  * takes 8 KiB of headers (more gets 431); bodies stream through it in chunks. */
 #define CONNECTION_MEMORY (16 * 1024)
+/* A chunked body over the limit is read and dropped up to this much, then the connection is
+ * closed without an answer. */
+#define DISCARD_LIMIT (1024 * 1024)
+/* libmicrohttpd's own hard limit sits above --max-connections, so on_accept can refuse the
+ * connections in between politely instead of leaving them in the accept queue. */
+#define CONNECTION_HEADROOM 64
 
 struct server {
     struct MHD_Daemon *daemon;
     const struct api *api;
+    unsigned max_connections;
+    _Atomic int connections;
     _Atomic int in_flight;
     _Atomic uint64_t next_request_id;
 };
 
 struct request {
+    struct server *srv;
+    struct MHD_Connection *conn;
+    struct store_write *write; /* POST, PUT, DELETE: the write handed to the store */
+    int write_submitted;       /* the connection is suspended until the write is done */
+    _Atomic int write_done;    /* set by the store's writer thread before it resumes us */
     uint64_t start_ns;
+    int begun;        /* the access handler has seen this request */
+    int nul_in_path;  /* the raw path holds %00, which decoding would cut at */
+    size_t discarded; /* body bytes past the limit, read and thrown away */
     enum http_method method;
     struct route_match match;
     unsigned status; /* 0 until a response is queued */
@@ -72,32 +88,52 @@ static void copy_truncated(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-static struct request *request_new(struct server *srv, struct MHD_Connection *c, const char *url,
-                                   const char *method)
+/* libmicrohttpd's URI callback: the first sight of a request, with its raw (undecoded) URI.
+ * What it returns becomes the request's context for every later callback. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
+    struct server *srv = cls;
     struct request *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     r->start_ns = clock_monotonic_ns();
-    r->method = method_parse(method);
-    copy_truncated(r->raw_method, sizeof(r->raw_method), method);
-    copy_truncated(r->path, sizeof(r->path), url);
-    route_match(url, &r->match);
+    r->srv = srv;
+    r->conn = c;
+    size_t path_len = strcspn(uri, "?");
+    for (size_t i = 0; i + 2 < path_len; i++) {
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            r->nul_in_path = 1;
+    }
+    copy_truncated(r->path, sizeof(r->path), uri); /* until on_request has the decoded one */
     buf_init(&r->body, API_BODY_LIMIT);
-    const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
-    if (id && request_id_valid(id))
-        memcpy(r->request_id, id, strlen(id) + 1);
-    else
-        snprintf(r->request_id, sizeof(r->request_id), "%016" PRIx64,
-                 atomic_fetch_add_explicit(&srv->next_request_id, 1, memory_order_relaxed));
     atomic_fetch_add(&srv->in_flight, 1);
     metrics_in_flight_add(1);
     return r;
 }
 
+/* The access handler's first call: the headers are in. */
+static void request_begin(struct request *r, struct MHD_Connection *c, const char *url,
+                          const char *method)
+{
+    r->begun = 1;
+    r->method = method_parse(method);
+    copy_truncated(r->raw_method, sizeof(r->raw_method), method);
+    copy_truncated(r->path, sizeof(r->path), url);
+    route_match(url, &r->match);
+    if (r->nul_in_path)
+        r->match.route = ROUTE_OTHER;
+    const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (id && request_id_valid(id))
+        memcpy(r->request_id, id, strlen(id) + 1);
+    else
+        snprintf(r->request_id, sizeof(r->request_id), "%016" PRIx64,
+                 atomic_fetch_add_explicit(&r->srv->next_request_id, 1, memory_order_relaxed));
+}
+
 static void request_free(struct request *r)
 {
     buf_free(&r->body);
+    free(r->write);
     free(r);
 }
 
@@ -161,6 +197,30 @@ static int declared_too_large(struct MHD_Connection *c)
     return errno == ERANGE || n > API_BODY_LIMIT;
 }
 
+/* Called on the store's writer thread once the write committed or failed. */
+static void on_write_done(struct store_write *w, void *ctx)
+{
+    (void)w;
+    struct request *r = ctx;
+    atomic_store_explicit(&r->write_done, 1, memory_order_release);
+    MHD_resume_connection(r->conn); /* libmicrohttpd calls on_request again: finish_write() */
+}
+
+static enum MHD_Result finish_write(struct MHD_Connection *c, struct request *r)
+{
+    struct api_response res;
+    api_response_init(&res);
+    api_finish_write(r->write, r->request_id, &res);
+    enum MHD_Result rc = queue(c, r, &res);
+    api_response_free(&res);
+    return rc;
+}
+
+static int is_write_method(enum http_method m)
+{
+    return m == METHOD_POST || m == METHOD_PUT || m == METHOD_DELETE;
+}
+
 static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *c, struct request *r)
 {
     struct api_request req = {
@@ -176,10 +236,24 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *c, st
         .body_too_large = r->too_large,
         .request_id = r->request_id,
     };
+    if (is_write_method(r->method) && !r->write) {
+        r->write = malloc(sizeof(*r->write));
+        if (!r->write)
+            return MHD_NO;
+    }
     struct api_response res;
     api_response_init(&res);
-    api_handle(srv->api, &req, &res);
-    enum MHD_Result rc = queue(c, r, &res);
+    enum MHD_Result rc = MHD_YES;
+    if (api_handle(srv->api, &req, &res, r->write)) {
+        /* Suspend before submitting: the writer may finish and resume us at once. */
+        r->write->done = on_write_done;
+        r->write->ctx = r;
+        r->write_submitted = 1;
+        MHD_suspend_connection(c);
+        store_write_submit(srv->api->store, r->write);
+    } else {
+        rc = queue(c, r, &res);
+    }
     api_response_free(&res);
     buf_free(&r->body);
     return rc;
@@ -193,13 +267,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     struct server *srv = cls;
     struct request *r = *con_cls;
-    if (!r) {
+    if (!r)
+        return MHD_NO; /* out of memory in on_uri */
+    if (!r->begun) {
         /* First call: headers only. Answering now would cost keep-alive, except for a body
          * declared too large, which must not be read at all (the connection then closes). */
-        r = request_new(srv, c, url, method);
-        if (!r)
-            return MHD_NO;
-        *con_cls = r;
+        request_begin(r, c, url, method);
         if (declared_too_large(c)) {
             r->too_large = 1;
             return respond_error(c, r, 413, "body_too_large",
@@ -212,17 +285,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         if (r->status)
             return MHD_YES; /* already answered (413): discard */
-        if (buf_append(&r->body, upload_data, n) < 0) {
-            r->too_large = 1;
-            buf_free(&r->body);
-            return respond_error(c, r, 413, "body_too_large",
-                                 "the request body is over the 64 KiB limit");
-        }
-        return MHD_YES;
+        if (!r->too_large && buf_append(&r->body, upload_data, n) == 0)
+            return MHD_YES;
+        /* A chunked body past the limit: libmicrohttpd cannot answer before the body ends, so
+         * read and drop it (never store it), up to a bound past which the connection closes. */
+        r->too_large = 1;
+        buf_free(&r->body);
+        r->discarded += n;
+        return r->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
     }
     if (r->status)
         return MHD_YES;
+    if (r->write_submitted) {
+        if (!atomic_load_explicit(&r->write_done, memory_order_acquire))
+            return MHD_YES;
+        return finish_write(c, r);
+    }
+    if (r->too_large)
+        return respond_error(c, r, 413, "body_too_large",
+                             "the request body is over the 64 KiB limit");
+    if (r->nul_in_path)
+        return respond_error(c, r, 400, "invalid_path",
+                             "the path contains an encoded NUL (%00), which no route has");
     return dispatch(srv, c, r);
+}
+
+/* Refuses a new connection (closed at once) when --max-connections are open: a flood gets a
+ * quick answer rather than a wait in the kernel's accept queue. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    struct server *srv = cls;
+    if (atomic_load(&srv->connections) < (int)srv->max_connections)
+        return MHD_YES;
+    metrics_connection_refused();
+    return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c;
+    (void)socket_context;
+    struct server *srv = cls;
+    int delta = toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    atomic_fetch_add(&srv->connections, delta);
+    metrics_connections_add(delta);
 }
 
 static void log_request(const struct request *r, uint64_t duration_ns)
@@ -268,21 +377,41 @@ static void log_request(const struct request *r, uint64_t duration_ns)
     log_end(&e);
 }
 
+/* A request libmicrohttpd ended before our handler saw it: headers it could not parse (it
+ * answers 400 or 431 itself) or a client that left mid-headers. Not counted in
+ * http_requests_total, whose code label would have to be guessed; logged so it is not silent. */
+static void log_unparsed(const struct request *r, enum MHD_RequestTerminationCode toe)
+{
+    struct log_entry e;
+    if (log_begin(&e, LOG_WARN, "request not parsed") < 0)
+        return;
+    jw_key(&e.w, "path");
+    jw_string(&e.w, r->path);
+    jw_key(&e.w, "reason");
+    jw_string(&e.w, toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "the client closed the connection"
+                    : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "idle timeout"
+                    : "malformed request line or headers");
+    log_end(&e);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)c;
-    (void)toe;
     struct server *srv = cls;
     struct request *r = *con_cls;
     if (!r)
         return;
     *con_cls = NULL;
-    if (!r->status)
-        r->status = STATUS_CLIENT_CLOSED;
     uint64_t duration = clock_monotonic_ns() - r->start_ns;
-    metrics_request_done(r->method, r->match.route, r->status, duration);
-    log_request(r, duration);
+    if (r->begun) {
+        if (!r->status)
+            r->status = STATUS_CLIENT_CLOSED;
+        metrics_request_done(r->method, r->match.route, r->status, duration);
+        log_request(r, duration);
+    } else {
+        log_unparsed(r, toe);
+    }
     metrics_in_flight_add(-1);
     atomic_fetch_sub(&srv->in_flight, 1);
     request_free(r);
@@ -322,14 +451,16 @@ int server_start(struct server **out, const struct server_config *cfg, const str
         seed = clock_realtime_ns();
     atomic_init(&srv->next_request_id, seed);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (addr.addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    srv->max_connections = cfg->max_connections;
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->max_connections + CONNECTION_HEADROOM, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
@@ -350,10 +481,8 @@ uint16_t server_port(const struct server *srv)
     return info ? info->port : 0;
 }
 
-int server_stop(struct server *srv, uint64_t grace_ns)
+int server_drain(struct server *srv, uint64_t grace_ns)
 {
-    if (!srv)
-        return 0;
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -362,8 +491,13 @@ int server_stop(struct server *srv, uint64_t grace_ns)
         struct timespec pause = {0, 5 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
-    int left = atomic_load(&srv->in_flight);
+    return atomic_load(&srv->in_flight);
+}
+
+void server_stop(struct server *srv)
+{
+    if (!srv)
+        return;
     MHD_stop_daemon(srv->daemon);
     free(srv);
-    return left;
 }

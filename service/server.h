@@ -29,8 +29,12 @@ int server_start(struct server **out, const struct server_config *cfg, const str
 
 uint16_t server_port(const struct server *srv);
 
-/* Stops accepting, lets in-flight requests finish (up to `grace_ns`), then closes everything.
- * Returns the number of requests still in flight when the grace ran out (0 normally). */
-int server_stop(struct server *srv, uint64_t grace_ns);
+/* Stops accepting and lets in-flight requests finish, for up to `grace_ns`. Returns how many
+ * are still in flight when the grace ran out (0 normally). */
+int server_drain(struct server *srv, uint64_t grace_ns);
+
+/* Closes every connection and frees the server. Call store_close() before it: the store's
+ * writer thread resumes suspended connections, which must still exist. Accepts NULL. */
+void server_stop(struct server *srv);
 
 #endif

@@ -24,6 +24,8 @@
 #include "db_errors.h"
 #include "log.h"
 
+#define WRITE_BATCH_MAX 128 /* writes per transaction at most */
+
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback, *insert, *get, *update, *del, *list, *count, *probe;
@@ -48,6 +50,13 @@ struct store {
 
     pthread_mutex_t fault_lock; /* guards `fault` */
     struct store_error fault;   /* why the store is down; logged once per change */
+
+    pthread_mutex_t queue_lock; /* guards the write queue and writer_stopping */
+    pthread_cond_t queue_cond;
+    struct store_write *queue_head, *queue_tail;
+    int writer_stopping;
+    pthread_t writer;
+    int writer_started;
 
     pthread_t monitor;
     int monitor_started;
@@ -387,27 +396,6 @@ static void unlock_both(struct store *s)
 
 /* ---- the write path -------------------------------------------------------------------- */
 
-/* Writers queue for the write lock no longer than the busy timeout: behind a lock held by
- * another process every write would otherwise wait its turn *and* its own timeout, and the
- * latency of a fault would grow with the queue. Returns 0 with the lock held, or -1 (busy). */
-static int lock_writer(struct store *s, struct store_error *err)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)s->cfg.busy_timeout_ms * 1000000u;
-    deadline.tv_sec += (time_t)(ns / 1000000000u);
-    deadline.tv_nsec = (long)(ns % 1000000000u);
-    if (pthread_mutex_timedlock(&s->write_lock, &deadline) == 0)
-        return 0;
-    memset(err, 0, sizeof(*err));
-    err->sqlite_code = SQLITE_BUSY;
-    snprintf(err->message, sizeof(err->message),
-             "database is locked: writes are queued behind one waiting for a lock");
-    metrics_db_error(SQLITE_BUSY);
-    mark_down(s, err);
-    return -1;
-}
-
 /* The file at the path must still be the one SQLite has open, and so must its -wal: otherwise
  * a commit would land in an orphaned inode and be lost. Caller holds the write lock. */
 static int verify_identity(struct store *s, struct store_error *err)
@@ -511,110 +499,139 @@ static int read_task(struct conn *c, int64_t id, struct task *out)
     return rc;
 }
 
-int store_task_create(struct store *s, const struct task_input *in, struct task *out,
-                      struct store_error *err)
+/* Runs one write inside the open transaction. Returns STORE_OK or STORE_NOT_FOUND, or a
+ * failure (with `err`) that aborts the whole transaction. Caller holds the write lock. */
+static int apply_write(struct store *s, struct store_write *w, const char *now,
+                       struct store_error *err)
 {
-    uint64_t t0 = clock_monotonic_ns();
-    if (lock_writer(s, err) < 0)
-        return STORE_UNAVAILABLE;
-    int status = begin(s, err);
-    if (status != STORE_OK)
-        goto out;
-    char now[CLOCK_RFC3339_LEN];
-    now_rfc3339(now);
-    sqlite3_stmt *stmt = s->w.insert;
-    sqlite3_bind_text(stmt, 1, in->text, (int)in->text_len, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 2, in->done);
-    sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
-    int rc = step_done(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_OK) {
-        status = sqlite_failure(s, s->w.db, rc, err);
-        rollback_if_open(s);
-        goto out;
+    const struct task_input *in = &w->input;
+    sqlite3_stmt *stmt;
+    int rc;
+    switch (w->kind) {
+    case STORE_WRITE_CREATE:
+        stmt = s->w.insert;
+        sqlite3_bind_text(stmt, 1, in->text, (int)in->text_len, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 2, in->done);
+        sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+        rc = step_done(stmt);
+        sqlite3_clear_bindings(stmt);
+        if (rc != SQLITE_OK)
+            return sqlite_failure(s, s->w.db, rc, err);
+        w->task.id = sqlite3_last_insert_rowid(s->w.db);
+        w->task.done = in->done;
+        w->task.text_len = in->text_len;
+        memcpy(w->task.text, in->text, in->text_len + 1);
+        memcpy(w->task.created_at, now, CLOCK_RFC3339_LEN);
+        memcpy(w->task.updated_at, now, CLOCK_RFC3339_LEN);
+        return STORE_OK;
+    case STORE_WRITE_UPDATE:
+        stmt = s->w.update;
+        sqlite3_bind_int64(stmt, 1, w->id);
+        if (in->has_text)
+            sqlite3_bind_text(stmt, 2, in->text, (int)in->text_len, SQLITE_STATIC);
+        if (in->has_done)
+            sqlite3_bind_int(stmt, 3, in->done);
+        sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+        rc = step_done(stmt);
+        sqlite3_clear_bindings(stmt);
+        if (rc == SQLITE_OK && sqlite3_changes(s->w.db) == 0)
+            return STORE_NOT_FOUND;
+        if (rc == SQLITE_OK)
+            rc = read_task(&s->w, w->id, &w->task);
+        return rc == SQLITE_OK ? STORE_OK : sqlite_failure(s, s->w.db, rc, err);
+    case STORE_WRITE_DELETE:
+        sqlite3_bind_int64(s->w.del, 1, w->id);
+        rc = step_done(s->w.del);
+        if (rc != SQLITE_OK)
+            return sqlite_failure(s, s->w.db, rc, err);
+        return sqlite3_changes(s->w.db) ? STORE_OK : STORE_NOT_FOUND;
     }
-    out->id = sqlite3_last_insert_rowid(s->w.db);
-    status = commit(s, err);
-    if (status != STORE_OK)
-        goto out;
-    atomic_fetch_add(&s->tasks, 1);
-    out->done = in->done;
-    out->text_len = in->text_len;
-    memcpy(out->text, in->text, in->text_len + 1);
-    memcpy(out->created_at, now, sizeof(now));
-    memcpy(out->updated_at, now, sizeof(now));
-out:
-    pthread_mutex_unlock(&s->write_lock);
-    metrics_db_query(DB_OP_CREATE, clock_monotonic_ns() - t0);
-    return status;
+    return STORE_FAILED;
 }
 
-int store_task_update(struct store *s, int64_t id, const struct task_input *in, struct task *out,
-                      struct store_error *err)
+static const enum db_op write_ops[] = {
+    [STORE_WRITE_CREATE] = DB_OP_CREATE,
+    [STORE_WRITE_UPDATE] = DB_OP_UPDATE,
+    [STORE_WRITE_DELETE] = DB_OP_DELETE,
+};
+
+/* One transaction for a whole batch: every write in it commits, or none does. */
+static void run_batch(struct store *s, struct store_write *batch)
 {
     uint64_t t0 = clock_monotonic_ns();
-    if (lock_writer(s, err) < 0)
-        return STORE_UNAVAILABLE;
-    int status = begin(s, err);
-    if (status != STORE_OK)
-        goto out;
+    struct store_error err;
     char now[CLOCK_RFC3339_LEN];
     now_rfc3339(now);
-    sqlite3_stmt *stmt = s->w.update;
-    sqlite3_bind_int64(stmt, 1, id);
-    if (in->has_text)
-        sqlite3_bind_text(stmt, 2, in->text, (int)in->text_len, SQLITE_STATIC);
-    if (in->has_done)
-        sqlite3_bind_int(stmt, 3, in->done);
-    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
-    int rc = step_done(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc == SQLITE_OK && sqlite3_changes(s->w.db) == 0) {
-        rollback_if_open(s);
-        status = STORE_NOT_FOUND;
-        goto out;
+    pthread_mutex_lock(&s->write_lock);
+    int status = begin(s, &err);
+    for (struct store_write *w = batch; w && status == STORE_OK; w = w->next) {
+        w->status = apply_write(s, w, now, &err);
+        if (w->status < 0)
+            status = w->status;
     }
-    if (rc == SQLITE_OK)
-        rc = read_task(&s->w, id, out);
-    if (rc != SQLITE_OK) {
-        status = sqlite_failure(s, s->w.db, rc, err);
-        rollback_if_open(s);
-        goto out;
-    }
-    status = commit(s, err);
-out:
-    pthread_mutex_unlock(&s->write_lock);
-    metrics_db_query(DB_OP_UPDATE, clock_monotonic_ns() - t0);
-    return status;
-}
-
-int store_task_delete(struct store *s, int64_t id, struct store_error *err)
-{
-    uint64_t t0 = clock_monotonic_ns();
-    if (lock_writer(s, err) < 0)
-        return STORE_UNAVAILABLE;
-    int status = begin(s, err);
-    if (status != STORE_OK)
-        goto out;
-    sqlite3_bind_int64(s->w.del, 1, id);
-    int rc = step_done(s->w.del);
-    if (rc != SQLITE_OK) {
-        status = sqlite_failure(s, s->w.db, rc, err);
-        rollback_if_open(s);
-        goto out;
-    }
-    if (sqlite3_changes(s->w.db) == 0) {
-        rollback_if_open(s);
-        status = STORE_NOT_FOUND;
-        goto out;
-    }
-    status = commit(s, err);
     if (status == STORE_OK)
-        atomic_fetch_sub(&s->tasks, 1);
-out:
+        status = commit(s, &err);
+    else if (s->open)
+        rollback_if_open(s);
     pthread_mutex_unlock(&s->write_lock);
-    metrics_db_query(DB_OP_DELETE, clock_monotonic_ns() - t0);
-    return status;
+
+    uint64_t elapsed = clock_monotonic_ns() - t0;
+    for (struct store_write *w = batch; w; w = w->next) {
+        if (status != STORE_OK) {
+            w->status = status;
+            w->err = err;
+        } else if (w->status == STORE_OK && w->kind != STORE_WRITE_UPDATE) {
+            atomic_fetch_add(&s->tasks, w->kind == STORE_WRITE_CREATE ? 1 : -1);
+        }
+        metrics_db_query(write_ops[w->kind], elapsed);
+    }
+}
+
+void store_write_submit(struct store *s, struct store_write *w)
+{
+    w->next = NULL;
+    pthread_mutex_lock(&s->queue_lock);
+    if (s->queue_tail)
+        s->queue_tail->next = w;
+    else
+        s->queue_head = w;
+    s->queue_tail = w;
+    pthread_cond_signal(&s->queue_cond);
+    pthread_mutex_unlock(&s->queue_lock);
+}
+
+/* Takes up to WRITE_BATCH_MAX queued writes, waiting for one. NULL once stopping and empty. */
+static struct store_write *take_batch(struct store *s)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    while (!s->queue_head && !s->writer_stopping)
+        pthread_cond_wait(&s->queue_cond, &s->queue_lock);
+    struct store_write *batch = s->queue_head, *last = batch;
+    for (int n = 1; last && last->next && n < WRITE_BATCH_MAX; n++)
+        last = last->next;
+    if (last) {
+        s->queue_head = last->next;
+        if (!s->queue_head)
+            s->queue_tail = NULL;
+        last->next = NULL;
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return batch;
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    struct store_write *batch;
+    while ((batch = take_batch(s)) != NULL) {
+        run_batch(s, batch);
+        while (batch) { /* done() may free w: read next first */
+            struct store_write *next = batch->next;
+            batch->done(batch, batch->ctx);
+            batch = next;
+        }
+    }
+    return NULL;
 }
 
 /* ---- the read path --------------------------------------------------------------------- */
@@ -846,14 +863,15 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     pthread_mutex_init(&s->read_lock, NULL);
     pthread_mutex_init(&s->fault_lock, NULL);
     pthread_mutex_init(&s->monitor_lock, NULL);
+    pthread_mutex_init(&s->queue_lock, NULL);
+    pthread_cond_init(&s->queue_cond, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->monitor_cond, &attr);
     pthread_condattr_destroy(&attr);
-    atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
-
     ensure_parent_dir(s->path, cfg->allow_create);
+    atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
     lock_both(s);
     if (connect_locked(s, cfg->allow_create, err) == STORE_OK)
         mark_up(s);
@@ -862,6 +880,11 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     unlock_both(s);
     if (pthread_create(&s->monitor, NULL, monitor_main, s) == 0)
         s->monitor_started = 1;
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        store_close(s);
+        return -1;
+    }
+    s->writer_started = 1;
     *out = s;
     return 0;
 }
@@ -870,6 +893,13 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    if (s->writer_started) { /* runs what is still queued, then exits */
+        pthread_mutex_lock(&s->queue_lock);
+        s->writer_stopping = 1;
+        pthread_cond_signal(&s->queue_cond);
+        pthread_mutex_unlock(&s->queue_lock);
+        pthread_join(s->writer, NULL);
+    }
     if (s->monitor_started) {
         pthread_mutex_lock(&s->monitor_lock);
         s->stopping = 1;
@@ -885,6 +915,8 @@ void store_close(struct store *s)
     pthread_mutex_destroy(&s->fault_lock);
     pthread_mutex_destroy(&s->monitor_lock);
     pthread_cond_destroy(&s->monitor_cond);
+    pthread_mutex_destroy(&s->queue_lock);
+    pthread_cond_destroy(&s->queue_cond);
     free(s->path);
     free(s->wal_path);
     free(s);

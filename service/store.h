@@ -2,7 +2,8 @@
  * store: the tasks in SQLite, and the health of the database under them.
  *
  * Two connections (a writer and a reader, each behind its own mutex) in WAL mode with prepared
- * statements and a busy timeout. A write is acknowledged (returns 0) only after COMMIT returned,
+ * statements and a busy timeout. Writes go through one writer thread that commits them in
+ * groups; a write is acknowledged (done is called with STORE_OK) only after COMMIT returned,
  * and only if the database file at the path is still the one that was opened: the identity of
  * the file and of its -wal is checked inside the transaction, so a write never "succeeds" into a
  * file that was deleted or moved away.
@@ -55,12 +56,30 @@ struct store;
 int store_open(struct store **out, const struct store_config *cfg, struct store_error *err);
 void store_close(struct store *s);
 
-int store_task_create(struct store *s, const struct task_input *in, struct task *out,
-                      struct store_error *err);
+/* A write for the writer thread. The caller fills kind, id and input, and done/ctx; the store
+ * fills status (STORE_OK, STORE_NOT_FOUND, or a failure with err), and task for create and
+ * update. */
+enum store_write_kind { STORE_WRITE_CREATE, STORE_WRITE_UPDATE, STORE_WRITE_DELETE };
+
+struct store_write {
+    enum store_write_kind kind;
+    int64_t id; /* update, delete */
+    struct task_input input;
+    int status;
+    struct task task;
+    struct store_error err;
+    void (*done)(struct store_write *w, void *ctx);
+    void *ctx;
+    struct store_write *next; /* the store's queue */
+};
+
+/* Queues a write. One writer thread runs the queued writes together in one transaction (group
+ * commit: one COMMIT, one lock round trip, one WAL append for many writes) and calls w->done
+ * from that thread once the transaction committed or failed: a write is acknowledged only
+ * after COMMIT returned. The caller keeps `w` alive until done is called. */
+void store_write_submit(struct store *s, struct store_write *w);
+
 int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err);
-int store_task_update(struct store *s, int64_t id, const struct task_input *in, struct task *out,
-                      struct store_error *err);
-int store_task_delete(struct store *s, int64_t id, struct store_error *err);
 
 /* Calls `row` for each task with id > after, in id order, at most `limit` of them; `*more` is
  * set when further tasks exist. Runs under the reader lock: `row` must not call the store. */

@@ -10,7 +10,8 @@
 #include "json_writer.h"
 #include "utf8.h"
 
-static int only_whitespace(const char *s, size_t n)
+/* What JSON allows between tokens (RFC 8259): space, tab, LF, CR. */
+static int json_whitespace(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
@@ -19,13 +20,37 @@ static int only_whitespace(const char *s, size_t n)
     return 1;
 }
 
-/* cJSON turns "\u0000" into a NUL that silently cuts the string: refuse it up front. */
+/* White space as Unicode defines it (White_Space=yes), so "\u00a0" is as empty as " ". */
+static int is_unicode_space(uint32_t cp)
+{
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* 1 when s[0..n) is valid UTF-8 made only of white space (or empty). */
+static int only_whitespace(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t step = utf8_decode(p + i, n - i, &cp);
+        if (step == 0 || !is_unicode_space(cp))
+            return 0;
+        i += step;
+    }
+    return 1;
+}
+
 static int has_escaped_nul(const char *body, size_t len)
 {
-    for (size_t i = 0; i + 6 <= len; i++) {
-        if (body[i] == '\\' && body[i + 1] == 'u' && body[i + 2] == '0' && body[i + 3] == '0' &&
-            body[i + 4] == '0' && body[i + 5] == '0')
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (body[i] != '\\')
+            continue;
+        if (body[i + 1] == 'u' && i + 6 <= len && memcmp(body + i + 2, "0000", 4) == 0)
             return 1;
+        i++; /* skip the escaped character, a backslash included */
     }
     return 0;
 }
@@ -99,7 +124,7 @@ int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
     }
     const char *end = NULL;
     root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (root && !only_whitespace(end, (size_t)(body + len - end))) {
+    if (root && !json_whitespace(end, (size_t)(body + len - end))) {
         cJSON_Delete(root);
         root = NULL;
     }

@@ -112,6 +112,7 @@ start_taskd() {
     done
     threads=$(sed -n 's/.*"msg":"listening".*"threads":\([0-9]*\).*/\1/p' "$work/$name.log")
     [ -n "$threads" ] || fail "$name: no \"listening\" line with the thread count in its log"
+    version=$(sed -n 's/.*"msg":"listening".*"version":"\([^"]*\)".*/\1/p' "$work/$name.log")
 }
 
 # ---- other processes' CPU use ----------------------------------------------------------------
@@ -321,6 +322,7 @@ stop_server
 
 start_taskd taskd
 default_threads=$threads
+echo "  taskd $version (--threads $threads by default: the CPUs it may use, at least 2)"
 seed
 wrk_run "GET /tasks/{id} --threads $threads" "http://127.0.0.1:$port" "$scripts/get_task.lua" \
     "$seed_tasks"
@@ -392,6 +394,6 @@ echo "  $get_lat"
 echo "  $post_lat"
 echo "  $hello_lat"
 echo
-echo "threads, server pinned to one core (taskd's default here: --threads $default_threads, the CPUs it may use, at least 2):"
+echo "threads, taskd $version pinned to one core (its default here: --threads $default_threads):"
 compare GET "$get_rps" "$get1_rps"
 compare POST "$post_rps" "$post1_rps"

@@ -27,6 +27,20 @@ static void release_conn(void *p)
     http_close(p);
 }
 
+/* 1 when the options change the log level (the "listening" line may then be filtered out). */
+static int sets_log_level(const struct taskd_opts *opts)
+{
+    for (size_t i = 0; opts && opts->args && opts->args[i]; i++) {
+        if (strncmp(opts->args[i], "--log-level", 11) == 0)
+            return 1;
+    }
+    for (size_t i = 0; opts && opts->env && opts->env[i]; i++) {
+        if (strncmp(opts->env[i], "TASKD_LOG_LEVEL=", 16) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int fx_setup_with(void **state, const struct taskd_opts *opts)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -37,6 +51,15 @@ int fx_setup_with(void **state, const struct taskd_opts *opts)
         return -1;
     }
     *state = fx;
+    /* taskd writes the port file just before its "listening" line; tests that count log lines
+     * start after it. */
+    if (!sets_log_level(opts) &&
+        logfile_wait_msg(fx->proc.log_path, 0, "listening", 1, TASKD_PROC_START_TIMEOUT_MS) < 0) {
+        fprintf(stderr, "# taskd logged no \"listening\" line within %d ms\n",
+                TASKD_PROC_START_TIMEOUT_MS);
+        fx_teardown(state);
+        return -1;
+    }
     return 0;
 }
 

@@ -31,7 +31,8 @@ struct fixture {
 /* {"Content-Type: application/json", NULL}: the headers of a JSON write. */
 extern const char *const fx_json_headers[];
 
-/* cmocka fixtures: taskd with default flags, or with extra arguments. */
+/* cmocka fixtures: taskd with default flags, or with extra arguments. Setup returns once taskd
+ * listens and (unless the options change the log level) has logged its "listening" line. */
 int fx_setup(void **state);
 int fx_setup_with(void **state, const struct taskd_opts *opts);
 int fx_teardown(void **state);

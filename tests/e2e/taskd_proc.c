@@ -143,11 +143,36 @@ static void free_strings(char **list)
     }
 }
 
-static int copy_strings(char **dst, const char *const *src)
+/* A copy of `s` with every "@DIR@" replaced by `dir` (NULL: no replacement). */
+static char *expand(const char *s, const char *dir)
+{
+    static const char token[] = "@DIR@";
+    size_t tlen = sizeof(token) - 1, dlen = dir ? strlen(dir) : 0, count = 0;
+    for (const char *at = s; dir && (at = strstr(at, token)); at += tlen)
+        count++;
+    char *out = malloc(strlen(s) + count * dlen + 1);
+    if (!out)
+        return NULL;
+    size_t used = 0;
+    for (const char *at = s, *next; *at; at = next + tlen) {
+        next = dir ? strstr(at, token) : NULL;
+        size_t n = next ? (size_t)(next - at) : strlen(at);
+        memcpy(out + used, at, n);
+        used += n;
+        if (!next)
+            break;
+        memcpy(out + used, dir, dlen);
+        used += dlen;
+    }
+    out[used] = '\0';
+    return out;
+}
+
+static int copy_strings(char **dst, const char *const *src, const char *dir)
 {
     int n = 0;
     for (; src && src[n]; n++) {
-        if (n == TASKD_PROC_MAX_ARGS || !(dst[n] = strdup(src[n])))
+        if (n == TASKD_PROC_MAX_ARGS || !(dst[n] = expand(src[n], dir)))
             return -1;
     }
     dst[n] = NULL;
@@ -276,8 +301,8 @@ int taskd_proc_start(struct taskd_proc *p, const struct taskd_opts *opts)
     snprintf(p->log_path, sizeof(p->log_path), "%s/taskd.log", p->dir);
     snprintf(p->stderr_path, sizeof(p->stderr_path), "%s/stderr", p->dir);
     p->omit_listen_db = opts ? opts->omit_listen_db : 0;
-    if (copy_strings(p->args, opts ? opts->args : NULL) < 0 ||
-        copy_strings(p->env, opts ? opts->env : NULL) < 0) {
+    if (copy_strings(p->args, opts ? opts->args : NULL, p->dir) < 0 ||
+        copy_strings(p->env, opts ? opts->env : NULL, p->dir) < 0) {
         fprintf(stderr, "# taskd_proc_start: too many arguments\n");
         taskd_proc_destroy(p);
         return -1;
@@ -287,6 +312,18 @@ int taskd_proc_start(struct taskd_proc *p, const struct taskd_opts *opts)
         taskd_proc_destroy(p);
         return -1;
     }
+    return 0;
+}
+
+int taskd_proc_set_args(struct taskd_proc *p, const char *const *args)
+{
+    char *copy[TASKD_PROC_MAX_ARGS + 1] = {NULL};
+    if (copy_strings(copy, args, p->dir) < 0) {
+        free_strings(copy);
+        return -1;
+    }
+    free_strings(p->args);
+    memcpy(p->args, copy, sizeof(copy));
     return 0;
 }
 
@@ -393,7 +430,7 @@ int taskd_proc_run(const char *const *args, const char *const *env, int timeout_
         argv[n++] = args[i];
     argv[n] = NULL;
     char *env_copy[TASKD_PROC_MAX_ARGS + 1] = {NULL};
-    if (copy_strings(env_copy, env) < 0) {
+    if (copy_strings(env_copy, env, NULL) < 0) {
         free_strings(env_copy);
         goto out;
     }

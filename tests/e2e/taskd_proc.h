@@ -20,6 +20,7 @@
 #define TASKD_PROC_START_TIMEOUT_MS 5000
 #define TASKD_PROC_STOP_TIMEOUT_MS 15000
 
+/* In args and env, "@DIR@" stands for the test directory (it does not exist before start). */
 struct taskd_opts {
     const char *const *args; /* extra arguments, NULL-terminated; may be NULL */
     const char *const *env;  /* extra "NAME=value" environment entries, NULL-terminated */
@@ -49,6 +50,11 @@ int taskd_proc_start(struct taskd_proc *p, const struct taskd_opts *opts);
 /* Starts taskd again on the same directory with the same options (after a stop or a kill).
  * Returns 0 or -1 like taskd_proc_start(). */
 int taskd_proc_restart(struct taskd_proc *p);
+
+/* Replaces the extra arguments for the next taskd_proc_restart() (copied, "@DIR@" expanded;
+ * the struct owns them: never store other pointers in p->args). Returns 0, or -1 with the old
+ * arguments kept. */
+int taskd_proc_set_args(struct taskd_proc *p, const char *const *args);
 
 int taskd_proc_signal(struct taskd_proc *p, int sig);
 

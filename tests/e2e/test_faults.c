@@ -404,11 +404,8 @@ static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state
     /* Later flags win: the same taskd, its database on the small file system. */
     char db[512];
     snprintf(db, sizeof(db), "%s/tasks.db", mnt);
-    fx->proc.args[0] = scratch_keep(strdup("--db"), scratch_free);
-    fx->proc.args[1] = scratch_keep(strdup(db), scratch_free);
-    fx->proc.args[2] = scratch_keep(strdup("--check-interval"), scratch_free);
-    fx->proc.args[3] = scratch_keep(strdup("50ms"), scratch_free);
-    fx->proc.args[4] = NULL;
+    const char *const args[] = {"--db", db, "--check-interval", "50ms", NULL};
+    assert_int_equal(taskd_proc_set_args(&fx->proc, args), 0);
     restart(fx);
     fx_create(fx, "fits");
 

@@ -205,7 +205,8 @@ static void test_config_refuses_bad_no_create_environment_value(void **state)
     (void)state;
     setenv("TASKD_NO_CREATE", "yes", 1);
     char *argv[] = {"taskd"};
-    assert_error(parse(ARGC(argv), argv), "TASKD_NO_CREATE 'yes' is not 1, 0, true or false");
+    assert_error(parse(ARGC(argv), argv),
+                 "environment variable TASKD_NO_CREATE: 'yes' is not 1, 0, true or false");
 }
 
 static void test_config_refuses_unknown_flag(void **state)
