@@ -13,7 +13,8 @@ struct unit {
 
 /* Longest names first so "ms" is not read as "m" followed by garbage. */
 static const struct unit units[] = {
-    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000},
+    {"ns", 1},         {"us", 1000},       {"ms", 1000000},
+    {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000},
 };
 
 static const struct unit *unit_at(const char *p, size_t *len)

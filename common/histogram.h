@@ -16,8 +16,8 @@
 #define HISTOGRAM_MAX_BUCKETS 32
 
 struct histogram_bounds {
-    size_t count;                         /* finite bounds; +Inf is implicit */
-    double upper[HISTOGRAM_MAX_BUCKETS];  /* seconds, strictly ascending */
+    size_t count;                        /* finite bounds; +Inf is implicit */
+    double upper[HISTOGRAM_MAX_BUCKETS]; /* seconds, strictly ascending */
 };
 
 struct histogram {
@@ -37,9 +37,9 @@ void histogram_observe_ns(struct histogram *h, uint64_t ns);
 /* A consistent-enough copy for rendering: cumulative counts per bound, then +Inf. */
 struct histogram_snapshot {
     const struct histogram_bounds *bounds;
-    size_t count;                                 /* finite bounds */
+    size_t count; /* finite bounds */
     uint64_t cumulative[HISTOGRAM_MAX_BUCKETS + 1];
-    uint64_t total;                               /* == cumulative[count] */
+    uint64_t total; /* == cumulative[count] */
     double sum_seconds;
 };
 

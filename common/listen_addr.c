@@ -49,7 +49,8 @@ int listen_addr_parse(const char *text, struct listen_addr *out, char *error, si
         snprintf(error, error_len, "'%s' is not a port number from 0 to 65535", port);
         return -1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host[0] ? host : "0.0.0.0", port, &hints, &res);

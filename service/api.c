@@ -90,8 +90,8 @@ static int content_type_is_json(const char *ct)
 }
 
 /* Checks a write's body and parses it. Returns 0, or -1 with the error response filled. */
-static int read_body(const struct api_request *req, enum task_body_kind kind,
-                     struct task_input *in, struct api_response *res)
+static int read_body(const struct api_request *req, enum task_body_kind kind, struct task_input *in,
+                     struct api_response *res)
 {
     char reason[192];
     if (req->body_too_large) {
@@ -122,8 +122,7 @@ static int create_task(const struct api_request *req, struct api_response *res,
     return 1;
 }
 
-void api_finish_write(const struct store_write *w, const char *request_id,
-                      struct api_response *res)
+void api_finish_write(const struct store_write *w, const char *request_id, struct api_response *res)
 {
     if (w->status != STORE_OK) {
         store_failed(res, w->status, &w->err, w->id, request_id);
@@ -252,8 +251,7 @@ static void readyz(const struct api *api, const struct api_request *req, struct 
     store_failed(res, STORE_UNAVAILABLE, &err, 0, req->request_id);
 }
 
-static void metrics(const struct api *api, const struct api_request *req,
-                    struct api_response *res)
+static void metrics(const struct api *api, const struct api_request *req, struct api_response *res)
 {
     struct db_gauges db;
     store_gauges(api->store, &db);
@@ -275,8 +273,10 @@ static void unknown_route(const struct api_request *req, struct api_response *re
         hint = " (no trailing slash: routes are /tasks and /tasks/{id})";
     else if (strncmp(req->path, "//", 2) == 0)
         hint = " (a path starts with a single slash)";
-    snprintf(msg, sizeof(msg), "no route for %.200s%s; routes are /tasks, /tasks/{id}, "
-             "/metrics, /livez and /readyz", req->path, hint);
+    snprintf(msg, sizeof(msg),
+             "no route for %.200s%s; routes are /tasks, /tasks/{id}, "
+             "/metrics, /livez and /readyz",
+             req->path, hint);
     api_error(res, 404, "route_not_found", msg, req->request_id);
 }
 

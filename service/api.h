@@ -2,7 +2,8 @@
  * api: the HTTP API of DESIGN.md as plain functions: a parsed request in, a response out.
  *
  * Nothing here knows libmicrohttpd; server.c adapts. Reads are answered at once; writes are
- * validated here, run by the store's writer thread, and answered by api_finish_write(). Every error is a JSON object
+ * validated here, run by the store's writer thread, and answered by api_finish_write(). Every error
+ * is a JSON object
  * {"error": sentence, "code": slug, "request_id": id} with the status DESIGN.md gives it, and a
  * 5xx carries the database error that caused it so the one error log line can say why.
  */

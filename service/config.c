@@ -53,8 +53,8 @@ static int set_log_level(struct taskd_config *cfg, const char *v, char *e, size_
     return -1;
 }
 
-static int parse_count(const char *flag, const char *v, unsigned min, unsigned max,
-                       unsigned *out, char *e, size_t n)
+static int parse_count(const char *flag, const char *v, unsigned min, unsigned max, unsigned *out,
+                       char *e, size_t n)
 {
     char *end;
     long value = strtol(v, &end, 10);
@@ -143,29 +143,47 @@ static int set_no_create(struct taskd_config *cfg, const char *v, char *e, size_
 }
 
 static const struct flag flags[] = {
-    {"listen", "TASKD_LISTEN", "HOST:PORT", "address to serve HTTP on; port 0 picks a free one "
-     "(default 127.0.0.1:5000)", set_listen},
+    {"listen", "TASKD_LISTEN", "HOST:PORT",
+     "address to serve HTTP on; port 0 picks a free one "
+     "(default 127.0.0.1:5000)",
+     set_listen},
     {"db", "TASKD_DB", "PATH", "SQLite database file (default ./data/tasks.db)", set_db},
-    {"log-file", "TASKD_LOG_FILE", "PATH", "JSON log file, reopened on SIGHUP; - for stderr "
-     "(default -)", set_log_file},
+    {"log-file", "TASKD_LOG_FILE", "PATH",
+     "JSON log file, reopened on SIGHUP; - for stderr "
+     "(default -)",
+     set_log_file},
     {"log-level", "TASKD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
      set_log_level},
-    {"threads", "TASKD_THREADS", "N", "HTTP worker threads (default: the CPUs taskd may use, "
-     "at least 2)", set_threads},
-    {"sync", "TASKD_SYNC", "MODE", "normal survives a crash, full also power loss "
-     "(default normal)", set_sync},
+    {"threads", "TASKD_THREADS", "N",
+     "HTTP worker threads (default: the CPUs taskd may use, "
+     "at least 2)",
+     set_threads},
+    {"sync", "TASKD_SYNC", "MODE",
+     "normal survives a crash, full also power loss "
+     "(default normal)",
+     set_sync},
     {"port-file", "TASKD_PORT_FILE", "PATH", "write the bound port here once listening",
      set_port_file},
-    {"busy-timeout", "TASKD_BUSY_TIMEOUT", "DURATION", "how long a write waits for a lock held "
-     "by another process (default 500ms)", set_busy_timeout},
-    {"max-connections", "TASKD_MAX_CONNECTIONS", "N", "connections served at once; more are "
-     "refused (default 1000)", set_max_connections},
-    {"idle-timeout", "TASKD_IDLE_TIMEOUT", "DURATION", "close a connection idle or stalled this "
-     "long (default 30s)", set_idle_timeout},
-    {"check-interval", "TASKD_CHECK_INTERVAL", "DURATION", "how often the database file is "
-     "checked and recovery retried (default 250ms)", set_check_interval},
-    {"shutdown-grace", "TASKD_SHUTDOWN_GRACE", "DURATION", "how long SIGTERM waits for requests "
-     "in flight (default 10s)", set_shutdown_grace},
+    {"busy-timeout", "TASKD_BUSY_TIMEOUT", "DURATION",
+     "how long a write waits for a lock held "
+     "by another process (default 500ms)",
+     set_busy_timeout},
+    {"max-connections", "TASKD_MAX_CONNECTIONS", "N",
+     "connections served at once; more are "
+     "refused (default 1000)",
+     set_max_connections},
+    {"idle-timeout", "TASKD_IDLE_TIMEOUT", "DURATION",
+     "close a connection idle or stalled this "
+     "long (default 30s)",
+     set_idle_timeout},
+    {"check-interval", "TASKD_CHECK_INTERVAL", "DURATION",
+     "how often the database file is "
+     "checked and recovery retried (default 250ms)",
+     set_check_interval},
+    {"shutdown-grace", "TASKD_SHUTDOWN_GRACE", "DURATION",
+     "how long SIGTERM waits for requests "
+     "in flight (default 10s)",
+     set_shutdown_grace},
     {"no-create", "TASKD_NO_CREATE", NULL, "never create a missing database, even at start",
      set_no_create},
 };

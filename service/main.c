@@ -95,7 +95,8 @@ static void serve_until_stopped(const sigset_t *signals)
             log_msg(LOG_INFO, "log file reopened");
         } else {
             struct log_entry e;
-            if (log_begin(&e, LOG_ERROR, "cannot reopen the log file; still writing to the old one") == 0) {
+            if (log_begin(&e, LOG_ERROR,
+                          "cannot reopen the log file; still writing to the old one") == 0) {
                 jw_key(&e.w, "errno");
                 jw_int(&e.w, errno);
                 log_end(&e);

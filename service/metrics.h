@@ -14,7 +14,16 @@
 #include "buf.h"
 #include "routes.h"
 
-enum db_op { DB_OP_OPEN, DB_OP_CREATE, DB_OP_GET, DB_OP_LIST, DB_OP_UPDATE, DB_OP_DELETE, DB_OP_PROBE, DB_OP_COUNT };
+enum db_op {
+    DB_OP_OPEN,
+    DB_OP_CREATE,
+    DB_OP_GET,
+    DB_OP_LIST,
+    DB_OP_UPDATE,
+    DB_OP_DELETE,
+    DB_OP_PROBE,
+    DB_OP_COUNT
+};
 
 /* What the store reports at scrape time. */
 struct db_gauges {

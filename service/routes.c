@@ -25,12 +25,9 @@ static const unsigned route_methods[ROUTE_COUNT] = {
 #undef BIT
 
 static const char *const route_allow[ROUTE_COUNT] = {
-    [ROUTE_TASKS] = "GET, HEAD, POST",
-    [ROUTE_TASK] = "GET, HEAD, PUT, DELETE",
-    [ROUTE_METRICS] = "GET, HEAD",
-    [ROUTE_LIVEZ] = "GET, HEAD",
-    [ROUTE_READYZ] = "GET, HEAD",
-    [ROUTE_OTHER] = "",
+    [ROUTE_TASKS] = "GET, HEAD, POST", [ROUTE_TASK] = "GET, HEAD, PUT, DELETE",
+    [ROUTE_METRICS] = "GET, HEAD",     [ROUTE_LIVEZ] = "GET, HEAD",
+    [ROUTE_READYZ] = "GET, HEAD",      [ROUTE_OTHER] = "",
 };
 
 enum http_method method_parse(const char *method)

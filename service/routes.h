@@ -12,7 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum route_id { ROUTE_TASKS, ROUTE_TASK, ROUTE_METRICS, ROUTE_LIVEZ, ROUTE_READYZ, ROUTE_OTHER, ROUTE_COUNT };
+enum route_id {
+    ROUTE_TASKS,
+    ROUTE_TASK,
+    ROUTE_METRICS,
+    ROUTE_LIVEZ,
+    ROUTE_READYZ,
+    ROUTE_OTHER,
+    ROUTE_COUNT
+};
 
 enum http_method {
     METHOD_GET,
@@ -33,8 +41,8 @@ struct route_match {
 };
 
 enum http_method method_parse(const char *method);
-const char *method_label(enum http_method method);      /* "GET" … "other" */
-const char *route_label(enum route_id route);           /* "/tasks/{id}" … "other" */
+const char *method_label(enum http_method method); /* "GET" … "other" */
+const char *route_label(enum route_id route);      /* "/tasks/{id}" … "other" */
 
 void route_match(const char *path, struct route_match *out);
 

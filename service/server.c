@@ -143,8 +143,7 @@ static int add_header(struct MHD_Response *resp, const char *name, const char *v
 }
 
 /* Queues the api response on the connection and remembers what the log line needs. */
-static enum MHD_Result queue(struct MHD_Connection *c, struct request *r,
-                             struct api_response *res)
+static enum MHD_Result queue(struct MHD_Connection *c, struct request *r, struct api_response *res)
 {
     size_t len = 0;
     char *body = res->status == 204 ? NULL : buf_detach(&res->body, &len);
@@ -167,7 +166,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct request *r,
     MHD_destroy_response(resp);
     if (rc == MHD_YES) {
         r->status = res->status;
-        r->bytes = len;
+        r->bytes = r->method == METHOD_HEAD ? 0 : len; /* libmicrohttpd sends no body for HEAD */
         r->error_code = res->error_code;
         r->has_db_error = res->has_db_error;
         r->db = res->db;
@@ -188,7 +187,8 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, struct request *r
 
 static int declared_too_large(struct MHD_Connection *c)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!cl)
         return 0;
     char *end;
@@ -260,9 +260,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *c, st
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct server *srv = cls;
@@ -389,8 +388,9 @@ static void log_unparsed(const struct request *r, enum MHD_RequestTerminationCod
     jw_string(&e.w, r->path);
     jw_key(&e.w, "reason");
     jw_string(&e.w, toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "the client closed the connection"
-                    : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "idle timeout"
-                    : "malformed request line or headers");
+                    : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                        ? "idle timeout"
+                        : "malformed request line or headers");
     log_end(&e);
 }
 
@@ -458,13 +458,12 @@ int server_start(struct server **out, const struct server_config *cfg, const str
     srv->daemon = MHD_start_daemon(
         flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections + CONNECTION_HEADROOM, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(error, error_len, "cannot listen on %s: %s (is another process using the port?)",
                  cfg->listen, strerror(errno));

@@ -15,10 +15,10 @@
 #include "api.h"
 
 struct server_config {
-    const char *listen;        /* HOST:PORT, port 0 picks a free one */
-    unsigned threads;          /* libmicrohttpd thread pool */
-    unsigned max_connections;  /* beyond it new connections are refused */
-    unsigned idle_timeout_s;   /* a connection idle (or slow) this long is closed */
+    const char *listen;       /* HOST:PORT, port 0 picks a free one */
+    unsigned threads;         /* libmicrohttpd thread pool */
+    unsigned max_connections; /* beyond it new connections are refused */
+    unsigned idle_timeout_s;  /* a connection idle (or slow) this long is closed */
 };
 
 struct server;

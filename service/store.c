@@ -65,16 +65,15 @@ struct store {
     int stopping, wake;
 };
 
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS tasks ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  task TEXT NOT NULL,"
-    "  done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),"
-    "  created_at TEXT NOT NULL,"
-    "  updated_at TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS taskd_health ("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-    "  checked_at TEXT NOT NULL);";
+static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
+                                 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                 "  task TEXT NOT NULL,"
+                                 "  done INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),"
+                                 "  created_at TEXT NOT NULL,"
+                                 "  updated_at TEXT NOT NULL);"
+                                 "CREATE TABLE IF NOT EXISTS taskd_health ("
+                                 "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+                                 "  checked_at TEXT NOT NULL);";
 
 /* ---- faults and health ------------------------------------------------------------------ */
 
@@ -183,8 +182,8 @@ static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_err
 
 static void conn_close(struct conn *c)
 {
-    sqlite3_stmt **stmts[] = {&c->begin, &c->commit, &c->rollback, &c->insert, &c->get,
-                              &c->update, &c->del,   &c->list,     &c->count,  &c->probe};
+    sqlite3_stmt **stmts[] = {&c->begin,  &c->commit, &c->rollback, &c->insert, &c->get,
+                              &c->update, &c->del,    &c->list,     &c->count,  &c->probe};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;
@@ -272,8 +271,9 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
 {
     sqlite3 *db = s->w.db;
     int64_t has_tasks = 0, tables = 0;
-    int rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
-                       &has_tasks);
+    int rc =
+        query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
+                  &has_tasks);
     if (rc == SQLITE_OK && !has_tasks)
         rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
     if (rc != SQLITE_OK)
@@ -482,8 +482,10 @@ static void row_to_task(sqlite3_stmt *stmt, struct task *t)
     t->text[n] = '\0';
     t->text_len = n;
     t->done = sqlite3_column_int(stmt, 2) != 0;
-    snprintf(t->created_at, sizeof(t->created_at), "%s", (const char *)sqlite3_column_text(stmt, 3));
-    snprintf(t->updated_at, sizeof(t->updated_at), "%s", (const char *)sqlite3_column_text(stmt, 4));
+    snprintf(t->created_at, sizeof(t->created_at), "%s",
+             (const char *)sqlite3_column_text(stmt, 3));
+    snprintf(t->updated_at, sizeof(t->updated_at), "%s",
+             (const char *)sqlite3_column_text(stmt, 4));
 }
 
 /* Reads one task by id on connection `c`. Returns a SQLite code; SQLITE_DONE when absent. */

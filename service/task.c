@@ -23,9 +23,9 @@ static int json_whitespace(const char *s, size_t n)
 /* White space as Unicode defines it (White_Space=yes), so "\u00a0" is as empty as " ". */
 static int is_unicode_space(uint32_t cp)
 {
-    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
 }
 
 /* 1 when s[0..n) is valid UTF-8 made only of white space (or empty). */
@@ -83,8 +83,7 @@ static int validate_text(const cJSON *item, struct task_input *out, char *error,
     return 0;
 }
 
-static int validate_field(const cJSON *item, struct task_input *out, char *error,
-                          size_t error_len)
+static int validate_field(const cJSON *item, struct task_input *out, char *error, size_t error_len)
 {
     const char *name = item->string;
     if (strcmp(name, "task") == 0)
@@ -105,8 +104,8 @@ static int validate_field(const cJSON *item, struct task_input *out, char *error
     return -1;
 }
 
-int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
-                     struct task_input *out, char *error, size_t error_len)
+int task_input_parse(const char *body, size_t len, enum task_body_kind kind, struct task_input *out,
+                     char *error, size_t error_len)
 {
     int rc = -1;
     cJSON *root = NULL;
@@ -114,8 +113,9 @@ int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
     out->text_len = 0;
     out->text[0] = '\0';
     if (len == 0) {
-        snprintf(error, error_len, "the request body is empty; send a JSON object such as "
-                                   "{\"task\": \"Buy milk\"}");
+        snprintf(error, error_len,
+                 "the request body is empty; send a JSON object such as "
+                 "{\"task\": \"Buy milk\"}");
         goto out;
     }
     if (memchr(body, '\0', len) || has_escaped_nul(body, len)) {
@@ -134,7 +134,8 @@ int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
         goto out;
     }
     if (!cJSON_IsObject(root)) {
-        snprintf(error, error_len, "the body must be a JSON object such as {\"task\": \"Buy milk\"}");
+        snprintf(error, error_len,
+                 "the body must be a JSON object such as {\"task\": \"Buy milk\"}");
         goto out;
     }
     for (const cJSON *item = root->child; item; item = item->next) {

@@ -40,8 +40,8 @@ enum task_body_kind { TASK_BODY_CREATE, TASK_BODY_UPDATE };
 
 /* Parses and validates a JSON body. Returns 0, or -1 with a one-sentence reason in `error`
  * (e.g. "field 'task' must be a string"). */
-int task_input_parse(const char *body, size_t len, enum task_body_kind kind,
-                     struct task_input *out, char *error, size_t error_len);
+int task_input_parse(const char *body, size_t len, enum task_body_kind kind, struct task_input *out,
+                     char *error, size_t error_len);
 
 /* Appends the task as a JSON object to the writer. */
 struct json_writer;

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # make bench: taskd's throughput and latency on one core, next to a libmicrohttpd hello-world
-# (mhd_hello) that shows what the HTTP layer alone costs on the same core. The server is pinned to
+# (mhd_hello) that shows what the HTTP layer alone costs on the same core. Servers are pinned to
 # CPU 0, every client to CPU 1. Peak rates come from wrk (1 thread, 16 keep-alive connections,
-# closed loop); latency is then taken at half of each peak with an open-loop client (paced, or hey
-# with BENCH_PACER=hey), because latency at the peak only measures the queue. Other processes'
-# CPU use is sampled during every run and shown, since a busy neighbour skews the numbers.
+# closed loop), in interleaved rounds over the hello server, taskd with its default --threads and
+# taskd --threads 1 (all three stay up; the idle ones cost nothing), so that drift on a shared or
+# virtual machine hits every contender alike; the table shows each median and its range. Latency
+# is then taken at half of each peak with an open-loop client (paced, or hey with
+# BENCH_PACER=hey), because latency at the peak only measures the queue, and for the hello server
+# at the same rate, as this machine's floor. Other processes' CPU use and the hypervisor's steal
+# are sampled during every run and shown when they could have skewed it.
 # Exits 1 when any request fails (a non-2xx answer or a socket error), never because a target is
 # missed: BELOW is a finding, not a failure. Everything stays on 127.0.0.1 and is cleaned up.
 #
 # Usage: tests/bench/run.sh BUILD_DIR
-# Environment: BENCH_SECONDS (default 10) per run, BENCH_PACER paced|hey, BENCH_KEEP=1 keeps the
-# scratch directory (databases, logs, raw tool output) and prints its path.
+# Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2), BENCH_PACER paced|hey,
+# BENCH_KEEP=1 keeps the scratch directory (databases, logs, raw tool output) and prints its path.
 set -u
 build=${1:?usage: tests/bench/run.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
 
 seconds=${BENCH_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-2}
 pacer=${BENCH_PACER:-paced}
 conns=16
 seed_tasks=1000
@@ -59,12 +64,16 @@ done
 [ "$(nproc --all)" -ge 2 ] || fail "the bench needs 2 CPUs (server on CPU 0, client on CPU 1)"
 
 work=$(mktemp -d /tmp/taskbench-bench.XXXXXX)
-server_pid=
+
+# ---- servers ---------------------------------------------------------------------------------
+
+server_pids=()
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
+    local pid
+    for pid in "${server_pids[@]}"; do
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         printf 'bench: kept %s\n' "$work"
     else
@@ -74,38 +83,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- servers ---------------------------------------------------------------------------------
-
 # start_server NAME COMMAND...: starts COMMAND pinned to the server CPU; COMMAND must write its
-# port to $work/NAME.port. Sets server_pid and port.
+# port to $work/NAME.port. Sets port.
 start_server() {
-    local name=$1
+    local name=$1 pid
     shift
     rm -f "$work/$name.port"
     taskset -c "$server_cpu" "$@" >"$work/$name.out" 2>&1 &
-    server_pid=$!
+    pid=$!
+    server_pids+=("$pid")
     for _ in $(seq 100); do
         [ -s "$work/$name.port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || fail "$name exited at start: $(cat "$work/$name.out")"
+        kill -0 "$pid" 2>/dev/null || fail "$name exited at start: $(cat "$work/$name.out")"
         sleep 0.05
     done
     [ -s "$work/$name.port" ] || fail "$name did not write its port within 5 s"
     port=$(cat "$work/$name.port")
 }
 
-stop_server() {
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-}
-
-# start_taskd NAME [taskd flags...]: taskd with its real configuration: a database file on disk,
-# the JSON log written to a file, synchronous=NORMAL.
+# start_taskd NAME [taskd flags...]: taskd with its real configuration: its own database file on
+# disk, the JSON log written to a file, synchronous=NORMAL. Sets port, threads and version.
 start_taskd() {
     local name=$1
     shift
     start_server "$name" "$taskd" --listen 127.0.0.1:0 --port-file "$work/$name.port" \
-        --db "$work/tasks.db" --log-file "$work/$name.log" --sync normal "$@"
+        --db "$work/$name.db" --log-file "$work/$name.log" --sync normal "$@"
     for _ in $(seq 50); do
         grep -q '"msg":"listening"' "$work/$name.log" 2>/dev/null && break
         sleep 0.05
@@ -178,7 +180,7 @@ measure() {
     cpu_snapshot >"$work/cpu.after"
     secs=$(calc "%.3f" "$t1 - $t0")
     steal=$(calc "%.1f" "($(steal_jiffies) - $steal0) * 100 / $(getconf CLK_TCK) / $secs")
-    load=$(foreign_load "$work/cpu.before" "$work/cpu.after" "$secs" "$server_pid $client $$")
+    load=$(foreign_load "$work/cpu.before" "$work/cpu.after" "$secs" "${server_pids[*]} $client $$")
 }
 
 # noise: "" for a clean run, else what disturbed it (other processes, hypervisor steal).
@@ -195,7 +197,7 @@ noise() {
 wrk_run() {
     local label=$1 url=$2
     shift 2
-    local out="$work/wrk-${label//[^A-Za-z0-9]/_}.txt"
+    local out="$work/wrk-${label//[^A-Za-z0-9]/_}-round${round:-0}.txt"
     local args=(-t1 -c"$conns" -d"${seconds}s" --latency)
     if [ $# -gt 0 ]; then
         args+=(-s "$1" "$url")
@@ -221,9 +223,9 @@ $(cat "$out")"
 
 # ---- latency at a fixed rate -----------------------------------------------------------------
 
-# paced_run LABEL RATE METHOD PATH [BODY]: open-loop run at RATE. Sets lat (a printable line).
+# paced_run LABEL PORT RATE METHOD PATH [BODY]: open-loop run at RATE. Sets lat (a printable line).
 paced_run() {
-    local label=$1 rate=$2 method=$3 path=$4 body=${5:-}
+    local label=$1 port=$2 rate=$3 method=$4 path=$5 body=${6:-}
     local out="$work/paced-${label//[^A-Za-z0-9]/_}.txt"
     local args=(-a "127.0.0.1:$port" -r "$rate" -d "$seconds" -c "$conns" -m "$method" -p "$path"
         -i "$seed_tasks")
@@ -236,19 +238,19 @@ paced_run() {
 $(cat "$out")"
     local achieved
     achieved=$(result_field "$result" achieved)
-    lat=$(printf '%-16s rate %6s/s achieved %8.0f/s  p50 %7.0f us  p99 %7.0f us  (service p50 %.0f, p99 %.0f us; send lag p99 %.0f us; unsent %s)' \
+    lat=$(printf '%-16s %6s/s (achieved %6.0f)  p50 %6.0f us  p99 %6.0f us  [service p50 %.0f, p99 %.0f us; send lag p99 %.0f us; unsent %s]' \
         "$label" "$rate" "$achieved" "$(result_field "$result" p50_us)" \
         "$(result_field "$result" p99_us)" "$(result_field "$result" service_p50_us)" \
         "$(result_field "$result" service_p99_us)" "$(result_field "$result" lag_p99_us)" \
         "$(result_field "$result" unsent)")
-    short_of_rate "$achieved" "$rate" && lat+="  SHORT OF RATE"
+    if short_of_rate "$achieved" "$rate"; then lat+="  SHORT OF RATE"; fi
     if [ -n "$(noise)" ]; then lat+="  $(noise)"; fi
 }
 
-# hey_run LABEL RATE METHOD PATH [BODY]: the same with hey (-q is per worker; one URL only, so
-# GET reads one task; latency in steps of 0.1 ms; closed loop per worker). Sets lat.
+# hey_run LABEL PORT RATE METHOD PATH [BODY]: the same with hey (-q is per worker; one URL only,
+# so GET reads one task; latency in steps of 0.1 ms, from the send; closed loop per worker).
 hey_run() {
-    local label=$1 rate=$2 method=$3 path=${4//\{id\}/$((seed_tasks / 2))} body=${5:-}
+    local label=$1 port=$2 rate=$3 method=$4 path=${5//\{id\}/$((seed_tasks / 2))} body=${6:-}
     local out="$work/hey-${label//[^A-Za-z0-9]/_}.txt"
     local per_worker args=(-z "${seconds}s" -c "$conns" -m "$method")
     per_worker=$(calc "%.3f" "$rate / $conns")
@@ -259,14 +261,16 @@ hey_run() {
     local bad
     bad=$(awk '/^Status code distribution:/ { on = 1; next } on && /\[[0-9]+\]/ && !/\[2[0-9][0-9]\]/' "$out")
     [ -z "$bad" ] || fail "$label: hey saw non-2xx responses: $bad"
-    grep -q '^Error distribution:' "$out" && fail "$label: hey saw errors: $(sed -n '/^Error distribution:/,$p' "$out")"
+    if grep -q '^Error distribution:' "$out"; then
+        fail "$label: hey saw errors: $(sed -n '/^Error distribution:/,$p' "$out")"
+    fi
     local achieved p50 p99
     achieved=$(awk '/Requests\/sec:/ { printf "%.0f", $2 }' "$out")
     p50=$(awk '/ 50% in / { printf "%.0f", $3 * 1e6 }' "$out")
     p99=$(awk '/ 99% in / { printf "%.0f", $3 * 1e6 }' "$out")
-    lat=$(printf '%-16s rate %6s/s achieved %8s/s  p50 %7s us  p99 %7s us  (hey: 0.1 ms steps, from send)' \
+    lat=$(printf '%-16s %6s/s (achieved %6s)  p50 %6s us  p99 %6s us  [hey: 0.1 ms steps, from the send]' \
         "$label" "$rate" "$achieved" "$p50" "$p99")
-    short_of_rate "$achieved" "$rate" && lat+="  SHORT OF RATE"
+    if short_of_rate "$achieved" "$rate"; then lat+="  SHORT OF RATE"; fi
     if [ -n "$(noise)" ]; then lat+="  $(noise)"; fi
 }
 
@@ -286,114 +290,155 @@ latency_run() {
 
 # ---- checks on taskd -------------------------------------------------------------------------
 
-# seed_tasks: POSTs $seed_tasks tasks into the fresh database, so ids 1..N exist.
+# seed PORT: POSTs $seed_tasks tasks into a fresh database, so ids 1..N exist.
 seed() {
-    local out="$work/seed.txt"
+    local port=$1 out="$work/seed-$1.txt" code
     taskset -c "$client_cpu" "$paced" -a "127.0.0.1:$port" -r 5000 \
         -d "$(calc "%.3f" "$seed_tasks / 5000")" -c 4 -m POST -p /tasks \
         -b '{"task": "seeded task"}' >"$out" 2>&1 || fail "seeding $seed_tasks tasks failed: $(cat "$out")"
-    local code
     for id in 1 "$seed_tasks"; do
         code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tasks/$id")
         [ "$code" = 200 ] || fail "after seeding, GET /tasks/$id answered $code, not 200"
     done
 }
 
-# Every answer taskd counted in its metrics must have been 2xx: a second witness next to wrk's.
+# check_metrics PORT: every answer taskd counted must have been 2xx (a witness next to wrk's),
+# except 499: requests still in flight when wrk stops and closes its connections.
 check_metrics() {
-    local bad
-    bad=$(curl -s "http://127.0.0.1:$port/metrics" |
-        awk '/^http_requests_total\{/ && !/code="2[0-9][0-9]"/ && $NF > 0')
+    local metrics bad
+    metrics=$(curl -s "http://127.0.0.1:$1/metrics")
+    bad=$(awk '/^http_requests_total\{/ && !/code="(2[0-9][0-9]|499)"/ && $NF > 0' <<<"$metrics")
     [ -z "$bad" ] || fail "taskd counted non-2xx answers during the bench:
 $bad"
+    cut_short=$((cut_short + $(awk '/^http_requests_total\{/ && /code="499"/ { n += $NF } END { print n + 0 }' <<<"$metrics")))
+}
+cut_short=0
+
+# ---- peak rates over rounds ------------------------------------------------------------------
+
+declare -A peaks peak_noise
+
+# peak KEY LABEL PORT [SCRIPT [SCRIPT_ARGS...]]: one wrk run, its rate added to peaks[KEY].
+peak() {
+    local key=$1 label=$2 port=$3
+    shift 3
+    wrk_run "$label" "http://127.0.0.1:$port/" "$@"
+    peaks[$key]+="$rps "
+    local n
+    n=$(noise)
+    if [ -n "$n" ]; then peak_noise[$key]="$n"; fi
+}
+
+# median KEY and spread KEY: over the rounds of peaks[KEY].
+median() {
+    tr ' ' '\n' <<<"${peaks[$1]}" | grep . | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+spread() {
+    tr ' ' '\n' <<<"${peaks[$1]}" | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
 }
 
 # ---- the runs --------------------------------------------------------------------------------
 
 fs=$(df --output=fstype "$work" | tail -n 1)
-printf 'taskbench bench: server on CPU %s, clients on CPU %s; wrk -t1 -c%s -d%ss; %s CPUs, Linux %s; database and log on %s\n' \
-    "$server_cpu" "$client_cpu" "$conns" "$seconds" "$(nproc --all)" "$(uname -r)" "$fs"
+printf 'taskbench bench: servers on CPU %s, clients on CPU %s; wrk -t1 -c%s -d%ss, %s rounds; %s CPUs, Linux %s; database and log on %s\n' \
+    "$server_cpu" "$client_cpu" "$conns" "$seconds" "$rounds" "$(nproc --all)" "$(uname -r)" "$fs"
 
-echo "peak rates (wrk, closed loop):"
 start_server hello "$hello" 0 "$work/hello.port"
-wrk_run "hello (mhd_hello, 1 thread)" "http://127.0.0.1:$port/"
-hello_rps=$rps hello_noise=$(noise)
-stop_server
-
+hello_port=$port
 start_taskd taskd
-default_threads=$threads
-echo "  taskd $version (--threads $threads by default: the CPUs it may use, at least 2)"
-seed
-wrk_run "GET /tasks/{id} --threads $threads" "http://127.0.0.1:$port" "$scripts/get_task.lua" \
-    "$seed_tasks"
-get_rps=$rps get_noise=$(noise)
-latency_run "GET /tasks/{id}" $((get_rps / 2)) GET '/tasks/{id}'
-get_lat=$lat
-echo "    at half that rate ($pacer): $get_lat"
-wrk_run "POST /tasks --threads $threads" "http://127.0.0.1:$port" "$scripts/post_task.lua"
-post_rps=$rps post_noise=$(noise)
-latency_run "POST /tasks" $((post_rps / 2)) POST /tasks "$post_body"
-post_lat=$lat
-echo "    at half that rate ($pacer): $post_lat"
-check_metrics
-stop_server
-
+taskd_port=$port default_threads=$threads
 start_taskd taskd-1 --threads 1
-wrk_run "GET /tasks/{id} --threads $threads" "http://127.0.0.1:$port" "$scripts/get_task.lua" \
-    "$seed_tasks"
-get1_rps=$rps get1_noise=$(noise)
-wrk_run "POST /tasks --threads $threads" "http://127.0.0.1:$port" "$scripts/post_task.lua"
-post1_rps=$rps post1_noise=$(noise)
-check_metrics
-stop_server
+taskd1_port=$port
+echo "taskd $version: default --threads $default_threads (the CPUs it may use, at least 2) and --threads 1"
+seed "$taskd_port"
+seed "$taskd1_port"
 
-# The latency floor of this machine: the hello server at taskd's GET rate above.
-start_server hello-paced "$hello" 0 "$work/hello-paced.port"
-latency_run "hello GET /" $((get_rps / 2)) GET /
+get_lua=("$scripts/get_task.lua" "$seed_tasks")
+post_lua=("$scripts/post_task.lua")
+for round in $(seq "$rounds"); do
+    echo "peak rates, round $round (wrk, closed loop):"
+    peak hello "hello (mhd_hello, 1 thread)" "$hello_port"
+    # The two taskd configurations take turns going first.
+    if [ $((round % 2)) = 1 ]; then order="default one"; else order="one default"; fi
+    for method in get post; do
+        for which in $order; do
+            if [ "$which" = default ]; then p=$taskd_port t=$default_threads; else p=$taskd1_port t=1; fi
+            if [ "$method" = get ]; then
+                peak "get-$which" "GET /tasks/{id} --threads $t" "$p" "${get_lua[@]}"
+            else
+                peak "post-$which" "POST /tasks --threads $t" "$p" "${post_lua[@]}"
+            fi
+        done
+    done
+done
+
+hello_rps=$(median hello)
+get_rps=$(median get-default)
+post_rps=$(median post-default)
+echo "latency at half the median peak ($pacer, open loop):"
+latency_run "GET /tasks/{id}" "$taskd_port" $((get_rps / 2)) GET '/tasks/{id}'
+get_lat=$lat
+echo "  $get_lat"
+latency_run "POST /tasks" "$taskd_port" $((post_rps / 2)) POST /tasks "$post_body"
+post_lat=$lat
+echo "  $post_lat"
+latency_run "hello GET /" "$hello_port" $((get_rps / 2)) GET /
 hello_lat=$lat
-echo "  hello at the same rate as GET ($pacer): $hello_lat"
-stop_server
+echo "  $hello_lat"
+check_metrics "$taskd_port"
+check_metrics "$taskd1_port"
 
 # ---- the table -------------------------------------------------------------------------------
 
-verdict() { # RPS TARGET
-    if [ "$1" -ge "$2" ]; then echo PASS; else echo BELOW; fi
-}
-row() { # NAME RPS TARGET NOISE
-    local vs result=- target=-
-    vs=$(calc "%.2f" "$2 / $hello_rps")
-    if [ -n "$3" ]; then
+# row NAME KEY [TARGET]
+row() {
+    local rps vs result=- target=-
+    rps=$(median "$2")
+    vs=$(calc "%.2f" "$rps / $hello_rps")
+    if [ -n "${3:-}" ]; then
         target=">= $3"
-        result=$(verdict "$2" "$3")
+        if [ "$rps" -ge "$3" ]; then result=PASS; else result=BELOW; fi
     fi
-    printf '%-30s %8s %9s %11s %7s  %s\n' "$1" "$2" "$vs" "$target" "$result" "$4"
+    printf '%-29s %7s %13s %8s %10s %6s  %s\n' "$1" "$rps" "$(spread "$2")" "$vs" "$target" \
+        "$result" "${peak_noise[$2]:-}"
 }
-# compare NAME RPS_DEFAULT RPS_ONE: which thread count won, or "no clear winner" within 5 %.
+
+# compare NAME KEY_DEFAULT KEY_ONE: which thread count won, or none when the medians are within
+# 5 % of each other or their ranges overlap.
 compare() {
-    local winner="--threads $default_threads"
-    [ "$3" -gt "$2" ] && winner="--threads 1"
-    if [ "$(calc "%d" "($2 - $3) * ($2 - $3) < (0.05 * $2) * (0.05 * $2)")" = 1 ]; then
-        winner="no clear winner (within 5 %)"
+    local a b lo_a hi_a lo_b hi_b verdict
+    a=$(median "$2") b=$(median "$3")
+    IFS=- read -r lo_a hi_a <<<"$(spread "$2")"
+    IFS=- read -r lo_b hi_b <<<"$(spread "$3")"
+    if [ "$(calc "%d" "($a - $b) * ($a - $b) < (0.05 * $a) * (0.05 * $a)")" = 1 ]; then
+        verdict="no clear winner (medians within 5 %)"
+    elif [ "$lo_a" -gt "$hi_b" ]; then
+        verdict="--threads $default_threads is faster in every round"
+    elif [ "$lo_b" -gt "$hi_a" ]; then
+        verdict="--threads 1 is faster in every round"
     else
-        winner="$winner is faster"
+        verdict="no clear winner (the rounds overlap)"
     fi
     printf '  %-5s --threads %s: %6s req/s   --threads 1: %6s req/s   %s\n' "$1" \
-        "$default_threads" "$2" "$3" "$winner"
+        "$default_threads" "$a" "$b" "$verdict"
 }
 
 echo
-printf '%-30s %8s %9s %11s %7s\n' "name" "req/s" "vs hello" "target" "result"
-row "hello (mhd_hello, 1 thread)" "$hello_rps" "" "$hello_noise"
-row "GET /tasks/{id} --threads $default_threads" "$get_rps" "$target_get" "$get_noise"
-row "POST /tasks --threads $default_threads" "$post_rps" "$target_post" "$post_noise"
-row "GET /tasks/{id} --threads 1" "$get1_rps" "$target_get" "$get1_noise"
-row "POST /tasks --threads 1" "$post1_rps" "$target_post" "$post1_noise"
+printf '%-29s %7s %13s %8s %10s %6s\n' "name (median of $rounds rounds)" "req/s" "range" \
+    "vs hello" "target" "result"
+row "hello (mhd_hello, 1 thread)" hello
+row "GET /tasks/{id} --threads $default_threads" get-default "$target_get"
+row "POST /tasks --threads $default_threads" post-default "$target_post"
+row "GET /tasks/{id} --threads 1" get-one "$target_get"
+row "POST /tasks --threads 1" post-one "$target_post"
 echo
-echo "latency at half the peak rate ($pacer, $conns connections, ${seconds} s; taskd --threads $default_threads):"
+echo "latency at half the median peak ($pacer, $conns connections, ${seconds} s; taskd --threads $default_threads; hello at the GET rate):"
 echo "  $get_lat"
 echo "  $post_lat"
 echo "  $hello_lat"
+echo "  (taskd answered every request 2xx; $cut_short were cut short by a client closing at the end of a run, 499)"
 echo
 echo "threads, taskd $version pinned to one core (its default here: --threads $default_threads):"
-compare GET "$get_rps" "$get1_rps"
-compare POST "$post_rps" "$post1_rps"
+compare GET get-default get-one
+compare POST post-default post-one

@@ -134,8 +134,8 @@ struct http_response *fx_request_on_at(struct http_conn *c, const char *method, 
 }
 
 struct http_response *fx_request_at(struct fixture *fx, const char *method, const char *path,
-                                    const char *const *headers, const char *body,
-                                    const char *file, int line)
+                                    const char *const *headers, const char *body, const char *file,
+                                    int line)
 {
     if (fx->conn && http_is_closed(fx->conn)) {
         http_close(fx->conn);
@@ -342,8 +342,8 @@ int fx_is_rfc3339_ms(const char *s)
     if (!s || strlen(s) != 24)
         return 0;
     if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
-        s[10] != 'T' || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) ||
-        s[16] != ':' || !digits(s + 17, 2) || s[19] != '.' || !digits(s + 20, 3) || s[23] != 'Z')
+        s[10] != 'T' || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
+        !digits(s + 17, 2) || s[19] != '.' || !digits(s + 20, 3) || s[23] != 'Z')
         return 0;
     int month = num(s + 5, 2), day = num(s + 8, 2), hour = num(s + 11, 2);
     int minute = num(s + 14, 2), second = num(s + 17, 2);

@@ -50,14 +50,14 @@ void fx_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct http_conn *fx_connect_at(struct fixture *fx, const char *file, int line);
 
 /* One request on the fixture's keep-alive connection; the test fails if no response comes. */
-#define fx_request(fx, method, path, headers, body)                                               \
+#define fx_request(fx, method, path, headers, body)                                                \
     fx_request_at((fx), (method), (path), (headers), (body), __FILE__, __LINE__)
 struct http_response *fx_request_at(struct fixture *fx, const char *method, const char *path,
-                                    const char *const *headers, const char *body,
-                                    const char *file, int line);
+                                    const char *const *headers, const char *body, const char *file,
+                                    int line);
 
 /* One request on connection `c`. */
-#define fx_request_on(c, method, path, headers, body)                                             \
+#define fx_request_on(c, method, path, headers, body)                                              \
     fx_request_on_at((c), (method), (path), (headers), (body), __FILE__, __LINE__)
 struct http_response *fx_request_on_at(struct http_conn *c, const char *method, const char *path,
                                        const char *const *headers, const char *body,
@@ -77,8 +77,7 @@ void fx_send_at(struct http_conn *c, const char *data, const char *file, int lin
 
 /* The status must be `status`; otherwise the test fails showing the response. */
 #define fx_expect_status(res, status) fx_expect_status_at((res), (status), __FILE__, __LINE__)
-void fx_expect_status_at(const struct http_response *res, int status, const char *file,
-                         int line);
+void fx_expect_status_at(const struct http_response *res, int status, const char *file, int line);
 
 /* The body parsed as JSON (kept in scratch); the test fails if it is not JSON. */
 #define fx_json(res) fx_json_at((res), __FILE__, __LINE__)
@@ -86,13 +85,14 @@ cJSON *fx_json_at(const struct http_response *res, const char *file, int line);
 
 /* A DESIGN.md error: `status`, Content-Type application/json, a body that is exactly
  * {"error": non-empty sentence, "code": `code`, "request_id": the X-Request-Id header}. */
-#define fx_expect_error(res, status, code) fx_expect_error_at((res), (status), (code), __FILE__, __LINE__)
+#define fx_expect_error(res, status, code)                                                         \
+    fx_expect_error_at((res), (status), (code), __FILE__, __LINE__)
 void fx_expect_error_at(const struct http_response *res, int status, const char *code,
                         const char *file, int line);
 
 /* A task object with exactly id, task, done, created_at, updated_at, the timestamps in RFC 3339
  * UTC with milliseconds. `text` NULL skips the text check, `done` < 0 the done check. */
-#define fx_expect_task(obj, id, text, done)                                                       \
+#define fx_expect_task(obj, id, text, done)                                                        \
     fx_expect_task_at((obj), (id), (text), (done), __FILE__, __LINE__)
 void fx_expect_task_at(const cJSON *obj, int64_t id, const char *text, int done, const char *file,
                        int line);

@@ -474,8 +474,7 @@ struct http_response *http_request_len(struct http_conn *c, const char *method, 
     struct http_response *res = NULL;
     int ok = buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n", method, path,
                         (unsigned)c->port) == 0;
-    if (body && !has_header(headers, "Content-Length") &&
-        !has_header(headers, "Transfer-Encoding"))
+    if (body && !has_header(headers, "Content-Length") && !has_header(headers, "Transfer-Encoding"))
         ok = ok && buf_printf(&req, "Content-Length: %zu\r\n", body_len) == 0;
     for (size_t i = 0; headers && headers[i]; i++)
         ok = ok && buf_printf(&req, "%s\r\n", headers[i]) == 0;

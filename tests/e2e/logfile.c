@@ -92,8 +92,7 @@ size_t logfile_count_msg(const struct logfile *lf, const char *msg)
     return n;
 }
 
-const cJSON *logfile_find_request(const struct logfile *lf, const char *request_id,
-                                  size_t *matches)
+const cJSON *logfile_find_request(const struct logfile *lf, const char *request_id, size_t *matches)
 {
     const cJSON *found = NULL;
     size_t n = 0;

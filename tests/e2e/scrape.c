@@ -184,8 +184,7 @@ static int parse_type(const char *s, const char *end, struct scrape *sc)
     return 0;
 }
 
-int scrape_parse(const char *text, size_t len, struct scrape **out, char *error,
-                 size_t error_len)
+int scrape_parse(const char *text, size_t len, struct scrape **out, char *error, size_t error_len)
 {
     *out = NULL;
     struct scrape *sc = calloc(1, sizeof(*sc));

@@ -37,8 +37,7 @@ struct scrape {
 
 /* Parses `text`. Returns 0 with *out set (free it with scrape_free()), or -1 with a sentence
  * in `error`. */
-int scrape_parse(const char *text, size_t len, struct scrape **out, char *error,
-                 size_t error_len);
+int scrape_parse(const char *text, size_t len, struct scrape **out, char *error, size_t error_len);
 
 void scrape_free(struct scrape *s);
 

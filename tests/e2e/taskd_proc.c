@@ -418,7 +418,10 @@ int taskd_proc_run(const char *const *args, const char *const *env, int timeout_
                    char **out, char **err)
 {
     *out = *err = NULL;
-    char tmpl_out[] = "/tmp/taskd-e2e-out-XXXXXX", tmpl_err[] = "/tmp/taskd-e2e-err-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char tmpl_out[300], tmpl_err[300];
+    snprintf(tmpl_out, sizeof(tmpl_out), "%s/taskd-e2e-out-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(tmpl_err, sizeof(tmpl_err), "%s/taskd-e2e-err-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int out_fd = mkstemp(tmpl_out), err_fd = mkstemp(tmpl_err);
     int rc = -1;
     if (out_fd < 0 || err_fd < 0)

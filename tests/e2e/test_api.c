@@ -71,7 +71,10 @@ static void test_get_unknown_task_is_404_task_not_found(void **state)
 static void test_task_text_round_trips_unicode_and_escapes(void **state)
 {
     struct fixture *fx = *state;
-    const char *text = "Buy milk \xf0\x9f\xa5\x9b \xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "de \"quoted\" "
+    const char *text = "Buy milk \xf0\x9f\xa5\x9b \xc3\xbc"
+                       "n\xc3\xaf"
+                       "c\xc3\xb6"
+                       "de \"quoted\" "
                        "back\\slash\ttab\nnew line \xe2\x80\xa8";
     cJSON *task = fx_create(fx, text);
     fx_expect_task(task, 1, text, 0);
@@ -388,8 +391,10 @@ static void test_request_id_is_generated_when_invalid(void **state)
         struct http_response *res = fx_request(fx, "GET", "/livez", headers, NULL);
         const char *id = http_header(res, "X-Request-Id");
         if (!fx_is_hex16(id))
-            fx_fail_at(__FILE__, __LINE__, "for \"%s\" the X-Request-Id is \"%s\", expected a "
-                       "generated 16-hex-digit id", invalid[i], id ? id : "(none)");
+            fx_fail_at(__FILE__, __LINE__,
+                       "for \"%s\" the X-Request-Id is \"%s\", expected a "
+                       "generated 16-hex-digit id",
+                       invalid[i], id ? id : "(none)");
     }
 }
 

@@ -67,8 +67,10 @@ static void expect_clean_stop(struct fixture *fx, int sig)
         fx_fail_at(__FILE__, __LINE__, "taskd did not exit within %d ms of signal %d",
                    TASKD_PROC_STOP_TIMEOUT_MS, sig);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fx_fail_at(__FILE__, __LINE__, "taskd ended with wait status 0x%x after signal %d, "
-                   "expected exit 0", status, sig);
+        fx_fail_at(__FILE__, __LINE__,
+                   "taskd ended with wait status 0x%x after signal %d, "
+                   "expected exit 0",
+                   status, sig);
     struct logfile *lf = read_log(fx, offset);
     assert_int_equal(logfile_count_msg(lf, "shutting down"), 1);
     assert_int_equal(logfile_count_msg(lf, "stopped"), 1);
@@ -293,8 +295,7 @@ static void test_flags_win_over_env_vars(void **state)
 
 /* Runs taskd with `args` and `env`; it must exit 2 with exactly one "taskd: …" line on stderr
  * that contains `mention`, and nothing on stdout. */
-static void expect_usage_error(const char *const *args, const char *const *env,
-                               const char *mention)
+static void expect_usage_error(const char *const *args, const char *const *env, const char *mention)
 {
     int status;
     char *out, *err;
@@ -303,8 +304,8 @@ static void expect_usage_error(const char *const *args, const char *const *env,
     scratch_keep(out, scratch_free);
     scratch_keep(err, scratch_free);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
-        fx_fail_at(__FILE__, __LINE__, "wait status 0x%x, expected exit code 2; stderr: %s",
-                   status, err);
+        fx_fail_at(__FILE__, __LINE__, "wait status 0x%x, expected exit code 2; stderr: %s", status,
+                   err);
     assert_string_equal(out, "");
     size_t n = strlen(err);
     char *first_newline = strchr(err, '\n');
@@ -382,8 +383,7 @@ int main(void)
                                         setup_from_env, fx_teardown),
         cmocka_unit_test_setup_teardown(test_flags_win_over_env_vars, setup_flag_and_env,
                                         fx_teardown),
-        cmocka_unit_test_teardown(test_invalid_flags_exit_2_with_one_line_on_stderr,
-                                  teardown_only),
+        cmocka_unit_test_teardown(test_invalid_flags_exit_2_with_one_line_on_stderr, teardown_only),
         cmocka_unit_test_teardown(test_invalid_env_values_exit_2_with_one_line_on_stderr,
                                   teardown_only),
         cmocka_unit_test_teardown(test_help_exits_0_with_usage_on_stdout, teardown_only),

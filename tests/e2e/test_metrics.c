@@ -27,8 +27,8 @@
 #define MAX_SERIES 64
 
 struct series {
-    const char *method, *route, *code;
-    int count;
+    const char *method, *route;
+    int code, count;
 };
 
 struct expected {
@@ -37,12 +37,12 @@ struct expected {
     size_t requests;
 };
 
-static void count(struct expected *e, const char *method, const char *route, const char *code)
+static void count(struct expected *e, const char *method, const char *route, int code)
 {
     e->requests++;
     for (size_t i = 0; i < e->n; i++) {
         if (!strcmp(e->s[i].method, method) && !strcmp(e->s[i].route, route) &&
-            !strcmp(e->s[i].code, code)) {
+            e->s[i].code == code) {
             e->s[i].count++;
             return;
         }
@@ -54,11 +54,11 @@ static void count(struct expected *e, const char *method, const char *route, con
 /* Sends a request that must get `code`, and records the series it must count under. */
 static void req(struct fixture *fx, struct expected *e, const char *method, const char *path,
                 const char *const *headers, const char *body, const char *label_method,
-                const char *route, const char *code)
+                const char *route, int code)
 {
     fx_context("%s %s", method, path);
     struct http_response *res = fx_request(fx, method, path, headers, body);
-    fx_expect_status(res, atoi(code));
+    fx_expect_status(res, code);
     scratch_drop(res);
     count(e, label_method, route, code);
     fx_context("%s", "");
@@ -70,42 +70,44 @@ static void run_known_sequence(struct fixture *fx, struct expected *e)
     static const char *const text_plain[] = {"Content-Type: text/plain", NULL};
     const char *const *json = fx_json_headers;
     for (int i = 0; i < 3; i++)
-        req(fx, e, "POST", "/tasks", json, "{\"task\":\"m\"}", "POST", "/tasks", "201");
-    req(fx, e, "GET", "/tasks", NULL, NULL, "GET", "/tasks", "200");
-    req(fx, e, "GET", "/tasks?limit=0", NULL, NULL, "GET", "/tasks", "400");
-    req(fx, e, "GET", "/tasks/1", NULL, NULL, "GET", "/tasks/{id}", "200");
-    req(fx, e, "GET", "/tasks/999", NULL, NULL, "GET", "/tasks/{id}", "404");
-    req(fx, e, "GET", "/tasks/abc", NULL, NULL, "GET", "/tasks/{id}", "400");
-    req(fx, e, "HEAD", "/tasks/1", NULL, NULL, "HEAD", "/tasks/{id}", "200");
-    req(fx, e, "PUT", "/tasks/2", json, "{\"done\":true}", "PUT", "/tasks/{id}", "200");
-    req(fx, e, "DELETE", "/tasks/3", NULL, NULL, "DELETE", "/tasks/{id}", "204");
-    req(fx, e, "POST", "/tasks", json, "{", "POST", "/tasks", "400");
-    req(fx, e, "POST", "/tasks", text_plain, "{\"task\":\"m\"}", "POST", "/tasks", "415");
-    req(fx, e, "BREW", "/tasks", NULL, NULL, "other", "/tasks", "405");
-    req(fx, e, "DELETE", "/tasks", NULL, NULL, "DELETE", "/tasks", "405");
-    req(fx, e, "GET", "/nope", NULL, NULL, "GET", "other", "404");
-    req(fx, e, "GET", "//tasks", NULL, NULL, "GET", "other", "404");
-    req(fx, e, "GET", "/livez", NULL, NULL, "GET", "/livez", "200");
-    req(fx, e, "GET", "/readyz", NULL, NULL, "GET", "/readyz", "200");
-    req(fx, e, "POST", "/livez", NULL, NULL, "POST", "/livez", "405");
-    req(fx, e, "PATCH", "/tasks/1", NULL, NULL, "PATCH", "/tasks/{id}", "405");
-    req(fx, e, "OPTIONS", "/metrics", NULL, NULL, "OPTIONS", "/metrics", "405");
+        req(fx, e, "POST", "/tasks", json, "{\"task\":\"m\"}", "POST", "/tasks", 201);
+    req(fx, e, "GET", "/tasks", NULL, NULL, "GET", "/tasks", 200);
+    req(fx, e, "GET", "/tasks?limit=0", NULL, NULL, "GET", "/tasks", 400);
+    req(fx, e, "GET", "/tasks/1", NULL, NULL, "GET", "/tasks/{id}", 200);
+    req(fx, e, "GET", "/tasks/999", NULL, NULL, "GET", "/tasks/{id}", 404);
+    req(fx, e, "GET", "/tasks/abc", NULL, NULL, "GET", "/tasks/{id}", 400);
+    req(fx, e, "HEAD", "/tasks/1", NULL, NULL, "HEAD", "/tasks/{id}", 200);
+    req(fx, e, "PUT", "/tasks/2", json, "{\"done\":true}", "PUT", "/tasks/{id}", 200);
+    req(fx, e, "DELETE", "/tasks/3", NULL, NULL, "DELETE", "/tasks/{id}", 204);
+    req(fx, e, "POST", "/tasks", json, "{", "POST", "/tasks", 400);
+    req(fx, e, "POST", "/tasks", text_plain, "{\"task\":\"m\"}", "POST", "/tasks", 415);
+    req(fx, e, "BREW", "/tasks", NULL, NULL, "other", "/tasks", 405);
+    req(fx, e, "DELETE", "/tasks", NULL, NULL, "DELETE", "/tasks", 405);
+    req(fx, e, "GET", "/nope", NULL, NULL, "GET", "other", 404);
+    req(fx, e, "GET", "//tasks", NULL, NULL, "GET", "other", 404);
+    req(fx, e, "GET", "/livez", NULL, NULL, "GET", "/livez", 200);
+    req(fx, e, "GET", "/readyz", NULL, NULL, "GET", "/readyz", 200);
+    req(fx, e, "POST", "/livez", NULL, NULL, "POST", "/livez", 405);
+    req(fx, e, "PATCH", "/tasks/1", NULL, NULL, "PATCH", "/tasks/{id}", 405);
+    req(fx, e, "OPTIONS", "/metrics", NULL, NULL, "OPTIONS", "/metrics", 405);
     /* a declared body over 64 KiB: answered from the headers, then the connection closes */
-    static const char *const big[] = {"Content-Type: application/json",
-                                      "Content-Length: 100000", NULL};
-    req(fx, e, "POST", "/tasks", big, "", "POST", "/tasks", "413");
+    static const char *const big[] = {"Content-Type: application/json", "Content-Length: 100000",
+                                      NULL};
+    req(fx, e, "POST", "/tasks", big, "", "POST", "/tasks", 413);
     fx_wait_logged(fx, e->requests);
 }
 
 static void expect_request_counts(const struct scrape *sc, const struct expected *e)
 {
     for (size_t i = 0; i < e->n; i++) {
+        char code[8];
+        snprintf(code, sizeof(code), "%d", e->s[i].code);
         const char *labels[] = {"method", e->s[i].method, "route", e->s[i].route,
-                                "code",   e->s[i].code,   NULL};
+                                "code",   code,           NULL};
         double v = fx_metric(sc, "http_requests_total", labels);
         if (v != e->s[i].count)
             fx_fail_at(__FILE__, __LINE__,
-                       "http_requests_total{method=\"%s\",route=\"%s\",code=\"%s\"} is %g, "
+                       "http_requests_total{method=\"%s\",route=\"%s\",code=\"%d\"} is %g, "
                        "expected %d",
                        e->s[i].method, e->s[i].route, e->s[i].code, v, e->s[i].count);
     }
@@ -117,8 +119,8 @@ static void expect_request_counts(const struct scrape *sc, const struct expected
                 print_error("#   %s %s %s = %g\n", scrape_label(smp, "method"),
                             scrape_label(smp, "route"), scrape_label(smp, "code"), smp->value);
         }
-        fx_fail_at(__FILE__, __LINE__, "%zu http_requests_total series, expected exactly %zu",
-                   have, e->n);
+        fx_fail_at(__FILE__, __LINE__, "%zu http_requests_total series, expected exactly %zu", have,
+                   e->n);
     }
 }
 
@@ -249,8 +251,7 @@ static void test_db_query_histograms_count_each_operation(void **state)
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         const char *labels[] = {"op", ops[i].op, NULL};
         fx_context("taskd_db_query_duration_seconds_count{op=\"%s\"}", ops[i].op);
-        assert_true(fx_metric(sc, "taskd_db_query_duration_seconds_count", labels) ==
-                    ops[i].count);
+        assert_true(fx_metric(sc, "taskd_db_query_duration_seconds_count", labels) == ops[i].count);
     }
 }
 
@@ -274,8 +275,12 @@ static void test_build_info_names_the_versions(void **state)
     struct fixture *fx = *state;
     struct scrape *sc = fx_scrape(fx);
     assert_int_equal(scrape_count(sc, "taskd_build_info"), 1);
-    const char *labels[] = {"version",     taskd_version(),     "sqlite_version",
-                            sqlite3_libversion(), "mhd_version", MHD_get_version(),
+    const char *labels[] = {"version",
+                            taskd_version(),
+                            "sqlite_version",
+                            sqlite3_libversion(),
+                            "mhd_version",
+                            MHD_get_version(),
                             NULL};
     assert_true(fx_metric(sc, "taskd_build_info", labels) == 1.0);
 }
@@ -338,8 +343,10 @@ static void test_live_scrape_passes_promtool_check_metrics(void **state)
     struct fixture *fx = *state;
     struct stat st;
     if (stat(PROMTOOL, &st) < 0)
-        fx_fail_at(__FILE__, __LINE__, "%s is missing: install the prometheus package "
-                   "(make deps)", PROMTOOL);
+        fx_fail_at(__FILE__, __LINE__,
+                   "%s is missing: install the prometheus package "
+                   "(make deps)",
+                   PROMTOOL);
     struct expected e = {0};
     run_known_sequence(fx, &e);
     fx_scrape(fx); /* so the /metrics series exists too */
