@@ -231,15 +231,40 @@ void jw_double(struct json_writer *w, double v)
         jw_check(w, buf_printf(w->out, "%.17g", v));
 }
 
+static char *format_u64(uint64_t v, char out[21]);
+
 void jw_fixed(struct json_writer *w, double v, int decimals)
 {
     jw_before_value(w);
     if (w->failed)
         return;
-    if (!isfinite(v))
+    if (!isfinite(v)) {
         jw_check(w, buf_puts(w->out, "null"));
-    else
+        return;
+    }
+    double scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    if (decimals < 0 || decimals > 9 || fabs(v) * scale >= 9e18) {
         jw_check(w, buf_printf(w->out, "%.*f", decimals, v));
+        return;
+    }
+    /* Integer arithmetic, not printf: this formats duration_ms on every request line. */
+    int64_t scaled = (int64_t)nearbyint(v * scale); /* half to even, as printf */
+    uint64_t magnitude = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
+    uint64_t unit = (uint64_t)scale;
+    char digits[21], frac[16];
+    char *whole = format_u64(magnitude / unit, digits);
+    uint64_t rest = magnitude % unit;
+    for (int i = decimals - 1; i >= 0; i--, rest /= 10)
+        frac[i] = (char)('0' + rest % 10);
+    if (scaled < 0)
+        jw_check(w, buf_putc(w->out, '-'));
+    jw_check(w, buf_append(w->out, whole, (size_t)(digits + 20 - whole)));
+    if (decimals > 0) {
+        jw_check(w, buf_putc(w->out, '.'));
+        jw_check(w, buf_append(w->out, frac, (size_t)decimals));
+    }
 }
 
 void jw_bool(struct json_writer *w, int v)

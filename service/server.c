@@ -111,6 +111,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return r;
 }
 
+/* 16 lowercase hex digits, without printf (once per request). */
+static void format_request_id(char out[REQUEST_ID_MAX + 1], uint64_t id)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, id >>= 4)
+        out[i] = hex[id & 0xF];
+    out[16] = '\0';
+}
+
 /* The access handler's first call: the headers are in. */
 static void request_begin(struct request *r, struct MHD_Connection *c, const char *url,
                           const char *method)
@@ -126,8 +135,9 @@ static void request_begin(struct request *r, struct MHD_Connection *c, const cha
     if (id && request_id_valid(id))
         memcpy(r->request_id, id, strlen(id) + 1);
     else
-        snprintf(r->request_id, sizeof(r->request_id), "%016" PRIx64,
-                 atomic_fetch_add_explicit(&r->srv->next_request_id, 1, memory_order_relaxed));
+        format_request_id(r->request_id,
+                          atomic_fetch_add_explicit(&r->srv->next_request_id, 1,
+                                                    memory_order_relaxed));
 }
 
 static void request_free(struct request *r)

@@ -25,6 +25,8 @@
 #include "log.h"
 
 #define WRITE_BATCH_MAX 128 /* writes per transaction at most */
+/* How stale a read may be for changes made by another process (ours are seen at once). */
+#define READ_SNAPSHOT_MAX_NS (100 * 1000 * 1000)
 
 struct conn {
     sqlite3 *db;
@@ -41,6 +43,13 @@ struct store {
     int open;
     int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */
     struct db_file_identity db_id, wal_id;
+
+    /* The reader keeps its read transaction (and its file locks) across requests until the
+     * writer commits or READ_SNAPSHOT_MAX_NS pass: four fcntl() calls saved per read. */
+    _Atomic uint64_t commits; /* bumped after each COMMIT, before any write is acknowledged */
+    int read_open;            /* the reader is inside BEGIN (guarded by read_lock) */
+    uint64_t read_commits;    /* `commits` when that read transaction began */
+    uint64_t read_started_ns;
 
     _Atomic int up;
     _Atomic int file_state;
@@ -209,6 +218,10 @@ static int conn_prepare(struct conn *c, int writer)
             rc = prepare(c->db,
                          "SELECT " TASK_COLUMNS " FROM tasks WHERE id > ?1 ORDER BY id LIMIT ?2",
                          &c->list);
+        if (rc == SQLITE_OK)
+            rc = prepare(c->db, "BEGIN", &c->begin);
+        if (rc == SQLITE_OK)
+            rc = prepare(c->db, "COMMIT", &c->commit);
         return rc;
     }
     const struct {
@@ -305,6 +318,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
 
 static void close_locked(struct store *s)
 {
+    s->read_open = 0; /* closing rolls the read transaction back */
     conn_close(&s->r);
     conn_close(&s->w);
     s->open = 0;
@@ -424,6 +438,34 @@ static int usable(struct store *s, struct store_error *err)
     return 0;
 }
 
+static int step_done(sqlite3_stmt *stmt);
+
+/* Ends the reader's read transaction. Caller holds read_lock. */
+static void reader_end(struct store *s)
+{
+    if (s->read_open && !sqlite3_get_autocommit(s->r.db))
+        step_done(s->r.commit);
+    s->read_open = 0;
+}
+
+/* Makes sure the reader is in a read transaction that has seen every commit of ours.
+ * Caller holds read_lock and has checked usable(). */
+static void reader_begin(struct store *s)
+{
+    uint64_t commits = atomic_load_explicit(&s->commits, memory_order_acquire);
+    uint64_t now = clock_monotonic_ns();
+    if (s->read_open &&
+        (commits != s->read_commits || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
+        reader_end(s);
+    if (s->read_open)
+        return;
+    if (step_done(s->r.begin) == SQLITE_OK) {
+        s->read_open = 1;
+        s->read_commits = commits;
+        s->read_started_ns = now;
+    }
+}
+
 static int step_done(sqlite3_stmt *stmt)
 {
     int rc = sqlite3_step(stmt);
@@ -453,6 +495,7 @@ static int commit(struct store *s, struct store_error *err)
         rollback_if_open(s);
         return status;
     }
+    atomic_fetch_add_explicit(&s->commits, 1, memory_order_release); /* readers re-snapshot */
     mark_up(s);
     return STORE_OK;
 }
@@ -644,13 +687,16 @@ int store_task_get(struct store *s, int64_t id, struct task *out, struct store_e
     int status = STORE_UNAVAILABLE;
     pthread_mutex_lock(&s->read_lock);
     if (usable(s, err)) {
+        reader_begin(s);
         int rc = read_task(&s->r, id, out);
         if (rc == SQLITE_OK)
             status = STORE_OK;
         else if (rc == SQLITE_DONE)
             status = STORE_NOT_FOUND;
-        else
+        else {
+            reader_end(s);
             status = sqlite_failure(s, s->r.db, rc, err);
+        }
     }
     pthread_mutex_unlock(&s->read_lock);
     metrics_db_query(DB_OP_GET, clock_monotonic_ns() - t0);
@@ -667,6 +713,7 @@ int store_task_list(struct store *s, int64_t after, int limit,
     pthread_mutex_lock(&s->read_lock);
     if (!usable(s, err))
         goto out;
+    reader_begin(s);
     sqlite3_stmt *stmt = s->r.list;
     sqlite3_bind_int64(stmt, 1, after);
     sqlite3_bind_int(stmt, 2, limit + 1); /* one more row tells whether a next page exists */
@@ -681,7 +728,12 @@ int store_task_list(struct store *s, int64_t after, int limit,
         row(&t, ctx);
     }
     sqlite3_reset(stmt);
-    status = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sqlite_failure(s, s->r.db, rc, err);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        status = STORE_OK;
+    } else {
+        reader_end(s);
+        status = sqlite_failure(s, s->r.db, rc, err);
+    }
 out:
     pthread_mutex_unlock(&s->read_lock);
     metrics_db_query(DB_OP_LIST, clock_monotonic_ns() - t0);
@@ -737,6 +789,7 @@ static void repair_wal_locked(struct store *s)
     snprintf(err.message, sizeof(err.message),
              "the -wal file was deleted or replaced while open; checkpointing and reopening");
     log_store_error(LOG_ERROR, "database -wal file lost", s, &err);
+    reader_end(s); /* a read snapshot would keep the checkpoint from copying every frame */
     int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     if (rc != SQLITE_OK)
         sqlite_failure(s, s->w.db, rc, &err);
@@ -861,6 +914,8 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     /* VFS diagnostics such as "(21) open(…) - Is a directory"; only effective before SQLite
      * initialises, so a second store in the same process keeps the first registration. */
     sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
+    /* No global allocation statistics: they take a process-wide mutex on every malloc. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_mutex_init(&s->read_lock, NULL);
     pthread_mutex_init(&s->fault_lock, NULL);
