@@ -28,6 +28,7 @@ static struct {
     _Atomic int64_t in_flight;
     _Atomic int64_t connections;
     _Atomic uint64_t connections_refused;
+    _Atomic uint64_t write_batches, batched_writes;
     _Atomic uint64_t db_errors[DB_ERROR_SLOTS];
     struct histogram db_query[DB_OP_COUNT];
 } m;
@@ -80,6 +81,12 @@ void metrics_db_error(int sqlite_code)
     size_t slot = db_error_slot(sqlite_code);
     if (slot < DB_ERROR_SLOTS)
         atomic_fetch_add_explicit(&m.db_errors[slot], 1, memory_order_relaxed);
+}
+
+void metrics_db_batch(unsigned writes)
+{
+    atomic_fetch_add_explicit(&m.write_batches, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m.batched_writes, writes, memory_order_relaxed);
 }
 
 void metrics_db_query(enum db_op op, uint64_t duration_ns)
@@ -157,6 +164,15 @@ static void render_db(struct buf *out, const struct db_gauges *db)
         struct expo_label label = {"op", db_op_names[op]};
         expo_histogram(out, "taskd_db_query_duration_seconds", &label, 1, &snap);
     }
+    expo_family(out, "taskd_db_write_transactions_total", "counter",
+                "Transactions of the writer thread; each commits a batch of writes at once.");
+    expo_sample_u64(out, "taskd_db_write_transactions_total", NULL, 0,
+                    atomic_load_explicit(&m.write_batches, memory_order_relaxed));
+    expo_family(out, "taskd_db_writes_total", "counter",
+                "Writes run by the writer thread (divide by taskd_db_write_transactions_total for "
+                "the mean batch size).");
+    expo_sample_u64(out, "taskd_db_writes_total", NULL, 0,
+                    atomic_load_explicit(&m.batched_writes, memory_order_relaxed));
     expo_gauge(out, "taskd_tasks", "Tasks stored in the database (last known count).",
                (double)db->tasks);
     if (db->free_bytes >= 0)

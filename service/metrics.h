@@ -43,6 +43,8 @@ void metrics_request_done(enum http_method method, enum route_id route, unsigned
                           uint64_t duration_ns);
 void metrics_db_error(int sqlite_code);
 void metrics_db_query(enum db_op op, uint64_t duration_ns);
+/* One transaction of the writer thread that carried `writes` writes (group commit). */
+void metrics_db_batch(unsigned writes);
 
 /* Appends the whole exposition. Returns 0, or -1 when `out` hit its limit. */
 int metrics_render(struct buf *out, const struct db_gauges *db, const char *version);

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "listen_addr.h"
 #include "log.h"
+#include "sched_batch.h"
 
 #define REQUEST_ID_MAX 64
 #define LOGGED_PATH_MAX 256
@@ -135,9 +136,8 @@ static void request_begin(struct request *r, struct MHD_Connection *c, const cha
     if (id && request_id_valid(id))
         memcpy(r->request_id, id, strlen(id) + 1);
     else
-        format_request_id(r->request_id,
-                          atomic_fetch_add_explicit(&r->srv->next_request_id, 1,
-                                                    memory_order_relaxed));
+        format_request_id(r->request_id, atomic_fetch_add_explicit(&r->srv->next_request_id, 1,
+                                                                   memory_order_relaxed));
 }
 
 static void request_free(struct request *r)
@@ -338,6 +338,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     (void)c;
     (void)socket_context;
     struct server *srv = cls;
+    static _Thread_local int tuned;
+    if (!tuned) { /* runs on each libmicrohttpd thread: the only hook we have into them */
+        sched_batch_self();
+        tuned = 1;
+    }
     int delta = toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
     atomic_fetch_add(&srv->connections, delta);
     metrics_connections_add(delta);

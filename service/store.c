@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "db_errors.h"
 #include "log.h"
+#include "sched_batch.h"
 
 #define WRITE_BATCH_MAX 128 /* writes per transaction at most */
 /* How stale a read may be for changes made by another process (ours are seen at once). */
@@ -621,7 +622,8 @@ static void run_batch(struct store *s, struct store_write *batch)
     pthread_mutex_unlock(&s->write_lock);
 
     uint64_t elapsed = clock_monotonic_ns() - t0;
-    for (struct store_write *w = batch; w; w = w->next) {
+    unsigned writes = 0;
+    for (struct store_write *w = batch; w; w = w->next, writes++) {
         if (status != STORE_OK) {
             w->status = status;
             w->err = err;
@@ -630,6 +632,7 @@ static void run_batch(struct store *s, struct store_write *batch)
         }
         metrics_db_query(write_ops[w->kind], elapsed);
     }
+    metrics_db_batch(writes);
 }
 
 void store_write_submit(struct store *s, struct store_write *w)
@@ -667,6 +670,7 @@ static struct store_write *take_batch(struct store *s)
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
+    sched_batch_self();
     struct store_write *batch;
     while ((batch = take_batch(s)) != NULL) {
         run_batch(s, batch);
