@@ -20,8 +20,8 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 ifeq ($(CI),true)
 WARNINGS += -Werror
 endif
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice \
-	-DTASKBENCH_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Itests/support \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ifneq ($(SANITIZE),)
@@ -34,6 +34,7 @@ SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC))
 LIB := $(BUILD)/libtaskbench.a
 
+TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 E2E_SUPPORT := $(filter-out tests/e2e/test_%.c,$(wildcard tests/e2e/*.c))
@@ -43,13 +44,25 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_SRC))
 TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
-.PHONY: all test test-one tests deps bench run demo fuzz format clean
+.PHONY: all test test-one tests deps bench run demo fuzz format clean FORCE
 
 all: $(BUILD)/bin/taskd
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The version lives in one object, rebuilt when the git description changes (the stamp file is
+# rewritten only then), so a binary never reports two versions.
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+
+$(BUILD)/obj/common/version.o: common/version.c $(BUILD)/version.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTASKBENCH_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -59,11 +72,12 @@ $(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
-$(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(E2E_SUPPORT)) $(LIB)
+$(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(E2E_SUPPORT)) \
+		$(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
@@ -88,7 +102,7 @@ deps:
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 

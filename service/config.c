@@ -273,7 +273,7 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
             return CONFIG_EXIT_OK;
         }
         if (strcmp(arg, "--version") == 0) {
-            printf("taskd %s\n", TASKBENCH_VERSION);
+            printf("taskd %s\n", taskbench_version());
             return CONFIG_EXIT_OK;
         }
         if (strncmp(arg, "--", 2) != 0) {

@@ -18,27 +18,10 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "port_file.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
-
-/* Writes the port to `path` atomically (temp file + rename), so a reader never sees half. */
-static int write_port_file(const char *path, unsigned port)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%u\n", port) > 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
 
 static void log_started(const struct taskd_config *cfg, unsigned port)
 {
@@ -56,7 +39,7 @@ static void log_started(const struct taskd_config *cfg, unsigned port)
     jw_key(&e.w, "threads");
     jw_uint(&e.w, cfg->threads);
     jw_key(&e.w, "version");
-    jw_string(&e.w, TASKBENCH_VERSION);
+    jw_string(&e.w, taskbench_version());
     jw_key(&e.w, "sqlite_version");
     jw_string(&e.w, sqlite3_libversion());
     jw_key(&e.w, "mhd_version");
@@ -148,7 +131,7 @@ int main(int argc, char **argv)
         fatal("out of memory opening the store");
         return 1;
     }
-    struct api api = {.store = store, .version = TASKBENCH_VERSION};
+    struct api api = {.store = store, .version = taskbench_version()};
     struct server_config server_cfg = {
         .listen = cfg.listen,
         .threads = cfg.threads,
@@ -162,7 +145,7 @@ int main(int argc, char **argv)
         return 1;
     }
     unsigned port = server_port(server);
-    if (cfg.port_file && write_port_file(cfg.port_file, port) < 0) {
+    if (cfg.port_file && port_file_write(cfg.port_file, port) < 0) {
         snprintf(error, sizeof(error), "cannot write the port file %s: %s", cfg.port_file,
                  strerror(errno));
         fatal(error);

@@ -17,15 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port_file.h"
+
 #define HELLO_BODY "{\"hello\":\"world\"}"
 
 /* Any non-NULL value marks "headers seen"; the response goes out on a later call. */
 static int seen_marker;
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)url;
@@ -72,20 +73,6 @@ static int parse_port(const char *s, unsigned short *out)
     return 0;
 }
 
-/* Writes the port through a temporary file and rename(), so a reader never sees half of it. */
-static int write_port_file(const char *path, unsigned port)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%u\n", port) > 0;
-    ok = fclose(f) == 0 && ok;
-    return ok && rename(tmp, path) == 0 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
     unsigned short port;
@@ -111,16 +98,15 @@ int main(int argc, char **argv)
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, 1000u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "mhd_hello: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
         return 1;
     }
     int status = 0;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    if (!info || write_port_file(argv[2], info->port) < 0) {
+    if (!info || port_file_write(argv[2], info->port) < 0) {
         fprintf(stderr, "mhd_hello: cannot write the port to %s: %s\n", argv[2], strerror(errno));
         status = 1;
         goto out;

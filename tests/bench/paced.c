@@ -163,11 +163,12 @@ static int parse_addr(const char *s, struct options *o)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: paced -a 127.0.0.1:PORT -r RATE -d SECONDS [-c CONNECTIONS] [-m METHOD]\n"
-            "             [-p PATH] [-i IDS] [-b BODY] [-T CONTENT_TYPE]\n"
-            "Sends RATE requests/s for SECONDS on CONNECTIONS (default 16) keep-alive connections,\n"
-            "open loop; \"{id}\" in PATH cycles through 1..IDS (default 1000).\n");
+    fprintf(
+        stderr,
+        "usage: paced -a 127.0.0.1:PORT -r RATE -d SECONDS [-c CONNECTIONS] [-m METHOD]\n"
+        "             [-p PATH] [-i IDS] [-b BODY] [-T CONTENT_TYPE]\n"
+        "Sends RATE requests/s for SECONDS on CONNECTIONS (default 16) keep-alive connections,\n"
+        "open loop; \"{id}\" in PATH cycles through 1..IDS (default 1000).\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -292,8 +293,9 @@ static int format_request(struct conn *c, const struct options *o, uint64_t seq)
         n = snprintf(c->out, sizeof(c->out),
                      "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "\r\n%s",
-                     o->method, path, o->host, o->content_type ? o->content_type : "application/json",
-                     strlen(o->body), o->body);
+                     o->method, path, o->host,
+                     o->content_type ? o->content_type : "application/json", strlen(o->body),
+                     o->body);
     } else {
         n = snprintf(c->out, sizeof(c->out), "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", o->method, path,
                      o->host);
@@ -573,10 +575,9 @@ static void report(const struct run *r, double elapsed_s)
            o->rate, o->seconds, o->conns);
     printf("  sent %llu, 2xx %llu, other status %llu, errors %llu, lost %llu, unsent %llu, "
            "reconnects %llu, achieved %.1f/s\n",
-           (unsigned long long)st->sent, (unsigned long long)st->ok,
-           (unsigned long long)st->non2xx, (unsigned long long)st->errors,
-           (unsigned long long)st->lost, (unsigned long long)st->unsent,
-           (unsigned long long)st->reconnects, achieved);
+           (unsigned long long)st->sent, (unsigned long long)st->ok, (unsigned long long)st->non2xx,
+           (unsigned long long)st->errors, (unsigned long long)st->lost,
+           (unsigned long long)st->unsent, (unsigned long long)st->reconnects, achieved);
     print_hist("latency from intended start (CO-corrected)", &st->corrected);
     print_hist("service time (from send)", &st->service);
     print_hist("send lag (sent - intended)", &st->lag);
