@@ -6,13 +6,15 @@
  * (how late the request left, because every connection was busy or the client was late).
  * One thread, epoll, a timerfd with 1 ns timer slack, keep-alive connections; one request in
  * flight per connection. Written because hey tops out below the rates taskd needs on one core and
- * reports latency in steps of 0.1 ms. Self-contained: the bench targets link no project code.
+ * reports latency in steps of 0.1 ms. Its log-linear histogram is its own: common/histogram has
+ * Prometheus' fixed buckets, far too coarse for percentiles.
  *
  * Usage: paced -a 127.0.0.1:PORT -r RATE -d SECONDS [-c CONNECTIONS] [-m METHOD] [-p PATH]
  *              [-i IDS] [-b BODY] [-T CONTENT_TYPE]
  * "{id}" in PATH becomes 1, 2, ... IDS, 1, ... in turn. The last line is machine-readable:
- * "paced-result achieved=... p50_us=... p99_us=... ...". Exit 0 when every response was 2xx,
- * 1 on errors or other statuses, 2 on bad usage.
+ * "paced-result achieved=... p50_us=... p99_us=... ...". Requests still unsent DRAIN_NS after the
+ * schedule ends (the server is slower than the rate) are dropped and counted as "unsent". Exit 0
+ * when every response was 2xx, 1 on errors, other statuses or lost answers, 2 on bad usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
