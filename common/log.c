@@ -1,9 +1,11 @@
 /*
  * log: JSON-lines logger. See log.h for the contract.
- * Lines are appended to one buffer under a mutex and written out in batches (a write(2) per
- * request would cost more than the request): when the buffer fills, when an error line is
- * added, and every LOG_FLUSH_INTERVAL_MS from a flusher thread. The buffer only ever holds
- * whole lines, so a batch never splits one. log_reopen() flushes to the old file first.
+ * Lines are appended whole to the active one of two buffers under `lock` and written out in
+ * batches (a write(2) per request would cost more than the request): when a buffer fills, when
+ * an error line is added, and every LOG_FLUSH_INTERVAL_MS from a flusher thread. A flush swaps
+ * the buffers under `lock` and writes outside it, so request threads never wait on the disk;
+ * `write_lock` keeps flushes (and the descriptor swap of log_reopen) in order.
+ * Lock order: write_lock, then lock.
  */
 #include "log.h"
 
@@ -20,17 +22,20 @@
 #define LOG_FLUSH_INTERVAL_MS 50
 
 static struct {
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t wake;  /* the flusher's timer, and its stop signal */
+    pthread_mutex_t write_lock; /* held while writing out, and to change fd */
+    pthread_mutex_t lock;       /* guards the buffers, min_level and the flusher's state */
+    pthread_cond_t wake;        /* the flusher's timer, and its stop signal */
     int fd;
     int owns_fd;
     char *path;
     enum log_level min_level;
-    char buffer[LOG_BUFFER_SIZE];
+    char buffers[2][LOG_BUFFER_SIZE];
+    int active;
     size_t used;
     pthread_t flusher;
     int flusher_running, stopping;
 } logger = {
+    .write_lock = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
     .fd = STDERR_FILENO,
@@ -60,21 +65,36 @@ static int open_log_file(const char *path)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
-/* Writes the buffered lines out. Caller holds the lock. */
-static void flush_locked(void)
+static void write_all(int fd, const char *data, size_t len)
 {
-    const char *data = logger.buffer;
-    size_t len = logger.used;
     while (len > 0) {
-        ssize_t n = write(logger.fd, data, len);
+        ssize_t n = write(fd, data, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            break; /* nowhere left to report a failing log; never block the service on it */
+            return; /* nowhere left to report a failing log; never block the service on it */
         data += n;
         len -= (size_t)n;
     }
+}
+
+/* Writes out what is buffered. Caller holds write_lock (not lock). */
+static void flush_holding_write_lock(void)
+{
+    pthread_mutex_lock(&logger.lock);
+    const char *data = logger.buffers[logger.active];
+    size_t len = logger.used;
+    logger.active ^= 1;
     logger.used = 0;
+    pthread_mutex_unlock(&logger.lock);
+    write_all(logger.fd, data, len);
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&logger.write_lock);
+    flush_holding_write_lock();
+    pthread_mutex_unlock(&logger.write_lock);
 }
 
 static void *flusher_main(void *arg)
@@ -90,10 +110,28 @@ static void *flusher_main(void *arg)
             deadline.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&logger.wake, &logger.lock, &deadline);
-        flush_locked();
+        if (logger.used == 0)
+            continue;
+        pthread_mutex_unlock(&logger.lock);
+        log_flush();
+        pthread_mutex_lock(&logger.lock);
     }
     pthread_mutex_unlock(&logger.lock);
     return NULL;
+}
+
+/* Points the logger at `fd` (owned when `path` is set), after flushing to the old one. */
+static void swap_fd(int fd, char *path)
+{
+    pthread_mutex_lock(&logger.write_lock);
+    flush_holding_write_lock();
+    if (logger.owns_fd)
+        close(logger.fd);
+    free(logger.path);
+    logger.fd = fd;
+    logger.owns_fd = path != NULL;
+    logger.path = path;
+    pthread_mutex_unlock(&logger.write_lock);
 }
 
 int log_open(const char *path, enum log_level min_level)
@@ -106,14 +144,8 @@ int log_open(const char *path, enum log_level min_level)
             return -1;
         copy = strdup(path);
     }
+    swap_fd(fd, copy);
     pthread_mutex_lock(&logger.lock);
-    flush_locked();
-    if (logger.owns_fd)
-        close(logger.fd);
-    free(logger.path);
-    logger.fd = fd;
-    logger.owns_fd = copy != NULL;
-    logger.path = copy;
     logger.min_level = min_level;
     if (!logger.flusher_running) {
         logger.stopping = 0;
@@ -125,8 +157,8 @@ int log_open(const char *path, enum log_level min_level)
 
 int log_reopen(void)
 {
-    pthread_mutex_lock(&logger.lock);
-    flush_locked();
+    pthread_mutex_lock(&logger.write_lock);
+    flush_holding_write_lock();
     int rc = 0;
     if (logger.path) {
         int fd = open_log_file(logger.path);
@@ -138,7 +170,7 @@ int log_reopen(void)
         }
     }
     int saved = errno;
-    pthread_mutex_unlock(&logger.lock);
+    pthread_mutex_unlock(&logger.write_lock);
     errno = saved;
     return rc;
 }
@@ -153,22 +185,7 @@ void log_close(void)
     pthread_mutex_unlock(&logger.lock);
     if (running)
         pthread_join(logger.flusher, NULL);
-    pthread_mutex_lock(&logger.lock);
-    flush_locked();
-    if (logger.owns_fd)
-        close(logger.fd);
-    free(logger.path);
-    logger.fd = STDERR_FILENO;
-    logger.owns_fd = 0;
-    logger.path = NULL;
-    pthread_mutex_unlock(&logger.lock);
-}
-
-void log_flush(void)
-{
-    pthread_mutex_lock(&logger.lock);
-    flush_locked();
-    pthread_mutex_unlock(&logger.lock);
+    swap_fd(STDERR_FILENO, NULL);
 }
 
 int log_enabled(enum log_level level)
@@ -195,19 +212,23 @@ int log_begin(struct log_entry *e, enum log_level level, const char *msg)
     return 0;
 }
 
-/* Adds one whole line to the buffer; error lines (and a full buffer) are written at once so
- * they are on disk before anyone could need them. */
+/* Adds one whole line to the active buffer; error lines (and a full buffer) are written out at
+ * once so they are on disk before anyone could need them. */
 static void log_append(const char *data, size_t len, enum log_level level)
 {
+    _Static_assert(LOG_LINE_LIMIT + 1 <= LOG_BUFFER_SIZE, "a whole line always fits a buffer");
     pthread_mutex_lock(&logger.lock);
-    _Static_assert(LOG_LINE_LIMIT + 1 <= LOG_BUFFER_SIZE, "a whole line always fits the buffer");
-    if (logger.used + len > sizeof(logger.buffer))
-        flush_locked();
-    memcpy(logger.buffer + logger.used, data, len);
+    while (logger.used + len > LOG_BUFFER_SIZE) {
+        pthread_mutex_unlock(&logger.lock);
+        log_flush();
+        pthread_mutex_lock(&logger.lock);
+    }
+    memcpy(logger.buffers[logger.active] + logger.used, data, len);
     logger.used += len;
-    if (level >= LOG_ERROR || !logger.flusher_running)
-        flush_locked();
+    int now = level >= LOG_ERROR || !logger.flusher_running;
     pthread_mutex_unlock(&logger.lock);
+    if (now)
+        log_flush();
 }
 
 void log_end(struct log_entry *e)

@@ -26,6 +26,8 @@
 #include "sched_batch.h"
 
 #define WRITE_BATCH_MAX 128 /* writes per transaction at most */
+/* The -wal is truncated back to this size after a checkpoint has emptied it. */
+#define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 /* How stale a read may be for changes made by another process (ours are seen at once). */
 #define READ_SNAPSHOT_MAX_NS (100 * 1000 * 1000)
 
@@ -41,8 +43,10 @@ struct store {
     pthread_mutex_t write_lock;
     pthread_mutex_t read_lock;
     struct conn w, r;
+    sqlite3 *checkpointer; /* used by the monitor thread only, outside the locks */
     int open;
-    int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */
+    _Atomic int available; /* == open, readable without a lock: reads never wait on a reconnect */
+    int reopen_wanted;     /* a statement saw "not a database": reconnect on the next check */
     struct db_file_identity db_id, wal_id;
 
     /* The reader keeps its read transaction (and its file locks) across requests until the
@@ -273,8 +277,12 @@ static int conn_open(struct store *s, struct conn *c, int flags)
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, (int)s->cfg.busy_timeout_ms);
     char pragmas[128];
-    snprintf(pragmas, sizeof(pragmas), "PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF;",
-             s->cfg.sync == STORE_SYNC_FULL ? "FULL" : "NORMAL");
+    /* No automatic checkpoints: the monitor thread runs them on a connection of its own, so the
+     * fsyncs they do never stall the writer (and every write waiting on it). */
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; "
+             "PRAGMA journal_size_limit = %d;",
+             s->cfg.sync == STORE_SYNC_FULL ? "FULL" : "NORMAL", WAL_SIZE_LIMIT);
     return sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
 }
 
@@ -319,7 +327,10 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
 
 static void close_locked(struct store *s)
 {
+    atomic_store(&s->available, 0);
     s->read_open = 0; /* closing rolls the read transaction back */
+    sqlite3_close(s->checkpointer);
+    s->checkpointer = NULL;
     conn_close(&s->r);
     conn_close(&s->w);
     s->open = 0;
@@ -378,6 +389,10 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
         rc = sqlite3_exec(s->r.db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = conn_prepare(&s->r, 0);
+    struct conn checkpointer = {0};
+    if (rc == SQLITE_OK)
+        rc = conn_open(s, &checkpointer, SQLITE_OPEN_READWRITE);
+    s->checkpointer = checkpointer.db;
     int64_t tasks = 0;
     if (rc == SQLITE_OK)
         rc = query_int(s->w.db, "SELECT count(*) FROM tasks", &tasks);
@@ -389,6 +404,7 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     db_file_identify(s->wal_path, &s->wal_id);
     atomic_store(&s->tasks, tasks);
     s->open = 1;
+    atomic_store(&s->available, 1);
     s->reopen_wanted = 0;
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
     return STORE_OK;
@@ -514,6 +530,18 @@ static void now_rfc3339(char out[CLOCK_RFC3339_LEN])
     clock_format_rfc3339(clock_realtime_ns(), out);
 }
 
+/* Copies a text column into out[size], cut to fit and NUL-terminated ("" for NULL). */
+static void copy_column(sqlite3_stmt *stmt, int column, char *out, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+    size_t n = text ? (size_t)sqlite3_column_bytes(stmt, column) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(out, text, n);
+    out[n] = '\0';
+}
+
 static void row_to_task(sqlite3_stmt *stmt, struct task *t)
 {
     t->id = sqlite3_column_int64(stmt, 0);
@@ -526,10 +554,8 @@ static void row_to_task(sqlite3_stmt *stmt, struct task *t)
     t->text[n] = '\0';
     t->text_len = n;
     t->done = sqlite3_column_int(stmt, 2) != 0;
-    snprintf(t->created_at, sizeof(t->created_at), "%s",
-             (const char *)sqlite3_column_text(stmt, 3));
-    snprintf(t->updated_at, sizeof(t->updated_at), "%s",
-             (const char *)sqlite3_column_text(stmt, 4));
+    copy_column(stmt, 3, t->created_at, sizeof(t->created_at));
+    copy_column(stmt, 4, t->updated_at, sizeof(t->updated_at));
 }
 
 /* Reads one task by id on connection `c`. Returns a SQLite code; SQLITE_DONE when absent. */
@@ -689,6 +715,10 @@ int store_task_get(struct store *s, int64_t id, struct task *out, struct store_e
 {
     uint64_t t0 = clock_monotonic_ns();
     int status = STORE_UNAVAILABLE;
+    if (!atomic_load(&s->available)) {
+        copy_fault(s, err);
+        return STORE_UNAVAILABLE;
+    }
     pthread_mutex_lock(&s->read_lock);
     if (usable(s, err)) {
         reader_begin(s);
@@ -714,6 +744,10 @@ int store_task_list(struct store *s, int64_t after, int limit,
     uint64_t t0 = clock_monotonic_ns();
     int status = STORE_UNAVAILABLE;
     *more = 0;
+    if (!atomic_load(&s->available)) {
+        copy_fault(s, err);
+        return STORE_UNAVAILABLE;
+    }
     pthread_mutex_lock(&s->read_lock);
     if (!usable(s, err))
         goto out;
@@ -800,34 +834,65 @@ static void repair_wal_locked(struct store *s)
     close_locked(s);
 }
 
-static void check_locked(struct store *s)
+/* The monitor's periodic check. Takes the write lock for the whole check, and the read lock
+ * only around opening and closing connections: a probe write waiting out a lock held by
+ * another process must not hold up reads. */
+static void check(struct store *s)
 {
     struct store_error err;
+    pthread_mutex_lock(&s->write_lock);
     if (s->open) {
         int sys_errno;
         enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
-        if (state != DB_FILE_OK) {
-            file_error(&err, state, sys_errno);
-            mark_down(s, &err);
-            close_locked(s);
-        } else if (s->wal_id.known &&
-                   db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK) {
-            repair_wal_locked(s);
-        } else if (s->reopen_wanted) {
-            close_locked(s);
+        int wal_lost =
+            s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK;
+        if (state != DB_FILE_OK || wal_lost || s->reopen_wanted) {
+            atomic_store(&s->available, 0);
+            pthread_mutex_lock(&s->read_lock);
+            if (state != DB_FILE_OK) {
+                file_error(&err, state, sys_errno);
+                mark_down(s, &err);
+                close_locked(s);
+            } else if (wal_lost) {
+                repair_wal_locked(s);
+            } else {
+                close_locked(s);
+            }
+            pthread_mutex_unlock(&s->read_lock);
         } else if (!atomic_load(&s->up)) {
             probe_write(s, &err);
         }
     }
     if (!s->open) {
-        if (connect_locked(s, 0, &err) == STORE_OK) {
+        pthread_mutex_lock(&s->read_lock);
+        int status = connect_locked(s, 0, &err);
+        pthread_mutex_unlock(&s->read_lock);
+        if (status == STORE_OK) {
             mark_up(s);
-            return;
+        } else {
+            /* The file that was open is still gone: keep saying so rather than "missing". */
+            if (err.file_state == DB_FILE_MISSING &&
+                atomic_load(&s->file_state) == DB_FILE_UNLINKED)
+                file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
+            mark_down(s, &err);
         }
-        /* The file that was open is still gone: keep saying so rather than "missing". */
-        if (err.file_state == DB_FILE_MISSING && atomic_load(&s->file_state) == DB_FILE_UNLINKED)
-            file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
-        mark_down(s, &err);
+    }
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+/* Copies committed WAL frames into the database file without waiting for anyone (PASSIVE):
+ * the writer resets the WAL once it is all copied. Monitor thread only: it alone opens and
+ * closes the checkpointer, so it may use it without the locks. */
+static void checkpoint(struct store *s)
+{
+    if (!s->open || !s->checkpointer)
+        return;
+    int rc =
+        sqlite3_wal_checkpoint_v2(s->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        struct store_error err;
+        sqlite_error(s->checkpointer, rc, &err);
+        log_store_error(LOG_WARN, "checkpoint failed", s, &err);
     }
 }
 
@@ -849,9 +914,8 @@ static void *monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&s->monitor_lock);
         atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
-        lock_both(s);
-        check_locked(s);
-        unlock_both(s);
+        check(s);
+        checkpoint(s);
         pthread_mutex_lock(&s->monitor_lock);
     }
     pthread_mutex_unlock(&s->monitor_lock);
