@@ -159,8 +159,12 @@ int main(int argc, char **argv)
     serve_until_stopped(&signals);
 
     int left = server_drain(server, cfg.shutdown_grace_ns);
-    store_close(store); /* runs the writes still queued, resuming their connections */
-    server_stop(server);
+    if (left == 0) {
+        store_close(store); /* runs the writes still queued, resuming their connections */
+        server_stop(server);
+    }
+    /* else requests still use the store: exit without closing it. Every acknowledged write
+     * is committed, and SQLite recovers the -wal at the next start. */
     struct log_entry e;
     if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
         jw_key(&e.w, "requests_cut_short");

@@ -39,6 +39,7 @@ struct server {
     unsigned max_connections;
     _Atomic int connections;
     _Atomic int in_flight;
+    _Atomic int draining; /* SIGTERM: new requests get 503 and every response closes */
     _Atomic uint64_t next_request_id;
 };
 
@@ -171,7 +172,9 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct request *r, struct
              add_header(resp, MHD_HTTP_HEADER_LOCATION, res->location) &&
              add_header(resp, MHD_HTTP_HEADER_LINK, res->link) &&
              add_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow) &&
-             add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+             add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry) &&
+             add_header(resp, MHD_HTTP_HEADER_CONNECTION,
+                        atomic_load(&r->srv->draining) ? "close" : NULL);
     enum MHD_Result rc = ok ? MHD_queue_response(c, res->status, resp) : MHD_NO;
     MHD_destroy_response(resp);
     if (rc == MHD_YES) {
@@ -190,6 +193,7 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, struct request *r
     struct api_response res;
     api_response_init(&res);
     api_error(&res, status, code, message, r->request_id);
+    res.retry_after = status == 503 ? 1 : 0;
     enum MHD_Result rc = queue(c, r, &res);
     api_response_free(&res);
     return rc;
@@ -282,6 +286,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* First call: headers only. Answering now would cost keep-alive, except for a body
          * declared too large, which must not be read at all (the connection then closes). */
         request_begin(r, c, url, method);
+        /* Checked after on_uri counted the request in flight, so server_drain() either waits
+         * for it or it sees `draining` and never reaches the store, which may be closed. */
+        if (atomic_load(&srv->draining)) {
+            return respond_error(c, r, 503, "shutting_down",
+                                 "taskd is shutting down; retry on another instance");
+        }
         if (declared_too_large(c)) {
             r->too_large = 1;
             return respond_error(c, r, 413, "body_too_large",
@@ -497,6 +507,7 @@ uint16_t server_port(const struct server *srv)
 
 int server_drain(struct server *srv, uint64_t grace_ns)
 {
+    atomic_store(&srv->draining, 1);
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

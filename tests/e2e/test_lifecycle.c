@@ -224,6 +224,43 @@ static void test_sigterm_finishes_requests_in_flight(void **state)
                    "finished after SIGTERM", 0);
 }
 
+/* While draining, a new request on a kept-alive connection is refused with 503 shutting_down
+ * (it must not reach a store that is about to close), and the answer to a request already in
+ * flight closes its connection. */
+static void test_draining_refuses_new_requests_and_closes_connections(void **state)
+{
+    struct fixture *fx = *state;
+    struct http_conn *idle = fx_connect(fx);
+    fx_expect_status(fx_request_on(idle, "GET", "/livez", NULL, NULL), 200);
+    struct http_conn *busy = fx_connect(fx);
+    static const char body[] = "{\"task\":\"in flight\"}";
+    char head[256];
+    snprintf(head, sizeof(head),
+             "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    fx_send(busy, head);
+    assert_int_equal(http_send(busy, body, 5), 0); /* in flight until the rest is sent */
+    fx_sleep_ms(100);
+    assert_int_equal(taskd_proc_signal(&fx->proc, SIGTERM), 0);
+    if (logfile_wait_msg(fx->proc.log_path, 0, "shutting down", 1, 5000) < 0)
+        fx_fail_at(__FILE__, __LINE__, "no \"shutting down\" line within 5 s of SIGTERM");
+
+    struct http_response *refused = fx_request_on(idle, "GET", "/livez", NULL, NULL);
+    fx_expect_error(refused, 503, "shutting_down");
+    assert_string_equal(http_header(refused, "Retry-After"), "1");
+    assert_int_equal(http_wait_closed(idle, 3000, NULL), 0);
+
+    fx_send(busy, body + 5);
+    struct http_response *done = fx_read(busy, "POST");
+    fx_expect_status(done, 201);
+    assert_string_equal(http_header(done, "Connection"), "close");
+    int status = 0;
+    if (taskd_proc_wait(&fx->proc, TASKD_PROC_STOP_TIMEOUT_MS, &status) < 0)
+        fx_fail_at(__FILE__, __LINE__, "taskd did not exit after the last request finished");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_port_file_holds_the_bound_port(void **state)
 {
     struct fixture *fx = *state;
@@ -378,6 +415,7 @@ int main(void)
         T(test_ids_are_not_reused_after_a_restart),
         T(test_acknowledged_creates_survive_kill_9),
         T(test_sigterm_finishes_requests_in_flight),
+        T(test_draining_refuses_new_requests_and_closes_connections),
         T(test_port_file_holds_the_bound_port),
         cmocka_unit_test_setup_teardown(test_env_vars_set_the_listen_address_and_database,
                                         setup_from_env, fx_teardown),
