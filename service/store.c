@@ -1,12 +1,10 @@
 /*
  * store: tasks in SQLite with fail-closed fault handling. See store.h for the contract.
- *
- * Locking: `write_lock` guards the writer connection, `read_lock` the reader. Opening and closing
- * the connections (recovery) takes both, always writer first. `open` and the identities change
- * only with both held, so holding either lock is enough to read them. The health fields (up,
- * file_state, tasks, free_bytes) are atomics that /metrics reads without any lock.
+ * The writer thread is in store_writer.c, the monitor thread in store_monitor.c; what they
+ * share is in store_internal.h, with the locking rules.
  */
 #include "store.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,63 +21,6 @@
 #include "clock.h"
 #include "db_errors.h"
 #include "log.h"
-#include "sched_batch.h"
-
-#define WRITE_BATCH_MAX 128 /* writes per transaction at most */
-/* A checkpoint runs once the WAL holds this many frames (SQLite's own default). */
-#define CHECKPOINT_FRAMES 1000
-/* The -wal is truncated back to this size after a checkpoint has emptied it. */
-#define WAL_SIZE_LIMIT (64 * 1024 * 1024)
-/* How stale a read may be for changes made by another process (ours are seen at once). */
-#define READ_SNAPSHOT_MAX_NS (100 * 1000 * 1000)
-
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *begin, *commit, *rollback, *insert, *get, *update, *del, *list, *count, *probe;
-};
-
-struct store {
-    struct store_config cfg;
-    char *path;
-    char *wal_path;
-    pthread_mutex_t write_lock;
-    pthread_mutex_t read_lock;
-    struct conn w, r;
-    int wal_frames; /* frames in the WAL after the last commit (writer thread, write_lock) */
-    int open;
-    _Atomic int available; /* == open, readable without a lock: reads never wait on a reconnect */
-    int reopen_wanted;     /* a statement saw "not a database": reconnect on the next check */
-    struct db_file_identity db_id, wal_id;
-
-    /* The reader keeps its read transaction (and its file locks) across requests until the
-     * writer commits or READ_SNAPSHOT_MAX_NS pass: four fcntl() calls saved per read. */
-    _Atomic uint64_t commits; /* bumped after each COMMIT, before any write is acknowledged */
-    int read_open;            /* the reader is inside BEGIN (guarded by read_lock) */
-    uint64_t read_commits;    /* `commits` when that read transaction began */
-    uint64_t read_started_ns;
-
-    _Atomic int up;
-    _Atomic int file_state;
-    _Atomic int64_t tasks;
-    _Atomic int64_t free_bytes;
-    _Atomic uint64_t created;
-
-    pthread_mutex_t fault_lock; /* guards `fault` */
-    struct store_error fault;   /* why the store is down; logged once per change */
-
-    pthread_mutex_t queue_lock; /* guards the write queue and writer_stopping */
-    pthread_cond_t queue_cond;
-    struct store_write *queue_head, *queue_tail;
-    int writer_stopping;
-    pthread_t writer;
-    int writer_started;
-
-    pthread_t monitor;
-    int monitor_started;
-    pthread_mutex_t monitor_lock;
-    pthread_cond_t monitor_cond;
-    int stopping, wake;
-};
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
                                  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -93,8 +34,8 @@ static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
 
 /* ---- faults and health ------------------------------------------------------------------ */
 
-static void log_store_error(enum log_level level, const char *msg, const struct store *s,
-                            const struct store_error *err)
+void store_log_error(enum log_level level, const char *msg, const struct store *s,
+                     const struct store_error *err)
 {
     struct log_entry e;
     if (log_begin(&e, level, msg) < 0)
@@ -117,7 +58,7 @@ static void log_store_error(enum log_level level, const char *msg, const struct 
 }
 
 /* Records why the store is down. Logs only when the reason changed, not once per request. */
-static void mark_down(struct store *s, const struct store_error *err)
+void store_mark_down(struct store *s, const struct store_error *err)
 {
     pthread_mutex_lock(&s->fault_lock);
     int was_up = atomic_exchange(&s->up, 0);
@@ -127,10 +68,10 @@ static void mark_down(struct store *s, const struct store_error *err)
     pthread_mutex_unlock(&s->fault_lock);
     atomic_store(&s->file_state, err->file_state);
     if (changed)
-        log_store_error(LOG_ERROR, "database unavailable", s, err);
+        store_log_error(LOG_ERROR, "database unavailable", s, err);
 }
 
-static void mark_up(struct store *s)
+void store_mark_up(struct store *s)
 {
     atomic_store(&s->file_state, DB_FILE_OK);
     if (atomic_exchange(&s->up, 1))
@@ -153,7 +94,7 @@ static void wake_monitor(struct store *s)
     pthread_mutex_unlock(&s->monitor_lock);
 }
 
-static void file_error(struct store_error *err, enum db_file_state state, int sys_errno)
+void store_file_error(struct store_error *err, enum db_file_state state, int sys_errno)
 {
     memset(err, 0, sizeof(*err));
     err->file_state = state;
@@ -163,7 +104,7 @@ static void file_error(struct store_error *err, enum db_file_state state, int sy
 
 /* Describes a failed SQLite call in `err` and counts it. Returns STORE_UNAVAILABLE when the
  * database cannot be used now (503), STORE_FAILED for anything else (500). */
-static int sqlite_error(sqlite3 *db, int rc, struct store_error *err)
+int store_sqlite_error(sqlite3 *db, int rc, struct store_error *err)
 {
     memset(err, 0, sizeof(*err));
     err->sqlite_code = rc;
@@ -179,18 +120,18 @@ static int sqlite_error(sqlite3 *db, int rc, struct store_error *err)
     return db_error_is_unavailable(rc) ? STORE_UNAVAILABLE : STORE_FAILED;
 }
 
-/* sqlite_error() for a request on open connections: also marks the store down, and has the
+/* store_sqlite_error() for a request on open connections: also marks the store down, and has the
  * monitor reconnect at once when the file stopped being a database. */
-static int sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
 {
-    int status = sqlite_error(db, rc, err);
+    int status = store_sqlite_error(db, rc, err);
     if (status != STORE_UNAVAILABLE)
         return status;
     if (err->file_state == DB_FILE_NOT_A_DB) {
         s->reopen_wanted = 1;
         wake_monitor(s);
     }
-    mark_down(s, err);
+    store_mark_down(s, err);
     return status;
 }
 
@@ -301,9 +242,9 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     if (rc == SQLITE_OK && !has_tasks)
         rc = query_int(db, "SELECT count(*) FROM sqlite_master", &tables);
     if (rc != SQLITE_OK)
-        return sqlite_error(db, rc, err);
+        return store_sqlite_error(db, rc, err);
     if (!has_tasks && tables > 0) {
-        file_error(err, DB_FILE_NOT_A_DB, 0);
+        store_file_error(err, DB_FILE_NOT_A_DB, 0);
         snprintf(err->message, sizeof(err->message),
                  "%s is a SQLite database without a tasks table: not a taskd database", s->path);
         return STORE_UNAVAILABLE;
@@ -312,7 +253,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_error(db, rc, err);
+        return store_sqlite_error(db, rc, err);
     if (!has_tasks) {
         atomic_fetch_add(&s->created, 1);
         struct log_entry e;
@@ -327,7 +268,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     return STORE_OK;
 }
 
-static void close_locked(struct store *s)
+void store_close_locked(struct store *s)
 {
     atomic_store(&s->available, 0);
     s->read_open = 0; /* closing rolls the read transaction back */
@@ -336,15 +277,6 @@ static void close_locked(struct store *s)
     s->open = 0;
     s->db_id.known = 0;
     s->wal_id.known = 0;
-}
-
-/* SQLite's WAL hook: called on the writer's connection after each commit. */
-static int count_wal_frames(void *arg, sqlite3 *db, const char *name, int frames)
-{
-    (void)db, (void)name;
-    struct store *s = arg;
-    s->wal_frames = frames;
-    return SQLITE_OK;
 }
 
 /* Why SQLite could not open a file that stat() sees: a read-only file system or permissions
@@ -363,7 +295,7 @@ static enum db_file_state cannot_open_state(const char *path, int sys_errno)
 }
 
 /* Opens both connections. Caller holds both locks. Returns a store status and fills `err`. */
-static int connect_locked(struct store *s, int allow_create, struct store_error *err)
+int store_connect_locked(struct store *s, int allow_create, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
     int sys_errno;
@@ -372,20 +304,20 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     if (state == DB_FILE_MISSING && allow_create)
         created = 1;
     else if (state != DB_FILE_OK) {
-        file_error(err, state, sys_errno);
+        store_file_error(err, state, sys_errno);
         return STORE_UNAVAILABLE;
     }
     int flags = SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
     int rc = conn_open(s, &s->w, flags);
     if (rc != SQLITE_OK) {
-        int status = sqlite_error(s->w.db, rc, err);
+        int status = store_sqlite_error(s->w.db, rc, err);
         if ((rc & 0xFF) == SQLITE_CANTOPEN) {
             err->file_state = cannot_open_state(s->path, err->sys_errno);
             if (err->file_state != DB_FILE_OK)
                 snprintf(err->message, sizeof(err->message), "SQLite cannot open it: %s",
                          db_file_state_advice(err->file_state));
         }
-        close_locked(s);
+        store_close_locked(s);
         return status;
     }
     int status = ensure_schema(s, created, err);
@@ -399,12 +331,12 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     if (rc == SQLITE_OK)
         rc = conn_prepare(&s->r, 0);
     if (rc == SQLITE_OK)
-        sqlite3_wal_hook(s->w.db, count_wal_frames, s);
+        sqlite3_wal_hook(s->w.db, store_wal_hook, s);
     int64_t tasks = 0;
     if (rc == SQLITE_OK)
         rc = query_int(s->w.db, "SELECT count(*) FROM tasks", &tasks);
     if (rc != SQLITE_OK) {
-        status = sqlite_error(s->r.db ? s->r.db : s->w.db, rc, err);
+        status = store_sqlite_error(s->r.db ? s->r.db : s->w.db, rc, err);
         goto fail;
     }
     db_file_identify(s->path, &s->db_id);
@@ -416,7 +348,7 @@ static int connect_locked(struct store *s, int allow_create, struct store_error 
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
     return STORE_OK;
 fail:
-    close_locked(s);
+    store_close_locked(s);
     return status;
 }
 
@@ -432,7 +364,7 @@ static void unlock_both(struct store *s)
     pthread_mutex_unlock(&s->write_lock);
 }
 
-/* ---- the write path -------------------------------------------------------------------- */
+/* ---- transactions (the writer thread and the monitor use these) ------------------------ */
 
 /* The file at the path must still be the one SQLite has open, and so must its -wal: otherwise
  * a commit would land in an orphaned inode and be lost. Caller holds the write lock. */
@@ -441,11 +373,11 @@ static int verify_identity(struct store *s, struct store_error *err)
     int sys_errno;
     enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
     if (state != DB_FILE_OK) {
-        file_error(err, state, sys_errno);
+        store_file_error(err, state, sys_errno);
         return -1;
     }
     if (s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK) {
-        file_error(err, DB_FILE_OK, sys_errno);
+        store_file_error(err, DB_FILE_OK, sys_errno);
         snprintf(err->message, sizeof(err->message),
                  "the -wal file beside the database was deleted or replaced; taskd checkpoints "
                  "and reopens the database");
@@ -462,13 +394,13 @@ static int usable(struct store *s, struct store_error *err)
     return 0;
 }
 
-static int step_done(sqlite3_stmt *stmt);
+int store_step_done(sqlite3_stmt *stmt);
 
 /* Ends the reader's read transaction. Caller holds read_lock. */
-static void reader_end(struct store *s)
+void store_reader_end(struct store *s)
 {
     if (s->read_open && !sqlite3_get_autocommit(s->r.db))
-        step_done(s->r.commit);
+        store_step_done(s->r.commit);
     s->read_open = 0;
 }
 
@@ -480,59 +412,59 @@ static void reader_begin(struct store *s)
     uint64_t now = clock_monotonic_ns();
     if (s->read_open &&
         (commits != s->read_commits || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
-        reader_end(s);
+        store_reader_end(s);
     if (s->read_open)
         return;
-    if (step_done(s->r.begin) == SQLITE_OK) {
+    if (store_step_done(s->r.begin) == SQLITE_OK) {
         s->read_open = 1;
         s->read_commits = commits;
         s->read_started_ns = now;
     }
 }
 
-static int step_done(sqlite3_stmt *stmt)
+int store_step_done(sqlite3_stmt *stmt)
 {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-static void rollback_if_open(struct store *s)
+void store_rollback_if_open(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->w.db))
-        step_done(s->w.rollback);
+        store_step_done(s->w.rollback);
 }
 
 /* Commits the open transaction after checking the file's identity. Caller holds the write lock.
  * On any failure the transaction is rolled back and nothing was acknowledged. */
-static int commit(struct store *s, struct store_error *err)
+int store_commit(struct store *s, struct store_error *err)
 {
     if (verify_identity(s, err) < 0) {
-        rollback_if_open(s);
-        mark_down(s, err);
+        store_rollback_if_open(s);
+        store_mark_down(s, err);
         wake_monitor(s);
         return STORE_UNAVAILABLE;
     }
-    int rc = step_done(s->w.commit);
+    int rc = store_step_done(s->w.commit);
     if (rc != SQLITE_OK) {
-        int status = sqlite_failure(s, s->w.db, rc, err);
-        rollback_if_open(s);
+        int status = store_sqlite_failure(s, s->w.db, rc, err);
+        store_rollback_if_open(s);
         return status;
     }
     atomic_fetch_add_explicit(&s->commits, 1, memory_order_release); /* readers re-snapshot */
-    mark_up(s);
+    store_mark_up(s);
     return STORE_OK;
 }
 
-static int begin(struct store *s, struct store_error *err)
+int store_begin(struct store *s, struct store_error *err)
 {
     if (!usable(s, err))
         return STORE_UNAVAILABLE;
-    int rc = step_done(s->w.begin);
-    return rc == SQLITE_OK ? STORE_OK : sqlite_failure(s, s->w.db, rc, err);
+    int rc = store_step_done(s->w.begin);
+    return rc == SQLITE_OK ? STORE_OK : store_sqlite_failure(s, s->w.db, rc, err);
 }
 
-static void now_rfc3339(char out[CLOCK_RFC3339_LEN])
+void store_now(char out[CLOCK_RFC3339_LEN])
 {
     clock_format_rfc3339(clock_realtime_ns(), out);
 }
@@ -566,7 +498,7 @@ static void row_to_task(sqlite3_stmt *stmt, struct task *t)
 }
 
 /* Reads one task by id on connection `c`. Returns a SQLite code; SQLITE_DONE when absent. */
-static int read_task(struct conn *c, int64_t id, struct task *out)
+int store_read_task(struct conn *c, int64_t id, struct task *out)
 {
     sqlite3_bind_int64(c->get, 1, id);
     int rc = sqlite3_step(c->get);
@@ -576,170 +508,6 @@ static int read_task(struct conn *c, int64_t id, struct task *out)
     }
     sqlite3_reset(c->get);
     return rc;
-}
-
-/* Runs one write inside the open transaction. Returns STORE_OK or STORE_NOT_FOUND, or a
- * failure (with `err`) that aborts the whole transaction. Caller holds the write lock. */
-static int apply_write(struct store *s, struct store_write *w, const char *now,
-                       struct store_error *err)
-{
-    const struct task_input *in = &w->input;
-    sqlite3_stmt *stmt;
-    int rc;
-    switch (w->kind) {
-    case STORE_WRITE_CREATE:
-        stmt = s->w.insert;
-        sqlite3_bind_text(stmt, 1, in->text, (int)in->text_len, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 2, in->done);
-        sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
-        rc = step_done(stmt);
-        sqlite3_clear_bindings(stmt);
-        if (rc != SQLITE_OK)
-            return sqlite_failure(s, s->w.db, rc, err);
-        w->task.id = sqlite3_last_insert_rowid(s->w.db);
-        w->task.done = in->done;
-        w->task.text_len = in->text_len;
-        memcpy(w->task.text, in->text, in->text_len + 1);
-        memcpy(w->task.created_at, now, CLOCK_RFC3339_LEN);
-        memcpy(w->task.updated_at, now, CLOCK_RFC3339_LEN);
-        return STORE_OK;
-    case STORE_WRITE_UPDATE:
-        stmt = s->w.update;
-        sqlite3_bind_int64(stmt, 1, w->id);
-        if (in->has_text)
-            sqlite3_bind_text(stmt, 2, in->text, (int)in->text_len, SQLITE_STATIC);
-        if (in->has_done)
-            sqlite3_bind_int(stmt, 3, in->done);
-        sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
-        rc = step_done(stmt);
-        sqlite3_clear_bindings(stmt);
-        if (rc == SQLITE_OK && sqlite3_changes(s->w.db) == 0)
-            return STORE_NOT_FOUND;
-        if (rc == SQLITE_OK)
-            rc = read_task(&s->w, w->id, &w->task);
-        return rc == SQLITE_OK ? STORE_OK : sqlite_failure(s, s->w.db, rc, err);
-    case STORE_WRITE_DELETE:
-        sqlite3_bind_int64(s->w.del, 1, w->id);
-        rc = step_done(s->w.del);
-        if (rc != SQLITE_OK)
-            return sqlite_failure(s, s->w.db, rc, err);
-        return sqlite3_changes(s->w.db) ? STORE_OK : STORE_NOT_FOUND;
-    }
-    return STORE_FAILED;
-}
-
-static const enum db_op write_ops[] = {
-    [STORE_WRITE_CREATE] = DB_OP_CREATE,
-    [STORE_WRITE_UPDATE] = DB_OP_UPDATE,
-    [STORE_WRITE_DELETE] = DB_OP_DELETE,
-};
-
-/* One transaction for a whole batch: every write in it commits, or none does. */
-static void run_batch(struct store *s, struct store_write *batch)
-{
-    uint64_t t0 = clock_monotonic_ns();
-    struct store_error err;
-    char now[CLOCK_RFC3339_LEN];
-    now_rfc3339(now);
-    pthread_mutex_lock(&s->write_lock);
-    int status = begin(s, &err);
-    for (struct store_write *w = batch; w && status == STORE_OK; w = w->next) {
-        w->status = apply_write(s, w, now, &err);
-        if (w->status < 0)
-            status = w->status;
-    }
-    if (status == STORE_OK)
-        status = commit(s, &err);
-    else if (s->open)
-        rollback_if_open(s);
-    pthread_mutex_unlock(&s->write_lock);
-
-    uint64_t elapsed = clock_monotonic_ns() - t0;
-    unsigned writes = 0;
-    for (struct store_write *w = batch; w; w = w->next, writes++) {
-        if (status != STORE_OK) {
-            w->status = status;
-            w->err = err;
-        } else if (w->status == STORE_OK && w->kind != STORE_WRITE_UPDATE) {
-            atomic_fetch_add(&s->tasks, w->kind == STORE_WRITE_CREATE ? 1 : -1);
-        }
-        metrics_db_query(write_ops[w->kind], elapsed);
-    }
-    metrics_db_batch(writes);
-}
-
-void store_write_submit(struct store *s, struct store_write *w)
-{
-    w->next = NULL;
-    pthread_mutex_lock(&s->queue_lock);
-    if (s->queue_tail)
-        s->queue_tail->next = w;
-    else
-        s->queue_head = w;
-    s->queue_tail = w;
-    pthread_cond_signal(&s->queue_cond);
-    pthread_mutex_unlock(&s->queue_lock);
-}
-
-/* Takes up to WRITE_BATCH_MAX queued writes, waiting for one. NULL once stopping and empty. */
-static struct store_write *take_batch(struct store *s)
-{
-    pthread_mutex_lock(&s->queue_lock);
-    while (!s->queue_head && !s->writer_stopping)
-        pthread_cond_wait(&s->queue_cond, &s->queue_lock);
-    struct store_write *batch = s->queue_head, *last = batch;
-    for (int n = 1; last && last->next && n < WRITE_BATCH_MAX; n++)
-        last = last->next;
-    if (last) {
-        s->queue_head = last->next;
-        if (!s->queue_head)
-            s->queue_tail = NULL;
-        last->next = NULL;
-    }
-    pthread_mutex_unlock(&s->queue_lock);
-    return batch;
-}
-
-/* Copies the WAL into the database file once it holds CHECKPOINT_FRAMES frames, on the writer
- * thread between batches: after the batch was acknowledged (its fsyncs delay only the next
- * batch, not answers already due) and before the next write, which can then start the WAL over.
- * A checkpoint run from another thread could never catch up with a busy writer, and the WAL
- * grew without bound (570 MB in 20 s). The reader's snapshot is released first, or the frames
- * after it could not be copied. */
-static void checkpoint_if_due(struct store *s)
-{
-    pthread_mutex_lock(&s->write_lock);
-    if (s->open && s->wal_frames >= CHECKPOINT_FRAMES) {
-        if (pthread_mutex_trylock(&s->read_lock) == 0) {
-            reader_end(s);
-            pthread_mutex_unlock(&s->read_lock);
-        }
-        int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-            struct store_error err;
-            sqlite_error(s->w.db, rc, &err);
-            log_store_error(LOG_WARN, "checkpoint failed", s, &err);
-        }
-        s->wal_frames = 0;
-    }
-    pthread_mutex_unlock(&s->write_lock);
-}
-
-static void *writer_main(void *arg)
-{
-    struct store *s = arg;
-    sched_batch_self();
-    struct store_write *batch;
-    while ((batch = take_batch(s)) != NULL) {
-        run_batch(s, batch);
-        while (batch) { /* done() may free w: read next first */
-            struct store_write *next = batch->next;
-            batch->done(batch, batch->ctx);
-            batch = next;
-        }
-        checkpoint_if_due(s);
-    }
-    return NULL;
 }
 
 /* ---- the read path --------------------------------------------------------------------- */
@@ -755,14 +523,14 @@ int store_task_get(struct store *s, int64_t id, struct task *out, struct store_e
     pthread_mutex_lock(&s->read_lock);
     if (usable(s, err)) {
         reader_begin(s);
-        int rc = read_task(&s->r, id, out);
+        int rc = store_read_task(&s->r, id, out);
         if (rc == SQLITE_OK)
             status = STORE_OK;
         else if (rc == SQLITE_DONE)
             status = STORE_NOT_FOUND;
         else {
-            reader_end(s);
-            status = sqlite_failure(s, s->r.db, rc, err);
+            store_reader_end(s);
+            status = store_sqlite_failure(s, s->r.db, rc, err);
         }
     }
     pthread_mutex_unlock(&s->read_lock);
@@ -802,8 +570,8 @@ int store_task_list(struct store *s, int64_t after, int limit,
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
         status = STORE_OK;
     } else {
-        reader_end(s);
-        status = sqlite_failure(s, s->r.db, rc, err);
+        store_reader_end(s);
+        status = store_sqlite_failure(s, s->r.db, rc, err);
     }
 out:
     pthread_mutex_unlock(&s->read_lock);
@@ -811,7 +579,7 @@ out:
     return status;
 }
 
-/* ---- health and recovery --------------------------------------------------------------- */
+/* ---- health, as /readyz and /metrics see it ---------------------------------------------- */
 
 int store_ready(struct store *s, struct store_error *err)
 {
@@ -828,114 +596,6 @@ void store_gauges(struct store *s, struct db_gauges *out)
     out->tasks = atomic_load(&s->tasks);
     out->free_bytes = atomic_load(&s->free_bytes);
     out->created_total = atomic_load(&s->created);
-}
-
-/* A real write: the only way to know that a full disk or a lock has gone. Write lock held. */
-static int probe_write(struct store *s, struct store_error *err)
-{
-    uint64_t t0 = clock_monotonic_ns();
-    int status = begin(s, err);
-    if (status == STORE_OK) {
-        char now[CLOCK_RFC3339_LEN];
-        now_rfc3339(now);
-        sqlite3_bind_text(s->w.probe, 1, now, -1, SQLITE_TRANSIENT);
-        int rc = step_done(s->w.probe);
-        if (rc != SQLITE_OK) {
-            status = sqlite_failure(s, s->w.db, rc, err);
-            rollback_if_open(s);
-        } else {
-            status = commit(s, err);
-        }
-    }
-    metrics_db_query(DB_OP_PROBE, clock_monotonic_ns() - t0);
-    return status;
-}
-
-/* The -wal was deleted while open: SQLite still holds the orphaned inode, so checkpoint its
- * frames into the database file before closing, then reopen with a fresh -wal. */
-static void repair_wal_locked(struct store *s)
-{
-    struct store_error err;
-    file_error(&err, DB_FILE_OK, 0);
-    snprintf(err.message, sizeof(err.message),
-             "the -wal file was deleted or replaced while open; checkpointing and reopening");
-    log_store_error(LOG_ERROR, "database -wal file lost", s, &err);
-    reader_end(s); /* a read snapshot would keep the checkpoint from copying every frame */
-    int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    if (rc != SQLITE_OK)
-        sqlite_failure(s, s->w.db, rc, &err);
-    close_locked(s);
-}
-
-/* The monitor's periodic check. Takes the write lock for the whole check, and the read lock
- * only around opening and closing connections: a probe write waiting out a lock held by
- * another process must not hold up reads. */
-static void check(struct store *s)
-{
-    struct store_error err;
-    pthread_mutex_lock(&s->write_lock);
-    if (s->open) {
-        int sys_errno;
-        enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
-        int wal_lost =
-            s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK;
-        if (state != DB_FILE_OK || wal_lost || s->reopen_wanted) {
-            atomic_store(&s->available, 0);
-            pthread_mutex_lock(&s->read_lock);
-            if (state != DB_FILE_OK) {
-                file_error(&err, state, sys_errno);
-                mark_down(s, &err);
-                close_locked(s);
-            } else if (wal_lost) {
-                repair_wal_locked(s);
-            } else {
-                close_locked(s);
-            }
-            pthread_mutex_unlock(&s->read_lock);
-        } else if (!atomic_load(&s->up)) {
-            probe_write(s, &err);
-        }
-    }
-    if (!s->open) {
-        pthread_mutex_lock(&s->read_lock);
-        int status = connect_locked(s, 0, &err);
-        pthread_mutex_unlock(&s->read_lock);
-        if (status == STORE_OK) {
-            mark_up(s);
-        } else {
-            /* The file that was open is still gone: keep saying so rather than "missing". */
-            if (err.file_state == DB_FILE_MISSING &&
-                atomic_load(&s->file_state) == DB_FILE_UNLINKED)
-                file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
-            mark_down(s, &err);
-        }
-    }
-    pthread_mutex_unlock(&s->write_lock);
-}
-
-static void *monitor_main(void *arg)
-{
-    struct store *s = arg;
-    pthread_mutex_lock(&s->monitor_lock);
-    while (!s->stopping) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        uint64_t ns = (uint64_t)deadline.tv_nsec + s->cfg.check_interval_ns;
-        deadline.tv_sec += (time_t)(ns / 1000000000u);
-        deadline.tv_nsec = (long)(ns % 1000000000u);
-        while (!s->stopping && !s->wake &&
-               pthread_cond_timedwait(&s->monitor_cond, &s->monitor_lock, &deadline) == 0)
-            ;
-        s->wake = 0;
-        if (s->stopping)
-            break;
-        pthread_mutex_unlock(&s->monitor_lock);
-        atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
-        check(s);
-        pthread_mutex_lock(&s->monitor_lock);
-    }
-    pthread_mutex_unlock(&s->monitor_lock);
-    return NULL;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
@@ -1014,14 +674,14 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     ensure_parent_dir(s->path, cfg->allow_create);
     atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
     lock_both(s);
-    if (connect_locked(s, cfg->allow_create, err) == STORE_OK)
-        mark_up(s);
+    if (store_connect_locked(s, cfg->allow_create, err) == STORE_OK)
+        store_mark_up(s);
     else
-        mark_down(s, err);
+        store_mark_down(s, err);
     unlock_both(s);
-    if (pthread_create(&s->monitor, NULL, monitor_main, s) == 0)
+    if (pthread_create(&s->monitor, NULL, store_monitor_main, s) == 0)
         s->monitor_started = 1;
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+    if (pthread_create(&s->writer, NULL, store_writer_main, s) != 0) {
         store_close(s);
         return -1;
     }
@@ -1049,7 +709,7 @@ void store_close(struct store *s)
         pthread_join(s->monitor, NULL);
     }
     lock_both(s);
-    close_locked(s);
+    store_close_locked(s);
     unlock_both(s);
     pthread_mutex_destroy(&s->write_lock);
     pthread_mutex_destroy(&s->read_lock);

@@ -1,0 +1,123 @@
+/*
+ * store_monitor: the store's monitor thread. Every --check-interval (or at once when woken) it
+ * compares the database path and its -wal with what was opened, closes the connections on a
+ * file fault, repairs a deleted -wal, probes with a real write while the database is down, and
+ * reopens by itself once the path holds a valid database. It never creates one.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "store_internal.h"
+#include <time.h>
+
+/* A real write: the only way to know that a full disk or a lock has gone. Write lock held. */
+static int probe_write(struct store *s, struct store_error *err)
+{
+    uint64_t t0 = clock_monotonic_ns();
+    int status = store_begin(s, err);
+    if (status == STORE_OK) {
+        char now[CLOCK_RFC3339_LEN];
+        store_now(now);
+        sqlite3_bind_text(s->w.probe, 1, now, -1, SQLITE_TRANSIENT);
+        int rc = store_step_done(s->w.probe);
+        if (rc != SQLITE_OK) {
+            status = store_sqlite_failure(s, s->w.db, rc, err);
+            store_rollback_if_open(s);
+        } else {
+            status = store_commit(s, err);
+        }
+    }
+    metrics_db_query(DB_OP_PROBE, clock_monotonic_ns() - t0);
+    return status;
+}
+
+/* The -wal was deleted while open: SQLite still holds the orphaned inode, so checkpoint its
+ * frames into the database file before closing, then reopen with a fresh -wal. */
+static void repair_wal_locked(struct store *s)
+{
+    struct store_error err;
+    store_file_error(&err, DB_FILE_OK, 0);
+    snprintf(err.message, sizeof(err.message),
+             "the -wal file was deleted or replaced while open; checkpointing and reopening");
+    store_log_error(LOG_ERROR, "database -wal file lost", s, &err);
+    store_reader_end(s); /* a read snapshot would keep the checkpoint from copying every frame */
+    int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK)
+        store_sqlite_failure(s, s->w.db, rc, &err);
+    store_close_locked(s);
+}
+
+/* The monitor's periodic check. Takes the write lock for the whole check, and the read lock
+ * only around opening and closing connections: a probe write waiting out a lock held by
+ * another process must not hold up reads. */
+static void check(struct store *s)
+{
+    struct store_error err;
+    pthread_mutex_lock(&s->write_lock);
+    if (s->open) {
+        int sys_errno;
+        enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
+        int wal_lost =
+            s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK;
+        if (state != DB_FILE_OK || wal_lost || s->reopen_wanted) {
+            atomic_store(&s->available, 0);
+            pthread_mutex_lock(&s->read_lock);
+            if (state != DB_FILE_OK) {
+                store_file_error(&err, state, sys_errno);
+                store_mark_down(s, &err);
+                store_close_locked(s);
+            } else if (wal_lost) {
+                repair_wal_locked(s);
+            } else {
+                store_close_locked(s);
+            }
+            pthread_mutex_unlock(&s->read_lock);
+        } else if (!atomic_load(&s->up)) {
+            probe_write(s, &err);
+        }
+    }
+    if (!s->open) {
+        pthread_mutex_lock(&s->read_lock);
+        int status = store_connect_locked(s, 0, &err);
+        pthread_mutex_unlock(&s->read_lock);
+        if (status == STORE_OK) {
+            store_mark_up(s);
+        } else {
+            /* The file that was open is still gone: keep saying so rather than "missing". */
+            if (err.file_state == DB_FILE_MISSING &&
+                atomic_load(&s->file_state) == DB_FILE_UNLINKED)
+                store_file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
+            store_mark_down(s, &err);
+        }
+    }
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+void *store_monitor_main(void *arg)
+{
+    struct store *s = arg;
+    pthread_mutex_lock(&s->monitor_lock);
+    while (!s->stopping) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        uint64_t ns = (uint64_t)deadline.tv_nsec + s->cfg.check_interval_ns;
+        deadline.tv_sec += (time_t)(ns / 1000000000u);
+        deadline.tv_nsec = (long)(ns % 1000000000u);
+        while (!s->stopping && !s->wake &&
+               pthread_cond_timedwait(&s->monitor_cond, &s->monitor_lock, &deadline) == 0)
+            ;
+        s->wake = 0;
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->monitor_lock);
+        atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
+        check(s);
+        pthread_mutex_lock(&s->monitor_lock);
+    }
+    pthread_mutex_unlock(&s->monitor_lock);
+    return NULL;
+}
