@@ -135,6 +135,19 @@ static void render_http(struct buf *out)
                     atomic_load_explicit(&m.connections_refused, memory_order_relaxed));
 }
 
+/* The codes of the persistence faults are exported from the start, at 0: a counter that first
+ * appears at 1 loses that first error to rate() and increase(), and alerts would miss it. */
+static int always_exported(size_t slot)
+{
+    static const int codes[] = {SQLITE_BUSY,     SQLITE_FULL,   SQLITE_READONLY, SQLITE_IOERR,
+                                SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (db_error_slot(codes[i]) == slot)
+            return 1;
+    }
+    return 0;
+}
+
 static void render_db(struct buf *out, const struct db_gauges *db)
 {
     expo_gauge(out, "taskd_db_up", "1 when the database is usable for reads and writes, else 0.",
@@ -149,7 +162,7 @@ static void render_db(struct buf *out, const struct db_gauges *db)
                 "SQLite errors by result code name (extended where it tells the fault apart).");
     for (size_t slot = 0; slot < db_error_slot_count() && slot < DB_ERROR_SLOTS; slot++) {
         uint64_t n = atomic_load_explicit(&m.db_errors[slot], memory_order_relaxed);
-        if (n == 0)
+        if (n == 0 && !always_exported(slot))
             continue;
         struct expo_label label = {"code", db_error_slot_name(slot)};
         expo_sample_u64(out, "taskd_db_errors_total", &label, 1, n);
