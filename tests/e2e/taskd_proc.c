@@ -3,6 +3,7 @@
  * See taskd_proc.h. Running children are tracked in a small table for the atexit cleanup.
  */
 #include "taskd_proc.h"
+#include "temp_names.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,7 +291,7 @@ int taskd_proc_start(struct taskd_proc *p, const struct taskd_opts *opts)
 {
     memset(p, 0, sizeof(*p));
     const char *tmp = getenv("TMPDIR");
-    snprintf(p->dir, sizeof(p->dir), "%s/taskd-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(p->dir, sizeof(p->dir), "%s/taskd-e2e-" MKSTEMP_SUFFIX, tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(p->dir)) {
         fprintf(stderr, "# mkdtemp %s: %s\n", p->dir, strerror(errno));
         p->dir[0] = '\0';
@@ -420,8 +421,10 @@ int taskd_proc_run(const char *const *args, const char *const *env, int timeout_
     *out = *err = NULL;
     const char *tmp = getenv("TMPDIR");
     char tmpl_out[300], tmpl_err[300];
-    snprintf(tmpl_out, sizeof(tmpl_out), "%s/taskd-e2e-out-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    snprintf(tmpl_err, sizeof(tmpl_err), "%s/taskd-e2e-err-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(tmpl_out, sizeof(tmpl_out), "%s/taskd-e2e-out-" MKSTEMP_SUFFIX,
+             tmp && *tmp ? tmp : "/tmp");
+    snprintf(tmpl_err, sizeof(tmpl_err), "%s/taskd-e2e-err-" MKSTEMP_SUFFIX,
+             tmp && *tmp ? tmp : "/tmp");
     int out_fd = mkstemp(tmpl_out), err_fd = mkstemp(tmpl_err);
     int rc = -1;
     if (out_fd < 0 || err_fd < 0)

@@ -2,6 +2,7 @@
  * promtool: `promtool check metrics` on a string, through a temporary file. See promtool.h.
  */
 #include "promtool.h"
+#include "temp_names.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 int promtool_check_metrics(const char *text, size_t len, char *report, size_t report_len)
 {
     int rc = -1;
-    char path[] = "/tmp/promtool-input.XXXXXX";
+    char path[] = "/tmp/promtool-input." MKSTEMP_SUFFIX;
     report[0] = '\0';
     if (access(PROMTOOL_PATH, X_OK) != 0) {
         snprintf(report, report_len, "%s is not installed (make deps)", PROMTOOL_PATH);
