@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "clock.h"
@@ -364,6 +365,17 @@ int64_t fx_rfc3339_ms_epoch(const char *s)
         .tm_sec = num(s + 17, 2),
     };
     return (int64_t)timegm(&tm) * 1000 + num(s + 20, 3);
+}
+
+int fx_run_taskd_at(const char *const *args, const char *const *env, char **out, char **err,
+                    const char *file, int line)
+{
+    int status;
+    if (taskd_proc_run(args, env, 5000, &status, out, err) < 0)
+        fx_fail_at(file, line, "cannot run %s", taskd_proc_bin());
+    scratch_keep(*out, scratch_free);
+    scratch_keep(*err, scratch_free);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int fx_is_hex16(const char *s)

@@ -119,6 +119,14 @@ struct scrape *fx_scrape_at(struct fixture *fx, const char *file, int line);
 double fx_metric_at(const struct scrape *sc, const char *name, const char *const *labels,
                     const char *file, int line);
 
+/* Runs taskd to completion with `args` and extra `env` (may be NULL), e.g. --help or a bad
+ * flag. Returns its exit code (-1 when a signal ended it) with stdout and stderr in *out and *err
+ * (kept in scratch); the test fails when taskd cannot be run or takes over 5 s. */
+#define fx_run_taskd(args, env, out, err)                                                          \
+    fx_run_taskd_at((args), (env), (out), (err), __FILE__, __LINE__)
+int fx_run_taskd_at(const char *const *args, const char *const *env, char **out, char **err,
+                    const char *file, int line);
+
 /* 1 when `s` is exactly YYYY-MM-DDTHH:MM:SS.mmmZ with valid ranges. */
 int fx_is_rfc3339_ms(const char *s);
 

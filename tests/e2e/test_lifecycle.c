@@ -334,15 +334,11 @@ static void test_flags_win_over_env_vars(void **state)
  * that contains `mention`, and nothing on stdout. */
 static void expect_usage_error(const char *const *args, const char *const *env, const char *mention)
 {
-    int status;
     char *out, *err;
     fx_context("taskd %s%s", args[0] ? args[0] : "", env && env[0] ? " with env" : "");
-    assert_int_equal(taskd_proc_run(args, env, 5000, &status, &out, &err), 0);
-    scratch_keep(out, scratch_free);
-    scratch_keep(err, scratch_free);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
-        fx_fail_at(__FILE__, __LINE__, "wait status 0x%x, expected exit code 2; stderr: %s", status,
-                   err);
+    int code = fx_run_taskd(args, env, &out, &err);
+    if (code != 2)
+        fx_fail_at(__FILE__, __LINE__, "exit code %d, expected 2; stderr: %s", code, err);
     assert_string_equal(out, "");
     size_t n = strlen(err);
     char *first_newline = strchr(err, '\n');
@@ -387,12 +383,8 @@ static void test_help_exits_0_with_usage_on_stdout(void **state)
 {
     (void)state;
     static const char *const args[] = {"--help", NULL};
-    int status;
     char *out, *err;
-    assert_int_equal(taskd_proc_run(args, NULL, 5000, &status, &out, &err), 0);
-    scratch_keep(out, scratch_free);
-    scratch_keep(err, scratch_free);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(fx_run_taskd(args, NULL, &out, &err), 0);
     assert_true(strncmp(out, "usage: taskd", 12) == 0);
     assert_string_equal(err, "");
 }

@@ -262,12 +262,8 @@ static void test_db_query_histograms_count_each_operation(void **state)
 static char *taskd_version(void)
 {
     static const char *const args[] = {"--version", NULL};
-    int status;
     char *out, *err;
-    assert_int_equal(taskd_proc_run(args, NULL, 5000, &status, &out, &err), 0);
-    scratch_keep(out, scratch_free);
-    scratch_keep(err, scratch_free);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(fx_run_taskd(args, NULL, &out, &err), 0);
     assert_true(strncmp(out, "taskd ", 6) == 0);
     out[strcspn(out, "\n")] = '\0';
     return out + 6;
