@@ -512,26 +512,36 @@ int store_read_task(struct conn *c, int64_t id, struct task *out)
 
 /* ---- the read path --------------------------------------------------------------------- */
 
+/* Takes read_lock with the reader in a snapshot that has seen all our commits. Returns 0 with
+ * the lock held, or -1 with `err` saying why the store is down (lock not held). Checks the
+ * lock-free `available` first, so a read never waits behind a reconnect. */
+static int reader_acquire(struct store *s, struct store_error *err)
+{
+    if (atomic_load(&s->available)) {
+        pthread_mutex_lock(&s->read_lock);
+        if (s->open) {
+            reader_begin(s);
+            return 0;
+        }
+        pthread_mutex_unlock(&s->read_lock);
+    }
+    copy_fault(s, err);
+    return -1;
+}
+
 int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    int status = STORE_UNAVAILABLE;
-    if (!atomic_load(&s->available)) {
-        copy_fault(s, err);
+    if (reader_acquire(s, err) < 0)
         return STORE_UNAVAILABLE;
-    }
-    pthread_mutex_lock(&s->read_lock);
-    if (usable(s, err)) {
-        reader_begin(s);
-        int rc = store_read_task(&s->r, id, out);
-        if (rc == SQLITE_OK)
-            status = STORE_OK;
-        else if (rc == SQLITE_DONE)
-            status = STORE_NOT_FOUND;
-        else {
-            store_reader_end(s);
-            status = store_sqlite_failure(s, s->r.db, rc, err);
-        }
+    int status, rc = store_read_task(&s->r, id, out);
+    if (rc == SQLITE_OK) {
+        status = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        status = STORE_NOT_FOUND;
+    } else {
+        store_reader_end(s);
+        status = store_sqlite_failure(s, s->r.db, rc, err);
     }
     pthread_mutex_unlock(&s->read_lock);
     metrics_db_query(DB_OP_GET, clock_monotonic_ns() - t0);
@@ -543,16 +553,10 @@ int store_task_list(struct store *s, int64_t after, int limit,
                     struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    int status = STORE_UNAVAILABLE;
+    int status;
     *more = 0;
-    if (!atomic_load(&s->available)) {
-        copy_fault(s, err);
+    if (reader_acquire(s, err) < 0)
         return STORE_UNAVAILABLE;
-    }
-    pthread_mutex_lock(&s->read_lock);
-    if (!usable(s, err))
-        goto out;
-    reader_begin(s);
     sqlite3_stmt *stmt = s->r.list;
     sqlite3_bind_int64(stmt, 1, after);
     sqlite3_bind_int(stmt, 2, limit + 1); /* one more row tells whether a next page exists */
@@ -573,7 +577,6 @@ int store_task_list(struct store *s, int64_t after, int limit,
         store_reader_end(s);
         status = store_sqlite_failure(s, s->r.db, rc, err);
     }
-out:
     pthread_mutex_unlock(&s->read_lock);
     metrics_db_query(DB_OP_LIST, clock_monotonic_ns() - t0);
     return status;
