@@ -3,11 +3,11 @@
  */
 #include "config.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpus.h"
 #include "duration.h"
 #include "version.h"
 
@@ -129,17 +129,33 @@ static int set_shutdown_grace(struct taskd_config *cfg, const char *v, char *e, 
     return parse_duration_flag("shutdown-grace", v, 0, &cfg->shutdown_grace_ns, e, n);
 }
 
-static int set_no_create(struct taskd_config *cfg, const char *v, char *e, size_t n)
+/* A switch: on the command line it takes no value; in the environment 1/0/true/false. */
+static int parse_switch(const char *v, int *out, char *e, size_t n)
 {
     if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
-        cfg->no_create = 1;
+        *out = 1;
     else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
-        cfg->no_create = 0;
+        *out = 0;
     else {
         snprintf(e, n, "'%s' is not 1, 0, true or false", v);
         return -1;
     }
     return 0;
+}
+
+static int set_no_create(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_switch(v, &cfg->no_create, e, n);
+}
+
+static int set_exit_on_db_error(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_switch(v, &cfg->exit_on_db_error, e, n);
+}
+
+static int set_unsafe_no_fault_detection(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_switch(v, &cfg->unsafe_no_fault_detection, e, n);
 }
 
 static const struct flag flags[] = {
@@ -176,7 +192,7 @@ static const struct flag flags[] = {
      set_idle_timeout},
     {"check-interval", "TASKD_CHECK_INTERVAL", "DURATION",
      "how often the database file is "
-     "checked and recovery retried (default 250ms)",
+     "checked and recovery retried, besides at once after a database error (default 250ms)",
      set_check_interval},
     {"shutdown-grace", "TASKD_SHUTDOWN_GRACE", "DURATION",
      "how long SIGTERM waits for requests "
@@ -184,6 +200,13 @@ static const struct flag flags[] = {
      set_shutdown_grace},
     {"no-create", "TASKD_NO_CREATE", NULL, "never create a missing database, even at start",
      set_no_create},
+    {"exit-on-db-error", "TASKD_EXIT_ON_DB_ERROR", NULL,
+     "exit 1 at start when the database cannot be opened, instead of serving not-ready",
+     set_exit_on_db_error},
+    {"unsafe-no-fault-detection", "TASKD_UNSAFE_NO_FAULT_DETECTION", NULL,
+     "for demonstrations only: a naive service that does not fail closed (writes into a "
+     "deleted or moved database are acknowledged, then lost)",
+     set_unsafe_no_fault_detection},
 };
 
 #define FLAG_COUNT (sizeof(flags) / sizeof(flags[0]))
@@ -207,11 +230,7 @@ void config_usage(FILE *out)
  * make bench: --threads 1 was as fast or faster for GET and POST). */
 static unsigned default_threads(void)
 {
-    cpu_set_t set;
-    unsigned n = 1;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        n = (unsigned)CPU_COUNT(&set);
-    return n < 1 ? 1 : n;
+    return cpus_usable();
 }
 
 static const struct flag *find_flag(const char *name, size_t len)
@@ -304,6 +323,12 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
         }
         if (f->set(cfg, value, error, error_len) < 0)
             return CONFIG_ERROR;
+    }
+    if (cfg->unsafe_no_fault_detection && cfg->no_create) {
+        snprintf(error, error_len,
+                 "--unsafe-no-fault-detection creates a missing database as a naive service "
+                 "does; it cannot be combined with --no-create");
+        return CONFIG_ERROR;
     }
     return CONFIG_OK;
 }

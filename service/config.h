@@ -28,6 +28,8 @@ struct taskd_config {
     uint64_t check_interval_ns;
     uint64_t shutdown_grace_ns;
     int no_create;
+    int exit_on_db_error;          /* exit 1 at start when the database cannot be opened */
+    int unsafe_no_fault_detection; /* a naive service, for demonstrations (see store_config) */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

@@ -58,6 +58,13 @@ static void fatal(const char *what)
     }
 }
 
+static void warn_no_fault_detection(void)
+{
+    log_msg(LOG_WARN, "database fault detection is off (--unsafe-no-fault-detection), for "
+                      "demonstrations only: writes into a deleted or moved database are "
+                      "acknowledged and lost, and /readyz only runs SELECT 1");
+}
+
 /* Waits for SIGTERM or SIGINT, reopening the log on each SIGHUP meanwhile. */
 static void serve_until_stopped(const sigset_t *signals)
 {
@@ -124,12 +131,30 @@ int main(int argc, char **argv)
         .busy_timeout_ms = (unsigned)(cfg.busy_timeout_ns / 1000000u),
         .check_interval_ns = cfg.check_interval_ns,
         .allow_create = !cfg.no_create,
+        .no_fault_detection = cfg.unsafe_no_fault_detection,
     };
+    if (cfg.unsafe_no_fault_detection)
+        warn_no_fault_detection();
     struct store *store = NULL;
     struct store_error store_err;
-    if (store_open(&store, &store_cfg, &store_err) < 0) {
+    int opened = store_open(&store, &store_cfg, &store_err);
+    if (opened < 0) {
         fatal("out of memory opening the store");
         return 1;
+    }
+    if (opened > 0) {
+        /* One sentence on stderr whether taskd exits or serves not-ready, so whoever started it
+         * sees why without reading the JSON log (its "database unavailable" line says the
+         * same). A naive service cannot serve without its database: it crashes at start. */
+        snprintf(error, sizeof(error), "cannot open database %s: %s", cfg.db_path,
+                 store_err.message);
+        if (cfg.exit_on_db_error || cfg.unsafe_no_fault_detection) {
+            fatal(error);
+            store_close(store);
+            log_close();
+            return 1;
+        }
+        fprintf(stderr, "taskd: %s\n", error);
     }
     struct api api = {.store = store, .version = taskbench_version()};
     struct server_config server_cfg = {

@@ -57,8 +57,9 @@ void store_log_error(enum log_level level, const char *msg, const struct store *
     log_end(&e);
 }
 
-/* Records why the store is down. Logs only when the reason changed, not once per request. */
-void store_mark_down(struct store *s, const struct store_error *err)
+/* Records why the store is down. Logs only when the reason changed, not once per request.
+ * Without fault detection the file state metric stays ok: a naive service does not know. */
+int store_mark_down(struct store *s, const struct store_error *err)
 {
     pthread_mutex_lock(&s->fault_lock);
     int was_up = atomic_exchange(&s->up, 0);
@@ -66,9 +67,11 @@ void store_mark_down(struct store *s, const struct store_error *err)
                   s->fault.file_state != err->file_state;
     s->fault = *err;
     pthread_mutex_unlock(&s->fault_lock);
-    atomic_store(&s->file_state, err->file_state);
+    if (!s->cfg.no_fault_detection)
+        atomic_store(&s->file_state, err->file_state);
     if (changed)
         store_log_error(LOG_ERROR, "database unavailable", s, err);
+    return changed;
 }
 
 void store_mark_up(struct store *s)
@@ -86,8 +89,11 @@ static void copy_fault(struct store *s, struct store_error *err)
     pthread_mutex_unlock(&s->fault_lock);
 }
 
+/* Has the monitor check now instead of at its next interval (not from the monitor itself). */
 static void wake_monitor(struct store *s)
 {
+    if (store_on_monitor_thread)
+        return;
     pthread_mutex_lock(&s->monitor_lock);
     s->wake = 1;
     pthread_cond_signal(&s->monitor_cond);
@@ -120,18 +126,37 @@ int store_sqlite_error(sqlite3 *db, int rc, struct store_error *err)
     return db_error_is_unavailable(rc) ? STORE_UNAVAILABLE : STORE_FAILED;
 }
 
-/* store_sqlite_error() for a request on open connections: also marks the store down, and has the
- * monitor reconnect at once when the file stopped being a database. */
+/* The file at the path is still the one the connections have open. Otherwise fills `err` with
+ * the file state and returns 0. Caller holds write_lock or read_lock (either guards db_id). */
+static int file_still_open_one(struct store *s, struct store_error *err)
+{
+    int sys_errno;
+    enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
+    if (state == DB_FILE_OK)
+        return 1;
+    store_file_error(err, state, sys_errno);
+    return 0;
+}
+
+/* store_sqlite_error() for a request on open connections. Every SQLite error is also a reason
+ * to look at the file now rather than at the monitor's next check: a failing statement is often
+ * the first sign that the file was deleted or replaced, and then that is the reason to report
+ * (the SQLite error is still counted by its code). The monitor is woken when the reason changed,
+ * not on every failing request of the same fault. */
 int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
 {
     int status = store_sqlite_error(db, rc, err);
+    int file_fault = 0;
+    if (!s->cfg.no_fault_detection && !file_still_open_one(s, err)) {
+        file_fault = 1;
+        status = STORE_UNAVAILABLE;
+    }
     if (status != STORE_UNAVAILABLE)
         return status;
-    if (err->file_state == DB_FILE_NOT_A_DB) {
-        s->reopen_wanted = 1;
+    if (err->file_state == DB_FILE_NOT_A_DB && !s->cfg.no_fault_detection)
+        atomic_store(&s->reopen_wanted, 1);
+    if (store_mark_down(s, err) || file_fault || atomic_load(&s->reopen_wanted))
         wake_monitor(s);
-    }
-    store_mark_down(s, err);
     return status;
 }
 
@@ -230,8 +255,8 @@ static int conn_open(struct store *s, struct conn *c, int flags)
 }
 
 /* Makes sure the writer's database is ours: WAL mode and the tasks table. An empty database
- * gets the schema (logged at warn, counted); a database with other tables but no `tasks` is
- * refused as not ours. */
+ * gets the schema (logged at warn and counted, unless fault detection is off: a naive service
+ * creates it silently); a database with other tables but no `tasks` is refused as not ours. */
 static int ensure_schema(struct store *s, int created, struct store_error *err)
 {
     sqlite3 *db = s->w.db;
@@ -246,7 +271,8 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
     if (!has_tasks && tables > 0) {
         store_file_error(err, DB_FILE_NOT_A_DB, 0);
         snprintf(err->message, sizeof(err->message),
-                 "%s is a SQLite database without a tasks table: not a taskd database", s->path);
+                 "the file is a SQLite database without a tasks table, not a taskd database; "
+                 "check --db");
         return STORE_UNAVAILABLE;
     }
     rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
@@ -254,14 +280,15 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return store_sqlite_error(db, rc, err);
-    if (!has_tasks) {
+    if (!has_tasks && !s->cfg.no_fault_detection) {
         atomic_fetch_add(&s->created, 1);
         struct log_entry e;
-        if (log_begin(&e, LOG_WARN,
-                      created ? "created a new empty database: no file existed at the path"
-                              : "the database file was empty: created the tasks schema") == 0) {
+        if (log_begin(&e, LOG_WARN, "created a new empty database") == 0) {
             jw_key(&e.w, "db_path");
             jw_string(&e.w, s->path);
+            jw_key(&e.w, "reason");
+            jw_string(&e.w,
+                      created ? "no file existed at the path" : "the file at the path was empty");
             log_end(&e);
         }
     }
@@ -294,15 +321,43 @@ static enum db_file_state cannot_open_state(const char *path, int sys_errno)
     return DB_FILE_OK;
 }
 
-/* Opens both connections. Caller holds both locks. Returns a store status and fills `err`. */
+/* Files that SQLite leaves beside a database it had open: a missing database with any of them
+ * beside it existed until recently (deleted, or moved without them), so creating an empty one
+ * there would hide the loss, and SQLite would discard the leftover -wal, the last copy of the
+ * transactions it still held. Fills `err` and returns 1 when one is there. */
+static int earlier_database_left_files(const struct store *s, struct store_error *err)
+{
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char leftover[4200];
+        struct stat st;
+        snprintf(leftover, sizeof(leftover), "%s%s", s->path, suffixes[i]);
+        if (lstat(leftover, &st) < 0)
+            continue;
+        store_file_error(err, DB_FILE_MISSING, ENOENT);
+        snprintf(err->message, sizeof(err->message),
+                 "the file does not exist but its %s file is still there: a database existed "
+                 "here; restore it, or remove the leftover %s file to start with an empty one",
+                 suffixes[i], suffixes[i]);
+        return 1;
+    }
+    return 0;
+}
+
+/* Opens both connections. Caller holds both locks. Returns a store status and fills `err`.
+ * With `allow_create`, a missing file becomes an empty database, unless an earlier database
+ * left files beside it (without fault detection even then, as a naive service would). */
 int store_connect_locked(struct store *s, int allow_create, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
     int sys_errno;
     enum db_file_state state = db_file_inspect(s->path, NULL, &sys_errno);
     int created = 0;
-    if (state == DB_FILE_MISSING && allow_create)
+    if (state == DB_FILE_MISSING && allow_create &&
+        (s->cfg.no_fault_detection || !earlier_database_left_files(s, err)))
         created = 1;
+    else if (state == DB_FILE_MISSING && allow_create)
+        return STORE_UNAVAILABLE; /* err says which file was left */
     else if (state != DB_FILE_OK) {
         store_file_error(err, state, sys_errno);
         return STORE_UNAVAILABLE;
@@ -344,7 +399,7 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     atomic_store(&s->tasks, tasks);
     s->open = 1;
     atomic_store(&s->available, 1);
-    s->reopen_wanted = 0;
+    atomic_store(&s->reopen_wanted, 0);
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
     return STORE_OK;
 fail:
@@ -371,11 +426,8 @@ static void unlock_both(struct store *s)
 static int verify_identity(struct store *s, struct store_error *err)
 {
     int sys_errno;
-    enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
-    if (state != DB_FILE_OK) {
-        store_file_error(err, state, sys_errno);
+    if (!file_still_open_one(s, err))
         return -1;
-    }
     if (s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK) {
         store_file_error(err, DB_FILE_OK, sys_errno);
         snprintf(err->message, sizeof(err->message),
@@ -404,9 +456,12 @@ void store_reader_end(struct store *s)
     s->read_open = 0;
 }
 
-/* Makes sure the reader is in a read transaction that has seen every commit of ours.
- * Caller holds read_lock and has checked usable(). */
-static void reader_begin(struct store *s)
+/* Makes sure the reader is in a read transaction that has seen every commit of ours. A new
+ * snapshot first checks that the file at the path is still the one open (one stat(2)), so reads
+ * fail closed too instead of serving a deleted file until the monitor's next check. Returns 0,
+ * or -1 with `err` (the store is then marked down and the monitor woken). Caller holds
+ * read_lock and has checked usable(). */
+static int reader_begin(struct store *s, struct store_error *err)
 {
     uint64_t commits = atomic_load_explicit(&s->commits, memory_order_acquire);
     uint64_t now = clock_monotonic_ns();
@@ -414,12 +469,18 @@ static void reader_begin(struct store *s)
         (commits != s->read_commits || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
         store_reader_end(s);
     if (s->read_open)
-        return;
+        return 0;
+    if (!s->cfg.no_fault_detection && !file_still_open_one(s, err)) {
+        store_mark_down(s, err);
+        wake_monitor(s);
+        return -1;
+    }
     if (store_step_done(s->r.begin) == SQLITE_OK) {
         s->read_open = 1;
         s->read_commits = commits;
         s->read_started_ns = now;
     }
+    return 0;
 }
 
 int store_step_done(sqlite3_stmt *stmt)
@@ -439,7 +500,7 @@ void store_rollback_if_open(struct store *s)
  * On any failure the transaction is rolled back and nothing was acknowledged. */
 int store_commit(struct store *s, struct store_error *err)
 {
-    if (verify_identity(s, err) < 0) {
+    if (!s->cfg.no_fault_detection && verify_identity(s, err) < 0) {
         store_rollback_if_open(s);
         store_mark_down(s, err);
         wake_monitor(s);
@@ -520,8 +581,10 @@ static int reader_acquire(struct store *s, struct store_error *err)
     if (atomic_load(&s->available)) {
         pthread_mutex_lock(&s->read_lock);
         if (s->open) {
-            reader_begin(s);
-            return 0;
+            if (reader_begin(s, err) == 0)
+                return 0;
+            pthread_mutex_unlock(&s->read_lock);
+            return -1;
         }
         pthread_mutex_unlock(&s->read_lock);
     }
@@ -584,8 +647,28 @@ int store_task_list(struct store *s, int64_t after, int limit,
 
 /* ---- health, as /readyz and /metrics see it ---------------------------------------------- */
 
+/* Readiness as a naive service has it: the open connection answers `SELECT 1`, which reads
+ * no page of the file, so it holds whatever happened to the file. */
+static int naive_ready(struct store *s, struct store_error *err)
+{
+    int ready = 0;
+    pthread_mutex_lock(&s->read_lock);
+    if (!s->open) {
+        copy_fault(s, err);
+    } else {
+        int rc = sqlite3_exec(s->r.db, "SELECT 1", NULL, NULL, NULL);
+        ready = rc == SQLITE_OK;
+        if (!ready)
+            store_sqlite_error(s->r.db, rc, err);
+    }
+    pthread_mutex_unlock(&s->read_lock);
+    return ready;
+}
+
 int store_ready(struct store *s, struct store_error *err)
 {
+    if (s->cfg.no_fault_detection)
+        return naive_ready(s, err);
     if (atomic_load(&s->up))
         return 1;
     copy_fault(s, err);
@@ -677,7 +760,8 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     ensure_parent_dir(s->path, cfg->allow_create);
     atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
     lock_both(s);
-    if (store_connect_locked(s, cfg->allow_create, err) == STORE_OK)
+    int opened = store_connect_locked(s, cfg->allow_create, err) == STORE_OK;
+    if (opened)
         store_mark_up(s);
     else
         store_mark_down(s, err);
@@ -690,7 +774,7 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     }
     s->writer_started = 1;
     *out = s;
-    return 0;
+    return opened ? 0 : 1;
 }
 
 void store_close(struct store *s)

@@ -11,7 +11,10 @@
  * The store fails closed: when the file is missing, a directory, replaced or not a database,
  * every call answers STORE_UNAVAILABLE without touching SQLite, and a monitor thread reopens the
  * database by itself once the path holds a valid one again. It never creates an empty database
- * while serving; only at start, when allowed, and that is logged at warn and counted.
+ * while serving; only at start, when allowed and no files of an earlier database (-wal, -shm,
+ * -journal) lie beside the path, and that is logged at warn and counted.
+ *
+ * `no_fault_detection` turns all of this off, for demonstrations: see store_config.
  */
 #ifndef TASKD_STORE_H
 #define TASKD_STORE_H
@@ -31,6 +34,11 @@ struct store_config {
     unsigned busy_timeout_ms;
     uint64_t check_interval_ns; /* how often the monitor checks the file and retries recovery */
     int allow_create;           /* create an empty database when the file is missing at start */
+    /* --unsafe-no-fault-detection: behave like a naive service, so that experiments can show
+     * their checks catch one. No file checks (the file state stays ok), no identity check before
+     * COMMIT (a write into a deleted or moved file is acknowledged), ready while `SELECT 1`
+     * works, a missing database created silently whenever the store connects. */
+    int no_fault_detection;
 };
 
 enum store_status {
@@ -50,9 +58,9 @@ struct store_error {
 
 struct store;
 
-/* Opens the store and starts its monitor. Succeeds (0) even when the database is unusable at
- * start: the store then runs fail-closed and recovers by itself; `err` says why. Returns -1 only
- * for a bad configuration or out of memory. The caller frees the store with store_close(). */
+/* Opens the store and starts its monitor. Returns 0 when the database is open, 1 when it could
+ * not be opened (`err` says why; the store then runs fail-closed and recovers by itself), -1
+ * only for a bad configuration or out of memory. The caller frees the store with store_close(). */
 int store_open(struct store **out, const struct store_config *cfg, struct store_error *err);
 void store_close(struct store *s);
 
@@ -87,7 +95,8 @@ int store_task_list(struct store *s, int64_t after, int limit,
                     void (*row)(const struct task *t, void *ctx), void *ctx, int *more,
                     struct store_error *err);
 
-/* 1 when the database is usable; otherwise 0 and `err` says why (for /readyz). */
+/* 1 when the database is usable; otherwise 0 and `err` says why (for /readyz). With
+ * no_fault_detection: 1 while `SELECT 1` works on the open reader connection. */
 int store_ready(struct store *s, struct store_error *err);
 
 void store_gauges(struct store *s, struct db_gauges *out);

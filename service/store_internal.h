@@ -40,7 +40,7 @@ struct store {
     int wal_frames; /* frames in the WAL after the last commit (writer thread, write_lock) */
     int open;
     _Atomic int available; /* == open, readable without a lock: reads never wait on a reconnect */
-    int reopen_wanted;     /* a statement saw "not a database": reconnect on the next check */
+    _Atomic int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */
     struct db_file_identity db_id, wal_id;
 
     /* The reader keeps its read transaction (and its file locks) across requests until the
@@ -76,12 +76,15 @@ struct store {
 /* Faults and health (store.c). */
 void store_log_error(enum log_level level, const char *msg, const struct store *s,
                      const struct store_error *err);
-void store_mark_down(struct store *s, const struct store_error *err); /* logs once per change */
+/* Logs once per change; returns 1 when the reason changed (or the store was up), else 0. */
+int store_mark_down(struct store *s, const struct store_error *err);
 void store_mark_up(struct store *s);
 void store_file_error(struct store_error *err, enum db_file_state state, int sys_errno);
 /* A failed SQLite call: fills `err`, counts it; STORE_UNAVAILABLE (503) or STORE_FAILED (500). */
 int store_sqlite_error(sqlite3 *db, int rc, struct store_error *err);
-/* The same for a request on open connections: also marks the store down. */
+/* The same for a request on open connections: also looks at the file at once (an I/O error is
+ * often the first sign that it was deleted or replaced), marks the store down and wakes the
+ * monitor when the reason changed. Caller holds write_lock or read_lock. */
 int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err);
 
 /* Connections (store.c). Callers hold both locks. */
@@ -99,6 +102,9 @@ void store_reader_end(struct store *s); /* ends the reader's snapshot; caller ho
 void store_now(char out[CLOCK_RFC3339_LEN]);
 
 /* Threads (store_writer.c, store_monitor.c). */
+/* 1 on the monitor thread: it never wakes itself, or a probe that fails differently from the
+ * request before it would have it check again at once, and again. */
+extern _Thread_local int store_on_monitor_thread;
 int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
 void *store_writer_main(void *arg);
 void *store_monitor_main(void *arg);

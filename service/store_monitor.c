@@ -3,6 +3,8 @@
  * compares the database path and its -wal with what was opened, closes the connections on a
  * file fault, repairs a deleted -wal, probes with a real write while the database is down, and
  * reopens by itself once the path holds a valid database. It never creates one.
+ * Without fault detection it only reconnects a store that is not open, creating a missing
+ * database as a naive service would.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -13,6 +15,8 @@
 #include "metrics.h"
 #include "store_internal.h"
 #include <time.h>
+
+_Thread_local int store_on_monitor_thread;
 
 /* A real write: the only way to know that a full disk or a lock has gone. Write lock held. */
 static int probe_write(struct store *s, struct store_error *err)
@@ -97,9 +101,28 @@ static void check(struct store *s)
     pthread_mutex_unlock(&s->write_lock);
 }
 
+/* The check of a store without fault detection: nothing closes its connections, so this only
+ * matters when they are not open; a missing file is created, silently. */
+static void check_naive(struct store *s)
+{
+    struct store_error err;
+    pthread_mutex_lock(&s->write_lock);
+    if (!s->open) {
+        pthread_mutex_lock(&s->read_lock);
+        int status = store_connect_locked(s, 1, &err);
+        pthread_mutex_unlock(&s->read_lock);
+        if (status == STORE_OK)
+            store_mark_up(s);
+        else
+            store_mark_down(s, &err);
+    }
+    pthread_mutex_unlock(&s->write_lock);
+}
+
 void *store_monitor_main(void *arg)
 {
     struct store *s = arg;
+    store_on_monitor_thread = 1;
     pthread_mutex_lock(&s->monitor_lock);
     while (!s->stopping) {
         struct timespec deadline;
@@ -115,7 +138,10 @@ void *store_monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&s->monitor_lock);
         atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
-        check(s);
+        if (s->cfg.no_fault_detection)
+            check_naive(s);
+        else
+            check(s);
         pthread_mutex_lock(&s->monitor_lock);
     }
     pthread_mutex_unlock(&s->monitor_lock);

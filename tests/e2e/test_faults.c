@@ -4,14 +4,20 @@
  * missing file with --no-create, a garbage header, a lock held by another process, a full disk.
  * Each test checks that taskd fails closed (503 with Retry-After on data endpoints, /livez and
  * /metrics still served, the state in metrics and one log line per state change), never
- * acknowledges a write it could lose, and recovers by itself when the fault is removed.
+ * acknowledges a write it could lose, and recovers by itself when the fault is removed. Also:
+ * the start-up sentence and --exit-on-db-error, when a missing database is created (and when
+ * not), detection on the first failing request even with a long --check-interval, and
+ * --unsafe-no-fault-detection doing the opposite of all this on purpose.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -180,6 +186,88 @@ static int count_tasks(struct fixture *fx)
     return cJSON_GetArraySize(fx_json(res));
 }
 
+static size_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void release_log(void *p)
+{
+    logfile_free(p);
+}
+
+/* taskd's log from byte `offset` on (kept in scratch). */
+static struct logfile *read_log_from(struct fixture *fx, size_t offset)
+{
+    struct logfile *lf;
+    if (logfile_read(fx->proc.log_path, offset, &lf) < 0)
+        fx_fail_at(__FILE__, __LINE__, "cannot read %s", fx->proc.log_path);
+    return scratch_keep(lf, release_log);
+}
+
+/* The only line whose "msg" is `msg` (the test fails when there is not exactly one). */
+static const cJSON *the_line(const struct logfile *lf, const char *msg)
+{
+    const cJSON *found = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < lf->count; i++) {
+        const char *m = fx_json_str(lf->lines[i].json, "msg");
+        if (m && strcmp(m, msg) == 0) {
+            found = lf->lines[i].json;
+            n++;
+        }
+    }
+    if (n != 1)
+        fx_fail_at(__FILE__, __LINE__, "%zu log lines say \"%s\", expected 1", n, msg);
+    return found;
+}
+
+/* What taskd wrote on stderr so far (kept in scratch). */
+static const char *stderr_of(struct fixture *fx)
+{
+    char *text = taskd_proc_read_file(fx->proc.stderr_path, NULL);
+    return text ? scratch_keep(text, scratch_free) : "";
+}
+
+/* "taskd: cannot open database PATH: REASON\n", the start-up sentence (kept in scratch). */
+static const char *startup_sentence(const char *db_path, const char *reason)
+{
+    char *p = scratch_keep(malloc(1024), scratch_free);
+    snprintf(p, 1024, "taskd: cannot open database %s: %s\n", db_path, reason);
+    return p;
+}
+
+static const char directory_reason[] =
+    "the database path is a directory (a Docker bind mount of a missing host file creates one; "
+    "mount the directory that holds the database instead)";
+static const char missing_reason[] =
+    "the database file does not exist; restore it (taskd creates an empty database only at "
+    "start without --no-create, never while serving)";
+
+/* How many of taskd's open descriptors point at `path`. */
+static int open_descriptors_to(pid_t pid, const char *path)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char link[PATH_MAX + 64], target[PATH_MAX];
+        snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strcmp(target, path) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 /* ---- the path is a directory ------------------------------------------------------------ */
 
 static void test_db_path_turned_directory_fails_closed_then_recovers(void **state)
@@ -193,8 +281,15 @@ static void test_db_path_turned_directory_fails_closed_then_recovers(void **stat
     unlink(sibling(fx, "-wal"));
     unlink(sibling(fx, "-shm"));
     assert_int_equal(mkdir(fx->proc.db_path, 0755), 0); /* what `-v host:container` does */
+    size_t offset = file_size(fx->proc.log_path);
     restart(fx);
 
+    /* Not --exit-on-db-error: the one sentence on stderr, and taskd serves not-ready. */
+    assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, directory_reason));
+    const cJSON *down = the_line(read_log_from(fx, offset), "database unavailable");
+    assert_string_equal(fx_json_str(down, "level"), "error");
+    assert_string_equal(fx_json_str(down, "db_state"), "is_directory");
+    assert_string_equal(fx_json_str(down, "reason"), directory_reason);
     expect_serving_basics(fx);
     struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
     fx_expect_error(ready, 503, "db_unavailable");
@@ -208,6 +303,10 @@ static void test_db_path_turned_directory_fails_closed_then_recovers(void **stat
     assert_int_equal(rmdir(fx->proc.db_path), 0);
     copy_file(saved, fx->proc.db_path);
     wait_ready(fx);
+    assert_int_equal(logfile_wait_msg(fx->proc.log_path, offset, "database available", 1, 2000),
+                     0); /* info lines reach the file within 50 ms */
+    const cJSON *up = the_line(read_log_from(fx, offset), "database available");
+    assert_string_equal(fx_json_str(up, "level"), "info");
     assert_int_equal(count_tasks(fx), 1);
     fx_create(fx, "after recovery");
     expect_one_error_line_per_5xx(fx);
@@ -307,6 +406,7 @@ static void make_taskd_db(const char *path, const char *text)
 static void test_missing_db_with_no_create_waits_for_the_file(void **state)
 {
     struct fixture *fx = *state;
+    assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, missing_reason));
     expect_serving_basics(fx);
     expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"nowhere\"}");
     expect_down_with_state(fx, "missing");
@@ -391,6 +491,21 @@ static void test_lock_held_elsewhere_gives_503_busy_then_recovers(void **state)
 
 /* ---- a full disk (needs root to mount a small tmpfs) -------------------------------------- */
 
+/* Waits (the monitor measures every --check-interval) until taskd_data_dir_free_bytes is in
+ * [low, high]. */
+static void expect_free_bytes(struct fixture *fx, double low, double high)
+{
+    double deadline = fx_now_ms() + RECOVERY_TIMEOUT_MS, free_bytes = -1;
+    while (fx_now_ms() < deadline) {
+        free_bytes = fx_metric(fx_scrape(fx), "taskd_data_dir_free_bytes", NULL);
+        if (free_bytes >= low && free_bytes <= high)
+            return;
+        fx_sleep_ms(20);
+    }
+    fx_fail_at(__FILE__, __LINE__, "taskd_data_dir_free_bytes is %.0f, not in [%.0f, %.0f]",
+               free_bytes, low, high);
+}
+
 static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state)
 {
     struct fixture *fx = *state;
@@ -423,13 +538,325 @@ static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state
     const char *labels[] = {"code", "SQLITE_FULL", NULL};
     assert_true(fx_metric(fx_scrape(fx), "taskd_db_errors_total", labels) >= 1);
     assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 503);
+    expect_free_bytes(fx, 0, 64 * 1024); /* the ballast took all but a partial block */
 
     assert_int_equal(unlink(ballast), 0);
+    expect_free_bytes(fx, 1024 * 1024, 2 * 1024 * 1024);
     wait_ready(fx);
     fx_create(fx, "room again");
     assert_int_equal(count_tasks(fx), 2);
     stop(fx);
     umount2(mnt, MNT_DETACH);
+}
+
+/* ---- start-up: --exit-on-db-error ------------------------------------------------------- */
+
+/* Runs taskd in the foreground on `db` with `flags` (and `env`); it must exit 1 without
+ * listening, with exactly `sentence` on stderr, and log it as "cannot start". */
+static void expect_exit_1(struct fixture *fx, const char *db, const char *const *flags,
+                          const char *const *env, const char *sentence)
+{
+    const char *log = path_in(fx, "exit.log");
+    unlink(log);
+    const char *args[16] = {"--listen", "127.0.0.1:0", "--db", db, "--log-file", log};
+    size_t n = 6;
+    for (size_t i = 0; flags[i]; i++)
+        args[n++] = flags[i];
+    args[n] = NULL;
+    char *out, *err;
+    fx_context("taskd %s --db %s", flags[0] ? flags[0] : "", db);
+    int code = fx_run_taskd(args, env, &out, &err);
+    if (code != 1)
+        fx_fail_at(__FILE__, __LINE__, "exit code %d, expected 1; stderr: %s", code, err);
+    assert_string_equal(out, "");
+    assert_string_equal(err, sentence);
+    struct logfile *lf;
+    assert_int_equal(logfile_read(log, 0, &lf), 0);
+    scratch_keep(lf, release_log);
+    const cJSON *line = the_line(lf, "cannot start");
+    assert_string_equal(fx_json_str(line, "level"), "error");
+    char reason[1024];
+    snprintf(reason, sizeof(reason), "%s", sentence + strlen("taskd: "));
+    reason[strlen(reason) - 1] = '\0'; /* the newline */
+    assert_string_equal(fx_json_str(line, "reason"), reason);
+    assert_int_equal(logfile_count_msg(lf, "listening"), 0);
+}
+
+static void test_exit_on_db_error_exits_1_when_the_path_is_a_directory(void **state)
+{
+    struct fixture *fx = *state;
+    const char *db = path_in(fx, "bind-mounted.db");
+    assert_int_equal(mkdir(db, 0755), 0);
+    static const char *const flags[] = {"--exit-on-db-error", NULL};
+    expect_exit_1(fx, db, flags, NULL, startup_sentence(db, directory_reason));
+    static const char *const none[] = {NULL};
+    static const char *const env[] = {"TASKD_EXIT_ON_DB_ERROR=1", NULL};
+    expect_exit_1(fx, db, none, env, startup_sentence(db, directory_reason));
+}
+
+static void test_exit_on_db_error_exits_1_for_missing_with_no_create_and_not_a_db(void **state)
+{
+    struct fixture *fx = *state;
+    const char *missing = path_in(fx, "never-created.db");
+    static const char *const no_create_flags[] = {"--exit-on-db-error", "--no-create", NULL};
+    expect_exit_1(fx, missing, no_create_flags, NULL, startup_sentence(missing, missing_reason));
+    struct stat st;
+    assert_int_equal(stat(missing, &st), -1);
+
+    const char *garbage = path_in(fx, "garbage.db");
+    FILE *f = fopen(garbage, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 64; i++)
+        fputs("this is not a SQLite database, it is 64 lines of text\n", f);
+    assert_int_equal(fclose(f), 0);
+    static const char *const flags[] = {"--exit-on-db-error", NULL};
+    expect_exit_1(fx, garbage, flags, NULL,
+                  startup_sentence(garbage, "SQLite: file is not a database"));
+}
+
+/* ---- creating a missing database ------------------------------------------------------- */
+
+static void test_first_start_creates_the_database_with_one_warn_line(void **state)
+{
+    struct fixture *fx = *state;
+    const cJSON *line = the_line(read_log_from(fx, 0), "created a new empty database");
+    assert_string_equal(fx_json_str(line, "level"), "warn");
+    assert_string_equal(fx_json_str(line, "db_path"), fx->proc.db_path);
+    assert_string_equal(fx_json_str(line, "reason"), "no file existed at the path");
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_created_total", NULL) == 1);
+    assert_string_equal(stderr_of(fx), "");
+    fx_create(fx, "in the new database");
+}
+
+/* kill -9 leaves the -wal and -shm beside the database: with the database file gone they say a
+ * database existed here, so taskd refuses to create an empty one in its place. */
+static void test_missing_db_beside_a_leftover_wal_is_not_created(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "committed before the crash");
+    int status;
+    assert_int_equal(taskd_proc_kill9(&fx->proc, &status), 0);
+    http_close(fx->conn);
+    fx->conn = NULL;
+    struct stat st;
+    assert_int_equal(stat(sibling(fx, "-wal"), &st), 0);
+    assert_int_equal(unlink(fx->proc.db_path), 0);
+    restart(fx);
+
+    static const char reason[] =
+        "the file does not exist but its -wal file is still there: a database existed here; "
+        "restore it, or remove the leftover -wal file to start with an empty one";
+    assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, reason));
+    struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
+    fx_expect_error(ready, 503, "db_unavailable");
+    assert_non_null(strstr(fx_json_str(fx_json(ready), "error"), reason));
+    expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"not into a new database\"}");
+    expect_down_with_state(fx, "missing");
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_created_total", NULL) == 0);
+    assert_int_equal(stat(fx->proc.db_path, &st), -1);
+
+    /* Once the leftovers are removed on purpose, the next start creates it, loudly. */
+    stop(fx);
+    assert_int_equal(unlink(sibling(fx, "-wal")), 0);
+    unlink(sibling(fx, "-shm"));
+    size_t offset = file_size(fx->proc.log_path);
+    restart(fx);
+    assert_int_equal(
+        logfile_wait_msg(fx->proc.log_path, offset, "created a new empty database", 1, 2000), 0);
+    the_line(read_log_from(fx, offset), "created a new empty database");
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_created_total", NULL) == 1);
+    assert_int_equal(count_tasks(fx), 0);
+}
+
+/* A restart while the database is moved away: SQLite leaves its -wal at the path (it does
+ * not checkpoint into a moved file), so taskd does not create a new database there; moving the
+ * file back brings every acknowledged task back. */
+static void test_restart_while_the_db_is_moved_away_creates_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    for (int i = 0; i < 3; i++)
+        fx_create(fx, "acknowledged");
+    const char *aside = path_in(fx, "aside.db");
+    assert_int_equal(rename(fx->proc.db_path, aside), 0);
+    expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"refused\"}");
+    stop(fx);
+    restart(fx);
+    expect_unavailable(fx, "GET", "/tasks", NULL);
+    expect_down_with_state(fx, "missing");
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_created_total", NULL) == 0);
+    struct stat st;
+    assert_int_equal(stat(fx->proc.db_path, &st), -1);
+
+    assert_int_equal(rename(aside, fx->proc.db_path), 0);
+    wait_ready(fx);
+    assert_int_equal(count_tasks(fx), 3);
+}
+
+/* ---- detection on the first failing request, not at the next check --------------------- */
+
+static const char *const slow_checks[] = {"--check-interval", "10s", "--busy-timeout", "200ms",
+                                          NULL};
+
+static int setup_slow_checks(void **state)
+{
+    struct taskd_opts opts = {.args = slow_checks};
+    return fx_setup_with(state, &opts);
+}
+
+static void test_long_check_interval_still_detects_a_moved_file_on_the_first_write(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "before");
+    const char *aside = path_in(fx, "aside.db");
+    assert_true(open_descriptors_to(fx->proc.pid, fx->proc.db_path) > 0);
+    double t0 = fx_now_ms();
+    assert_int_equal(rename(fx->proc.db_path, aside), 0);
+
+    struct http_response *res =
+        fx_request(fx, "POST", "/tasks", fx_json_headers, "{\"task\":\"would be lost\"}");
+    fx_expect_error(res, 503, "db_unavailable");
+    assert_non_null(strstr(fx_json_str(fx_json(res), "error"), "deleted or moved away"));
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 503);
+    expect_down_with_state(fx, "unlinked");
+    /* The monitor was woken, not left to its 10 s interval: it closes the moved file. */
+    while (open_descriptors_to(fx->proc.pid, aside) > 0 && fx_now_ms() - t0 < 2000)
+        fx_sleep_ms(10);
+    assert_int_equal(open_descriptors_to(fx->proc.pid, aside), 0);
+    double took = fx_now_ms() - t0;
+    if (took > 2000)
+        fx_fail_at(__FILE__, __LINE__, "detection took %.0f ms", took);
+    assert_int_equal(unavailable_lines_with_state(fx, "unlinked"), 1);
+}
+
+static void test_long_check_interval_still_detects_a_moved_file_on_the_first_read(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "before");
+    assert_int_equal(rename(fx->proc.db_path, path_in(fx, "aside.db")), 0);
+    expect_unavailable(fx, "GET", "/tasks/1", NULL); /* a new snapshot after the commit */
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 503);
+    expect_down_with_state(fx, "unlinked");
+    expect_unavailable(fx, "GET", "/tasks", NULL);
+}
+
+/* How many probe writes the monitor ran (the histogram appears with its first one). */
+static double probes_run(struct fixture *fx)
+{
+    static const char *const probe[] = {"op", "probe", NULL};
+    const struct scrape_sample *sample =
+        scrape_find(fx_scrape(fx), "taskd_db_query_duration_seconds_count", probe);
+    return sample ? sample->value : 0;
+}
+
+static void test_long_check_interval_busy_write_turns_unready_and_a_commit_ready(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "before the lock");
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    double t0 = fx_now_ms();
+    expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"blocked\"}");
+    struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
+    fx_expect_error(ready, 503, "db_unavailable");
+    assert_non_null(strstr(fx_json_str(fx_json(ready), "error"), "locked"));
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_up", NULL) == 0);
+    /* The SQLite error woke the monitor: its probe write runs now, not 10 s later. */
+    while (probes_run(fx) == 0 && fx_now_ms() - t0 < 2000)
+        fx_sleep_ms(20);
+    if (probes_run(fx) == 0)
+        fx_fail_at(__FILE__, __LINE__, "no probe within 2 s of the first failing write");
+
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(other), SQLITE_OK);
+    fx_create(fx, "after the lock"); /* a commit proves the database usable again */
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 200);
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_up", NULL) == 1);
+}
+
+/* ---- --unsafe-no-fault-detection: a naive service on purpose -------------------------- */
+
+static const char *const unsafe[] = {"--check-interval", "50ms", "--unsafe-no-fault-detection",
+                                     NULL};
+
+static int setup_unsafe(void **state)
+{
+    struct taskd_opts opts = {.args = unsafe};
+    return fx_setup_with(state, &opts);
+}
+
+static int64_t rows_in(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM tasks", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The opposite of test_db_moved_away_refuses_writes_and_recovers_when_back, on purpose: the
+ * write into the moved file is acknowledged; after a restart the service has lost it, and the
+ * new empty database it created silently has destroyed the last copy. */
+static void test_unsafe_no_fault_detection_acknowledges_writes_into_a_moved_file(void **state)
+{
+    struct fixture *fx = *state;
+    const cJSON *warn = the_line(read_log_from(fx, 0),
+                                 "database fault detection is off (--unsafe-no-fault-detection), "
+                                 "for demonstrations only: writes into a deleted or moved "
+                                 "database are acknowledged and lost, and /readyz only runs "
+                                 "SELECT 1");
+    assert_string_equal(fx_json_str(warn, "level"), "warn");
+    fx_create(fx, "one");
+    fx_create(fx, "two");
+    const char *aside = path_in(fx, "aside.db");
+    assert_int_equal(rename(fx->proc.db_path, aside), 0);
+    fx_sleep_ms(300); /* several --check-interval periods */
+
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 200);
+    struct http_response *res =
+        fx_request(fx, "POST", "/tasks", fx_json_headers, "{\"task\":\"acknowledged, then lost\"}");
+    fx_expect_status(res, 201);
+    assert_int_equal(fx_json_int(fx_json(res), "id"), 3);
+    fx_expect_status(fx_request(fx, "GET", "/tasks/3", NULL, NULL), 200);
+    struct scrape *sc = fx_scrape(fx);
+    const char *ok[] = {"state", "ok", NULL};
+    assert_true(fx_metric(sc, "taskd_db_file_state", ok) == 1);
+    assert_true(fx_metric(sc, "taskd_db_up", NULL) == 1);
+    assert_int_equal(unavailable_lines_with_state(fx, "unlinked"), 0);
+
+    /* SQLite does not checkpoint into a moved file at close: the three tasks exist only in the
+     * moved file plus the -wal still at the path. */
+    stop(fx);
+    struct stat st;
+    assert_int_equal(stat(fx->proc.db_path, &st), -1);
+    const char *orphan = path_in(fx, "orphan.db");
+    copy_file(aside, orphan);
+    copy_file(sibling(fx, "-wal"), path_in(fx, "orphan.db-wal"));
+    assert_int_equal(rows_in(orphan), 3);
+
+    size_t offset = file_size(fx->proc.log_path);
+    restart(fx);
+    fx_expect_error(fx_request(fx, "GET", "/tasks/3", NULL, NULL), 404, "task_not_found");
+    assert_int_equal(count_tasks(fx), 0);
+    /* Created silently, as a naive service does, over the leftover -wal. */
+    assert_int_equal(logfile_count_msg(read_log_from(fx, offset), "created a new empty database"),
+                     0);
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_created_total", NULL) == 0);
+    assert_string_equal(stderr_of(fx), "");
+}
+
+static void test_unsafe_no_fault_detection_exits_1_on_a_directory(void **state)
+{
+    struct fixture *fx = *state;
+    const char *db = path_in(fx, "bind-mounted.db");
+    assert_int_equal(mkdir(db, 0755), 0);
+    static const char *const flags[] = {"--unsafe-no-fault-detection", NULL};
+    expect_exit_1(fx, db, flags, NULL, startup_sentence(db, directory_reason));
 }
 
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, fx_teardown)
@@ -445,6 +872,17 @@ int main(void)
         T(test_garbage_header_is_not_a_db_until_restored, setup_fast),
         T(test_lock_held_elsewhere_gives_503_busy_then_recovers, setup_short_busy),
         T(test_disk_full_refuses_writes_serves_reads_and_recovers, setup_fast),
+        T(test_exit_on_db_error_exits_1_when_the_path_is_a_directory, setup_fast),
+        T(test_exit_on_db_error_exits_1_for_missing_with_no_create_and_not_a_db, setup_fast),
+        T(test_first_start_creates_the_database_with_one_warn_line, setup_fast),
+        T(test_missing_db_beside_a_leftover_wal_is_not_created, setup_fast),
+        T(test_restart_while_the_db_is_moved_away_creates_nothing, setup_fast),
+        T(test_long_check_interval_still_detects_a_moved_file_on_the_first_write,
+          setup_slow_checks),
+        T(test_long_check_interval_still_detects_a_moved_file_on_the_first_read, setup_slow_checks),
+        T(test_long_check_interval_busy_write_turns_unready_and_a_commit_ready, setup_slow_checks),
+        T(test_unsafe_no_fault_detection_acknowledges_writes_into_a_moved_file, setup_unsafe),
+        T(test_unsafe_no_fault_detection_exits_1_on_a_directory, setup_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

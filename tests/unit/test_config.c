@@ -1,8 +1,9 @@
 /*
  * Unit tests for service/config: taskd's defaults, both flag spellings (--flag=value and
  * --flag value), TASKD_* environment variables and their precedence under argv, and the one
- * sentence each invalid flag or value produces. Every test starts from an environment cleared of
- * TASKD_* variables.
+ * sentence each invalid flag or value produces, and the switches for database faults at start
+ * (--exit-on-db-error) and the demonstration-only --unsafe-no-fault-detection. Every test starts
+ * from an environment cleared of TASKD_* variables.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +22,21 @@
 #define ARGC(argv) ((int)(sizeof(argv) / sizeof((argv)[0])))
 
 static const char *const env_names[] = {
-    "TASKD_LISTEN",          "TASKD_DB",           "TASKD_LOG_FILE",       "TASKD_LOG_LEVEL",
-    "TASKD_THREADS",         "TASKD_SYNC",         "TASKD_PORT_FILE",      "TASKD_BUSY_TIMEOUT",
-    "TASKD_MAX_CONNECTIONS", "TASKD_IDLE_TIMEOUT", "TASKD_CHECK_INTERVAL", "TASKD_SHUTDOWN_GRACE",
+    "TASKD_LISTEN",
+    "TASKD_DB",
+    "TASKD_LOG_FILE",
+    "TASKD_LOG_LEVEL",
+    "TASKD_THREADS",
+    "TASKD_SYNC",
+    "TASKD_PORT_FILE",
+    "TASKD_BUSY_TIMEOUT",
+    "TASKD_MAX_CONNECTIONS",
+    "TASKD_IDLE_TIMEOUT",
+    "TASKD_CHECK_INTERVAL",
+    "TASKD_SHUTDOWN_GRACE",
     "TASKD_NO_CREATE",
+    "TASKD_EXIT_ON_DB_ERROR",
+    "TASKD_UNSAFE_NO_FAULT_DETECTION",
 };
 
 static int clear_env(void **state)
@@ -97,6 +109,8 @@ static void test_config_defaults(void **state)
     assert_int_equal(p->cfg.check_interval_ns, UINT64_C(250000000));
     assert_int_equal(p->cfg.shutdown_grace_ns, UINT64_C(10000000000));
     assert_int_equal(p->cfg.no_create, 0);
+    assert_int_equal(p->cfg.exit_on_db_error, 0);
+    assert_int_equal(p->cfg.unsafe_no_fault_detection, 0);
 }
 
 static void test_config_reads_flag_with_equals_value(void **state)
@@ -138,7 +152,8 @@ static void test_config_reads_every_flag(void **state)
                     "--check-interval",
                     "100ms",
                     "--shutdown-grace=0s",
-                    "--no-create"};
+                    "--no-create",
+                    "--exit-on-db-error"};
     struct parsed *p = parse(ARGC(argv), argv);
     assert_parsed_ok(p);
     assert_string_equal(p->cfg.db_path, "/tmp/t.db");
@@ -153,6 +168,8 @@ static void test_config_reads_every_flag(void **state)
     assert_int_equal(p->cfg.check_interval_ns, UINT64_C(100000000));
     assert_int_equal(p->cfg.shutdown_grace_ns, 0);
     assert_int_equal(p->cfg.no_create, 1);
+    assert_int_equal(p->cfg.exit_on_db_error, 1);
+    assert_int_equal(p->cfg.unsafe_no_fault_detection, 0);
 }
 
 static void test_config_later_flag_wins(void **state)
@@ -327,6 +344,87 @@ static void test_config_no_create_takes_no_value(void **state)
     assert_error(parse(ARGC(argv), argv), "--no-create takes no value");
 }
 
+static void test_config_exit_on_db_error_from_switch_and_environment(void **state)
+{
+    (void)state;
+    char *argv[] = {"taskd", "--exit-on-db-error"};
+    struct parsed *p = parse(ARGC(argv), argv);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.exit_on_db_error, 1);
+    setenv("TASKD_EXIT_ON_DB_ERROR", "true", 1);
+    char *bare[] = {"taskd"};
+    p = parse(ARGC(bare), bare);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.exit_on_db_error, 1);
+    setenv("TASKD_EXIT_ON_DB_ERROR", "0", 1);
+    p = parse(ARGC(bare), bare);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.exit_on_db_error, 0);
+}
+
+static void test_config_refuses_bad_exit_on_db_error_values(void **state)
+{
+    (void)state;
+    char *argv[] = {"taskd", "--exit-on-db-error=yes"};
+    assert_error(parse(ARGC(argv), argv), "--exit-on-db-error takes no value");
+    setenv("TASKD_EXIT_ON_DB_ERROR", "on", 1);
+    char *bare[] = {"taskd"};
+    assert_error(parse(ARGC(bare), bare),
+                 "environment variable TASKD_EXIT_ON_DB_ERROR: 'on' is not 1, 0, true or false");
+}
+
+static void test_config_unsafe_no_fault_detection_from_switch_and_environment(void **state)
+{
+    (void)state;
+    char *argv[] = {"taskd", "--unsafe-no-fault-detection"};
+    struct parsed *p = parse(ARGC(argv), argv);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.unsafe_no_fault_detection, 1);
+    assert_int_equal(p->cfg.no_create, 0);
+    setenv("TASKD_UNSAFE_NO_FAULT_DETECTION", "1", 1);
+    char *bare[] = {"taskd"};
+    p = parse(ARGC(bare), bare);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.unsafe_no_fault_detection, 1);
+}
+
+static void test_config_refuses_unsafe_no_fault_detection_with_no_create(void **state)
+{
+    (void)state;
+    static const char expected[] =
+        "--unsafe-no-fault-detection creates a missing database as a naive service does; it "
+        "cannot be combined with --no-create";
+    char *argv[] = {"taskd", "--unsafe-no-fault-detection", "--no-create"};
+    assert_error(parse(ARGC(argv), argv), expected);
+    setenv("TASKD_NO_CREATE", "1", 1);
+    char *flag_only[] = {"taskd", "--unsafe-no-fault-detection"};
+    assert_error(parse(ARGC(flag_only), flag_only), expected);
+}
+
+static void test_config_help_says_unsafe_is_for_demonstrations_only(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    config_usage(f);
+    assert_int_equal(fclose(f), 0);
+    const char *line = strstr(text, "  --unsafe-no-fault-detection ");
+    assert_non_null(line);
+    const char *end = strchr(line, '\n');
+    assert_non_null(end);
+    const char *demo = strstr(line, "for demonstrations only");
+    assert_true(demo && demo < end);
+    const char *env = strstr(line, "[TASKD_UNSAFE_NO_FAULT_DETECTION]");
+    assert_true(env && env < end);
+    line = strstr(text, "  --exit-on-db-error ");
+    assert_non_null(line);
+    env = strstr(line, "[TASKD_EXIT_ON_DB_ERROR]");
+    assert_true(env && env < strchr(line, '\n'));
+    free(text);
+}
+
 static void test_config_version_exits_successfully(void **state)
 {
     (void)state;
@@ -372,6 +470,11 @@ int main(void)
         TEST(test_config_refuses_check_interval_below_one_millisecond),
         TEST(test_config_no_create_switch_sets_it),
         TEST(test_config_no_create_takes_no_value),
+        TEST(test_config_exit_on_db_error_from_switch_and_environment),
+        TEST(test_config_refuses_bad_exit_on_db_error_values),
+        TEST(test_config_unsafe_no_fault_detection_from_switch_and_environment),
+        TEST(test_config_refuses_unsafe_no_fault_detection_with_no_create),
+        TEST(test_config_help_says_unsafe_is_for_demonstrations_only),
         TEST(test_config_version_exits_successfully),
         TEST(test_config_help_exits_successfully),
     };
