@@ -12,7 +12,7 @@ else
 BUILD ?= build/sanitize
 endif
 
-PKGS := libmicrohttpd sqlite3 libcjson
+PKGS := libmicrohttpd sqlite3 libcjson libcurl
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
 CFLAGS ?= -O2 -g
@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 ifeq ($(CI),true)
 WARNINGS += -Werror
 endif
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Itests/support \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Iloadgen -Ichaos -Itests/support -I$(BUILD)/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -31,8 +31,20 @@ endif
 
 COMMON_SRC := $(wildcard common/*.c)
 SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
-LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC))
+# Files under common/assets/ (the HTML reports' scripts and styles) are compiled in as byte
+# arrays, so a report is one self-contained file and the binaries need nothing at run time.
+ASSET_FILES := $(sort $(wildcard common/assets/*))
+ASSET_OBJ := $(BUILD)/obj/gen/assets.o
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC)) $(ASSET_OBJ)
 LIB := $(BUILD)/libtaskbench.a
+# loadgen's engine, reports and audit, and chaos's experiments: libraries, so chaos drives
+# load with loadgen's engine and the unit tests reach every module.
+LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out loadgen/main.c,$(wildcard loadgen/*.c)))
+LOADGEN_LIB := $(BUILD)/libloadgen.a
+CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out chaos/main.c,$(wildcard chaos/*.c)))
+CHAOS_LIB := $(BUILD)/libchaos.a
+ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LIB)
+BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen
 
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -46,7 +58,7 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 .PHONY: all test test-one tests deps bench run demo fuzz format clean FORCE
 
-all: $(BUILD)/bin/taskd
+all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,7 +76,28 @@ $(BUILD)/obj/common/version.o: common/version.c $(BUILD)/version.stamp
 
 FORCE:
 
+$(BUILD)/gen/assets.c: $(ASSET_FILES) scripts/embed_assets.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_assets.sh $(BUILD)/gen $(ASSET_FILES)
+
+$(BUILD)/gen/assets.h: $(BUILD)/gen/assets.c
+
+$(ASSET_OBJ): $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# Every object may include the generated assets.h.
+$(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC)) $(LOADGEN_OBJ) $(CHAOS_OBJ): | $(BUILD)/gen/assets.h
+
 $(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LOADGEN_LIB): $(LOADGEN_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(CHAOS_LIB): $(CHAOS_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -72,12 +105,20 @@ $(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(LIB)
+$(BUILD)/bin/loadgen: $(BUILD)/obj/loadgen/main.o $(LOADGEN_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/bin/chaos: $(BUILD)/obj/chaos/main.o $(CHAOS_LIB) $(LOADGEN_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
 $(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(E2E_SUPPORT)) \
-		$(TEST_SUPPORT) $(LIB)
+		$(TEST_SUPPORT) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
@@ -86,7 +127,7 @@ $(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuz
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Everything the test runner needs, in this build flavour.
-tests: $(BUILD)/bin/taskd $(TEST_BINS)
+tests: $(BINS) $(TEST_BINS)
 
 # The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with "N passed, N failed".
 test:
@@ -102,12 +143,13 @@ deps:
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 bench: all $(BENCH_BIN)
 	@tests/bench/run.sh $(BUILD)
+	@tests/bench/loadgen.sh $(BUILD)
 
 run: all
 	$(BUILD)/bin/taskd --listen 127.0.0.1:5000 --db ./data/tasks.db
@@ -121,7 +163,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(wildcard common/*.[ch] service/*.[ch] tests/*/*.[ch])
+	clang-format -i $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] chaos/*.[ch] tests/*/*.[ch])
 
 clean:
 	rm -rf build

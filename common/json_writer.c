@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -225,10 +226,18 @@ void jw_double(struct json_writer *w, double v)
     jw_before_value(w);
     if (w->failed)
         return;
-    if (!isfinite(v))
+    if (!isfinite(v)) {
         jw_check(w, buf_puts(w->out, "null"));
-    else
-        jw_check(w, buf_printf(w->out, "%.17g", v));
+        return;
+    }
+    /* The shortest form that reads back as the same double: 0.05, not 0.050000000000000003. */
+    char text[32];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    jw_check(w, buf_puts(w->out, text));
 }
 
 static char *format_u64(uint64_t v, char out[21]);

@@ -10,7 +10,15 @@ packages=(
     prometheus prometheus-alertmanager
     wrk hey
     clang
+    chromium nginx-light
 )
+# Node.js (with npm, for the LogQL/PromQL parsers the dashboard checks use) may come from
+# elsewhere than Debian (NodeSource ships npm inside nodejs); Debian's own needs the npm package.
+if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+    packages+=(npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

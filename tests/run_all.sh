@@ -19,7 +19,7 @@ for flavour in "" "address,undefined"; do
     build=build
     [ -n "$flavour" ] && build=build/sanitize
     echo "== tests ($label)"
-    make -s test-one SANITIZE="$flavour"
+    TASKBENCH_SANITIZE="$flavour" make -s test-one SANITIZE="$flavour"
     read -r p f <"$build/tests/counts" || { p=0; f=1; }
     total_passed=$((total_passed + p))
     total_failed=$((total_failed + f))

@@ -14,12 +14,19 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-for bin in "$build"/tests/unit/test_* "$build"/tests/e2e/test_* "$build"/tests/fuzz/*_replay; do
+# Script tests (tests/*/test_*.sh) print TAP too and get the build directory as $1; those that
+# gain nothing from a sanitizer build skip themselves when TASKBENCH_SANITIZE is set.
+export TASKBENCH_BUILD="$root/$build"
+for bin in "$build"/tests/unit/test_* "$build"/tests/e2e/test_* "$build"/tests/fuzz/*_replay \
+    tests/*/test_*.sh; do
     [ -x "$bin" ] || continue
     case "$bin" in *.d|*.o) continue ;; esac
     name=${bin#"$build"/tests/}
     if [[ "$bin" == *_replay ]]; then
         timeout 300 "$bin" tests/fuzz/corpus/"$(basename "$bin" _replay | sed 's/^fuzz_//')" >"$out" 2>&1
+    elif [[ "$bin" == *.sh ]]; then
+        name=${bin#tests/}
+        timeout 900 "$bin" "$build" >"$out" 2>&1
     else
         timeout 600 "$bin" >"$out" 2>&1
     fi

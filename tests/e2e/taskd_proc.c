@@ -418,6 +418,47 @@ static char *read_fd_all(int fd)
 int taskd_proc_run(const char *const *args, const char *const *env, int timeout_ms, int *status,
                    char **out, char **err)
 {
+    return taskd_proc_run_program(taskd_proc_bin(), args, env, timeout_ms, status, out, err);
+}
+
+const char *taskd_proc_tool_bin(const char *name)
+{
+    static char path[2][512];
+    static const char *const names[2] = {"loadgen", "chaos"};
+    int i = strcmp(name, "chaos") == 0;
+    if (!path[i][0]) {
+        const char *taskd = taskd_proc_bin();
+        const char *slash = strrchr(taskd, '/');
+        int dir_len = slash ? (int)(slash - taskd) : 1;
+        snprintf(path[i], sizeof path[i], "%.*s/%s", dir_len, slash ? taskd : ".", names[i]);
+    }
+    return path[i];
+}
+
+pid_t taskd_proc_spawn_program(const char *bin, const char *const *args, const char *out_path,
+                               const char *err_path)
+{
+    const char *argv[TASKD_PROC_MAX_ARGS + 2];
+    int n = 0;
+    argv[n++] = bin;
+    for (int i = 0; args && args[i] && n <= TASKD_PROC_MAX_ARGS; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_t pid = -1;
+    if (out_fd >= 0 && err_fd >= 0 && (pid = fork()) == 0)
+        exec_child(argv, NULL, out_fd, err_fd);
+    if (out_fd >= 0)
+        close(out_fd);
+    if (err_fd >= 0)
+        close(err_fd);
+    return pid;
+}
+
+int taskd_proc_run_program(const char *bin, const char *const *args, const char *const *env,
+                           int timeout_ms, int *status, char **out, char **err)
+{
     *out = *err = NULL;
     const char *tmp = getenv("TMPDIR");
     char tmpl_out[300], tmpl_err[300];
@@ -431,7 +472,7 @@ int taskd_proc_run(const char *const *args, const char *const *env, int timeout_
         goto out;
     const char *argv[TASKD_PROC_MAX_ARGS + 2];
     int n = 0;
-    argv[n++] = taskd_proc_bin();
+    argv[n++] = bin;
     for (int i = 0; args && args[i] && n <= TASKD_PROC_MAX_ARGS; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -449,7 +490,7 @@ int taskd_proc_run(const char *const *args, const char *const *env, int timeout_
     struct taskd_proc child = {.pid = pid};
     if (taskd_proc_wait(&child, timeout_ms, status) < 0) {
         taskd_proc_kill9(&child, status);
-        fprintf(stderr, "# taskd %s did not exit within %d ms\n", args && args[0] ? args[0] : "",
+        fprintf(stderr, "# %s %s did not exit within %d ms\n", bin, args && args[0] ? args[0] : "",
                 timeout_ms);
         goto out;
     }

@@ -82,6 +82,18 @@ void taskd_proc_destroy(struct taskd_proc *p);
 int taskd_proc_run(const char *const *args, const char *const *env, int timeout_ms, int *status,
                    char **out, char **err);
 
+/* The same for another program (loadgen, chaos). */
+int taskd_proc_run_program(const char *bin, const char *const *args, const char *const *env,
+                           int timeout_ms, int *status, char **out, char **err);
+
+/* Starts a program in the background with stdout/stderr to files; wait for it with
+ * taskd_proc_wait() on a struct taskd_proc whose pid is the returned one. Returns -1 on error. */
+pid_t taskd_proc_spawn_program(const char *bin, const char *const *args, const char *out_path,
+                               const char *err_path);
+
+/* Path of a sibling tool of the taskd under test: "loadgen" or "chaos". */
+const char *taskd_proc_tool_bin(const char *name);
+
 /* Removes a directory tree (no symlinks followed). Returns 0 or -1. */
 int taskd_proc_remove_tree(const char *dir);
 

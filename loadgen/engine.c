@@ -1,0 +1,978 @@
+/*
+ * engine: the load loop (contract in engine.h).
+ *
+ * Each worker thread owns a libcurl multi handle driven by curl_multi_socket_action over its
+ * own epoll set, a fixed array of slots (one easy handle each, reused, so connections stay
+ * alive), a pacer stream and a workload state; nothing on the request path is shared except
+ * relaxed atomic counters. A request is handed to libcurl only when a slot is free, so
+ * libcurl's internal queue never hides waiting: waiting shows up as lag. Sleeps use
+ * epoll_pwait2 with nanosecond timeouts and a 1 ns timer slack, so arrivals go out on time.
+ *
+ * Per second, each worker accumulates counts and histograms in a ring of four interval slots
+ * (indexed by second); a collector thread folds second k from every worker two seconds later,
+ * when no worker can still be writing it, and appends one series row. Results for the whole
+ * measured period are per-worker and merged exactly at the end.
+ */
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "client_metrics.h"
+#include "ledger.h"
+#include "pacer.h"
+
+#define INTERVAL_RING 4
+#define RESPONSE_KEEP 512 /* enough of a body to read a created task's id */
+#define URL_MAX 2048
+#define DRAIN_MAX_NS 2000000000ull
+#define WAKE_MAX_NS 20000000ull /* notice engine_stop() within 20 ms */
+#define BACKLOG_EVERY_NS 10000000ull
+#define DEFAULT_TIMEOUT_NS 10000000000ull
+#define DEFAULT_OPEN_INFLIGHT 256
+#define EPOLL_BATCH 64
+
+struct interval_acc {
+    int64_t second; /* -1: free */
+    uint64_t started, completed, classes[LG_CLASS_COUNT];
+    struct loghist corrected, service, lag;
+};
+
+struct worker;
+
+struct slot {
+    struct worker *w;
+    CURL *easy;
+    struct workload_request req;
+    uint64_t intended_ns, sent_ns;
+    char url[URL_MAX];
+    char response[RESPONSE_KEEP];
+    size_t response_len;
+    uint64_t response_bytes;
+};
+
+struct worker {
+    struct engine *e;
+    unsigned index;
+    pthread_t thread;
+    int thread_started;
+    CURLM *multi;
+    int epfd;
+    uint64_t curl_deadline_ns;
+    struct slot *slots;
+    unsigned nslots;
+    unsigned *free_slots;
+    unsigned nfree;
+    struct pacer pacer;
+    struct workload_state workload;
+    uint64_t backlog_checked_ns;
+
+    pthread_mutex_t lock; /* guards results and ring against the collector */
+    struct lg_results results;
+    struct interval_acc *ring;
+    uint64_t measured_started, measured_cancelled;
+
+    _Atomic uint64_t started, completed, errors, in_flight, backlog;
+    uint64_t not_started; /* set when the worker ends */
+    char error[256];
+};
+
+struct engine {
+    struct engine_config cfg;
+    struct pacer_plan plan;
+    unsigned shards;
+    struct curl_slist *json_headers, *raw_headers;
+    struct worker *workers;
+    unsigned nworkers;
+    uint64_t t0_ns, measure_start_ns, end_ns, drain_ns, timeout_ns;
+    uint64_t unix_at_t0_ns;
+    _Atomic uint64_t stop_ns; /* UINT64_MAX until engine_stop() */
+    _Atomic unsigned workers_running;
+    uint64_t finished_ns;
+
+    pthread_t collector;
+    int collector_started;
+    pthread_mutex_t lock; /* series, last row, collector wake-up */
+    pthread_cond_t wake;
+    struct lg_results series; /* only series rows are used */
+    struct lg_interval last_row;
+    int have_last_row;
+    struct client_metrics metrics;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t run_end(const struct engine *e)
+{
+    return min_u64(e->end_ns, atomic_load(&((struct engine *)e)->stop_ns));
+}
+
+static uint64_t unix_ns_of(const struct engine *e, uint64_t mono_ns)
+{
+    return e->unix_at_t0_ns + (mono_ns - e->t0_ns);
+}
+
+/* ---- libcurl callbacks ---------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct slot *s = userp;
+    size_t len = size * n;
+    if (s->response_len < RESPONSE_KEEP) {
+        size_t keep = min_u64(len, RESPONSE_KEEP - s->response_len);
+        memcpy(s->response + s->response_len, data, keep);
+        s->response_len += keep;
+    }
+    s->response_bytes += len;
+    return len;
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct worker *w = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(w->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    /* A descriptor number can come back from libcurl reused; fall back to the other op. */
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(w->epfd, op, fd, &ev) != 0)
+        epoll_ctl(w->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (!socketp)
+        curl_multi_assign(w->multi, fd, w);
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct worker *w = userp;
+    w->curl_deadline_ns =
+        timeout_ms < 0 ? UINT64_MAX : clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+    return 0;
+}
+
+/* ---- recording ---------------------------------------------------------------------------- */
+
+static struct interval_acc *interval_at(struct worker *w, uint64_t mono_ns)
+{
+    const struct engine *e = w->e;
+    if (mono_ns < e->measure_start_ns)
+        return NULL;
+    int64_t second = (int64_t)((mono_ns - e->measure_start_ns) / 1000000000ull);
+    struct interval_acc *a = &w->ring[second % INTERVAL_RING];
+    if (a->second != second) {
+        a->second = second;
+        a->started = a->completed = 0;
+        memset(a->classes, 0, sizeof a->classes);
+        loghist_reset(&a->corrected);
+        loghist_reset(&a->service);
+        loghist_reset(&a->lag);
+    }
+    return a;
+}
+
+static enum lg_error_kind error_kind_of(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return LG_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return LG_ERR_TIMEOUT;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        return LG_ERR_RESET;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return LG_ERR_PROTOCOL;
+    default:
+        return LG_ERR_OTHER;
+    }
+}
+
+static void write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
+                         int64_t created_id)
+{
+    const struct engine *e = w->e;
+    const struct workload_request *r = &s->req;
+    if (!e->cfg.ledger || r->missing)
+        return;
+    enum ledger_op op;
+    switch (r->route) {
+    case LG_ROUTE_CREATE:
+        op = LEDGER_CREATE;
+        break;
+    case LG_ROUTE_UPDATE:
+        op = LEDGER_UPDATE;
+        break;
+    case LG_ROUTE_DELETE:
+        op = LEDGER_DELETE;
+        break;
+    default:
+        return;
+    }
+    struct ledger_entry entry = {
+        .op = op,
+        .outcome = status >= 200 && status < 300 ? LEDGER_OK
+                   : status                      ? LEDGER_FAIL
+                                                 : LEDGER_INFO,
+        .status = status,
+        .id = op == LEDGER_CREATE ? created_id : r->id,
+        .task = op == LEDGER_DELETE ? NULL : r->task,
+        .done = r->done,
+        .invoke_unix_ns = unix_ns_of(e, s->sent_ns),
+        .complete_unix_ns = unix_ns_of(e, done_ns),
+    };
+    ledger_append(e->cfg.ledger, &entry);
+}
+
+static void record(struct worker *w, const struct slot *s, int status, enum lg_error_kind err,
+                   uint64_t done_ns)
+{
+    uint64_t corrected = done_ns - s->intended_ns, service = done_ns - s->sent_ns;
+    uint64_t lag = s->sent_ns - s->intended_ns;
+    enum lg_class c = status ? results_class_of(status) : LG_CLASS_ERROR;
+    client_metrics_record(&w->e->metrics, s->req.route, c, err, corrected, service, lag);
+    atomic_fetch_add_explicit(&w->completed, 1, memory_order_relaxed);
+    if (c == LG_CLASS_ERROR || c == LG_CLASS_5XX)
+        atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);
+    if (s->intended_ns < w->e->measure_start_ns)
+        return; /* warm-up */
+    pthread_mutex_lock(&w->lock);
+    results_record(&w->results, s->req.route, status, err, corrected, service, lag);
+    w->results.completed++;
+    w->results.bytes_received += s->response_bytes;
+    struct interval_acc *a = interval_at(w, done_ns);
+    if (a) {
+        a->completed++;
+        a->classes[c]++;
+        loghist_record(&a->corrected, corrected);
+        loghist_record(&a->service, service);
+        loghist_record(&a->lag, lag);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+static void configure_request(struct worker *w, struct slot *s)
+{
+    struct engine *e = w->e;
+    const struct workload_request *r = &s->req;
+    CURL *h = s->easy;
+    if (!e->cfg.workload.raw) {
+        snprintf(s->url, sizeof s->url, "%s%s", e->cfg.url, r->path);
+        curl_easy_setopt(h, CURLOPT_URL, s->url);
+    }
+    int has_body = r->body_len > 0;
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    if (e->cfg.workload.raw) {
+        const char *m = r->method;
+        const char *body = e->cfg.workload.body;
+        curl_easy_setopt(h, CURLOPT_NOBODY, (long)!strcmp(m, "HEAD"));
+        if (body) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        } else if (strcmp(m, "HEAD")) {
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        }
+        if (strcmp(m, "GET") && strcmp(m, "HEAD") && !(body && !strcmp(m, "POST")))
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+        return;
+    }
+    if (has_body) {
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->json_headers);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body);
+        if (r->route == LG_ROUTE_UPDATE)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        if (r->route == LG_ROUTE_DELETE)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
+}
+
+static void start_request(struct worker *w, uint64_t intended_ns)
+{
+    struct slot *s = &w->slots[w->free_slots[--w->nfree]];
+    workload_next(&w->workload, &s->req);
+    configure_request(w, s);
+    s->response_len = 0;
+    s->response_bytes = 0;
+    s->intended_ns = intended_ns;
+    s->sent_ns = clock_monotonic_ns();
+    if (s->intended_ns > s->sent_ns)
+        s->intended_ns = s->sent_ns; /* the pacer woke a hair early: never a negative lag */
+    atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->in_flight, 1, memory_order_relaxed);
+    if (s->intended_ns >= w->e->measure_start_ns) {
+        pthread_mutex_lock(&w->lock);
+        w->measured_started++;
+        struct interval_acc *a = interval_at(w, s->sent_ns);
+        if (a)
+            a->started++;
+        pthread_mutex_unlock(&w->lock);
+    }
+    curl_multi_add_handle(w->multi, s->easy);
+}
+
+static void release_slot(struct worker *w, struct slot *s)
+{
+    curl_multi_remove_handle(w->multi, s->easy);
+    w->free_slots[w->nfree++] = (unsigned)(s - w->slots);
+    atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
+}
+
+static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64_t done_ns)
+{
+    long status = 0;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+    int64_t created =
+        workload_complete(&w->workload, &s->req, (int)status, s->response, s->response_len);
+    write_ledger(w, s, (int)status, done_ns, created);
+    record(w, s, (int)status, error_kind_of(rc), done_ns);
+    release_slot(w, s);
+}
+
+static void collect_completions(struct worker *w)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(w->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        uint64_t done_ns = clock_monotonic_ns();
+        struct slot *s;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        finish_request(w, s, msg->data.result, done_ns);
+    }
+}
+
+/* At the end of the drain: whatever is still in flight is cancelled (an "info" write). */
+static void cancel_in_flight(struct worker *w)
+{
+    uint64_t now = clock_monotonic_ns();
+    for (unsigned i = 0; i < w->nslots; i++) {
+        struct slot *s = &w->slots[i];
+        int busy = 1;
+        for (unsigned f = 0; f < w->nfree && busy; f++)
+            busy = w->free_slots[f] != i;
+        if (!busy)
+            continue;
+        write_ledger(w, s, 0, now, 0);
+        if (s->intended_ns >= w->e->measure_start_ns)
+            w->measured_cancelled++;
+        release_slot(w, s);
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+static int open_model(const struct worker *w)
+{
+    return w->e->cfg.model == LG_MODEL_OPEN;
+}
+
+static void start_due(struct worker *w, uint64_t now, uint64_t end)
+{
+    if (!open_model(w)) {
+        while (w->nfree)
+            start_request(w, clock_monotonic_ns());
+        return;
+    }
+    while (w->nfree && w->pacer.next_ns <= now && w->pacer.next_ns < end) {
+        start_request(w, w->pacer.next_ns);
+        pacer_advance(&w->pacer);
+    }
+    if (now - w->backlog_checked_ns >= BACKLOG_EVERY_NS) {
+        w->backlog_checked_ns = now;
+        uint64_t due = pacer_count_due(&w->pacer, min_u64(now + 1, end), 100000000);
+        atomic_store_explicit(&w->backlog, due, memory_order_relaxed);
+    }
+}
+
+static uint64_t next_wake(const struct worker *w, uint64_t now, uint64_t end, int ending)
+{
+    uint64_t wake = min_u64(w->curl_deadline_ns, now + WAKE_MAX_NS);
+    if (ending)
+        return min_u64(wake, end + w->e->drain_ns);
+    if (open_model(w) && w->nfree)
+        wake = min_u64(wake, w->pacer.next_ns);
+    return min_u64(wake, end);
+}
+
+static void wait_events(struct worker *w, uint64_t now, uint64_t wake)
+{
+    struct epoll_event events[EPOLL_BATCH];
+    uint64_t wait_ns = wake > now ? wake - now : 0;
+    struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+    int n = epoll_pwait2(w->epfd, events, EPOLL_BATCH, &ts, NULL);
+    if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond sleeps */
+        n = epoll_wait(w->epfd, events, EPOLL_BATCH, (int)((wait_ns + 999999) / 1000000));
+    int running;
+    for (int i = 0; i < n; i++) {
+        int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(w->multi, events[i].data.fd, flags, &running);
+    }
+    if (w->curl_deadline_ns <= clock_monotonic_ns()) {
+        w->curl_deadline_ns = UINT64_MAX; /* libcurl sets a new one if it needs one */
+        curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    collect_completions(w);
+}
+
+static void count_not_started(struct worker *w, uint64_t end)
+{
+    if (!open_model(w))
+        return;
+    uint64_t due = pacer_count_due(&w->pacer, end, UINT64_MAX);
+    uint64_t before = pacer_count_due(&w->pacer, w->e->measure_start_ns, UINT64_MAX);
+    w->not_started = due - before;
+    atomic_store(&w->backlog, 0);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct engine *e = w->e;
+    prctl(PR_SET_TIMERSLACK, 1UL); /* wake for an arrival within microseconds, not 50 µs */
+    for (;;) {
+        uint64_t now = clock_monotonic_ns(), end = run_end(e);
+        int ending = now >= end;
+        if (!ending)
+            start_due(w, now, end);
+        else if (w->nfree == w->nslots)
+            break;
+        else if (now >= end + e->drain_ns) {
+            cancel_in_flight(w);
+            break;
+        }
+        wait_events(w, now, next_wake(w, now, end, ending));
+    }
+    count_not_started(w, run_end(e));
+    pthread_mutex_lock(&e->lock);
+    if (atomic_fetch_sub(&e->workers_running, 1) == 1) {
+        e->finished_ns = clock_monotonic_ns();
+        pthread_cond_broadcast(&e->wake);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* ---- the collector: one series row per second ------------------------------------------- */
+
+struct fold_scratch {
+    struct loghist corrected, service, lag;
+};
+
+static void fold_second(struct engine *e, int64_t k, struct fold_scratch *f, uint64_t in_flight,
+                        uint64_t backlog)
+{
+    struct lg_interval row = {.t = (double)k, .in_flight = in_flight, .backlog = backlog};
+    loghist_reset(&f->corrected);
+    loghist_reset(&f->service);
+    loghist_reset(&f->lag);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->workers[i];
+        pthread_mutex_lock(&w->lock);
+        struct interval_acc *a = &w->ring[k % INTERVAL_RING];
+        if (a->second == k) {
+            row.started += a->started;
+            row.completed += a->completed;
+            for (int c = 0; c < LG_CLASS_COUNT; c++)
+                row.classes[c] += a->classes[c];
+            loghist_merge(&f->corrected, &a->corrected);
+            loghist_merge(&f->service, &a->service);
+            loghist_merge(&f->lag, &a->lag);
+            a->second = -1;
+        }
+        pthread_mutex_unlock(&w->lock);
+    }
+    if (e->cfg.model == LG_MODEL_OPEN) {
+        double from = (double)(e->measure_start_ns - e->t0_ns) / 1e9 + (double)k;
+        double due = pacer_count_at(&e->plan, from + 1) - pacer_count_at(&e->plan, from);
+        row.target_rate = due / e->shards;
+        row.scheduled = (uint64_t)llround(row.target_rate);
+    }
+    row.corrected_p50_ns = loghist_quantile(&f->corrected, 0.50);
+    row.corrected_p90_ns = loghist_quantile(&f->corrected, 0.90);
+    row.corrected_p99_ns = loghist_quantile(&f->corrected, 0.99);
+    row.corrected_max_ns = f->corrected.max_ns;
+    row.service_p99_ns = loghist_quantile(&f->service, 0.99);
+    row.lag_p99_ns = loghist_quantile(&f->lag, 0.99);
+    pthread_mutex_lock(&e->lock);
+    results_append_interval(&e->series, &row);
+    e->last_row = row;
+    e->have_last_row = 1;
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void live_gauges(struct engine *e, uint64_t *in_flight, uint64_t *backlog)
+{
+    *in_flight = *backlog = 0;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        *in_flight += atomic_load_explicit(&e->workers[i].in_flight, memory_order_relaxed);
+        *backlog += atomic_load_explicit(&e->workers[i].backlog, memory_order_relaxed);
+    }
+}
+
+static void *collector_main(void *arg)
+{
+    struct engine *e = arg;
+    struct fold_scratch *f = malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    uint64_t in_flight = 0, backlog = 0, prev_in_flight = 0, prev_backlog = 0;
+    for (int64_t k = 0;; k++) {
+        /* Second k is folded two seconds after it started; the gauges sampled at the end of
+         * second k (one tick earlier) go with it. */
+        uint64_t at = e->measure_start_ns + (uint64_t)(k + 2) * 1000000000ull;
+        pthread_mutex_lock(&e->lock);
+        int finished = 0;
+        while (!(finished = atomic_load(&e->workers_running) == 0) && clock_monotonic_ns() < at) {
+            uint64_t t = min_u64(at, clock_monotonic_ns() + 100000000ull);
+            struct timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
+            pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+        }
+        pthread_mutex_unlock(&e->lock);
+        if (finished) {
+            uint64_t end = e->finished_ns;
+            if (end <= e->measure_start_ns)
+                break;
+            int64_t last = (int64_t)((end - e->measure_start_ns - 1) / 1000000000ull);
+            for (; k <= last; k++)
+                fold_second(e, k, f, prev_in_flight, prev_backlog);
+            break;
+        }
+        live_gauges(e, &in_flight, &backlog);
+        fold_second(e, k, f, prev_in_flight, prev_backlog);
+        prev_in_flight = in_flight;
+        prev_backlog = backlog;
+    }
+    free(f);
+    return NULL;
+}
+
+/* ---- set-up --------------------------------------------------------------------------------- */
+
+static int setup_easy(struct engine *e, struct slot *s, char *err, size_t errlen)
+{
+    s->easy = curl_easy_init();
+    if (!s->easy) {
+        snprintf(err, errlen, "libcurl could not create a transfer handle (out of memory)");
+        return -1;
+    }
+    CURL *h = s->easy;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->timeout_ns / 1000000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)min_u64(e->timeout_ns / 1000000, 5000));
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    if (e->cfg.workload.raw) {
+        curl_easy_setopt(h, CURLOPT_URL, e->cfg.url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->raw_headers);
+    }
+    return 0;
+}
+
+static unsigned share(unsigned total, unsigned parts, unsigned index)
+{
+    return total / parts + (index < total % parts ? 1 : 0);
+}
+
+static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsigned nslots,
+                        char *err, size_t errlen)
+{
+    w->e = e;
+    w->index = index;
+    w->epfd = -1;
+    w->curl_deadline_ns = UINT64_MAX;
+    atomic_init(&w->started, 0);
+    atomic_init(&w->completed, 0);
+    atomic_init(&w->errors, 0);
+    atomic_init(&w->in_flight, 0);
+    atomic_init(&w->backlog, 0);
+    pthread_mutex_init(&w->lock, NULL);
+    results_init(&w->results);
+    w->ring = calloc(INTERVAL_RING, sizeof *w->ring);
+    w->slots = calloc(nslots, sizeof *w->slots);
+    w->free_slots = calloc(nslots, sizeof *w->free_slots);
+    uint64_t seed = e->cfg.seed ? e->cfg.seed : clock_realtime_ns();
+    seed ^= 0x9e3779b97f4a7c15ull * (index + 1 + (uint64_t)e->cfg.shard_index * 1000);
+    if (!w->ring || !w->slots || !w->free_slots ||
+        workload_state_init(&w->workload, &e->cfg.workload, index + e->cfg.shard_index * 1000,
+                            seed)) {
+        snprintf(err, errlen, "out of memory setting up %u slots", nslots);
+        return -1;
+    }
+    for (unsigned r = 0; r < INTERVAL_RING; r++)
+        w->ring[r].second = -1;
+    w->nslots = nslots;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->multi = curl_multi_init();
+    if (w->epfd < 0 || !w->multi) {
+        snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+        return -1;
+    }
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
+    for (unsigned i = 0; i < nslots; i++) {
+        w->slots[i].w = w;
+        if (setup_easy(e, &w->slots[i], err, errlen))
+            return -1;
+        w->free_slots[w->nfree++] = nslots - 1 - i;
+    }
+    return 0;
+}
+
+static void free_worker(struct worker *w)
+{
+    if (!w->e)
+        return; /* never set up */
+    for (unsigned i = 0; w->slots && i < w->nslots; i++)
+        if (w->slots[i].easy)
+            curl_easy_cleanup(w->slots[i].easy);
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    workload_state_free(&w->workload);
+    results_free(&w->results);
+    pthread_mutex_destroy(&w->lock);
+    free(w->ring);
+    free(w->slots);
+    free(w->free_slots);
+}
+
+static int check_config(const struct engine_config *c, char *err, size_t errlen)
+{
+    if (!c->url || (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))) {
+        snprintf(err, errlen, "the target %s is not an http:// or https:// URL",
+                 c->url ? c->url : "(none)");
+        return -1;
+    }
+    if (strlen(c->url) > URL_MAX - 200) {
+        snprintf(err, errlen, "the target URL is longer than %d characters", URL_MAX - 200);
+        return -1;
+    }
+    if (c->model == LG_MODEL_OPEN && c->rate <= 0 && c->nstages == 0) {
+        snprintf(err, errlen, "the open model needs --rate or --stages");
+        return -1;
+    }
+    if (c->shard_count > 1 && c->shard_index >= c->shard_count) {
+        snprintf(err, errlen, "--shard %u/%u: the index must be below the count",
+                 c->shard_index + 1, c->shard_count);
+        return -1;
+    }
+    return 0;
+}
+
+static int build_plan(struct engine *e, char *err, size_t errlen)
+{
+    double len[ENGINE_MAX_STAGES], rate[ENGINE_MAX_STAGES];
+    uint64_t staged_ns = 0;
+    for (size_t i = 0; i < e->cfg.nstages; i++) {
+        len[i] = (double)e->cfg.stages[i].duration_ns / 1e9;
+        rate[i] = e->cfg.stages[i].rate;
+        staged_ns += e->cfg.stages[i].duration_ns;
+    }
+    if (e->cfg.model == LG_MODEL_OPEN && e->cfg.nstages && !e->cfg.duration_ns)
+        e->cfg.duration_ns = staged_ns;
+    if (pacer_plan_init(&e->plan, e->cfg.rate, (double)e->cfg.warmup_ns / 1e9, len, rate,
+                        e->cfg.nstages)) {
+        snprintf(err, errlen, "too many stages (at most %d)", ENGINE_MAX_STAGES);
+        return -1;
+    }
+    return 0;
+}
+
+static int build_headers(struct engine *e)
+{
+    e->json_headers = curl_slist_append(NULL, "Content-Type: application/json");
+    e->json_headers = curl_slist_append(e->json_headers, "Expect:");
+    for (size_t i = 0; i < e->cfg.workload.nheaders; i++)
+        e->raw_headers = curl_slist_append(e->raw_headers, e->cfg.workload.headers[i]);
+    e->raw_headers = curl_slist_append(e->raw_headers, "Expect:");
+    return e->json_headers && e->raw_headers ? 0 : -1;
+}
+
+static int setup_workers(struct engine *e, char *err, size_t errlen)
+{
+    unsigned threads = e->cfg.threads ? e->cfg.threads : 1;
+    unsigned total_slots;
+    if (e->cfg.model == LG_MODEL_CLOSED) {
+        unsigned conns = e->cfg.connections ? e->cfg.connections : 16;
+        total_slots = e->shards > 1 ? share(conns, e->shards, e->cfg.shard_index) : conns;
+    } else {
+        total_slots = e->cfg.max_inflight  ? e->cfg.max_inflight
+                      : e->cfg.connections ? e->cfg.connections
+                                           : DEFAULT_OPEN_INFLIGHT;
+    }
+    if (total_slots == 0) {
+        snprintf(err, errlen, "no connections left for shard %u/%u", e->cfg.shard_index + 1,
+                 e->shards);
+        return -1;
+    }
+    if (threads > total_slots)
+        threads = total_slots;
+    e->workers = calloc(threads, sizeof *e->workers);
+    if (!e->workers) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->nworkers = threads;
+    for (unsigned i = 0; i < threads; i++)
+        if (setup_worker(e, &e->workers[i], i, share(total_slots, threads, i), err, errlen))
+            return -1;
+    return 0;
+}
+
+int engine_start(struct engine **out, const struct engine_config *cfg, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (check_config(cfg, err, errlen))
+        return -1;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_result != CURLE_OK) {
+        snprintf(err, errlen, "libcurl failed to initialise: %s",
+                 curl_easy_strerror(curl_init_result));
+        return -1;
+    }
+    struct engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->cfg = *cfg;
+    e->shards = cfg->shard_count > 1 ? cfg->shard_count : 1;
+    e->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : DEFAULT_TIMEOUT_NS;
+    e->drain_ns = min_u64(e->timeout_ns, DRAIN_MAX_NS);
+    atomic_init(&e->stop_ns, UINT64_MAX);
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    results_init(&e->series);
+    client_metrics_init(&e->metrics);
+    if (build_plan(e, err, errlen) || setup_workers(e, err, errlen))
+        goto fail;
+    if (build_headers(e)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* All streams share t0, a little ahead so every thread is up before the first arrival. */
+    e->t0_ns = clock_monotonic_ns() + 5000000ull;
+    e->unix_at_t0_ns = clock_realtime_ns() + 5000000ull;
+    e->measure_start_ns = e->t0_ns + cfg->warmup_ns;
+    e->end_ns = e->cfg.duration_ns ? e->measure_start_ns + e->cfg.duration_ns : UINT64_MAX;
+    unsigned stride = e->nworkers * e->shards;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->workers[i];
+        unsigned offset = cfg->shard_index + e->shards * i;
+        pacer_init(&w->pacer, &e->plan, e->t0_ns, offset, stride, cfg->poisson,
+                   (cfg->seed ? cfg->seed : clock_realtime_ns()) * 2654435761u + i + 1);
+    }
+    atomic_init(&e->workers_running, e->nworkers);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        if (pthread_create(&e->workers[i].thread, NULL, worker_main, &e->workers[i])) {
+            snprintf(err, errlen, "cannot start thread %u: %s", i, strerror(errno));
+            atomic_store(&e->stop_ns, 0);
+            atomic_fetch_sub(&e->workers_running, e->nworkers - i);
+            goto fail_running;
+        }
+        e->workers[i].thread_started = 1;
+    }
+    if (pthread_create(&e->collector, NULL, collector_main, e) == 0)
+        e->collector_started = 1;
+    *out = e;
+    return 0;
+fail_running:
+    for (unsigned i = 0; i < e->nworkers; i++)
+        if (e->workers[i].thread_started)
+            pthread_join(e->workers[i].thread, NULL);
+fail:
+    engine_free(e);
+    return -1;
+}
+
+/* ---- live view and results ---------------------------------------------------------------- */
+
+void engine_live(struct engine *e, struct engine_live *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t now = clock_monotonic_ns();
+    out->elapsed_s = now > e->t0_ns ? (double)(now - e->t0_ns) / 1e9 : 0;
+    uint64_t end = run_end(e);
+    out->remaining_s = end == UINT64_MAX ? -1 : end > now ? (double)(end - now) / 1e9 : 0;
+    out->warming_up = now < e->measure_start_ns;
+    if (e->cfg.model == LG_MODEL_OPEN && now < end)
+        out->target_rate = pacer_rate_at(&e->plan, out->elapsed_s) / e->shards;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->workers[i];
+        out->started += atomic_load_explicit(&w->started, memory_order_relaxed);
+        out->completed += atomic_load_explicit(&w->completed, memory_order_relaxed);
+        out->errors += atomic_load_explicit(&w->errors, memory_order_relaxed);
+    }
+    live_gauges(e, &out->in_flight, &out->backlog);
+    pthread_mutex_lock(&e->lock);
+    if (e->have_last_row) {
+        out->last_second_p99_ns = e->last_row.corrected_p99_ns;
+        out->last_second_rate = (double)e->last_row.completed;
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+size_t engine_series(struct engine *e, size_t from, struct lg_interval *rows, size_t max)
+{
+    pthread_mutex_lock(&e->lock);
+    size_t n = 0;
+    for (size_t i = from; i < e->series.series_len && n < max; i++)
+        rows[n++] = e->series.series[i];
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+void engine_write_metrics(struct engine *e, struct buf *out)
+{
+    struct engine_live live;
+    engine_live(e, &live);
+    struct client_gauges g = {.target_rate = live.target_rate,
+                              .achieved_rate = live.last_second_rate,
+                              .in_flight = live.in_flight,
+                              .backlog = live.backlog};
+    for (unsigned i = 0; i < e->nworkers; i++)
+        g.not_started += e->workers[i].not_started; /* known once a worker ended */
+    client_metrics_render(&e->metrics, &g, out);
+}
+
+int engine_finished(struct engine *e)
+{
+    return atomic_load(&e->workers_running) == 0;
+}
+
+void engine_stop(struct engine *e)
+{
+    uint64_t now = clock_monotonic_ns(), expected = UINT64_MAX;
+    atomic_compare_exchange_strong(&e->stop_ns, &expected, now);
+}
+
+int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errlen)
+{
+    results_init(out);
+    for (unsigned i = 0; i < e->nworkers; i++)
+        if (e->workers[i].thread_started) {
+            pthread_join(e->workers[i].thread, NULL);
+            e->workers[i].thread_started = 0;
+        }
+    if (e->collector_started) {
+        pthread_join(e->collector, NULL);
+        e->collector_started = 0;
+    }
+    uint64_t end = run_end(e);
+    if (end == UINT64_MAX)
+        end = e->finished_ns;
+    uint64_t connections = 0;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->workers[i];
+        connections += w->nslots;
+        if (results_merge(out, &w->results)) {
+            snprintf(err, errlen, "out of memory merging the results");
+            return -1;
+        }
+    }
+    /* The run's own description, set after the merge (which treats inputs as separate runs). */
+    out->model = e->cfg.model;
+    out->threads = e->nworkers;
+    out->connections = connections;
+    out->runs = 1;
+    out->start_unix_ns = unix_ns_of(e, e->measure_start_ns);
+    out->duration_ns = end > e->measure_start_ns ? end - e->measure_start_ns : 0;
+    out->started = out->cancelled = out->not_started = 0;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct worker *w = &e->workers[i];
+        out->started += w->measured_started;
+        out->cancelled += w->measured_cancelled;
+        out->not_started += w->not_started;
+    }
+    if (e->cfg.model == LG_MODEL_OPEN) {
+        out->scheduled = out->started + out->not_started;
+        double from = (double)(e->measure_start_ns - e->t0_ns) / 1e9;
+        double to = from + (double)out->duration_ns / 1e9;
+        double due = pacer_count_at(&e->plan, to) - pacer_count_at(&e->plan, from);
+        out->target_rate =
+            out->duration_ns ? due / e->shards / ((double)out->duration_ns / 1e9) : 0;
+    }
+    for (size_t i = 0; i < e->series.series_len; i++)
+        if (results_append_interval(out, &e->series.series[i])) {
+            snprintf(err, errlen, "out of memory copying the series");
+            return -1;
+        }
+    return 0;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    if (e->workers) {
+        engine_stop(e);
+        for (unsigned i = 0; i < e->nworkers; i++)
+            if (e->workers[i].thread_started)
+                pthread_join(e->workers[i].thread, NULL);
+        if (e->collector_started)
+            pthread_join(e->collector, NULL);
+        for (unsigned i = 0; i < e->nworkers; i++)
+            free_worker(&e->workers[i]);
+        free(e->workers);
+    }
+    curl_slist_free_all(e->json_headers);
+    curl_slist_free_all(e->raw_headers);
+    results_free(&e->series);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->wake);
+    free(e);
+}

@@ -1,0 +1,403 @@
+/*
+ * options: parses loadgen's run flags (see options.h). The model follows from the flags:
+ * --rate or --stages select the open model, otherwise the closed model with --connections.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpus.h"
+#include "duration.h"
+#include "version.h"
+
+enum {
+    OPT_MIX = 256,
+    OPT_MISSING,
+    OPT_TASK_SIZE,
+    OPT_LIST_LIMIT,
+    OPT_RAW,
+    OPT_BODY,
+    OPT_STAGES,
+    OPT_POISSON,
+    OPT_MAX_INFLIGHT,
+    OPT_WARMUP,
+    OPT_TIMEOUT,
+    OPT_SEED,
+    OPT_SHARD,
+    OPT_JSON,
+    OPT_HTML,
+    OPT_LEDGER,
+    OPT_THRESHOLD,
+    OPT_METRICS,
+    OPT_QUIET,
+    OPT_NO_PROGRESS,
+    OPT_VERSION,
+    OPT_TAG
+};
+
+static const struct option long_options[] = {
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"missing-ratio", required_argument, NULL, OPT_MISSING},
+    {"task-size", required_argument, NULL, OPT_TASK_SIZE},
+    {"list-limit", required_argument, NULL, OPT_LIST_LIMIT},
+    {"run-tag", required_argument, NULL, OPT_TAG},
+    {"raw", no_argument, NULL, OPT_RAW},
+    {"method", required_argument, NULL, 'X'},
+    {"header", required_argument, NULL, 'H'},
+    {"body", required_argument, NULL, OPT_BODY},
+    {"connections", required_argument, NULL, 'c'},
+    {"rate", required_argument, NULL, 'r'},
+    {"stages", required_argument, NULL, OPT_STAGES},
+    {"poisson", no_argument, NULL, OPT_POISSON},
+    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+    {"threads", required_argument, NULL, 't'},
+    {"duration", required_argument, NULL, 'd'},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"ledger", required_argument, NULL, OPT_LEDGER},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+void options_usage(FILE *out)
+{
+    fputs(
+        "usage: loadgen [options] URL            load a taskd at base URL (or any URL with --raw)\n"
+        "       loadgen audit --ledger FILE URL  check every acknowledged write is there\n"
+        "       loadgen merge A.json B.json ...  combine results of several machines\n"
+        "\n"
+        "workload:\n"
+        "  --mix SPEC             task mix weights (default "
+        "create=20,read=60,update=15,delete=5,list=0)\n"
+        "  --missing-ratio R      share of reads/updates/deletes aimed at missing ids, 0..1 "
+        "(default 0)\n"
+        "  --task-size N          pad written task text to N bytes, at most 1000 (default: no "
+        "padding)\n"
+        "  --list-limit N         ?limit= of list requests (default 100)\n"
+        "  --run-tag TAG          prefix of written task text (default lg-<random>)\n"
+        "  --raw                  send one request to URL as-is (wrk-style) instead of the task "
+        "mix\n"
+        "  -X, --method M         raw: request method (default GET, or POST with --body)\n"
+        "  -H, --header 'N: V'    raw: extra header (repeatable)\n"
+        "  --body DATA            raw: request body\n"
+        "load model:\n"
+        "  -c, --connections N    closed model: N connections, each sends as soon as the last\n"
+        "                         answer came (default 16 when no --rate is given)\n"
+        "  -r, --rate R           open model: R requests/s in total, scheduled from absolute time\n"
+        "  --stages LIST          open model ramps, e.g. 30s@100,1m@1000 (from --rate, default 0)\n"
+        "  --poisson              exponential gaps between arrivals instead of even spacing\n"
+        "  --max-inflight N       open model: requests in flight at most (default --connections or "
+        "256)\n"
+        "  -t, --threads N        threads (default: the CPUs loadgen may use)\n"
+        "  -d, --duration D       measured period, e.g. 30s (default 10s; with --stages their "
+        "sum)\n"
+        "  --warmup D             load before measuring, excluded from results (default 0s)\n"
+        "  --timeout D            per request (default 10s)\n"
+        "  --seed N               random seed for the mix and Poisson gaps\n"
+        "  --shard I/N            run share I (1..N) of a rate or connection count split over N "
+        "machines\n"
+        "output:\n"
+        "  --json FILE            versioned JSON result (schema in docs/loadgen-json.md)\n"
+        "  --html FILE            self-contained HTML report with charts\n"
+        "  --ledger FILE          one JSON line per write, for `loadgen audit`\n"
+        "  --threshold EXPR       fail (exit 99) unless EXPR holds, e.g. 'p99<50ms', "
+        "'error_ratio<1%',\n"
+        "                         'achieved_ratio>0.99', 'create.p99.9<100ms' (repeatable)\n"
+        "  --metrics-listen ADDR  serve loadgen's own Prometheus metrics on HOST:PORT /metrics\n"
+        "  --quiet                no summary on stdout\n"
+        "  --no-progress          no live progress line (it is shown only on a terminal anyway)\n"
+        "  --help, --version\n"
+        "\n"
+        "exit: 0 ok, 1 the run could not be done, 2 usage error, 99 a threshold failed\n",
+        out);
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
+                      unsigned long *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max || s[0] == '-') {
+        snprintf(err, errlen, "%s %s: expected a whole number from %lu to %lu", flag, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_rate(const char *flag, const char *s, double *out, char *err, size_t errlen)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !isfinite(v) || v <= 0 || v > 10e6) {
+        snprintf(err, errlen, "%s %s: expected requests per second above 0 (at most 10000000)",
+                 flag, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_duration(const char *flag, const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    if (duration_parse(s, out)) {
+        snprintf(err, errlen, "%s %s: expected a duration with a unit, e.g. 500ms, 30s, 2m", flag,
+                 s);
+        return -1;
+    }
+    return 0;
+}
+
+/* "30s@100,1m@1000": each stage ramps to its rate over its duration. */
+static int parse_stages(struct engine_config *c, const char *spec, char *err, size_t errlen)
+{
+    char copy[1024];
+    if (strlen(spec) >= sizeof copy) {
+        snprintf(err, errlen, "--stages: the list is too long");
+        return -1;
+    }
+    memcpy(copy, spec, strlen(spec) + 1);
+    c->nstages = 0;
+    char *save = NULL;
+    for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+        char *at = strchr(part, '@');
+        if (c->nstages == ENGINE_MAX_STAGES) {
+            snprintf(err, errlen, "--stages %s: at most %d stages", spec, ENGINE_MAX_STAGES);
+            return -1;
+        }
+        struct lg_stage *st = &c->stages[c->nstages];
+        char *end;
+        if (!at)
+            goto bad;
+        *at = '\0';
+        st->rate = strtod(at + 1, &end);
+        if (duration_parse(part, &st->duration_ns) || st->duration_ns == 0 || *end ||
+            end == at + 1 || !isfinite(st->rate) || st->rate < 0)
+            goto bad;
+        c->nstages++;
+    }
+    if (c->nstages)
+        return 0;
+bad:
+    snprintf(err, errlen,
+             "--stages %s: expected DURATION@RATE pairs separated by commas, e.g. 30s@100,1m@1000",
+             spec);
+    return -1;
+}
+
+static int parse_shard(struct engine_config *c, const char *s, char *err, size_t errlen)
+{
+    unsigned long i, n;
+    char *end;
+    errno = 0;
+    i = strtoul(s, &end, 10);
+    if (*end != '/' || errno)
+        goto bad;
+    const char *rest = end + 1;
+    n = strtoul(rest, &end, 10);
+    if (*end || end == rest || errno || n < 1 || n > 10000 || i < 1 || i > n)
+        goto bad;
+    c->shard_index = (unsigned)(i - 1);
+    c->shard_count = (unsigned)n;
+    return 0;
+bad:
+    snprintf(err, errlen, "--shard %s: expected I/N with 1 <= I <= N, e.g. 1/4", s);
+    return -1;
+}
+
+static int apply(struct loadgen_options *o, int opt, const char *arg, char *err, size_t errlen)
+{
+    struct engine_config *c = &o->engine;
+    struct workload_config *wl = &c->workload;
+    unsigned long v;
+    switch (opt) {
+    case OPT_MIX:
+        return workload_parse_mix(wl, arg, err, errlen);
+    case OPT_MISSING: {
+        char *end;
+        wl->missing_ratio = strtod(arg, &end);
+        if (*end || !(wl->missing_ratio >= 0 && wl->missing_ratio <= 1)) {
+            snprintf(err, errlen, "--missing-ratio %s: expected a share from 0 to 1", arg);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_TASK_SIZE:
+        if (parse_uint("--task-size", arg, 0, WORKLOAD_TASK_MAX, &v, err, errlen))
+            return -1;
+        wl->task_size = (unsigned)v;
+        return 0;
+    case OPT_LIST_LIMIT:
+        if (parse_uint("--list-limit", arg, 1, 1000, &v, err, errlen))
+            return -1;
+        wl->list_limit = (unsigned)v;
+        return 0;
+    case OPT_TAG:
+        wl->run_tag = arg;
+        return 0;
+    case OPT_RAW:
+        wl->raw = 1;
+        return 0;
+    case 'X':
+        wl->method = arg;
+        return 0;
+    case 'H':
+        if (wl->nheaders == sizeof wl->headers / sizeof wl->headers[0] || !strchr(arg, ':')) {
+            snprintf(err, errlen, "--header %s: expected 'Name: value' (at most 16 headers)", arg);
+            return -1;
+        }
+        wl->headers[wl->nheaders++] = arg;
+        return 0;
+    case OPT_BODY:
+        wl->body = arg;
+        return 0;
+    case 'c':
+        if (parse_uint("--connections", arg, 1, 100000, &v, err, errlen))
+            return -1;
+        c->connections = (unsigned)v;
+        return 0;
+    case 'r':
+        c->model = LG_MODEL_OPEN;
+        return parse_rate("--rate", arg, &c->rate, err, errlen);
+    case OPT_STAGES:
+        c->model = LG_MODEL_OPEN;
+        return parse_stages(c, arg, err, errlen);
+    case OPT_POISSON:
+        c->poisson = 1;
+        return 0;
+    case OPT_MAX_INFLIGHT:
+        if (parse_uint("--max-inflight", arg, 1, 100000, &v, err, errlen))
+            return -1;
+        c->max_inflight = (unsigned)v;
+        return 0;
+    case 't':
+        if (parse_uint("--threads", arg, 1, 256, &v, err, errlen))
+            return -1;
+        c->threads = (unsigned)v;
+        return 0;
+    case 'd':
+        return parse_duration("--duration", arg, &c->duration_ns, err, errlen);
+    case OPT_WARMUP:
+        return parse_duration("--warmup", arg, &c->warmup_ns, err, errlen);
+    case OPT_TIMEOUT:
+        return parse_duration("--timeout", arg, &c->timeout_ns, err, errlen);
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        c->seed = strtoull(arg, &end, 10);
+        if (*end || errno || !*arg) {
+            snprintf(err, errlen, "--seed %s: expected a whole number", arg);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_SHARD:
+        return parse_shard(c, arg, err, errlen);
+    case OPT_JSON:
+        o->json_path = arg;
+        return 0;
+    case OPT_HTML:
+        o->html_path = arg;
+        return 0;
+    case OPT_LEDGER:
+        o->ledger_path = arg;
+        return 0;
+    case OPT_THRESHOLD:
+        if (o->nthresholds == OPTIONS_MAX_THRESHOLDS) {
+            snprintf(err, errlen, "at most %d --threshold flags", OPTIONS_MAX_THRESHOLDS);
+            return -1;
+        }
+        o->thresholds[o->nthresholds++] = arg;
+        return 0;
+    case OPT_METRICS:
+        o->metrics_listen = arg;
+        return 0;
+    case OPT_QUIET:
+        o->quiet = 1;
+        return 0;
+    case OPT_NO_PROGRESS:
+        o->no_progress = 1;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int finish(struct loadgen_options *o, char *err, size_t errlen)
+{
+    struct engine_config *c = &o->engine;
+    if (c->workload.raw && c->workload.body && !c->workload.method)
+        c->workload.method = "POST";
+    if (!c->workload.raw && (c->workload.method || c->workload.body || c->workload.nheaders)) {
+        snprintf(err, errlen,
+                 "--method, --header and --body need --raw (the task mix builds its "
+                 "own requests)");
+        return -1;
+    }
+    if (c->workload.raw && o->ledger_path) {
+        snprintf(err, errlen, "--ledger records the task mix's writes; it does not apply to --raw");
+        return -1;
+    }
+    if (c->model == LG_MODEL_OPEN && c->poisson == 0 && c->rate <= 0 && c->nstages == 0) {
+        snprintf(err, errlen, "the open model needs --rate or --stages");
+        return -1;
+    }
+    if (c->model == LG_MODEL_CLOSED && c->poisson) {
+        snprintf(err, errlen, "--poisson shapes the open model's arrivals: add --rate");
+        return -1;
+    }
+    if (!c->duration_ns && !(c->model == LG_MODEL_OPEN && c->nstages))
+        c->duration_ns = 10000000000ull;
+    if (!c->threads)
+        c->threads = cpus_usable();
+    return 0;
+}
+
+enum options_result options_parse(struct loadgen_options *o, int argc, char **argv, char *err,
+                                  size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    optind = 0; /* also resets getopt's state between calls (tests parse many argv) */
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+c:r:t:d:X:H:h", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            options_usage(stdout);
+            return OPTIONS_EXIT_OK;
+        }
+        if (opt == OPT_VERSION) {
+            printf("loadgen %s\n", taskbench_version());
+            return OPTIONS_EXIT_OK;
+        }
+        if (opt == '?' || opt == ':') {
+            snprintf(err, errlen, "unknown option or missing value: %s (see loadgen --help)",
+                     argv[optind - 1]);
+            return OPTIONS_ERROR;
+        }
+        if (apply(o, opt, optarg, err, errlen))
+            return OPTIONS_ERROR;
+    }
+    if (optind != argc - 1) {
+        snprintf(err, errlen,
+                 optind >= argc ? "missing the target URL (see loadgen --help)"
+                                : "expected one target URL, got more arguments");
+        return OPTIONS_ERROR;
+    }
+    o->engine.url = argv[optind];
+    return finish(o, err, errlen) ? OPTIONS_ERROR : OPTIONS_OK;
+}

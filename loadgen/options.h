@@ -1,0 +1,34 @@
+/*
+ * options: loadgen's command line for a load run, parsed into an engine configuration plus
+ * what to do with the results. Every value is checked here, so a typo stops loadgen before
+ * any request with one sentence naming the flag, the value and the rule.
+ */
+#ifndef LOADGEN_OPTIONS_H
+#define LOADGEN_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine.h"
+
+#define OPTIONS_MAX_THRESHOLDS 32
+
+struct loadgen_options {
+    struct engine_config engine;
+    const char *json_path, *html_path, *ledger_path;
+    const char *metrics_listen;
+    const char *thresholds[OPTIONS_MAX_THRESHOLDS];
+    size_t nthresholds;
+    int quiet;       /* no summary on stdout */
+    int no_progress; /* no live line even on a terminal */
+};
+
+enum options_result { OPTIONS_OK, OPTIONS_EXIT_OK, OPTIONS_ERROR };
+
+/* Parses argv (after the program name). Strings point into argv. */
+enum options_result options_parse(struct loadgen_options *o, int argc, char **argv, char *err,
+                                  size_t errlen);
+
+void options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * report_json: writing the versioned JSON result (schema in docs/loadgen-json.md).
+ *
+ * Durations are seconds with nine decimals, so every nanosecond figure reads back exactly;
+ * rates are shortest-round-trip doubles. The two 64-bit fields that outgrow a double's 53 bits
+ * in practice (start_unix_ns, a histogram's sum_ns) are decimal strings, because JSON readers
+ * (cJSON, JavaScript, jq) hold numbers as doubles. Reading lives in report_json_read.c.
+ */
+#include "report_json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "json_writer.h"
+#include "version.h"
+
+int report_meta_set(struct report_meta *meta, const char *target, const char *mode)
+{
+    if (strlen(target) >= sizeof(meta->target))
+        return -1;
+    if (strcmp(mode, "tasks") != 0 && strcmp(mode, "raw") != 0)
+        return -1;
+    snprintf(meta->target, sizeof(meta->target), "%s", target);
+    snprintf(meta->mode, sizeof(meta->mode), "%s", mode);
+    snprintf(meta->tool_version, sizeof(meta->tool_version), "%s", taskbench_version());
+    return 0;
+}
+
+static void put_seconds(struct json_writer *w, uint64_t ns)
+{
+    jw_fixed(w, (double)ns / 1e9, 9);
+}
+
+static void put_seconds_or_null(struct json_writer *w, int present, double ns)
+{
+    if (present)
+        jw_fixed(w, ns / 1e9, 9);
+    else
+        jw_null(w);
+}
+
+static void put_u64_string(struct json_writer *w, uint64_t v)
+{
+    char s[24];
+    snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+    jw_string(w, s);
+}
+
+static void put_ratio(struct json_writer *w, uint64_t num, uint64_t den)
+{
+    jw_double(w, den ? (double)num / (double)den : 0);
+}
+
+/* {"count":..,"min":s,"mean":s,"p50":s,"p90":s,"p99":s,"p999":s,"max":s}; null when empty. */
+static void put_summary(struct json_writer *w, const struct loghist *h)
+{
+    static const struct {
+        const char *key;
+        double q;
+    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+    jw_object_begin(w);
+    jw_key(w, "count");
+    jw_uint(w, h->count);
+    jw_key(w, "min");
+    put_seconds_or_null(w, h->count > 0, (double)h->min_ns);
+    jw_key(w, "mean");
+    put_seconds_or_null(w, h->count > 0, loghist_mean_ns(h));
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+        jw_key(w, qs[i].key);
+        put_seconds_or_null(w, h->count > 0, (double)loghist_quantile(h, qs[i].q));
+    }
+    jw_key(w, "max");
+    put_seconds_or_null(w, h->count > 0, (double)h->max_ns);
+    jw_object_end(w);
+}
+
+/* The exact histogram: {"count","min_ns","max_ns","sum_ns":"…","buckets":[[index,count],…]}. */
+static void put_histogram(struct json_writer *w, const struct loghist *h)
+{
+    jw_object_begin(w);
+    jw_key(w, "count");
+    jw_uint(w, h->count);
+    jw_key(w, "min_ns");
+    jw_uint(w, h->count ? h->min_ns : 0);
+    jw_key(w, "max_ns");
+    jw_uint(w, h->max_ns);
+    jw_key(w, "sum_ns");
+    put_u64_string(w, h->sum_ns);
+    jw_key(w, "buckets");
+    jw_array_begin(w);
+    for (size_t i = 0; i < LOGHIST_BUCKETS && !w->failed; i++) {
+        if (h->counts[i] == 0)
+            continue;
+        jw_array_begin(w);
+        jw_uint(w, i);
+        jw_uint(w, h->counts[i]);
+        jw_array_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void put_three_summaries(struct json_writer *w, const struct loghist *c,
+                                const struct loghist *s, const struct loghist *l)
+{
+    jw_object_begin(w);
+    jw_key(w, "corrected");
+    put_summary(w, c);
+    jw_key(w, "service");
+    put_summary(w, s);
+    jw_key(w, "lag");
+    put_summary(w, l);
+    jw_object_end(w);
+}
+
+/* {"2xx":n,…} with only the non-zero classes. */
+static void put_classes(struct json_writer *w, const uint64_t classes[LG_CLASS_COUNT])
+{
+    jw_object_begin(w);
+    for (int c = 0; c < LG_CLASS_COUNT; c++) {
+        if (!classes[c])
+            continue;
+        jw_key(w, results_class_name((enum lg_class)c));
+        jw_uint(w, classes[c]);
+    }
+    jw_object_end(w);
+}
+
+/* {"201":n,…,"other":n}: non-zero codes; "other" counts statuses outside 100..599. */
+static void put_codes(struct json_writer *w, const uint64_t codes[LG_STATUS_MAX])
+{
+    jw_object_begin(w);
+    for (int code = 1; code < LG_STATUS_MAX; code++) {
+        if (!codes[code])
+            continue;
+        char key[8];
+        snprintf(key, sizeof(key), "%d", code);
+        jw_key(w, key);
+        jw_uint(w, codes[code]);
+    }
+    if (codes[0]) {
+        jw_key(w, "other");
+        jw_uint(w, codes[0]);
+    }
+    jw_object_end(w);
+}
+
+/* {"connect":n,…}: every kind, zeros included, so the shape never changes. */
+static void put_errors(struct json_writer *w, const uint64_t errors[LG_ERR_COUNT])
+{
+    jw_object_begin(w);
+    for (int k = 0; k < LG_ERR_COUNT; k++) {
+        jw_key(w, results_error_name((enum lg_error_kind)k));
+        jw_uint(w, errors[k]);
+    }
+    jw_object_end(w);
+}
+
+static void put_by_class(struct json_writer *w, const struct lg_route_stats *rs)
+{
+    jw_array_begin(w);
+    for (int c = 0; c < LG_CLASS_COUNT; c++) {
+        const struct lg_views *v = rs->views[c];
+        if (!v)
+            continue;
+        jw_object_begin(w);
+        jw_key(w, "class");
+        jw_string(w, results_class_name((enum lg_class)c));
+        jw_key(w, "count");
+        jw_uint(w, rs->classes[c]);
+        jw_key(w, "latency");
+        put_three_summaries(w, &v->corrected, &v->service, &v->lag);
+        jw_key(w, "histograms");
+        jw_object_begin(w);
+        jw_key(w, "corrected");
+        put_histogram(w, &v->corrected);
+        jw_key(w, "service");
+        put_histogram(w, &v->service);
+        jw_key(w, "lag");
+        put_histogram(w, &v->lag);
+        jw_object_end(w);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+/* Scratch histograms for the merged summaries (~660 KiB, so on the heap). */
+struct scratch {
+    struct loghist corrected, service, lag;
+};
+
+static void collect_three(const struct lg_results *r, int route, struct scratch *s)
+{
+    results_collect(r, route, -1, LG_VIEW_CORRECTED, &s->corrected);
+    results_collect(r, route, -1, LG_VIEW_SERVICE, &s->service);
+    results_collect(r, route, -1, LG_VIEW_LAG, &s->lag);
+}
+
+static void put_route(struct json_writer *w, const struct lg_results *r, int i, uint64_t requests,
+                      struct scratch *s)
+{
+    const struct lg_route_stats *rs = &r->routes[i];
+    double seconds = (double)r->duration_ns / 1e9;
+    jw_object_begin(w);
+    jw_key(w, "name");
+    jw_string(w, results_route_name((enum lg_route)i));
+    jw_key(w, "method");
+    jw_string(w, results_route_method((enum lg_route)i));
+    jw_key(w, "route");
+    jw_string(w, results_route_template((enum lg_route)i));
+    jw_key(w, "requests");
+    jw_uint(w, requests);
+    jw_key(w, "rate");
+    jw_double(w, seconds > 0 ? (double)requests / seconds : 0);
+    jw_key(w, "classes");
+    put_classes(w, rs->classes);
+    jw_key(w, "codes");
+    put_codes(w, rs->codes);
+    jw_key(w, "errors");
+    put_errors(w, rs->errors);
+    jw_key(w, "error_ratio");
+    put_ratio(w, rs->classes[LG_CLASS_ERROR] + rs->classes[LG_CLASS_5XX], requests);
+    jw_key(w, "latency");
+    collect_three(r, i, s);
+    put_three_summaries(w, &s->corrected, &s->service, &s->lag);
+    jw_key(w, "by_class");
+    put_by_class(w, rs);
+    jw_object_end(w);
+}
+
+static void put_routes(struct json_writer *w, const struct lg_results *r, struct scratch *s)
+{
+    jw_array_begin(w);
+    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+        uint64_t requests = 0;
+        for (int c = 0; c < LG_CLASS_COUNT; c++)
+            requests += r->routes[i].classes[c];
+        if (requests)
+            put_route(w, r, i, requests, s);
+    }
+    jw_array_end(w);
+}
+
+static void put_totals(struct json_writer *w, const struct lg_results *r)
+{
+    uint64_t classes[LG_CLASS_COUNT] = {0}, errors[LG_ERR_COUNT] = {0}, codes[LG_STATUS_MAX] = {0};
+    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+        const struct lg_route_stats *rs = &r->routes[i];
+        for (int c = 0; c < LG_CLASS_COUNT; c++)
+            classes[c] += rs->classes[c];
+        for (int k = 0; k < LG_ERR_COUNT; k++)
+            errors[k] += rs->errors[k];
+        for (int code = 0; code < LG_STATUS_MAX; code++)
+            codes[code] += rs->codes[code];
+    }
+    static const char *const keys[] = {"scheduled",   "started",   "completed",
+                                       "not_started", "cancelled", "bytes_received"};
+    const uint64_t values[] = {r->scheduled,   r->started,   r->completed,
+                               r->not_started, r->cancelled, r->bytes_received};
+    jw_object_begin(w);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        jw_key(w, keys[i]);
+        jw_uint(w, values[i]);
+    }
+    jw_key(w, "classes");
+    put_classes(w, classes);
+    jw_key(w, "codes");
+    put_codes(w, codes);
+    jw_key(w, "errors");
+    put_errors(w, errors);
+    jw_key(w, "error_ratio");
+    put_ratio(w, results_error_total(r), r->completed);
+    jw_object_end(w);
+}
+
+static void put_rate(struct json_writer *w, const struct lg_results *r)
+{
+    double achieved = results_achieved_rate(r);
+    int has_target = r->target_rate > 0; /* 0 in the closed model */
+    jw_object_begin(w);
+    jw_key(w, "target");
+    jw_double(w, has_target ? r->target_rate : NAN); /* NaN is written as null */
+    jw_key(w, "achieved");
+    jw_double(w, achieved);
+    jw_key(w, "achieved_ratio");
+    jw_double(w, has_target ? achieved / r->target_rate : NAN);
+    jw_object_end(w);
+}
+
+static void put_series_row(struct json_writer *w, const struct lg_interval *row)
+{
+    static const char *const keys[] = {"scheduled", "started", "completed", "rate"};
+    const uint64_t values[] = {row->scheduled, row->started, row->completed, row->completed};
+    jw_object_begin(w);
+    jw_key(w, "t");
+    jw_double(w, row->t);
+    jw_key(w, "target_rate");
+    jw_double(w, row->target_rate);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        jw_key(w, keys[i]); /* a row is one second: its rate is its completions */
+        jw_uint(w, values[i]);
+    }
+    jw_key(w, "classes");
+    put_classes(w, row->classes);
+    jw_key(w, "errors");
+    jw_uint(w, row->classes[LG_CLASS_ERROR] + row->classes[LG_CLASS_5XX]);
+    jw_key(w, "in_flight");
+    jw_uint(w, row->in_flight);
+    jw_key(w, "backlog");
+    jw_uint(w, row->backlog);
+    jw_key(w, "latency");
+    jw_object_begin(w);
+    jw_key(w, "p50");
+    put_seconds(w, row->corrected_p50_ns);
+    jw_key(w, "p90");
+    put_seconds(w, row->corrected_p90_ns);
+    jw_key(w, "p99");
+    put_seconds(w, row->corrected_p99_ns);
+    jw_key(w, "max");
+    put_seconds(w, row->corrected_max_ns);
+    jw_object_end(w);
+    jw_key(w, "service_p99");
+    put_seconds(w, row->service_p99_ns);
+    jw_key(w, "lag_p99");
+    put_seconds(w, row->lag_p99_ns);
+    jw_object_end(w);
+}
+
+static void put_number(struct json_writer *w, double v, int decimals)
+{
+    if (decimals >= 0)
+        jw_fixed(w, v, decimals);
+    else
+        jw_double(w, v);
+}
+
+static void put_thresholds(struct json_writer *w, const struct threshold_result *th, size_t n)
+{
+    jw_array_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        jw_object_begin(w);
+        jw_key(w, "expr");
+        jw_string(w, th[i].th.expr);
+        jw_key(w, "metric");
+        jw_string(w, th[i].th.metric);
+        /* latency in seconds to the nanosecond, like every duration here; NaN becomes null */
+        int decimals = th[i].th.kind == THRESHOLD_LATENCY ? 9 : -1;
+        jw_key(w, "value");
+        put_number(w, th[i].value, decimals);
+        jw_key(w, "limit");
+        put_number(w, th[i].th.limit, decimals);
+        jw_key(w, "ok");
+        jw_bool(w, th[i].ok);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+static void put_head(struct json_writer *w, const struct lg_results *r,
+                     const struct report_meta *meta)
+{
+    char started[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(r->start_unix_ns, started);
+    jw_key(w, "schema");
+    jw_string(w, REPORT_SCHEMA);
+    jw_key(w, "version");
+    jw_uint(w, RESULTS_SCHEMA_VERSION);
+    jw_key(w, "tool");
+    jw_object_begin(w);
+    jw_key(w, "name");
+    jw_string(w, "loadgen");
+    jw_key(w, "version");
+    jw_string(w, taskbench_version());
+    jw_object_end(w);
+    jw_key(w, "target");
+    jw_string(w, meta->target);
+    jw_key(w, "mode");
+    jw_string(w, meta->mode);
+    jw_key(w, "model");
+    jw_string(w, r->model == LG_MODEL_OPEN ? "open" : "closed");
+    jw_key(w, "started_at");
+    jw_string(w, started);
+    jw_key(w, "start_unix_ns");
+    put_u64_string(w, r->start_unix_ns);
+    jw_key(w, "duration_seconds");
+    put_seconds(w, r->duration_ns);
+    static const char *const keys[] = {"threads", "connections", "runs"};
+    const uint64_t values[] = {r->threads, r->connections, r->runs};
+    for (size_t i = 0; i < 3; i++) {
+        jw_key(w, keys[i]);
+        jw_uint(w, values[i]);
+    }
+}
+
+static void put_layout(struct json_writer *w)
+{
+    jw_object_begin(w);
+    jw_key(w, "unit");
+    jw_string(w, "ns");
+    jw_key(w, "sub_bucket_bits");
+    jw_uint(w, LOGHIST_SUB_BITS);
+    jw_key(w, "max_exponent");
+    jw_uint(w, LOGHIST_MAX_EXP);
+    jw_object_end(w);
+}
+
+int report_json_render(const struct lg_results *r, const struct report_meta *meta,
+                       const struct threshold_result *th, size_t nth, struct buf *out)
+{
+    struct scratch *s = malloc(sizeof(*s));
+    if (!s)
+        return -1;
+    struct json_writer w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    put_head(&w, r, meta);
+    jw_key(&w, "rate");
+    put_rate(&w, r);
+    jw_key(&w, "totals");
+    put_totals(&w, r);
+    jw_key(&w, "latency");
+    collect_three(r, -1, s);
+    put_three_summaries(&w, &s->corrected, &s->service, &s->lag);
+    jw_key(&w, "routes");
+    put_routes(&w, r, s);
+    jw_key(&w, "histogram_layout");
+    put_layout(&w);
+    jw_key(&w, "series");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < r->series_len && !w.failed; i++)
+        put_series_row(&w, &r->series[i]);
+    jw_array_end(&w);
+    jw_key(&w, "thresholds");
+    put_thresholds(&w, th, nth);
+    jw_object_end(&w);
+    free(s);
+    if (w.failed || buf_putc(out, '\n') != 0)
+        return -1;
+    return 0;
+}
+
+int report_json_write_file(const char *path, const struct lg_results *r,
+                           const struct report_meta *meta, const struct threshold_result *th,
+                           size_t nth, char *err, size_t errlen)
+{
+    int rc = -1;
+    struct buf b;
+    buf_init(&b, REPORT_JSON_LIMIT);
+    FILE *f = NULL;
+    if (report_json_render(r, meta, th, nth, &b) != 0) {
+        snprintf(err, errlen,
+                 "cannot write the JSON result to %s: it exceeds %zu MiB or memory ran out", path,
+                 REPORT_JSON_LIMIT >> 20);
+        goto out;
+    }
+    int to_stdout = strcmp(path, "-") == 0;
+    f = to_stdout ? stdout : fopen(path, "w");
+    if (!f || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0) {
+        snprintf(err, errlen, "cannot write the JSON result to %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (f && f != stdout && fclose(f) != 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write the JSON result to %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,221 @@
+/*
+ * report_text: the human summary of a run (see report_text.h).
+ *
+ * Numbers are rounded for reading (three significant digits for durations), never for
+ * deciding: the JSON result carries the exact figures. The summary says plainly when the
+ * target rate was not reached, because a quietly lower rate is the classic load-testing lie.
+ */
+#include "report_text.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "clock.h"
+
+struct unit {
+    const char *name;
+    double ns;
+};
+
+static const struct unit time_units[] = {{"ns", 1}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+#define TIME_UNITS (sizeof(time_units) / sizeof(time_units[0]))
+
+char *report_text_duration(uint64_t ns, char out[REPORT_TEXT_DURATION_LEN])
+{
+    if (ns < 1000) {
+        snprintf(out, REPORT_TEXT_DURATION_LEN, "%" PRIu64 "ns", ns);
+        return out;
+    }
+    size_t u = 1;
+    double v = (double)ns / time_units[u].ns;
+    /* 999.5µs would print as "1000µs": the next unit says it in three digits ("1.00ms"). */
+    while (u + 1 < TIME_UNITS && v >= 999.5) {
+        u++;
+        v = (double)ns / time_units[u].ns;
+    }
+    int decimals = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+    snprintf(out, REPORT_TEXT_DURATION_LEN, "%.*f%s", decimals, v, time_units[u].name);
+    return out;
+}
+
+static char *format_bytes(uint64_t n, char *out, size_t len)
+{
+    static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (u + 1 < sizeof(names) / sizeof(names[0]) && v >= 1023.5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, len, "%" PRIu64 " B", n);
+    else
+        snprintf(out, len, "%.*f %s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, names[u]);
+    return out;
+}
+
+int report_text_target_missed(const struct lg_results *r)
+{
+    if (r->not_started > 0)
+        return 1;
+    if (r->model != LG_MODEL_OPEN || r->target_rate <= 0)
+        return 0;
+    return results_achieved_rate(r) < 0.99 * r->target_rate;
+}
+
+static void write_header(FILE *f, const struct lg_results *r, const struct report_meta *meta)
+{
+    char started[CLOCK_RFC3339_LEN], dur[REPORT_TEXT_DURATION_LEN];
+    clock_format_rfc3339(r->start_unix_ns, started);
+    fprintf(f, "loadgen: %s (%s workload)\n", meta->target, meta->mode);
+    if (r->model == LG_MODEL_OPEN)
+        fprintf(f, "  open model at %.1f/s, at most %" PRIu64 " in flight", r->target_rate,
+                r->connections);
+    else
+        fprintf(f, "  closed model, %" PRIu64 " connections", r->connections);
+    fprintf(f, ", %" PRIu64 " threads\n  %s measured from %s", r->threads,
+            report_text_duration(r->duration_ns, dur), started);
+    if (r->runs > 1)
+        fprintf(f, ", merged from %" PRIu64 " runs", r->runs);
+    fputs("\n\n", f);
+}
+
+static void write_rates(FILE *f, const struct lg_results *r)
+{
+    double achieved = results_achieved_rate(r);
+    fprintf(f,
+            "  requests  %" PRIu64 " completed, %" PRIu64 " started, %" PRIu64
+            " cancelled at the end, %" PRIu64 " not started\n",
+            r->completed, r->started, r->cancelled, r->not_started);
+    if (r->model == LG_MODEL_OPEN && r->target_rate > 0)
+        fprintf(f, "  rate      %.1f/s achieved of %.1f/s target (%.2f%%)\n", achieved,
+                r->target_rate, 100 * achieved / r->target_rate);
+    else
+        fprintf(f, "  rate      %.1f/s achieved\n", achieved);
+    if (report_text_target_missed(r))
+        fprintf(f,
+                "  !! target not reached: achieved %.1f/s of %.1f/s, %" PRIu64
+                " requests not started\n",
+                achieved, r->target_rate, r->not_started);
+}
+
+static void write_errors(FILE *f, const struct lg_results *r)
+{
+    uint64_t kinds[LG_ERR_COUNT] = {0};
+    int any = 0;
+    for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
+        for (size_t k = 0; k < LG_ERR_COUNT; k++)
+            kinds[k] += r->routes[i].errors[k];
+    fputs("  errors   ", f);
+    for (size_t k = 0; k < LG_ERR_COUNT; k++) {
+        if (kinds[k] == 0)
+            continue;
+        fprintf(f, "%s %s %" PRIu64, any ? "," : "", results_error_name((enum lg_error_kind)k),
+                kinds[k]);
+        any = 1;
+    }
+    fputs(any ? " (transport)\n" : " none (transport)\n", f);
+}
+
+static void write_codes(FILE *f, const struct lg_results *r)
+{
+    int any = 0;
+    fputs("  status   ", f);
+    for (size_t code = 0; code < LG_STATUS_MAX; code++) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
+            n += r->routes[i].codes[code];
+        if (n == 0)
+            continue;
+        if (code == 0)
+            fprintf(f, "%s other %" PRIu64, any ? "," : "", n);
+        else
+            fprintf(f, "%s %zu: %" PRIu64, any ? "," : "", code, n);
+        any = 1;
+    }
+    fputs(any ? "\n" : " none\n", f);
+    char bytes[32];
+    fprintf(f, "  received  %s\n\n", format_bytes(r->bytes_received, bytes, sizeof(bytes)));
+}
+
+/* Right-aligns s in width columns; printf's width counts bytes, and "µ" is two. */
+static void put_cell(FILE *f, const char *s, int width)
+{
+    int shown = 0;
+    for (const char *c = s; *c; c++)
+        shown += ((unsigned char)*c & 0xC0) != 0x80;
+    fprintf(f, " %*s%s", width > shown ? width - shown : 0, "", s);
+}
+
+static void write_latency_cells(FILE *f, const struct loghist *h)
+{
+    static const double qs[] = {0.5, 0.9, 0.99, 0.999, 1};
+    char d[REPORT_TEXT_DURATION_LEN];
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+        put_cell(f, h->count ? report_text_duration(loghist_quantile(h, qs[i]), d) : "-", 8);
+    fputc('\n', f);
+}
+
+static void write_row(FILE *f, const char *name, uint64_t count, uint64_t errors,
+                      const struct lg_results *r, const struct loghist *h)
+{
+    double seconds = (double)r->duration_ns / 1e9;
+    double rate = seconds > 0 ? (double)count / seconds : 0;
+    double err_pct = count ? 100.0 * (double)errors / (double)count : 0;
+    fprintf(f, "  %-26s %9" PRIu64 " %9.1f %7.2f%%", name, count, rate, err_pct);
+    write_latency_cells(f, h);
+}
+
+static uint64_t route_errors(const struct lg_route_stats *rs)
+{
+    return rs->classes[LG_CLASS_ERROR] + rs->classes[LG_CLASS_5XX];
+}
+
+static uint64_t route_count(const struct lg_route_stats *rs)
+{
+    uint64_t n = 0;
+    for (size_t c = 0; c < LG_CLASS_COUNT; c++)
+        n += rs->classes[c];
+    return n;
+}
+
+/* One row per route with requests, then the whole run in each view. */
+static void write_table(FILE *f, const struct lg_results *r, struct loghist *h)
+{
+    fprintf(f, "  %-26s %9s %9s %8s %8s %8s %8s %8s %8s\n", "route", "count", "rate/s", "errors",
+            "p50", "p90", "p99", "p99.9", "max");
+    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+        const struct lg_route_stats *rs = &r->routes[i];
+        uint64_t count = route_count(rs);
+        if (count == 0)
+            continue;
+        char name[40];
+        snprintf(name, sizeof(name), "%-6s %s %s", results_route_name((enum lg_route)i),
+                 results_route_method((enum lg_route)i), results_route_template((enum lg_route)i));
+        results_collect(r, i, -1, LG_VIEW_CORRECTED, h);
+        write_row(f, i == LG_ROUTE_RAW ? "raw" : name, count, route_errors(rs), r, h);
+    }
+    static const char *const views[] = {"all (corrected)", "all (service)", "all (lag)"};
+    for (int v = LG_VIEW_CORRECTED; v <= LG_VIEW_LAG; v++) {
+        results_collect(r, -1, -1, (enum lg_view_kind)v, h);
+        write_row(f, views[v], h->count, results_error_total(r), r, h);
+    }
+    fputs("  routes show corrected latency (intended start -> done); service is sent -> done,\n"
+          "  lag is intended start -> sent. errors: transport errors and 5xx.\n",
+          f);
+}
+
+int report_text_write(FILE *f, const struct lg_results *r, const struct report_meta *meta)
+{
+    struct loghist *h = malloc(sizeof(*h)); /* ~220 KiB: not on the stack */
+    if (!h)
+        return -1;
+    write_header(f, r, meta);
+    write_rates(f, r);
+    write_errors(f, r);
+    write_codes(f, r);
+    write_table(f, r, h);
+    free(h);
+    fflush(f);
+    return ferror(f) ? -1 : 0;
+}

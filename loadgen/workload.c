@@ -1,0 +1,247 @@
+/*
+ * workload: builds each request of the task mix (or the raw request) and keeps the ids the
+ * run created. See workload.h for the contract; the choices that matter for the audit are
+ * that task text is unique per write (run tag, thread, sequence number) and that an id is
+ * out of the pool while a request on it is in flight.
+ */
+#include "workload.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ids far above anything a run creates and below taskd's int64 limit: always a 404. */
+#define MISSING_ID_BASE 9000000000000000000LL
+
+static const char *const mix_names[5] = {"create", "read", "update", "delete", "list"};
+
+static unsigned *mix_field(struct workload_config *cfg, size_t i)
+{
+    unsigned *fields[5] = {&cfg->create, &cfg->read, &cfg->update, &cfg->delete_, &cfg->list};
+    return fields[i];
+}
+
+int workload_parse_mix(struct workload_config *cfg, const char *spec, char *err, size_t errlen)
+{
+    unsigned values[5] = {0};
+    const char *p = spec;
+    while (*p) {
+        size_t name_len = strcspn(p, "=,");
+        size_t i = 0;
+        while (i < 5 && !(strlen(mix_names[i]) == name_len && !strncmp(p, mix_names[i], name_len)))
+            i++;
+        if (i == 5 || p[name_len] != '=') {
+            snprintf(err, errlen,
+                     "--mix %s: expected NAME=WEIGHT pairs with names create, read, update, "
+                     "delete, list (e.g. create=20,read=60,update=15,delete=5,list=0)",
+                     spec);
+            return -1;
+        }
+        char *end;
+        p += name_len + 1;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v > 1000000 || (*end && *end != ',')) {
+            snprintf(err, errlen, "--mix %s: the weight of %s must be a whole number 0..1000000",
+                     spec, mix_names[i]);
+            return -1;
+        }
+        values[i] = (unsigned)v;
+        p = *end ? end + 1 : end;
+    }
+    unsigned total = 0;
+    for (size_t i = 0; i < 5; i++)
+        total += values[i];
+    if (total == 0) {
+        snprintf(err, errlen, "--mix %s: at least one weight must be above 0", spec);
+        return -1;
+    }
+    for (size_t i = 0; i < 5; i++)
+        *mix_field(cfg, i) = values[i];
+    return 0;
+}
+
+static uint64_t next_random(struct workload_state *st)
+{
+    uint64_t x = st->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return st->rng = x;
+}
+
+int workload_state_init(struct workload_state *st, const struct workload_config *cfg,
+                        unsigned thread, uint64_t seed)
+{
+    memset(st, 0, sizeof *st);
+    st->cfg = cfg;
+    st->thread = thread;
+    st->rng = seed ? seed : 0x2545f4914f6cdd1dull;
+    unsigned w[5] = {cfg->create, cfg->read, cfg->update, cfg->delete_, cfg->list};
+    if (!(w[0] | w[1] | w[2] | w[3] | w[4])) {
+        unsigned def[5] = {20, 60, 15, 5, 0};
+        memcpy(w, def, sizeof w);
+    }
+    memcpy(st->weights, w, sizeof w);
+    for (size_t i = 0; i < 5; i++)
+        st->total_weight += w[i];
+    if (!cfg->raw) {
+        st->pool = malloc(WORKLOAD_POOL_CAP * sizeof *st->pool);
+        if (!st->pool)
+            return -1;
+    }
+    return 0;
+}
+
+void workload_state_free(struct workload_state *st)
+{
+    free(st->pool);
+    st->pool = NULL;
+}
+
+/* Takes a random id out of the pool (swap with the last); 0 when empty. */
+static int64_t pool_checkout(struct workload_state *st)
+{
+    if (st->pool_len == 0)
+        return 0;
+    size_t i = next_random(st) % st->pool_len;
+    int64_t id = st->pool[i];
+    st->pool[i] = st->pool[--st->pool_len];
+    return id;
+}
+
+/* A full pool forgets a random id: the run then simply stops touching it. */
+static void pool_return(struct workload_state *st, int64_t id)
+{
+    if (st->pool_len < WORKLOAD_POOL_CAP)
+        st->pool[st->pool_len++] = id;
+    else
+        st->pool[next_random(st) % WORKLOAD_POOL_CAP] = id;
+}
+
+static enum lg_route pick_route(struct workload_state *st)
+{
+    unsigned r = (unsigned)(next_random(st) % st->total_weight);
+    for (unsigned i = 0; i < 5; i++) {
+        if (r < st->weights[i])
+            return (enum lg_route)i;
+        r -= st->weights[i];
+    }
+    return LG_ROUTE_READ;
+}
+
+/* Unique text: run tag, thread, sequence, then padding up to task_size. */
+static void write_task_text(struct workload_state *st, struct workload_request *req, char kind)
+{
+    const char *tag = st->cfg->run_tag ? st->cfg->run_tag : "lg";
+    int n = snprintf(req->task, sizeof req->task, "%s-%u-%" PRIu64 "%c", tag, st->thread, st->seq++,
+                     kind);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    size_t want = st->cfg->task_size > WORKLOAD_TASK_MAX ? WORKLOAD_TASK_MAX : st->cfg->task_size;
+    while (len < want)
+        req->task[len++] = '.';
+    req->task[len] = '\0';
+}
+
+static void write_body(struct workload_request *req)
+{
+    int n = snprintf(req->body, sizeof req->body, "{\"task\":\"%s\",\"done\":%s}", req->task,
+                     req->done ? "true" : "false");
+    req->body_len = n < 0 ? 0 : (size_t)n;
+}
+
+static void build_raw(struct workload_state *st, struct workload_request *req)
+{
+    req->route = LG_ROUTE_RAW;
+    req->method = st->cfg->method ? st->cfg->method : "GET";
+    req->path[0] = '\0';
+    req->body_len = 0;
+}
+
+void workload_next(struct workload_state *st, struct workload_request *req)
+{
+    req->id = 0;
+    req->missing = 0;
+    req->task[0] = '\0';
+    req->done = 0;
+    req->body_len = 0;
+    if (st->cfg->raw) {
+        build_raw(st, req);
+        return;
+    }
+    enum lg_route route = pick_route(st);
+    if (route == LG_ROUTE_READ || route == LG_ROUTE_UPDATE || route == LG_ROUTE_DELETE) {
+        double draw = (double)(next_random(st) >> 11) / 9007199254740992.0;
+        if (draw < st->cfg->missing_ratio) {
+            req->missing = 1;
+            req->id = MISSING_ID_BASE + (int64_t)(next_random(st) % 1000000000);
+        } else if (!(req->id = pool_checkout(st))) {
+            route = LG_ROUTE_CREATE; /* nothing to read yet: make something */
+        }
+    }
+    req->route = route;
+    req->method = results_route_method(route);
+    switch (route) {
+    case LG_ROUTE_CREATE:
+        snprintf(req->path, sizeof req->path, "/tasks");
+        write_task_text(st, req, 'c');
+        write_body(req);
+        break;
+    case LG_ROUTE_UPDATE:
+        snprintf(req->path, sizeof req->path, "/tasks/%" PRId64, req->id);
+        write_task_text(st, req, 'u');
+        req->done = (int)(next_random(st) & 1);
+        write_body(req);
+        break;
+    case LG_ROUTE_LIST: {
+        unsigned limit = st->cfg->list_limit ? st->cfg->list_limit : 100;
+        int64_t after = st->pool_len ? st->pool[next_random(st) % st->pool_len] - 1 : 0;
+        snprintf(req->path, sizeof req->path, "/tasks?limit=%u&after=%" PRId64, limit,
+                 after > 0 ? after : 0);
+        break;
+    }
+    default: /* read, delete */
+        snprintf(req->path, sizeof req->path, "/tasks/%" PRId64, req->id);
+        break;
+    }
+}
+
+int64_t workload_parse_id(const char *body, size_t len)
+{
+    static const char key[] = "\"id\":";
+    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+        if (memcmp(body + i, key, sizeof key - 1))
+            continue;
+        int64_t id = 0;
+        for (size_t j = i + sizeof key - 1; j < len && body[j] >= '0' && body[j] <= '9'; j++) {
+            if (id > (INT64_MAX - 9) / 10)
+                return 0;
+            id = id * 10 + (body[j] - '0');
+        }
+        return id;
+    }
+    return 0;
+}
+
+int64_t workload_complete(struct workload_state *st, const struct workload_request *req, int status,
+                          const char *body, size_t body_len)
+{
+    if (st->cfg->raw)
+        return 0;
+    int64_t created = 0;
+    if (req->route == LG_ROUTE_CREATE && status == 201) {
+        created = workload_parse_id(body, body_len);
+        if (created > 0)
+            pool_return(st, created);
+        return created;
+    }
+    if (!req->id || req->missing)
+        return 0;
+    /* The id goes back only when its state is known: not after a 404 (gone), not after a
+     * successful delete, and not after a write that got no answer (it may have happened). */
+    int uncertain_write = status == 0 && req->route != LG_ROUTE_READ;
+    int deleted = req->route == LG_ROUTE_DELETE && status >= 200 && status < 300;
+    if (status != 404 && !deleted && !uncertain_write)
+        pool_return(st, req->id);
+    return 0;
+}

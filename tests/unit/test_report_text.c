@@ -1,0 +1,187 @@
+/*
+ * Unit tests for loadgen/report_text: durations print with three significant digits in the
+ * right unit (including the roll-over from 999.5µs to 1.00ms), and the summary says "target not
+ * reached" exactly when the open model fell below 99 % of its target or left requests unsent.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_text.h"
+
+#define MS UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+
+static void assert_duration(uint64_t ns, const char *expected)
+{
+    char out[REPORT_TEXT_DURATION_LEN];
+    assert_string_equal(report_text_duration(ns, out), expected);
+}
+
+static void test_report_text_duration_below_a_microsecond_is_whole_ns(void **state)
+{
+    (void)state;
+    assert_duration(0, "0ns");
+    assert_duration(7, "7ns");
+    assert_duration(999, "999ns");
+}
+
+static void test_report_text_duration_has_three_significant_digits(void **state)
+{
+    (void)state;
+    assert_duration(1000, "1.00µs");
+    assert_duration(12345, "12.3µs");
+    assert_duration(123456, "123µs");
+    assert_duration(1500000, "1.50ms");
+    assert_duration(73249000, "73.2ms");
+    assert_duration(250 * MS, "250ms");
+    assert_duration(1234 * MS, "1.23s");
+    assert_duration(61 * SEC, "61.0s");
+}
+
+static void test_report_text_duration_rounds_up_into_the_next_unit(void **state)
+{
+    (void)state;
+    assert_duration(999499, "999µs");
+    assert_duration(999500, "1.00ms");
+    assert_duration(9995, "10.0µs");
+    assert_duration(99950, "100µs");
+    assert_duration(999999999, "1.00s");
+}
+
+static void test_report_text_duration_beyond_999s_keeps_whole_seconds(void **state)
+{
+    (void)state;
+    assert_duration(4210 * SEC, "4210s");
+}
+
+static void open_run(struct lg_results *r, double target, uint64_t completed, uint64_t not_started)
+{
+    results_init(r);
+    r->model = LG_MODEL_OPEN;
+    r->target_rate = target;
+    r->duration_ns = 10 * SEC;
+    r->connections = 64;
+    r->threads = 2;
+    r->start_unix_ns = UINT64_C(1764219662) * SEC;
+    r->completed = completed;
+    r->started = completed;
+    r->not_started = not_started;
+    for (uint64_t i = 0; i < 100; i++)
+        results_record(r, LG_ROUTE_CREATE, i < 98 ? 201 : 503, 0, (i + 1) * MS, MS, 1000);
+    results_record(r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 5 * MS, 5 * MS, 0);
+}
+
+/* The summary as text (caller frees). */
+static char *summary(const struct lg_results *r)
+{
+    struct report_meta meta;
+    assert_int_equal(report_meta_set(&meta, "http://127.0.0.1:8080", "tasks"), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(report_text_write(f, r, &meta), 0);
+    fclose(f);
+    return text;
+}
+
+static void test_report_text_says_target_not_reached_below_99_percent(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    open_run(&r, 1000, 9890, 0); /* 989/s of 1000/s */
+    assert_true(report_text_target_missed(&r));
+    char *text = summary(&r);
+    assert_non_null(strstr(text, "target not reached: achieved 989.0/s of 1000.0/s, 0 requests "
+                                 "not started"));
+    free(text);
+    results_free(&r);
+}
+
+static void test_report_text_says_target_not_reached_when_requests_were_not_started(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    open_run(&r, 1000, 10000, 4500);
+    assert_true(report_text_target_missed(&r));
+    char *text = summary(&r);
+    assert_non_null(strstr(text, "target not reached: achieved 1000.0/s of 1000.0/s, 4500 "
+                                 "requests not started"));
+    free(text);
+    results_free(&r);
+}
+
+static void test_report_text_is_quiet_when_the_target_was_reached(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    open_run(&r, 1000, 9900, 0); /* exactly 99 % */
+    assert_false(report_text_target_missed(&r));
+    char *text = summary(&r);
+    assert_null(strstr(text, "not reached"));
+    assert_non_null(strstr(text, "990.0/s achieved of 1000.0/s target (99.00%)"));
+    free(text);
+    results_free(&r);
+}
+
+static void test_report_text_closed_model_has_no_target(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    open_run(&r, 0, 5000, 0);
+    r.model = LG_MODEL_CLOSED;
+    assert_false(report_text_target_missed(&r));
+    char *text = summary(&r);
+    assert_null(strstr(text, "not reached"));
+    assert_non_null(strstr(text, "closed model, 64 connections"));
+    assert_non_null(strstr(text, "500.0/s achieved\n"));
+    free(text);
+    results_free(&r);
+}
+
+static void test_report_text_lists_errors_codes_and_routes(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    open_run(&r, 1000, 10000, 0);
+    char *text = summary(&r);
+    assert_non_null(strstr(text, "loadgen: http://127.0.0.1:8080 (tasks workload)"));
+    assert_non_null(strstr(text, "errors    connect 1 (transport)"));
+    assert_non_null(strstr(text, "status    201: 98, 503: 2\n"));
+    /* create: 100 requests over 10 s, 2 % errors, p50 50 ms, max 100 ms */
+    assert_non_null(strstr(text, "create POST /tasks"));
+    assert_non_null(strstr(text, "      100      10.0    2.00%   50.0ms"));
+    assert_non_null(strstr(text, "100ms\n"));
+    assert_non_null(
+        strstr(text, "   1.00µs   1.00µs   1.00µs   1.00µs   1.00µs\n")); /* lag, aligned */
+    assert_non_null(strstr(text, "read   GET /tasks/{id}"));
+    assert_non_null(strstr(text, "all (corrected)"));
+    assert_non_null(strstr(text, "all (service)"));
+    assert_non_null(strstr(text, "all (lag)"));
+    assert_null(strstr(text, "DELETE"));
+    free(text);
+    results_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_text_duration_below_a_microsecond_is_whole_ns),
+        cmocka_unit_test(test_report_text_duration_has_three_significant_digits),
+        cmocka_unit_test(test_report_text_duration_rounds_up_into_the_next_unit),
+        cmocka_unit_test(test_report_text_duration_beyond_999s_keeps_whole_seconds),
+        cmocka_unit_test(test_report_text_says_target_not_reached_below_99_percent),
+        cmocka_unit_test(test_report_text_says_target_not_reached_when_requests_were_not_started),
+        cmocka_unit_test(test_report_text_is_quiet_when_the_target_was_reached),
+        cmocka_unit_test(test_report_text_closed_model_has_no_target),
+        cmocka_unit_test(test_report_text_lists_errors_codes_and_routes),
+    };
+    return cmocka_run_group_tests_name("report_text", tests, NULL, NULL);
+}
