@@ -42,6 +42,7 @@
 #define DEFAULT_TIMEOUT_NS 10000000000ull
 #define DEFAULT_OPEN_INFLIGHT 256
 #define EPOLL_BATCH 64
+#define SPIN_NS 20000ull /* closer deadlines are polled for, not slept on */
 
 struct interval_acc {
     int64_t second; /* -1: free */
@@ -433,10 +434,13 @@ static uint64_t next_wake(const struct worker *w, uint64_t now, uint64_t end, in
     return min_u64(wake, end);
 }
 
-static void wait_events(struct worker *w, uint64_t now, uint64_t wake)
+static void wait_events(struct worker *w, uint64_t wake)
 {
     struct epoll_event events[EPOLL_BATCH];
-    uint64_t wait_ns = wake > now ? wake - now : 0;
+    /* A deadline a few microseconds away (libcurl's "run now" timer, set after `now` was read)
+     * is due: sleeping for it would cost a context switch worth many requests. */
+    uint64_t now = clock_monotonic_ns();
+    uint64_t wait_ns = wake > now + SPIN_NS ? wake - now : 0;
     struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
     int n = epoll_pwait2(w->epfd, events, EPOLL_BATCH, &ts, NULL);
     if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond sleeps */
@@ -481,7 +485,7 @@ static void *worker_main(void *arg)
             cancel_in_flight(w);
             break;
         }
-        wait_events(w, now, next_wake(w, now, end, ending));
+        wait_events(w, next_wake(w, now, end, ending));
     }
     count_not_started(w, run_end(e));
     pthread_mutex_lock(&e->lock);

@@ -893,10 +893,103 @@
     loadgenTables(c, root);
   }
 
+  /* ---------- the chaos report (schema: docs/chaos.md) ---------- */
+
+  /* One section per experiment: the verdict and the key times as cards, a timeline (the fault
+   * window shaded; injected, detected, rolled back and recovered as markers) of request rate,
+   * errors, latency and readiness, then the checks and the writes. */
+  function renderChaos(d, root) {
+    const exps = Array.isArray(d.experiments) ? d.experiments.filter(Boolean) : [];
+    const failed = exps.filter((e) => e.status === 'deviated' || e.status === 'aborted' || e.status === 'error');
+    root.appendChild(h('h1', { text: 'chaos: ' + (exps.map((e) => String(e.scenario)).join(', ') || 'no experiment') }));
+    root.appendChild(facts([['version', d.version], ['result', d.status]]));
+    if (failed.length) root.appendChild(notice('bad', 'taskd deviated:', failed.map((e) => e.scenario + ' (' + e.status + ')').join(', ')));
+    for (const e of exps) root.appendChild(chaosExperiment(e));
+  }
+
+  function chaosExperiment(e) {
+    const times = e.times || {}, writes = e.writes || {}, expected = e.expected || {};
+    const statusClass = e.status === 'passed' ? 'ok' : e.status === 'skipped' ? 'warn' : 'bad';
+    const parts = [];
+    parts.push(facts([['status', e.status], ['mechanism', e.mechanism], ['rollback', e.rollback], ['expected', expected.summary]]));
+    if (e.reason) parts.push(notice(statusClass === 'bad' ? 'bad' : 'warn', e.status + ':', e.reason));
+    parts.push(cards([
+      { id: 'verdict', label: 'Verdict', value: String(e.status), status: statusClass },
+      { id: 'detect', label: 'Time to detect', value: fmtLatency(num(e.time_to_detect_s)), sub: 'injection \u2192 first probe that shows it' },
+      { id: 'recover', label: 'Time to recover', value: fmtLatency(num(e.time_to_recover_s)), sub: 'rollback \u2192 ready again' },
+      { id: 'acked', label: 'Writes acknowledged', value: fmtInt(num(writes.acknowledged)),
+        sub: fmtInt(num(writes.failed)) + ' refused \u00b7 ' + fmtInt(num(writes.indeterminate)) + ' without answer' },
+      { id: 'lost', label: 'Writes lost', value: writes.audited ? fmtInt(num(writes.lost)) : DASH,
+        status: !writes.audited ? null : num(writes.lost) || num(writes.unexpected) ? 'bad' : 'ok',
+        sub: writes.audited ? fmtInt(num(writes.unexpected)) + ' unexpected \u00b7 ' + fmtInt(num(writes.recovered)) + ' recovered' : 'not audited' },
+    ]));
+    if (e.status !== 'skipped') parts.push(chaosTimeline(e, times));
+    const checks = Array.isArray(e.checks) ? e.checks : [];
+    if (checks.length) {
+      parts.push(table([
+        { label: 'check', value: (c) => String(c.name) },
+        { label: 'result', value: (c) => (c.passed ? 'ok' : 'FAILED'), cls: (c) => (c.passed ? 'ok' : 'bad') },
+        { label: 'detail', value: (c) => String(c.detail) },
+      ], checks, { id: 'checks-' + e.scenario }));
+    }
+    const alerts = get(e, 'alerts.seen');
+    if (Array.isArray(alerts) && alerts.length) {
+      parts.push(table([
+        { label: 'alert', value: (a) => String(a.name) + (a.expected ? '' : ' (not expected)') },
+        { label: 'fired after injection', num: true, value: (a) => fmtDuration(num(a.time_to_fire_s)) },
+        { label: 'resolved after rollback', num: true, value: (a) => fmtDuration(num(a.time_to_resolve_s)) },
+      ], alerts, { id: 'alerts-' + e.scenario }));
+    }
+    return section(String(e.scenario), e.description ? String(e.description) : null, parts);
+  }
+
+  function chaosTimeline(e, times) {
+    const series = Array.isArray(get(e, 'load.series')) ? e.load.series.filter((r) => r && isNum(r.t)) : [];
+    const probes = e.probes || {};
+    const pt = Array.isArray(probes.t) ? probes.t : [];
+    const end = Math.max(num(times.ended_s) || 0, pt.length ? num(pt[pt.length - 1]) || 0 : 0,
+      series.length ? series[series.length - 1].t + 1 : 0, 1);
+    const bands = [];
+    if (isNum(times.injected_s)) {
+      bands.push({ from: times.injected_s, to: isNum(times.rolled_back_s) ? times.rolled_back_s : end, label: 'fault in place', color: '#dc2626' });
+    }
+    const markers = [['injected', times.injected_s, '#dc2626'], ['detected', times.detected_s, '#f59e0b'],
+      ['rolled back', times.rolled_back_s, '#2563eb'], ['recovered', times.recovered_s, '#15803d']]
+      .filter((m) => isNum(m[1])).map((m) => ({ x: m[1], label: m[0], color: m[2] }));
+    const x = { kind: 'time', min: 0, max: end, label: 'seconds since the experiment started' };
+    const col = (f) => series.map((r) => [r.t + 0.5, f(r)]);
+    const ms = (v) => (isNum(v) ? v * 1000 : null);
+    const charts = h('div', { class: 'charts' });
+    charts.appendChild(lineChart({ id: 'rate-' + e.scenario, title: 'Requests per second', note: 'by outcome, per second of the run',
+      x, bands, markers, y: { label: 'req/s', integer: true },
+      series: [
+        { name: '2xx', color: '#15803d', width: 2, points: col((r) => num(r.ok)) },
+        { name: '5xx', color: '#dc2626', area: true, points: col((r) => num(r.server_errors)) },
+        { name: 'transport errors', color: '#7c2d12', points: col((r) => num(r.transport_errors)) },
+        { name: '4xx', color: '#f59e0b', dash: 'dot', points: col((r) => num(r.client_errors)) },
+      ] }));
+    charts.appendChild(lineChart({ id: 'latency-' + e.scenario, title: 'Latency', note: 'corrected for coordinated omission',
+      x, bands, markers, y: { label: 'ms', logToggle: true },
+      series: [
+        { name: 'max', color: '#f43f5e', dash: 'dot', points: col((r) => (num(r.completed) ? ms(r.max_s) : null)) },
+        { name: 'p99', color: '#7c3aed', width: 2, points: col((r) => (num(r.completed) ? ms(r.p99_s) : null)) },
+        { name: 'p50', color: '#0ea5e9', points: col((r) => (num(r.completed) ? ms(r.p50_s) : null)) },
+      ] }));
+    const ready = pt.map((t, i) => [t, probes.readyz && probes.readyz[i] === 200 ? 1 : 0]);
+    const dbUp = pt.map((t, i) => [t, probes.db_up && isNum(probes.db_up[i]) ? probes.db_up[i] : null]);
+    charts.appendChild(lineChart({ id: 'ready-' + e.scenario, title: 'Readiness', note: '/readyz 200 and taskd_db_up, as probed', wide: true, height: 170,
+      x, bands, markers, y: { label: 'up', min: 0, max: 1, ticks: [0, 1], integer: true },
+      series: [
+        { name: '/readyz 200', color: '#15803d', width: 2, step: true, points: ready },
+        { name: 'taskd_db_up', color: '#2563eb', dash: 'dash', step: true, points: dbUp },
+      ] }));
+    return charts;
+  }
+
   /* ---------- entry ---------- */
 
   /* kind -> function (data, mainElement) that appends the report; charts are drawn after. */
-  const RENDERERS = { loadgen: renderLoadgen };
+  const RENDERERS = { loadgen: renderLoadgen, chaos: renderChaos };
 
   /* Charts are drawn once they are in the page, at the width they got there. */
   function drawAll() {
