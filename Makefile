@@ -60,7 +60,8 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 all: $(BINS)
 
-$(BUILD)/obj/%.o: %.c
+# Every object may include the generated assets.h.
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -85,9 +86,6 @@ $(BUILD)/gen/assets.h: $(BUILD)/gen/assets.c
 $(ASSET_OBJ): $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
-
-# Every object may include the generated assets.h.
-$(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC)) $(LOADGEN_OBJ) $(CHAOS_OBJ): | $(BUILD)/gen/assets.h
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -186,6 +186,11 @@ static struct interval_acc *interval_at(struct worker *w, uint64_t mono_ns)
     const struct engine *e = w->e;
     if (mono_ns < e->measure_start_ns)
         return NULL;
+    /* Answers that arrive while the run drains count in its last second, so the series has
+     * exactly one row per second of the measured period. */
+    uint64_t end = run_end(e);
+    if (mono_ns >= end && end > e->measure_start_ns)
+        mono_ns = end - 1;
     int64_t second = (int64_t)((mono_ns - e->measure_start_ns) / 1000000000ull);
     struct interval_acc *a = &w->ring[second % INTERVAL_RING];
     if (a->second != second) {
@@ -574,7 +579,7 @@ static void *collector_main(void *arg)
         }
         pthread_mutex_unlock(&e->lock);
         if (finished) {
-            uint64_t end = e->finished_ns;
+            uint64_t end = min_u64(e->finished_ns, run_end(e));
             if (end <= e->measure_start_ns)
                 break;
             int64_t last = (int64_t)((end - e->measure_start_ns - 1) / 1000000000ull);
