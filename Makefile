@@ -44,7 +44,7 @@ LOADGEN_LIB := $(BUILD)/libloadgen.a
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out chaos/main.c,$(wildcard chaos/*.c)))
 CHAOS_LIB := $(BUILD)/libchaos.a
 ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LIB)
-BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen
+BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos
 
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -1,0 +1,455 @@
+/*
+ * journal: the JSON journal and the human summary (see journal.h). The audit's own JSON
+ * (loadgen's audit_render_json) is embedded as a member, re-emitted through the project's JSON
+ * writer so the journal stays one valid document whatever the audit wrote.
+ */
+#include "journal.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "json_writer.h"
+#include "version.h"
+
+static void put_time(struct json_writer *w, const char *key, double s)
+{
+    jw_key(w, key);
+    if (s < 0)
+        jw_null(w);
+    else
+        jw_fixed(w, s, 3);
+}
+
+static void put_cjson(struct json_writer *w, const cJSON *item)
+{
+    if (cJSON_IsObject(item)) {
+        jw_object_begin(w);
+        for (const cJSON *c = item->child; c; c = c->next) {
+            jw_key(w, c->string);
+            put_cjson(w, c);
+        }
+        jw_object_end(w);
+    } else if (cJSON_IsArray(item)) {
+        jw_array_begin(w);
+        for (const cJSON *c = item->child; c; c = c->next)
+            put_cjson(w, c);
+        jw_array_end(w);
+    } else if (cJSON_IsString(item)) {
+        jw_string(w, item->valuestring);
+    } else if (cJSON_IsNumber(item)) {
+        double v = item->valuedouble;
+        if (v == floor(v) && fabs(v) < 9e15)
+            jw_int(w, (int64_t)v);
+        else if (v == floor(v) && fabs(v) < 1e19)
+            jw_fixed(w, v, 0); /* unix nanoseconds: digits, not an exponent */
+        else
+            jw_double(w, v);
+    } else if (cJSON_IsBool(item)) {
+        jw_bool(w, cJSON_IsTrue(item));
+    } else {
+        jw_null(w);
+    }
+}
+
+static void put_expected(struct json_writer *w, const struct scenario *sc)
+{
+    const struct scenario_expect *x = &sc->expect;
+    jw_key(w, "expected");
+    jw_object_begin(w);
+    jw_key(w, "summary");
+    jw_string(w, sc->expected);
+    jw_key(w, "detect");
+    jw_string(w, x->detect == DETECT_WAL_BACK ? "wal_rebuilt" : "not_ready");
+    jw_key(w, "readiness_drop");
+    jw_bool(w, x->detect == DETECT_NOT_READY);
+    jw_key(w, "file_state");
+    if (x->file_state)
+        jw_string(w, x->file_state);
+    else
+        jw_null(w);
+    jw_key(w, "error_code");
+    if (x->error_code)
+        jw_string(w, x->error_code);
+    else
+        jw_null(w);
+    jw_key(w, "writes_refused");
+    jw_bool(w, x->refuse_writes);
+    jw_key(w, "some_write_refused");
+    jw_bool(w, x->some_write_refused);
+    jw_key(w, "max_lost_writes");
+    jw_uint(w, x->max_lost);
+    jw_key(w, "crash_before_audit");
+    jw_bool(w, x->crash_before_audit);
+    jw_key(w, "alerts");
+    jw_array_begin(w);
+    for (size_t i = 0; x->alerts[i]; i++)
+        jw_string(w, x->alerts[i]);
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void put_observed(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "observed");
+    jw_object_begin(w);
+    jw_key(w, "readiness_dropped");
+    jw_bool(w, r->readiness_dropped);
+    jw_key(w, "file_states");
+    jw_array_begin(w);
+    for (size_t i = 0; i < r->nstates; i++)
+        jw_string(w, r->states_seen[i]);
+    jw_array_end(w);
+    jw_key(w, "error_code_delta");
+    if (r->error_code_delta < 0)
+        jw_null(w);
+    else
+        jw_double(w, r->error_code_delta);
+    jw_key(w, "steady_error_ratio");
+    jw_double(w, r->steady_error_ratio);
+    jw_key(w, "steady_p99_s");
+    jw_double(w, r->steady_p99_s);
+    jw_key(w, "recovery_write_status");
+    jw_int(w, r->probe_write_status);
+    jw_key(w, "crashed_before_audit");
+    jw_bool(w, r->crashed_before_audit);
+    jw_key(w, "integrity_check");
+    if (*r->integrity)
+        jw_string(w, r->integrity);
+    else
+        jw_null(w);
+    jw_object_end(w);
+}
+
+static void put_writes(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "writes");
+    jw_object_begin(w);
+    jw_key(w, "acknowledged");
+    jw_uint(w, r->writes_acknowledged);
+    jw_key(w, "failed");
+    jw_uint(w, r->writes_failed);
+    jw_key(w, "indeterminate");
+    jw_uint(w, r->writes_indeterminate);
+    jw_key(w, "acknowledged_in_fault");
+    jw_uint(w, r->acked_in_fault);
+    jw_key(w, "refused_in_fault");
+    jw_uint(w, r->refused_in_fault);
+    jw_key(w, "unanswered_in_fault");
+    jw_uint(w, r->unanswered_in_fault);
+    jw_key(w, "slowest_in_fault_s");
+    jw_fixed(w, r->slowest_write_in_fault_s, 3);
+    jw_key(w, "audited");
+    jw_bool(w, r->audit_ran);
+    const char *keys[] = {"lost", "unexpected", "recovered"};
+    const uint64_t values[] = {r->lost, r->unexpected, r->recovered};
+    for (size_t i = 0; i < 3; i++) {
+        jw_key(w, keys[i]);
+        if (r->audit_ran)
+            jw_uint(w, values[i]);
+        else
+            jw_null(w);
+    }
+    jw_object_end(w);
+}
+
+/* Probes as columns: {"t":[…],"readyz":[…],…}. */
+static void put_probes(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "probes");
+    jw_object_begin(w);
+    jw_key(w, "count");
+    jw_uint(w, r->nprobes);
+    jw_key(w, "dropped");
+    jw_uint(w, r->probes_dropped);
+    static const char *const cols[] = {"t", "readyz", "db_up", "file_state", "db_errors", "wal"};
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+        jw_key(w, cols[c]);
+        jw_array_begin(w);
+        for (size_t i = 0; i < r->nprobes; i++) {
+            const struct probe_sample *s = &r->probes[i];
+            switch (c) {
+            case 0:
+                jw_fixed(w, s->t, 3);
+                break;
+            case 1:
+                jw_int(w, s->readyz);
+                break;
+            case 2:
+                s->db_up < 0 ? jw_null(w) : jw_int(w, s->db_up);
+                break;
+            case 3:
+                *s->file_state ? jw_string(w, s->file_state) : jw_null(w);
+                break;
+            case 4:
+                s->db_errors < 0 ? jw_null(w) : jw_double(w, s->db_errors);
+                break;
+            default:
+                s->wal_present < 0 ? jw_null(w) : jw_int(w, s->wal_present);
+                break;
+            }
+        }
+        jw_array_end(w);
+    }
+    jw_object_end(w);
+}
+
+static void put_load(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "load");
+    if (!r->load_valid) {
+        jw_null(w);
+        return;
+    }
+    const struct lg_results *l = &r->load;
+    jw_object_begin(w);
+    jw_key(w, "target_rate");
+    jw_double(w, l->target_rate);
+    jw_key(w, "achieved_rate");
+    jw_double(w, results_achieved_rate(l));
+    jw_key(w, "duration_s");
+    jw_fixed(w, (double)l->duration_ns / 1e9, 3);
+    jw_key(w, "completed");
+    jw_uint(w, l->completed);
+    static const char *const classes[] = {"2xx", "4xx", "5xx", "transport_errors"};
+    const enum lg_class ids[] = {LG_CLASS_2XX, LG_CLASS_4XX, LG_CLASS_5XX, LG_CLASS_ERROR};
+    for (size_t i = 0; i < 4; i++) {
+        jw_key(w, classes[i]);
+        jw_uint(w, results_class_total(l, ids[i]));
+    }
+    jw_key(w, "not_started");
+    jw_uint(w, l->not_started);
+    jw_key(w, "series");
+    jw_array_begin(w);
+    for (size_t i = 0; i < l->series_len; i++) {
+        const struct lg_interval *row = &l->series[i];
+        jw_object_begin(w);
+        jw_key(w, "t");
+        jw_fixed(w, row->t + r->load_offset_s, 3);
+        jw_key(w, "completed");
+        jw_uint(w, row->completed);
+        jw_key(w, "ok");
+        jw_uint(w, row->classes[LG_CLASS_2XX]);
+        jw_key(w, "client_errors");
+        jw_uint(w, row->classes[LG_CLASS_4XX]);
+        jw_key(w, "server_errors");
+        jw_uint(w, row->classes[LG_CLASS_5XX]);
+        jw_key(w, "transport_errors");
+        jw_uint(w, row->classes[LG_CLASS_ERROR]);
+        jw_key(w, "p50_s");
+        jw_double(w, (double)row->corrected_p50_ns / 1e9);
+        jw_key(w, "p99_s");
+        jw_double(w, (double)row->corrected_p99_ns / 1e9);
+        jw_key(w, "max_s");
+        jw_double(w, (double)row->corrected_max_ns / 1e9);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void put_alerts(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "alerts");
+    if (!r->alerts_checked) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_key(w, "error");
+    if (*r->alerts_error)
+        jw_string(w, r->alerts_error);
+    else
+        jw_null(w);
+    jw_key(w, "webhook_posts");
+    jw_uint(w, r->webhook_posts);
+    jw_key(w, "seen");
+    jw_array_begin(w);
+    for (size_t i = 0; i < r->nalerts; i++) {
+        const struct experiment_alert *a = &r->alerts[i];
+        jw_object_begin(w);
+        jw_key(w, "name");
+        jw_string(w, a->name);
+        jw_key(w, "expected");
+        jw_bool(w, a->expected);
+        put_time(w, "prometheus_pending_s", a->prom_pending_s);
+        put_time(w, "prometheus_firing_s", a->prom_firing_s);
+        put_time(w, "prometheus_resolved_s", a->prom_resolved_s);
+        put_time(w, "alertmanager_active_s", a->am_active_s);
+        put_time(w, "alertmanager_resolved_s", a->am_resolved_s);
+        put_time(w, "webhook_firing_s", a->hook_firing_s);
+        put_time(w, "webhook_resolved_s", a->hook_resolved_s);
+        double fire = a->hook_firing_s >= 0 ? a->hook_firing_s : a->prom_firing_s;
+        double resolve = a->hook_resolved_s >= 0 ? a->hook_resolved_s : a->prom_resolved_s;
+        /* Only an alert that fired after the injection was fired by it. */
+        int by_fault = fire >= 0 && r->injected_s >= 0 && fire >= r->injected_s;
+        put_time(w, "time_to_fire_s", by_fault ? fire - r->injected_s : -1);
+        put_time(w, "time_to_resolve_s",
+                 by_fault && resolve >= r->rolled_back_s && r->rolled_back_s >= 0
+                     ? resolve - r->rolled_back_s
+                     : -1);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_object_end(w);
+}
+
+static void put_experiment(struct json_writer *w, const struct experiment_result *r)
+{
+    const struct scenario *sc = r->sc;
+    jw_object_begin(w);
+    jw_key(w, "scenario");
+    jw_string(w, sc->name);
+    jw_key(w, "description");
+    jw_string(w, sc->summary);
+    jw_key(w, "status");
+    jw_string(w, experiment_status_name(r->status));
+    jw_key(w, "deviated");
+    jw_bool(w, r->status == EXPERIMENT_DEVIATED || r->status == EXPERIMENT_ABORTED);
+    jw_key(w, "reason");
+    if (*r->reason)
+        jw_string(w, r->reason);
+    else
+        jw_null(w);
+    jw_key(w, "mechanism");
+    jw_string(w, r->mechanism);
+    jw_key(w, "rollback");
+    jw_string(w, sc->rollback);
+    jw_key(w, "dir");
+    jw_string(w, r->dir);
+    jw_key(w, "url");
+    jw_string(w, r->url);
+    jw_key(w, "start_unix_ns");
+    jw_uint(w, r->start_unix_ns);
+    put_expected(w, sc);
+    put_observed(w, r);
+    jw_key(w, "checks");
+    jw_array_begin(w);
+    for (size_t i = 0; i < r->nchecks; i++) {
+        jw_object_begin(w);
+        jw_key(w, "name");
+        jw_string(w, r->checks[i].name);
+        jw_key(w, "passed");
+        jw_bool(w, r->checks[i].passed);
+        jw_key(w, "detail");
+        jw_string(w, r->checks[i].detail);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+    jw_key(w, "times");
+    jw_object_begin(w);
+    put_time(w, "injected_s", r->injected_s);
+    put_time(w, "detected_s", r->detected_s);
+    put_time(w, "rolled_back_s", r->rolled_back_s);
+    put_time(w, "recovered_s", r->recovered_s);
+    put_time(w, "ended_s", r->ended_s);
+    jw_object_end(w);
+    put_time(w, "time_to_detect_s", r->time_to_detect_s);
+    put_time(w, "time_to_recover_s", r->time_to_recover_s);
+    put_writes(w, r);
+    jw_key(w, "audit");
+    cJSON *audit = r->audit_json ? cJSON_Parse(r->audit_json) : NULL;
+    if (audit)
+        put_cjson(w, audit);
+    else
+        jw_null(w);
+    cJSON_Delete(audit);
+    put_load(w, r);
+    put_alerts(w, r);
+    put_probes(w, r);
+    jw_object_end(w);
+}
+
+int journal_exit_code(const struct experiment_result *const *runs, size_t n)
+{
+    int code = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum experiment_status s = runs[i]->status;
+        if (s == EXPERIMENT_ERROR)
+            return 2;
+        if (s == EXPERIMENT_DEVIATED || s == EXPERIMENT_ABORTED)
+            code = 1;
+    }
+    return code;
+}
+
+int journal_render(const struct experiment_result *const *runs, size_t n, struct buf *out)
+{
+    struct json_writer w;
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "schema");
+    jw_string(&w, JOURNAL_SCHEMA);
+    jw_key(&w, "tool");
+    jw_string(&w, "chaos");
+    jw_key(&w, "version");
+    jw_string(&w, taskbench_version());
+    int code = journal_exit_code(runs, n);
+    jw_key(&w, "status");
+    jw_string(&w, code == 0 ? "passed" : code == 1 ? "deviated" : "error");
+    jw_key(&w, "deviated");
+    jw_bool(&w, code == 1);
+    jw_key(&w, "experiments");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < n; i++)
+        put_experiment(&w, runs[i]);
+    jw_array_end(&w);
+    jw_object_end(&w);
+    buf_putc(out, '\n');
+    return w.failed || out->overflowed ? -1 : 0;
+}
+
+static void print_seconds(FILE *out, const char *label, double s)
+{
+    if (s < 0)
+        fprintf(out, "  %-18s -\n", label);
+    else
+        fprintf(out, "  %-18s %.3f s\n", label, s);
+}
+
+void journal_print(const struct experiment_result *const *runs, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct experiment_result *r = runs[i];
+        fprintf(out, "%s: %s\n", r->sc->name, experiment_status_name(r->status));
+        if (*r->reason)
+            fprintf(out, "  %s\n", r->reason);
+        if (r->status == EXPERIMENT_SKIPPED)
+            continue;
+        fprintf(out, "  injected:          %s\n", r->mechanism);
+        fprintf(out, "  expected:          %s\n", r->sc->expected);
+        print_seconds(out, "time to detect:", r->time_to_detect_s);
+        print_seconds(out, "time to recover:", r->time_to_recover_s);
+        fprintf(out, "  writes:            %llu acknowledged, %llu refused, %llu indeterminate",
+                (unsigned long long)r->writes_acknowledged, (unsigned long long)r->writes_failed,
+                (unsigned long long)r->writes_indeterminate);
+        if (r->audit_ran)
+            fprintf(out, "; audit: %llu lost, %llu unexpected, %llu recovered\n",
+                    (unsigned long long)r->lost, (unsigned long long)r->unexpected,
+                    (unsigned long long)r->recovered);
+        else
+            fprintf(out, "; not audited\n");
+        for (size_t c = 0; c < r->nchecks; c++)
+            fprintf(out, "  [%s] %s: %s\n", r->checks[c].passed ? "ok" : "FAIL", r->checks[c].name,
+                    r->checks[c].detail);
+        for (size_t a = 0; a < r->nalerts; a++) {
+            const struct experiment_alert *al = &r->alerts[a];
+            double fire = al->hook_firing_s >= 0 ? al->hook_firing_s : al->prom_firing_s;
+            double resolve = al->hook_resolved_s >= 0 ? al->hook_resolved_s : al->prom_resolved_s;
+            fprintf(out, "  alert %s%s: ", al->name, al->expected ? "" : " (not expected)");
+            if (fire >= 0 && fire < r->injected_s)
+                fputs("already firing before the injection", out);
+            else if (fire < 0)
+                fputs("never fired", out);
+            else
+                fprintf(out, "fired %.1f s after the injection", fire - r->injected_s);
+            if (resolve >= 0 && resolve >= r->rolled_back_s)
+                fprintf(out, ", resolved %.1f s after the rollback", resolve - r->rolled_back_s);
+            else if (resolve >= 0)
+                fputs(", resolved before the rollback", out);
+            else if (fire >= 0)
+                fputs(", never resolved", out);
+            fputc('\n', out);
+        }
+    }
+}

@@ -1,0 +1,570 @@
+/*
+ * test_chaos: the chaos tool, for real. Every scenario runs against a real taskd under load
+ * from loadgen's engine and must pass its expected-behaviour check; and every scenario's check
+ * must fail against a taskd that does not fail closed (--unsafe-no-fault-detection, or for
+ * kill-9 a restart hook that wipes the database), so the checks are shown to catch what they
+ * claim to. The pieces under them (path safety, the metrics and alert readers, the webhook
+ * receiver, --dry-run, usage errors) are tested directly.
+ *
+ * Under the sanitizer build only one experiment runs (the rest repeat the same code paths
+ * and would double the suite's time); scenarios that mount file systems need root.
+ */
+#include <cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "faults.h"
+#include "fixture.h"
+#include "probes.h"
+#include "scenarios.h"
+#include "scratch.h"
+#include "taskd_proc.h"
+#include "temp_names.h"
+#include "webhook.h"
+
+#define CHAOS_TIMEOUT_MS 60000
+
+static char work[1024]; /* short enough that every path below it fits in PATH_MAX */
+
+static int make_work(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(work, sizeof(work), "%s/chaos-test-" MKSTEMP_SUFFIX, tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(work))
+        return -1;
+    char real[PATH_MAX];
+    if (!realpath(work, real) || strlen(real) >= sizeof(work))
+        return -1;
+    memcpy(work, real, strlen(real) + 1);
+    return 0;
+}
+
+static int remove_work(void **state)
+{
+    (void)state;
+    taskd_proc_remove_tree(work);
+    scratch_release_all();
+    return 0;
+}
+
+static int sanitizer_build(void)
+{
+    const char *s = getenv("TASKBENCH_SANITIZE");
+    return s && *s;
+}
+
+static const char *in_work(const char *name)
+{
+    char *p = scratch_keep(malloc(PATH_MAX), scratch_free);
+    snprintf(p, PATH_MAX, "%s/%s", work, name);
+    return p;
+}
+
+/* Runs chaos with args; returns its exit status, output kept in *out / *err (scratch). */
+static int run_chaos(const char *const *args, char **out, char **err)
+{
+    int status;
+    char *o = NULL, *e = NULL;
+    int rc = taskd_proc_run_program(taskd_proc_tool_bin("chaos"), args, NULL, CHAOS_TIMEOUT_MS,
+                                    &status, &o, &e);
+    scratch_keep(o, scratch_free);
+    scratch_keep(e, scratch_free);
+    assert_int_equal(rc, 0);
+    *out = o ? o : "";
+    *err = e ? e : "";
+    if (!WIFEXITED(status))
+        fx_fail_at(__FILE__, __LINE__, "chaos did not exit normally (wait status 0x%x): %s",
+                   (unsigned)status, *err);
+    return WEXITSTATUS(status);
+}
+
+/* ---- pieces ------------------------------------------------------------------------------ */
+
+static void test_every_scenario_of_the_issue_is_in_the_table(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"volume-mount", "db-missing",     "db-deleted",
+                                        "wal-deleted",  "readonly",       "disk-full",
+                                        "db-locked",    "corrupt-header", "kill-9"};
+    assert_int_equal(scenarios_count(), 9);
+    for (size_t i = 0; i < 9; i++) {
+        const struct scenario *sc = scenarios_find(names[i]);
+        assert_non_null(sc);
+        assert_ptr_equal(sc, scenarios_at(i));
+        assert_true(*sc->summary && *sc->mechanism && *sc->rollback && *sc->expected);
+        assert_int_equal(sc->expect.max_lost, 0); /* no scenario here may lose a write */
+    }
+    assert_null(scenarios_find("db-gone"));
+    assert_null(scenarios_at(9));
+}
+
+static void test_paths_outside_the_work_dir_are_refused(void **state)
+{
+    (void)state;
+    char err[600];
+    assert_int_equal(faults_check_under(work, in_work("a/b/tasks.db"), err, sizeof(err)), 0);
+    assert_int_equal(faults_check_under(work, work, err, sizeof(err)), 0);
+    assert_int_equal(faults_check_under(work, "/etc/passwd", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "outside the work directory"));
+    /* A sibling whose name starts with the work directory's is outside too. */
+    char sibling[PATH_MAX + 8];
+    snprintf(sibling, sizeof(sibling), "%sx/tasks.db", work);
+    assert_int_equal(faults_check_under(work, sibling, err, sizeof(err)), -1);
+    /* A symlink inside that points outside is followed, and refused. */
+    assert_int_equal(symlink("/etc", in_work("escape")), 0);
+    assert_int_equal(faults_check_under(work, in_work("escape/tasks.db"), err, sizeof(err)), -1);
+    assert_int_equal(faults_check_under(work, in_work("../tasks.db"), err, sizeof(err)), -1);
+}
+
+static void test_metrics_reader_takes_what_the_verdict_needs(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "# HELP taskd_db_up 1 when usable.\n# TYPE taskd_db_up gauge\ntaskd_db_up 0\n"
+        "taskd_db_file_state{state=\"ok\"} 0\ntaskd_db_file_state{state=\"unlinked\"} 1\n"
+        "taskd_db_errors_total{code=\"SQLITE_BUSY\"} 3\n"
+        "taskd_db_errors_total{code=\"SQLITE_FULL\"} 7\n"
+        "http_requests_total{method=\"GET\",route=\"/tasks\",code=\"200\"} 1.5e3\n";
+    double v;
+    assert_int_equal(probes_metric(text, "taskd_db_up", NULL, NULL, &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(probes_metric(text, "taskd_db_errors_total", "code", "SQLITE_FULL", &v), 0);
+    assert_true(v == 7);
+    assert_int_equal(probes_metric(text, "taskd_db_errors_total", NULL, NULL, &v), 0);
+    assert_true(v == 10); /* all codes summed */
+    assert_int_equal(probes_metric(text, "http_requests_total", "route", "/tasks", &v), 0);
+    assert_true(v == 1500);
+    assert_int_equal(probes_metric(text, "taskd_db_errors_total", "code", "SQLITE_IOERR", &v), -1);
+    assert_int_equal(probes_metric(text, "taskd_db", NULL, NULL, &v), -1);
+    char state_name[PROBES_STATE_LEN];
+    assert_int_equal(probes_file_state(text, state_name, sizeof(state_name)), 0);
+    assert_string_equal(state_name, "unlinked");
+    assert_int_equal(probes_file_state("taskd_db_up 1\n", state_name, sizeof(state_name)), -1);
+}
+
+static void test_alert_lists_of_prometheus_and_alertmanager_parse(void **state)
+{
+    (void)state;
+    struct probe_alert a[4];
+    size_t n;
+    char err[300];
+    static const char prom[] =
+        "{\"status\":\"success\",\"data\":{\"alerts\":[{\"labels\":{\"alertname\":"
+        "\"TaskdDatabaseDown\",\"severity\":\"critical\"},\"state\":\"firing\"},{\"labels\":"
+        "{\"alertname\":\"TaskdDatabaseErrors\"},\"state\":\"pending\"}]}}";
+    assert_int_equal(probes_parse_prometheus_alerts(prom, a, 4, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[0].name, "TaskdDatabaseDown");
+    assert_string_equal(a[0].state, "firing");
+    assert_string_equal(a[1].name, "TaskdDatabaseErrors");
+    assert_string_equal(a[1].state, "pending");
+    static const char am[] = "[{\"labels\":{\"alertname\":\"TaskdDatabaseDown\"},\"status\":"
+                             "{\"state\":\"active\",\"silencedBy\":[]}}]";
+    assert_int_equal(probes_parse_alertmanager_alerts(am, a, 4, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(a[0].state, "active");
+    assert_int_equal(
+        probes_parse_prometheus_alerts("{\"status\":\"error\"}", a, 4, &n, err, sizeof(err)), -1);
+    assert_int_equal(probes_parse_alertmanager_alerts("{}", a, 4, &n, err, sizeof(err)), -1);
+    assert_int_equal(
+        probes_parse_alertmanager_alerts("[{\"labels\":{}}]", a, 4, &n, err, sizeof(err)), -1);
+}
+
+static void test_webhook_receiver_timestamps_each_alert(void **state)
+{
+    (void)state;
+    struct webhook *w;
+    char err[300];
+    assert_int_equal(webhook_start(&w, "127.0.0.1:0", err, sizeof(err)), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/alerts", webhook_port(w));
+    static const char body[] =
+        "{\"version\":\"4\",\"receiver\":\"chaos\",\"status\":\"firing\",\"alerts\":["
+        "{\"status\":\"firing\",\"labels\":{\"alertname\":\"TaskdDatabaseDown\"},"
+        "\"startsAt\":\"2026-01-01T00:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\"},"
+        "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"TaskdDatabaseErrors\"}}],"
+        "\"groupKey\":\"{}:{}\"}";
+    uint64_t before = clock_realtime_ns();
+    assert_int_equal(probes_http(url, "POST", body, 2000, NULL), 200);
+    uint64_t after = clock_realtime_ns();
+    assert_int_equal(probes_http(url, "POST", "{\"version\":\"3\",\"alerts\":[]}", 2000, NULL),
+                     400);
+    assert_int_equal(probes_http(url, "POST", "not json", 2000, NULL), 400);
+    assert_int_equal(probes_http(url, "GET", NULL, 2000, NULL), 405);
+    struct webhook_event ev[4];
+    assert_int_equal(webhook_events(w, 0, ev, 4), 2);
+    assert_string_equal(ev[0].alertname, "TaskdDatabaseDown");
+    assert_string_equal(ev[0].status, "firing");
+    assert_string_equal(ev[0].receiver, "chaos");
+    assert_string_equal(ev[1].alertname, "TaskdDatabaseErrors");
+    assert_string_equal(ev[1].status, "resolved");
+    assert_true(ev[0].unix_ns >= before && ev[0].unix_ns <= after);
+    assert_int_equal(webhook_events(w, 1, ev, 4), 1);
+    assert_int_equal(webhook_posts(w), 3); /* the GET is not a post */
+    webhook_stop(w);
+    assert_int_equal(webhook_start(&w, "127.0.0.1:99999", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--webhook-listen"));
+}
+
+static void test_list_names_every_scenario(void **state)
+{
+    (void)state;
+    const char *args[] = {"list", NULL};
+    char *out, *err;
+    assert_int_equal(run_chaos(args, &out, &err), 0);
+    for (size_t i = 0; i < scenarios_count(); i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "%s ", scenarios_at(i)->name);
+        assert_non_null(strstr(out, line));
+    }
+    assert_non_null(strstr(out, "acknowledged writes lost: at most 0"));
+}
+
+static void test_dry_run_prints_the_plan_and_touches_nothing(void **state)
+{
+    (void)state;
+    const char *dir = in_work("never-made");
+    const char *args[] = {"run", "all", "--dry-run", "--work-dir", dir, NULL};
+    char *out, *err;
+    assert_int_equal(run_chaos(args, &out, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), -1);
+    assert_int_equal(errno, ENOENT);
+    char expect[PATH_MAX + 64];
+    snprintf(expect, sizeof(expect), "rename %s/db-deleted/data/tasks.db -> %s/db-deleted/aside",
+             dir, dir);
+    assert_non_null(strstr(out, expect));
+    snprintf(expect, sizeof(expect), "mount -t tmpfs -o size=16m tmpfs %s/disk-full/data", dir);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, "kill-9: taskd is killed with SIGKILL under load"));
+}
+
+static void test_usage_errors_exit_2_with_a_sentence(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *unknown[] = {"run", "db-gone", "--work-dir", work, NULL};
+    assert_int_equal(run_chaos(unknown, &out, &err), 2);
+    assert_non_null(strstr(err, "unknown scenario 'db-gone'"));
+    const char *bad_fault[] = {"run", "kill-9", "--fault", "5", "--work-dir", work, NULL};
+    assert_int_equal(run_chaos(bad_fault, &out, &err), 2);
+    assert_non_null(strstr(err, "--fault '5' is not a duration"));
+    const char *none[] = {"run", "--work-dir", work, NULL};
+    assert_int_equal(run_chaos(none, &out, &err), 2);
+    const char *db_alone[] = {"run", "kill-9", "--db", "x.db", "--work-dir", work, NULL};
+    assert_int_equal(run_chaos(db_alone, &out, &err), 2);
+    assert_non_null(strstr(err, "go with --target"));
+    const char *nothing[] = {"fly", NULL};
+    assert_int_equal(run_chaos(nothing, &out, &err), 2);
+}
+
+static void test_a_database_outside_the_work_dir_is_refused(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *args[] = {"run",        "db-deleted",
+                          "--target",   "http://127.0.0.1:9",
+                          "--db",       "/etc/tasks.db",
+                          "--work-dir", work,
+                          "-q",         NULL};
+    assert_int_equal(run_chaos(args, &out, &err), 2);
+    assert_non_null(strstr(out, "refusing to touch /etc/tasks.db"));
+    assert_non_null(strstr(out, "outside the work directory"));
+}
+
+/* A port that was free a moment ago (the hooks' taskd needs a fixed one). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---- experiments --------------------------------------------------------------------------- */
+
+static const cJSON *member(const cJSON *obj, const char *name)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!m)
+        fx_fail_at(__FILE__, __LINE__, "the journal has no member %s", name);
+    return m;
+}
+
+static double number(const cJSON *obj, const char *name)
+{
+    const cJSON *m = member(obj, name);
+    if (!cJSON_IsNumber(m))
+        fx_fail_at(__FILE__, __LINE__, "journal member %s is not a number", name);
+    return m->valuedouble;
+}
+
+/* Runs one experiment with short windows; returns chaos's exit status and the experiment's
+ * journal object. extra: more arguments (NULL-terminated, may be NULL). */
+static int experiment(const char *scenario, const char *const *extra, const cJSON **out_exp,
+                      char **out_text)
+{
+    const char *args[40] = {
+        "run",     scenario,    "--work-dir",
+        work,      "--steady",  "1s",
+        "--fault", "2s",        "--probe-interval",
+        "50ms",    "--journal", in_work("journal.json"),
+        "-q",      "--max-p99", "1s"}; /* the machine is shared: a loose steady state */
+    size_t n = 15;
+    int external = 0;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        external |= strcmp(extra[i], "--target") == 0;
+        args[n++] = extra[i];
+    }
+    if (!external)
+        args[n++] = "--taskd-arg=--check-interval=50ms";
+    args[n] = NULL;
+    char *out, *err;
+    int status = run_chaos(args, &out, &err);
+    *out_text = out;
+    char *text = taskd_proc_read_file(in_work("journal.json"), NULL);
+    if (!text)
+        fx_fail_at(__FILE__, __LINE__, "chaos wrote no journal (exit %d): %s %s", status, out, err);
+    cJSON *journal = scratch_keep(cJSON_Parse(text), scratch_json_delete);
+    free(text);
+    assert_non_null(journal);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(journal, "schema")->valuestring,
+                        "taskbench.chaos/1");
+    const cJSON *list = member(journal, "experiments");
+    assert_int_equal(cJSON_GetArraySize(list), 1);
+    *out_exp = cJSON_GetArrayItem(list, 0);
+    return status;
+}
+
+static const char *status_of(const cJSON *exp)
+{
+    return member(exp, "status")->valuestring;
+}
+
+/* The named check's outcome: 1 passed, 0 failed, -1 absent. */
+static int check_passed(const cJSON *exp, const char *name)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, member(exp, "checks"))
+    {
+        if (strcmp(member(c, "name")->valuestring, name) == 0)
+            return cJSON_IsTrue(member(c, "passed"));
+    }
+    return -1;
+}
+
+static void expect_held(const char *scenario, const char *const *extra)
+{
+    const cJSON *exp;
+    char *text;
+    int status = experiment(scenario, extra, &exp, &text);
+    if (status != 0 || strcmp(status_of(exp), "passed") != 0)
+        fx_fail_at(__FILE__, __LINE__, "%s did not hold (exit %d):\n%s", scenario, status, text);
+    const cJSON *writes = member(exp, "writes");
+    double detect = number(exp, "time_to_detect_s"), recover = number(exp, "time_to_recover_s");
+    assert_true(detect >= 0 && detect <= 2.0);
+    assert_true(recover >= 0 && recover <= 10.0);
+    assert_true(number(writes, "acknowledged") > 0);
+    assert_true(number(writes, "lost") == 0);
+    assert_true(number(writes, "unexpected") == 0);
+    assert_true(cJSON_IsTrue(member(writes, "audited")));
+    assert_string_equal(member(member(exp, "observed"), "integrity_check")->valuestring, "ok");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, member(exp, "checks")) assert_true(cJSON_IsTrue(member(c, "passed")));
+    print_message("# %s: detected in %.3f s, recovered in %.3f s, %.0f writes acknowledged, "
+                  "%.0f refused, %.0f lost\n",
+                  scenario, detect, recover, number(writes, "acknowledged"),
+                  number(writes, "failed"), number(writes, "lost"));
+}
+
+/* Against a taskd that does not fail closed the verdict must be "deviated", with every check
+ * in `must_fail` failed. */
+static void expect_caught(const char *scenario, const char *const *extra,
+                          const char *const *must_fail)
+{
+    const cJSON *exp;
+    char *text;
+    int status = experiment(scenario, extra, &exp, &text);
+    if (status != 1 || strcmp(status_of(exp), "deviated") != 0)
+        fx_fail_at(__FILE__, __LINE__, "%s was not caught (exit %d):\n%s", scenario, status, text);
+    for (size_t i = 0; must_fail[i]; i++) {
+        if (check_passed(exp, must_fail[i]) != 0)
+            fx_fail_at(__FILE__, __LINE__, "%s: the check '%s' did not fail:\n%s", scenario,
+                       must_fail[i], text);
+    }
+    assert_true(cJSON_IsTrue(member(exp, "deviated")));
+}
+
+static const char *const naive[] = {"--taskd-arg=--unsafe-no-fault-detection", NULL};
+
+/* Root-only scenarios pass with a note when not root (cmocka's skip() would be counted as a
+ * failure by tests/run_suite.sh). Returns 1 when the test must stop. */
+static int skipped_unless_root(void)
+{
+    if (geteuid() == 0)
+        return 0;
+    print_message("# skipped: this scenario mounts file systems and needs root\n");
+    return 1;
+}
+
+#define SCENARIO_TESTS(fn, name, root, ...)                                                        \
+    static void test_##fn##_holds(void **state)                                                    \
+    {                                                                                              \
+        (void)state;                                                                               \
+        if (root && skipped_unless_root())                                                         \
+            return;                                                                                \
+        expect_held(name, NULL);                                                                   \
+    }                                                                                              \
+    static void test_##fn##_catches_a_naive_taskd(void **state)                                    \
+    {                                                                                              \
+        (void)state;                                                                               \
+        if (root && skipped_unless_root())                                                         \
+            return;                                                                                \
+        static const char *const must_fail[] = {__VA_ARGS__, NULL};                                \
+        expect_caught(name, naive, must_fail);                                                     \
+    }
+
+SCENARIO_TESTS(volume_mount, "volume-mount", 0, "taskd stays up on the fault", "file state")
+SCENARIO_TESTS(db_missing, "db-missing", 0, "taskd stays up on the fault", "file state")
+SCENARIO_TESTS(db_deleted, "db-deleted", 0, "readiness dropped", "file state", "writes refused")
+SCENARIO_TESTS(wal_deleted, "wal-deleted", 0, "detected", "no acknowledged write lost")
+SCENARIO_TESTS(readonly, "readonly", 1, "file state", "fault bit")
+SCENARIO_TESTS(disk_full, "disk-full", 1, "readiness dropped")
+SCENARIO_TESTS(db_locked, "db-locked", 0, "readiness dropped")
+SCENARIO_TESTS(corrupt_header, "corrupt-header", 0, "file state")
+
+/* A service that is not healthy to begin with is not broken further: nothing is injected. */
+static void test_a_failed_steady_state_injects_nothing(void **state)
+{
+    (void)state;
+    static const char *const impossible[] = {"--max-p99", "1us", NULL};
+    const cJSON *exp;
+    char *text;
+    assert_int_equal(experiment("db-deleted", impossible, &exp, &text), 1);
+    assert_string_equal(status_of(exp), "aborted");
+    assert_int_equal(check_passed(exp, "steady state"), 0);
+    assert_int_equal(check_passed(exp, "detected"), -1);
+    assert_true(cJSON_IsNull(member(member(exp, "times"), "injected_s")));
+    struct stat st;
+    assert_int_equal(stat(in_work("db-deleted/data/tasks.db"), &st), 0);
+    assert_int_equal(stat(in_work("db-deleted/aside/tasks.db"), &st), -1);
+}
+
+static void test_kill9_holds(void **state)
+{
+    (void)state;
+    expect_held("kill-9", NULL);
+}
+
+/* A taskd the user runs, through hooks. The handicap wipes the database on every start (a
+ * container without a volume): the audit must find the acknowledged writes gone. */
+static void kill9_with_hooks(int wipe)
+{
+    int port = free_port();
+    char url[64], wipe_cmd[PATH_MAX * 3 + 64] = "", start[PATH_MAX * 6], stop[600], kill9[600];
+    const char *db = in_work("ext/tasks.db"), *pid = in_work("ext.pid");
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    if (wipe)
+        snprintf(wipe_cmd, sizeof(wipe_cmd), "rm -f %s %s-wal %s-shm;", db, db, db);
+    snprintf(start, sizeof(start),
+             "mkdir -p %s/ext && %s (%s --listen 127.0.0.1:%d --db %s --check-interval 50ms "
+             "--log-file %s/ext.log >/dev/null 2>&1 & echo $! > %s)",
+             work, wipe_cmd, taskd_proc_bin(), port, db, work, pid);
+    snprintf(stop, sizeof(stop),
+             "p=$(cat %s); kill $p; while kill -0 $p 2>/dev/null; do sleep 0.05; done", pid);
+    snprintf(kill9, sizeof(kill9), "kill -9 $(cat %s)", pid);
+    const char *extra[] = {"--target",   url,  "--db",       db,    "--start-cmd", start,
+                           "--stop-cmd", stop, "--kill-cmd", kill9, NULL};
+    if (wipe) {
+        static const char *const must_fail[] = {"no acknowledged write lost", NULL};
+        expect_caught("kill-9", extra, must_fail);
+    } else {
+        expect_held("kill-9", extra);
+    }
+    char *text = taskd_proc_read_file(pid, NULL);
+    if (text) {
+        char *end;
+        long child = strtol(text, &end, 10);
+        if (end != text && child > 1)
+            kill((pid_t)child, SIGKILL);
+        free(text);
+    }
+}
+
+static void test_kill9_of_a_user_run_taskd_holds(void **state)
+{
+    (void)state;
+    kill9_with_hooks(0);
+}
+
+static void test_kill9_catches_a_restart_that_loses_data(void **state)
+{
+    (void)state;
+    kill9_with_hooks(1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, make_work, remove_work)
+
+int main(void)
+{
+    const struct CMUnitTest pieces[] = {
+        T(test_every_scenario_of_the_issue_is_in_the_table),
+        T(test_paths_outside_the_work_dir_are_refused),
+        T(test_metrics_reader_takes_what_the_verdict_needs),
+        T(test_alert_lists_of_prometheus_and_alertmanager_parse),
+        T(test_webhook_receiver_timestamps_each_alert),
+        T(test_list_names_every_scenario),
+        T(test_dry_run_prints_the_plan_and_touches_nothing),
+        T(test_usage_errors_exit_2_with_a_sentence),
+        T(test_a_database_outside_the_work_dir_is_refused),
+    };
+    const struct CMUnitTest experiments[] = {
+        T(test_a_failed_steady_state_injects_nothing),
+        T(test_volume_mount_holds),
+        T(test_volume_mount_catches_a_naive_taskd),
+        T(test_db_missing_holds),
+        T(test_db_missing_catches_a_naive_taskd),
+        T(test_db_deleted_holds),
+        T(test_db_deleted_catches_a_naive_taskd),
+        T(test_wal_deleted_holds),
+        T(test_wal_deleted_catches_a_naive_taskd),
+        T(test_readonly_holds),
+        T(test_readonly_catches_a_naive_taskd),
+        T(test_disk_full_holds),
+        T(test_disk_full_catches_a_naive_taskd),
+        T(test_db_locked_holds),
+        T(test_db_locked_catches_a_naive_taskd),
+        T(test_corrupt_header_holds),
+        T(test_corrupt_header_catches_a_naive_taskd),
+        T(test_kill9_holds),
+        T(test_kill9_of_a_user_run_taskd_holds),
+        T(test_kill9_catches_a_restart_that_loses_data),
+    };
+    /* The sanitizer build runs the pieces and one experiment: the others repeat the same code
+     * paths under ASan and would double the suite's time. */
+    const struct CMUnitTest sanitized[] = {
+        T(test_db_deleted_holds),
+    };
+    int failed = cmocka_run_group_tests_name("pieces", pieces, NULL, NULL);
+    if (sanitizer_build()) {
+        print_message("# sanitizer build: one experiment (db-deleted); the others run in the plain "
+                      "build\n");
+        return failed + cmocka_run_group_tests_name("experiments", sanitized, NULL, NULL);
+    }
+    return failed + cmocka_run_group_tests_name("experiments", experiments, NULL, NULL);
+}
