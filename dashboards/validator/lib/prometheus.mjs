@@ -1,0 +1,119 @@
+// prometheus: Prometheus's own PromQL parser (/api/v1/format_query) and query API.
+//
+// The grammar a dashboard is written against is the server's, so queries are parsed by a real
+// Prometheus: either one the caller names, or a throwaway one started here on 127.0.0.1 port 0
+// with an empty configuration and a temporary data directory, stopped and removed on exit.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { httpGet, httpPostForm } from './http.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Starts `bin` and resolves to { url, stop() } once /-/ready answers 200. Rejects with a sentence
+// when the binary is missing or does not come up within timeoutMs.
+export async function startPrometheus(bin = 'prometheus', timeoutMs = 15000) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'taskbench-promparse-'));
+  const config = path.join(dir, 'prometheus.yml');
+  await writeFile(config, '# throwaway: only the query parser is used\nscrape_configs: []\n');
+  const child = spawn(
+    bin,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      '--web.listen-address=127.0.0.1:0',
+      '--log.level=info',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  let exited = null;
+  let spawnError = null;
+  child.stderr.on('data', (d) => {
+    if (log.length < 65536) log += d.toString();
+  });
+  child.on('exit', (code, signal) => {
+    exited = signal || code;
+  });
+  child.on('error', (e) => {
+    spawnError = e;
+  });
+  const stop = async () => {
+    if (exited === null && !spawnError) {
+      child.kill('SIGTERM');
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      if (exited === null) child.kill('SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const onExit = () => {
+    if (exited === null) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (spawnError) {
+      await stop();
+      throw new Error(
+        `cannot start ${bin} to parse PromQL: ${spawnError.code === 'ENOENT' ? 'not installed' : spawnError.message}` +
+          ' (install Debian\'s prometheus package, or pass --prometheus-parser URL of a running Prometheus)',
+      );
+    }
+    if (exited !== null) {
+      await stop();
+      throw new Error(`${bin} exited (${exited}) before it was ready; its log:\n${log.slice(-2000)}`);
+    }
+    // Prometheus 2.x logs the address it really bound: msg="Listening on" address=127.0.0.1:PORT
+    const m = /msg="Listening on" address=(127\.0\.0\.1:\d+)/.exec(log);
+    if (m && !m[1].endsWith(':0')) {
+      const url = `http://${m[1]}`;
+      try {
+        const res = await httpGet(`${url}/-/ready`, 2000);
+        if (res.status === 200) return { url, stop };
+      } catch {
+        // not listening yet
+      }
+    }
+    await sleep(50);
+  }
+  await stop();
+  throw new Error(`${bin} did not become ready within ${timeoutMs} ms; its log:\n${log.slice(-2000)}`);
+}
+
+// Parses one query with Prometheus. Resolves to { ok: true, formatted } or { ok: false, error }.
+export async function formatQuery(url, query) {
+  const res = await httpPostForm(`${url}/api/v1/format_query`, { query }, 10000);
+  let body;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    throw new Error(`${url}/api/v1/format_query answered HTTP ${res.status} with no JSON: is it Prometheus 2.42 or newer?`);
+  }
+  if (body.status === 'success') return { ok: true, formatted: body.data };
+  if (res.status === 404) throw new Error(`${url} has no /api/v1/format_query: Prometheus 2.42 or newer is needed`);
+  // "invalid parameter \"query\": 1:6: parse error: ..." -> keep the parser's own words
+  const error = String(body.error || `HTTP ${res.status}`).replace(/^invalid parameter "query": /, '');
+  return { ok: false, error };
+}
+
+// Runs an instant query at `time` (unix seconds). Resolves to the result vector (array of
+// { metric, value: number }) or a scalar ({ scalar: number }); rejects with Prometheus's error.
+export async function instantQuery(url, query, time) {
+  const params = { query };
+  if (time !== undefined) params.time = String(time);
+  const res = await httpPostForm(`${url}/api/v1/query`, params, 30000);
+  let body;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    throw new Error(`${url}/api/v1/query answered HTTP ${res.status} with no JSON`);
+  }
+  if (body.status !== 'success') throw new Error(`query failed: ${body.error}: ${query}`);
+  const { resultType, result } = body.data;
+  if (resultType === 'scalar') return { scalar: Number(result[1]) };
+  if (resultType !== 'vector') throw new Error(`expected an instant vector, got a ${resultType}: ${query}`);
+  return result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+}

@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# The dashboards against reality: dashboards/validator/validate.mjs passes on every dashboard with
+# a live scrape and log of a real taskd (PromQL parsed by a real Prometheus, LogQL by Grafana's
+# grammar), catches each kind of mistake it exists for (made in temporary copies), and — truth
+# mode — the panels' numbers, evaluated by a Prometheus that scraped taskd during a scripted
+# workload with a held-lock fault, equal the requests the client saw. TAP; usage: BUILD_DIR.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 2
+build=${1:-build}
+if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
+    echo "# skipped: the dashboards are checked once, with the plain build's taskd"
+    exit 0
+fi
+taskd=${TASKD_BIN:-$root/$build/bin/taskd}
+
+n=0
+failed=0
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+not_ok() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -40 | sed 's/^/#   /'; fi
+}
+bail() {
+    echo "Bail out! $1"
+    exit 1
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/taskbench-dash.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do
+        kill "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+validate() {
+    timeout 60 node dashboards/validator/validate.mjs "$@" 2>&1
+}
+
+# ---- setup: validator packages, a taskd, a Prometheus scraping it every second -----------------
+if out=$(dashboards/validator/ensure_deps.sh 2>&1); then
+    ok "validator npm packages installed (npm ci from package-lock.json)"
+else
+    not_ok "validator npm packages installed (npm ci from package-lock.json)" "$out"
+    bail "the validator cannot run without its packages"
+fi
+[ -x "$taskd" ] || bail "no taskd binary at $taskd: build it first (make)"
+command -v prometheus >/dev/null 2>&1 || bail "prometheus is not installed: run make deps"
+
+mkdir -p "$work/data"
+"$taskd" --listen 127.0.0.1:0 --port-file "$work/port" --db "$work/data/tasks.db" \
+    --log-file "$work/taskd.log" --busy-timeout 100ms --check-interval 50ms 2>"$work/taskd.err" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+[ -s "$work/port" ] || bail "taskd did not start: $(cat "$work/taskd.err")"
+base="http://127.0.0.1:$(cat "$work/port")"
+
+# loadgen (when built) serves its metrics on a port picked now, so Prometheus knows it from the start.
+loadgen=${LOADGEN_BIN:-$(dirname "$taskd")/loadgen}
+lgport=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+cat >"$work/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: taskd
+    static_configs:
+      - targets: ['${base#http://}']
+  - job_name: loadgen
+    static_configs:
+      - targets: ['127.0.0.1:$lgport']
+EOF
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
+    --web.listen-address=127.0.0.1:0 --log.level=info 2>"$work/prom.log" &
+pids+=($!)
+prom=
+for _ in $(seq 200); do
+    addr=$(grep -o 'msg="Listening on" address=127.0.0.1:[0-9]*' "$work/prom.log" | grep -o '127.0.0.1:[0-9]*$')
+    if [ -n "$addr" ] && curl -sf "http://$addr/-/ready" >/dev/null 2>&1; then
+        prom="http://$addr"
+        break
+    fi
+    sleep 0.05
+done
+[ -n "$prom" ] || bail "Prometheus did not start: $(tail -5 "$work/prom.log")"
+# One request of each kind before the run, so their series exist when the window opens: rate()
+# cannot see what a series counted before its first sample (the exact checks do not care).
+pre() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
+pre -X POST -H 'Content-Type: application/json' -d '{"task":"warm-up"}' "$base/tasks" >/dev/null
+warm=$(grep -o '"id":[0-9]*' "$work/body" | head -1 | cut -d: -f2)
+pre "$base/tasks/$warm" >/dev/null
+pre -X PUT -H 'Content-Type: application/json' -d '{"task":"warm-up","done":true}' "$base/tasks/$warm" >/dev/null
+pre -X DELETE "$base/tasks/$warm" >/dev/null
+pre "$base/tasks/$warm" >/dev/null
+pre "$base/tasks?limit=1" >/dev/null
+pre -X POST -H 'Content-Type: application/json' -d '{' "$base/tasks" >/dev/null
+nwarm=7 rows_before=0
+if command -v sqlite3 >/dev/null 2>&1; then # and a 503, the answer to a write under a held lock
+    (echo 'BEGIN IMMEDIATE;'; sleep 3; echo 'ROLLBACK;') | sqlite3 "$work/data/tasks.db" &
+    lock=$!
+    for _ in $(seq 20); do # until the lock is held: a write that got in first counts as a row
+        nwarm=$((nwarm + 1))
+        code=$(pre -X POST -H 'Content-Type: application/json' -d '{"task":"locked"}' "$base/tasks")
+        [ "$code" = 503 ] && break
+        [ "$code" = 201 ] && rows_before=$((rows_before + 1))
+        sleep 0.1
+    done
+    kill "$lock" 2>/dev/null # the lock goes with the process
+    wait "$lock" 2>/dev/null
+fi
+# The truth window opens only once Prometheus has scraped all of that.
+for _ in $(seq 100); do
+    curl -s "$prom/api/v1/query" --data-urlencode "query=sum(http_requests_total{route=~\"/tasks.*\"}) == $nwarm" |
+        grep -q '"value"' && break
+    sleep 0.1
+done
+
+# ---- a known workload: every request's status as the client saw it ----------------------------
+declare -A by_route=() by_class=() by_route_class=()
+total=0 tasks=$rows_before
+request() { # METHOD PATH ROUTE [BODY]
+    local code
+    if [ $# -ge 4 ]; then
+        code=$(curl -s -o "$work/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' -d "$4" "$base$2")
+    else
+        code=$(curl -s -o "$work/body" -w '%{http_code}' -X "$1" "$base$2")
+    fi
+    total=$((total + 1))
+    by_route[$3]=$((${by_route[$3]:-0} + 1))
+    by_class[${code:0:1}xx]=$((${by_class[${code:0:1}xx]:-0} + 1))
+    by_route_class[$3 ${code:0:1}xx]=$((${by_route_class[$3 ${code:0:1}xx]:-0} + 1))
+    case "$1 $code" in "POST 201") tasks=$((tasks + 1)) ;; "DELETE 204") tasks=$((tasks - 1)) ;; esac
+    last_code=$code
+}
+from=$(date +%s.%N)
+ids=()
+for i in $(seq 30); do
+    request POST /tasks /tasks "{\"task\":\"dashboard truth $i\"}"
+    ids+=("$(grep -o '"id":[0-9]*' "$work/body" | head -1 | cut -d: -f2)")
+done
+for i in $(seq 20); do request GET "/tasks/${ids[$((i % 30))]}" '/tasks/{id}'; done
+for i in $(seq 10); do request PUT "/tasks/${ids[$i]}" '/tasks/{id}' '{"task":"updated","done":true}'; done
+for i in $(seq 5); do request DELETE "/tasks/${ids[$((i + 20))]}" '/tasks/{id}'; done
+for _ in $(seq 5); do request GET /tasks/999999999 '/tasks/{id}'; done
+for _ in $(seq 5); do request GET '/tasks?limit=10' /tasks; done
+for _ in $(seq 3); do request POST /tasks /tasks '{"task":'; done
+# A held write lock: writes wait --busy-timeout and fail with 503 (SQLITE_BUSY) until it goes.
+if command -v sqlite3 >/dev/null 2>&1; then
+    (echo 'BEGIN IMMEDIATE;'; sleep 1.2; echo 'ROLLBACK;') | sqlite3 "$work/data/tasks.db" &
+    lock=$!
+    sleep 0.2
+    for i in $(seq 3); do request POST /tasks /tasks "{\"task\":\"during the lock $i\"}"; done
+    wait "$lock"
+    sleep 0.2
+fi
+for i in $(seq 5); do request POST /tasks /tasks "{\"task\":\"after the lock $i\"}"; done
+to=$(date +%s.%N)
+curl -s "$base/metrics" >"$work/scrape.txt"
+
+json_map() { # prints a JSON object of an associative array's name
+    local -n m=$1
+    local sep='' k
+    printf '{'
+    for k in "${!m[@]}"; do
+        printf '%s"%s": %s' "$sep" "$k" "${m[$k]}"
+        sep=', '
+    done
+    printf '}'
+}
+cat >"$work/truth.json" <<EOF
+{"from": $from, "to": $to,
+ "requests": {"total": $total, "by_route": $(json_map by_route), "by_class": $(json_map by_class)},
+ "tasks": $tasks}
+EOF
+
+# The same workload as loadgen --json would describe it (docs/loadgen-json.md; the fields the
+# truth mode reads), one "route" entry per route template.
+route_json() { # ROUTE NAME: {"name": ..., "route": ..., "classes": {...}}
+    local sep='' k
+    printf '{"name": "%s", "route": "%s", "classes": {' "$2" "$1"
+    for k in "${!by_route_class[@]}"; do
+        [ "${k% *}" = "$1" ] || continue
+        printf '%s"%s": %s' "$sep" "${k##* }" "${by_route_class[$k]}"
+        sep=', '
+    done
+    printf '}}'
+}
+cat >"$work/loadgen.json" <<EOF
+{"schema": "taskbench.loadgen.result", "version": 1, "mode": "tasks", "model": "closed",
+ "start_unix_ns": "${from/./}", "duration_seconds": $(awk "BEGIN { printf \"%.9f\", $to - $from }"),
+ "totals": {"completed": $total, "cancelled": 0, "classes": $(json_map by_class)},
+ "routes": [$(route_json /tasks create), $(route_json '/tasks/{id}' read)]}
+EOF
+
+# ---- static validation against the live taskd --------------------------------------------------
+if out=$(validate --taskd-scrape "$base/metrics" --taskd-log "$work/taskd.log"); then
+    ok "every dashboard passes against a live taskd scrape and log ($(tail -1 <<<"$out"))"
+else
+    not_ok "every dashboard passes against a live taskd scrape and log" "$out"
+fi
+
+# ---- truth: the panels' numbers against the workload -------------------------------------------
+if out=$(validate truth --prometheus "$prom" --truth "$work/truth.json" --wait 20 --settle 300); then
+    ok "truth: panel numbers equal the $total requests of the workload (${by_class[5xx]:-0} of them 503s under a held lock)"
+    sed 's/^/#   /' <<<"$out"
+else
+    not_ok "truth: panel numbers equal the $total requests of the workload" "$out
+# truth file: $(cat "$work/truth.json")"
+fi
+out=$(validate truth --prometheus "$prom" --loadgen-result "$work/loadgen.json" --wait 20 --settle 300)
+if [ $? -eq 0 ] && grep -q "ok   dashboards/red.json panel \"Request rate by route and code\" target A: requests $total (truth $total)" <<<"$out"; then
+    ok "truth: a loadgen --json result of the same workload is read as the same truth"
+else
+    not_ok "truth: a loadgen --json result of the same workload is read as the same truth" "$out
+# loadgen.json: $(cat "$work/loadgen.json")"
+fi
+sed "s/\"total\": $total,/\"total\": $((total + 1)),/" "$work/truth.json" >"$work/truth-off.json"
+out=$(validate truth --prometheus "$prom" --truth "$work/truth-off.json" --wait 20 --settle 300)
+if [ $? -eq 1 ] && grep -q "FAIL dashboards/red.json panel \"Request rate by route and code\" target A: requests $total (truth $((total + 1)))" <<<"$out"; then
+    ok "truth: a count that is off by one is reported against the panel"
+else
+    not_ok "truth: a count that is off by one is reported against the panel" "$out"
+fi
+
+# ---- a real loadgen run: its live scrape for the client-side panels, its --json as the truth -----
+if [ -x "$loadgen" ]; then
+    "$loadgen" --rate 100 --duration 3s --warmup 0s --metrics-listen "127.0.0.1:$lgport" \
+        --json "$work/run.json" --quiet --no-progress "$base" >"$work/loadgen.out" 2>&1 &
+    lg=$!
+    pids+=("$lg")
+    for _ in $(seq 40); do # mid-run, once every operation has been seen
+        sleep 0.1
+        curl -s "http://127.0.0.1:$lgport/metrics" >"$work/lg-scrape.txt" 2>/dev/null &&
+            grep -q 'loadgen_request_duration_seconds_bucket{route="delete"' "$work/lg-scrape.txt" && break
+    done
+    wait "$lg"
+    lgrc=$?
+    if [ $lgrc -ne 0 ] || [ ! -s "$work/run.json" ]; then
+        not_ok "loadgen ran against taskd (exit $lgrc)" "$(cat "$work/loadgen.out")"
+    else
+        if out=$(validate --taskd-scrape "$base/metrics" --loadgen-scrape "$work/lg-scrape.txt" \
+            --taskd-log "$work/taskd.log" dashboards/client-vs-server.json dashboards/red.json); then
+            ok "the client vs server dashboard passes against live taskd and loadgen scrapes ($(tail -1 <<<"$out"))"
+        else
+            not_ok "the client vs server dashboard passes against live taskd and loadgen scrapes" "$out"
+        fi
+        if out=$(validate truth --prometheus "$prom" --loadgen-result "$work/run.json" --wait 20 --settle 300) &&
+            grep -q 'panel "Request rate by route and code" target A: requests [0-9]* (truth [0-9]*)$' <<<"$out"; then
+            ok "truth: the panels count exactly the requests of a real loadgen run ($(grep -o 'requests [0-9]* (truth [0-9]*)' <<<"$out" | head -1))"
+            sed 's/^/#   /' <<<"$out"
+        else
+            not_ok "truth: the panels count exactly the requests of a real loadgen run" "$out"
+        fi
+    fi
+else
+    echo "ok $((n + 1)) # SKIP no loadgen binary at $loadgen: the live loadgen scrape is not checked"
+    n=$((n + 1))
+fi
+
+# ---- negative cases: each mistake, made in a temporary copy, is caught -------------------------
+# case NAME SRC MESSAGE JS: a copy of SRC with JS applied to the parsed dashboard `d` (and a uid
+# and title of its own); the one validator run below must report exactly one problem for it,
+# MESSAGE. One run for all copies keeps the test fast.
+neg=$work/neg
+mkdir -p "$neg"
+cases=()
+case_() {
+    local i=${#cases[@]}
+    cases+=("$1"$'\t'"$neg/case$i.json"$'\t'"$3")
+    node -e '
+        const fs = require("fs");
+        const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+        const panel = (t) => d.panels.find((p) => p.title === t);
+        d.uid = process.argv[4];
+        d.title = process.argv[4];
+        eval(process.argv[3]);
+        fs.writeFileSync(process.argv[2], JSON.stringify(d, null, 2));
+    ' "$2" "$neg/case$i.json" "$4" "negative-case-$i"
+}
+case_ "a typo'd metric name is reported with the closest real one" dashboards/red.json \
+    'panel "Error ratio" target A: metric http_request_total not found in the taskd scrape (did you mean http_requests_total?)' \
+    'const t = panel("Error ratio").targets[0]; t.expr = t.expr.replace("http_requests_total", "http_request_total");'
+case_ "histogram_quantile() over a sum that drops le is reported" dashboards/red.json \
+    'panel "p99 latency by route" target A: histogram_quantile(): `sum by (method, route)` drops le' \
+    'const t = panel("p99 latency by route").targets[0]; t.expr = t.expr.replace("sum by (le, method, route)", "sum by (method, route)");'
+case_ "rate() over a gauge is reported" dashboards/saturation.json \
+    'panel "Requests in flight" target A: rate() over http_requests_in_flight, which is a gauge' \
+    'const t = panel("Requests in flight").targets[0]; t.expr = t.expr.replace(/http_requests_in_flight\{[^}]*\}/, (s) => `rate(${s}[$__rate_interval])`);'
+case_ "a LogQL syntax error is reported" dashboards/logs.json \
+    'panel "Error lines" target A: LogQL does not parse (@grafana/lezer-logql): syntax error' \
+    'panel("Error lines").targets[0].expr = "{job=\"$job\" | json | level=\"error\"";'
+case_ "a panel without a unit is reported" dashboards/red.json \
+    'panel "Request rate": has no unit' \
+    'delete panel("Request rate").fieldConfig.defaults.unit;'
+case_ "Prometheus's parser rejects rate() of an instant vector (lezer alone accepts it)" dashboards/red.json \
+    'panel "Request rate" target A: PromQL does not parse (Prometheus): 1:10: parse error: expected type range vector in call to function "rate", got instant vector' \
+    'const t = panel("Request rate").targets[0]; t.expr = t.expr.replace("[$__rate_interval]", "");'
+case_ "a label the metric does not have is reported" dashboards/red.json \
+    'panel "5xx by route and code" target A: http_requests_total has no label "status" in the scrape' \
+    'const t = panel("5xx by route and code").targets[0]; t.expr = t.expr.replace("code=~", "status=~");'
+case_ "a fixed rate() range instead of \$__rate_interval is reported" dashboards/red.json \
+    'panel "Request rate" target A: rate(...[5m]) uses a fixed range' \
+    'const t = panel("Request rate").targets[0]; t.expr = t.expr.replace("[$__rate_interval]", "[5m]");'
+case_ "a panel without a description is reported" dashboards/saturation.json \
+    'panel "Uptime": has no description' \
+    'panel("Uptime").description = "";'
+case_ "a panel without a runbook link is reported" dashboards/database.json \
+    'panel "Tasks stored": has no runbook link' \
+    'panel("Tasks stored").links = [];'
+case_ "a runbook link to a heading docs/runbooks.md lacks is reported" dashboards/database.json \
+    'panel "Tasks stored": links to runbooks.md#taskddatabasecreatd, but docs/runbooks.md has no such heading (did you mean taskddatabasecreated?)' \
+    'panel("Tasks stored").links[0].url = panel("Tasks stored").links[0].url.replace("created", "creatd");'
+case_ "a datasource uid that is not provisioned is reported" dashboards/red.json \
+    'variables $datasource: defaults to datasource uid "prometheus-main", which is not provisioned' \
+    'd.templating.list.find((v) => v.name === "datasource").current.value = "prometheus-main";'
+case_ "a selector that ignores the instance variable is reported" dashboards/database.json \
+    "panel \"Tasks stored\" target A: selector taskd_tasks{job=~\"tbvar_job\"} does not filter by the dashboard's instance variable" \
+    'const t = panel("Tasks stored").targets[0]; t.expr = t.expr.replace(/, instance=~"\$instance"/, "");'
+case_ "a log field taskd does not write is reported" dashboards/logs.json \
+    "panel \"Database errors in logs\" target A: field \"sqlite_cod\" is not in taskd's log lines (did you mean sqlite_code?)" \
+    'const t = panel("Database errors in logs").targets[0]; t.expr = t.expr.replace("sqlite_code", "sqlite_cod");'
+case_ "a stream selector on a label Alloy does not set is reported" dashboards/logs.json \
+    'panel "Error lines" target A: stream selector uses label "route", which the log collector does not set' \
+    'panel("Error lines").targets[0].expr = "{job=\"$job\", route=\"/tasks\"} | json";'
+
+out=$(validate --taskd-scrape "$work/scrape.txt" --taskd-log "$work/taskd.log" --prometheus-parser "$prom" "$neg"/case*.json)
+rc=$?
+if [ $rc -ne 1 ]; then
+    not_ok "the validator exits 1 on the mutated copies (exit $rc)" "$out"
+fi
+for c in "${cases[@]}"; do
+    IFS=$'\t' read -r name file message <<<"$c"
+    lines=$(grep -F "$file " <<<"$out")
+    if [ "$(grep -c . <<<"$lines")" -eq 1 ] && grep -qF -- "$file $message" <<<"$lines"; then
+        ok "$name"
+    else
+        not_ok "$name" "expected exactly: $file $message
+got: $lines"
+    fi
+done
+
+# loadgen metrics are required once a loadgen scrape is given: here one without any.
+out=$(validate --taskd-scrape "$work/scrape.txt" --loadgen-scrape "$work/scrape.txt" \
+    --prometheus-parser "$prom" dashboards/client-vs-server.json)
+rc=$?
+if [ $rc -eq 1 ] && grep -qF 'metric loadgen_backlog not found in the taskd and loadgen scrapes' <<<"$out"; then
+    ok "loadgen metrics are required when a loadgen scrape is given"
+else
+    not_ok "loadgen metrics are required when a loadgen scrape is given (exit $rc)" "$out"
+fi
+
+out=$(validate --taskd-scrape "$work/scrape.txt" --prometheus-bin "$work/no-such-prometheus" dashboards/red.json)
+rc=$?
+if [ $rc -eq 2 ] && grep -qF 'cannot start' <<<"$out" && grep -qF 'not installed' <<<"$out"; then
+    ok "a missing Prometheus parser is a setup error (exit 2), not a pass"
+else
+    not_ok "a missing Prometheus parser is a setup error (exit 2), not a pass (exit $rc)" "$out"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
