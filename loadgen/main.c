@@ -145,6 +145,13 @@ static int write_files(const char *json_path, const char *html_path, const struc
     return rc;
 }
 
+/* Keeps the metrics endpoint up after the run (Ctrl-C ends it early). */
+static void linger(uint64_t ns, const sigset_t *signals)
+{
+    struct timespec wait = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    sigtimedwait(signals, NULL, &wait);
+}
+
 /* A run tag unique enough that two runs' task texts never collide in one database. */
 static void make_run_tag(char *out, size_t len)
 {
@@ -217,6 +224,8 @@ static int run_load(struct loadgen_options *o)
     int files_failed =
         write_files(o->json_path, o->html_path, &results, &meta, th_results, o->nthresholds);
     exit_code = files_failed ? EXIT_RUN_FAILED : failed ? EXIT_THRESHOLD : 0;
+    if (metrics && o->metrics_linger_ns)
+        linger(o->metrics_linger_ns, &signals);
 out:
     mini_http_stop(metrics);
     engine_free(e);

@@ -37,7 +37,8 @@ enum {
     OPT_QUIET,
     OPT_NO_PROGRESS,
     OPT_VERSION,
-    OPT_TAG
+    OPT_TAG,
+    OPT_LINGER
 };
 
 static const struct option long_options[] = {
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"ledger", required_argument, NULL, OPT_LEDGER},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"metrics-linger", required_argument, NULL, OPT_LINGER},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, 'h'},
@@ -118,6 +120,8 @@ void options_usage(FILE *out)
         "'error_ratio<1%',\n"
         "                         'achieved_ratio>0.99', 'create.p99.9<100ms' (repeatable)\n"
         "  --metrics-listen ADDR  serve loadgen's own Prometheus metrics on HOST:PORT /metrics\n"
+        "  --metrics-linger D     keep serving /metrics for D after the run, so the last counts\n"
+        "                         get scraped (default 0s)\n"
         "  --quiet                no summary on stdout\n"
         "  --no-progress          no live progress line (it is shown only on a terminal anyway)\n"
         "  --help, --version\n"
@@ -327,6 +331,8 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
     case OPT_METRICS:
         o->metrics_listen = arg;
         return 0;
+    case OPT_LINGER:
+        return parse_duration("--metrics-linger", arg, &o->metrics_linger_ns, err, errlen);
     case OPT_QUIET:
         o->quiet = 1;
         return 0;

@@ -17,6 +17,7 @@ struct loadgen_options {
     struct engine_config engine;
     const char *json_path, *html_path, *ledger_path;
     const char *metrics_listen;
+    uint64_t metrics_linger_ns; /* keep serving /metrics this long after the run (final scrape) */
     const char *thresholds[OPTIONS_MAX_THRESHOLDS];
     size_t nthresholds;
     int quiet;       /* no summary on stdout */
