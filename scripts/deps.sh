@@ -11,6 +11,7 @@ packages=(
     wrk hey
     clang
     chromium nginx-light
+    python3 python3-yaml jq
 )
 # Node.js (with npm, for the LogQL/PromQL parsers the dashboard checks use) may come from
 # elsewhere than Debian (NodeSource ships npm inside nodejs); Debian's own needs the npm package.
