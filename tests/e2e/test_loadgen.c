@@ -6,6 +6,7 @@
  * terminal. loadgen runs as a child process, exactly as a user runs it.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -39,6 +40,24 @@ static const char *path_in(const struct fixture *fx, const char *name)
     char *p = scratch_keep(malloc(512), scratch_free);
     snprintf(p, 512, "%s/%s", fx->proc.dir, name);
     return p;
+}
+
+/* A NULL-terminated argument list from a printf-style line split at spaces (no argument here
+ * contains one), kept until teardown. */
+static const char *const *argv_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *const *argv_of(const char *fmt, ...)
+{
+    char *line = scratch_keep(malloc(2048), scratch_free);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, 2048, fmt, ap);
+    va_end(ap);
+    const char **argv = scratch_keep(calloc(64, sizeof *argv), scratch_free);
+    size_t n = 0;
+    for (char *save, *arg = strtok_r(line, " ", &save); arg && n < 63;
+         arg = strtok_r(NULL, " ", &save))
+        argv[n++] = arg;
+    return argv;
 }
 
 struct run {
@@ -129,19 +148,10 @@ static void test_mix_hits_every_route_in_proportion(void **state)
 {
     struct fixture *fx = *state;
     const char *json = path_in(fx, "mix.json");
-    const char *args[] = {"--connections",
-                          "8",
-                          "--duration",
-                          "2s",
-                          "--seed",
-                          "7",
-                          "--mix",
-                          "create=30,read=30,update=20,delete=10,list=10",
-                          "--json",
-                          json,
-                          "--quiet",
-                          base_url(fx),
-                          NULL};
+    const char *const *args = argv_of("--connections 8 --duration 2s --seed 7 --mix "
+                                      "create=30,read=30,update=20,delete=10,list=10 --json %s "
+                                      "--quiet %s",
+                                      json, base_url(fx));
     struct run r = run_loadgen(args);
     expect_exit(&r, 0);
     cJSON *doc = read_json(json);
@@ -167,19 +177,10 @@ static void test_counts_equal_taskd_metrics_deltas(void **state)
     struct fixture *fx = *state;
     struct scrape *before = fx_scrape(fx);
     const char *json = path_in(fx, "counts.json");
-    const char *args[] = {"--rate",
-                          "400",
-                          "--duration",
-                          "2s",
-                          "--missing-ratio",
-                          "0.1",
-                          "--mix",
-                          "create=40,read=30,update=15,delete=10,list=5",
-                          "--json",
-                          json,
-                          "--quiet",
-                          base_url(fx),
-                          NULL};
+    const char *const *args = argv_of("--rate 400 --duration 2s --missing-ratio 0.1 --mix "
+                                      "create=40,read=30,update=15,delete=10,list=5 --json %s "
+                                      "--quiet %s",
+                                      json, base_url(fx));
     struct run r = run_loadgen(args);
     expect_exit(&r, 0);
     struct scrape *after = fx_scrape(fx);
@@ -214,8 +215,8 @@ static void test_open_model_holds_its_rate(void **state)
 {
     struct fixture *fx = *state;
     const char *json = path_in(fx, "rate.json");
-    const char *args[] = {"--rate", "1000", "--duration", "3s",         "--mix", "read=1,create=1",
-                          "--json", json,   "--quiet",    base_url(fx), NULL};
+    const char *const *args = argv_of(
+        "--rate 1000 --duration 3s --mix read=1,create=1 --json %s --quiet %s", json, base_url(fx));
     struct run r = run_loadgen(args);
     expect_exit(&r, 0);
     cJSON *doc = read_json(json);
@@ -265,9 +266,9 @@ static void test_coordinated_omission_is_corrected(void **state)
     struct fixture *fx = *state;
     const char *json = path_in(fx, "stall.json");
     const char *out = path_in(fx, "stall.out"), *err = path_in(fx, "stall.err");
-    const char *args[] = {"--rate",  "100",        "--duration", "4s",     "--max-inflight",
-                          "1",       "--mix",      "create=1",   "--json", json,
-                          "--quiet", base_url(fx), NULL};
+    const char *const *args =
+        argv_of("--rate 100 --duration 4s --max-inflight 1 --mix create=1 --json %s --quiet %s",
+                json, base_url(fx));
     pid_t pid = taskd_proc_spawn_program(loadgen(), args, out, err);
     assert_true(pid > 0);
     fx_sleep_ms(1500);
@@ -296,10 +297,10 @@ static void test_shards_merge_into_one_run(void **state)
 {
     struct fixture *fx = *state;
     const char *a = path_in(fx, "a.json"), *b = path_in(fx, "b.json"), *m = path_in(fx, "m.json");
-    const char *args_a[] = {"--rate", "400", "--shard", "1/2",        "--duration", "2s",
-                            "--json", a,     "--quiet", base_url(fx), NULL};
-    const char *args_b[] = {"--rate", "400", "--shard", "2/2",        "--duration", "2s",
-                            "--json", b,     "--quiet", base_url(fx), NULL};
+    const char *const *args_a =
+        argv_of("--rate 400 --shard 1/2 --duration 2s --json %s --quiet %s", a, base_url(fx));
+    const char *const *args_b =
+        argv_of("--rate 400 --shard 2/2 --duration 2s --json %s --quiet %s", b, base_url(fx));
     pid_t pa =
         taskd_proc_spawn_program(loadgen(), args_a, path_in(fx, "a.out"), path_in(fx, "a.err"));
     pid_t pb =
@@ -329,10 +330,10 @@ static void test_audit_of_a_healthy_run_is_clean_and_finds_deleted_rows(void **s
 {
     struct fixture *fx = *state;
     const char *ledger = path_in(fx, "ledger.jsonl");
-    const char *args[] = {"--rate",     "300",   "--duration",
-                          "2s",         "--mix", "create=50,update=30,delete=10,read=10",
-                          "--ledger",   ledger,  "--quiet",
-                          base_url(fx), NULL};
+    const char *const *args =
+        argv_of("--rate 300 --duration 2s --mix "
+                "create=50,update=30,delete=10,read=10 --ledger %s --quiet %s",
+                ledger, base_url(fx));
     struct run r = run_loadgen(args);
     expect_exit(&r, 0);
     const char *audit_args[] = {"audit", "--ledger", ledger, base_url(fx), NULL};
@@ -363,18 +364,18 @@ static void test_audit_of_a_healthy_run_is_clean_and_finds_deleted_rows(void **s
 static void test_thresholds_decide_the_exit_code(void **state)
 {
     struct fixture *fx = *state;
-    const char *pass[] = {
-        "--rate",         "200",         "--duration", "1s",          "--threshold",
-        "error_ratio<1%", "--threshold", "p99<5s",     "--threshold", "achieved_ratio>0.95",
-        "--quiet",        base_url(fx),  NULL};
+    const char *const *pass =
+        argv_of("--rate 200 --duration 1s --threshold error_ratio<1%% --threshold p99<5s "
+                "--threshold achieved_ratio>0.95 --quiet %s",
+                base_url(fx));
     struct run ok = run_loadgen(pass);
     expect_exit(&ok, 0);
-    const char *fail[] = {"--rate",  "200",     "--duration", "1s", "--threshold",
-                          "p99<1ns", "--quiet", base_url(fx), NULL};
+    const char *const *fail =
+        argv_of("--rate 200 --duration 1s --threshold p99<1ns --quiet %s", base_url(fx));
     struct run bad = run_loadgen(fail);
     expect_exit(&bad, 99);
     assert_non_null(strstr(bad.err, "threshold failed: p99<1ns"));
-    const char *typo[] = {"--threshold", "p99<<5", "--duration", "1s", base_url(fx), NULL};
+    const char *const *typo = argv_of("--threshold p99<<5 --duration 1s %s", base_url(fx));
     struct run usage = run_loadgen(typo);
     expect_exit(&usage, 2);
     assert_non_null(strstr(usage.err, "p99<<5"));
@@ -425,8 +426,8 @@ static void test_metrics_listen_serves_client_metrics(void **state)
 {
     struct fixture *fx = *state;
     const char *out = path_in(fx, "m.out"), *err = path_in(fx, "m.err");
-    const char *args[] = {"--rate",      "200",     "--duration", "3s", "--metrics-listen",
-                          "127.0.0.1:0", "--quiet", base_url(fx), NULL};
+    const char *const *args =
+        argv_of("--rate 200 --duration 3s --metrics-listen 127.0.0.1:0 --quiet %s", base_url(fx));
     pid_t pid = taskd_proc_spawn_program(loadgen(), args, out, err);
     assert_true(pid > 0);
     unsigned port = announced_port(err);
@@ -453,8 +454,8 @@ static void test_ctrl_c_ends_early_with_a_full_report(void **state)
     struct fixture *fx = *state;
     const char *json = path_in(fx, "int.json"), *ledger = path_in(fx, "int.jsonl");
     const char *out = path_in(fx, "int.out"), *err = path_in(fx, "int.err");
-    const char *args[] = {"--rate", "200",      "--duration", "60s",        "--json",
-                          json,     "--ledger", ledger,       base_url(fx), NULL};
+    const char *const *args =
+        argv_of("--rate 200 --duration 60s --json %s --ledger %s %s", json, ledger, base_url(fx));
     pid_t pid = taskd_proc_spawn_program(loadgen(), args, out, err);
     assert_true(pid > 0);
     fx_sleep_ms(1500);
