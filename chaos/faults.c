@@ -441,56 +441,55 @@ static void undo_files(struct fault_state *f)
         unlink(f->ballast);
 }
 
-int faults_inject(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen)
+/* A start-up fault: stop taskd, break the files, start it on them. Returns like faults_inject. */
+static int inject_at_start(struct fault_state *f, struct taskd_runner *taskd, char *err,
+                           size_t errlen)
 {
     const struct scenario *sc = f->sc;
-    if (sc->at_start) {
-        if (!taskd_runner_can_restart(taskd)) {
-            snprintf(err, errlen,
-                     "%s needs to restart taskd: give --stop-cmd and --start-cmd "
-                     "with --target",
-                     sc->name);
-            return -1;
-        }
-        if (taskd_runner_stop(taskd, err, errlen) < 0)
-            return -1;
-        f->injected = 1;
-        if (make_start_fault(f, err, errlen) < 0) {
-            char why[300];
-            snprintf(why, sizeof(why), "%s", err);
-            undo_files(f);
-            f->injected = 0;
-            if (taskd_runner_start(taskd, NULL, err, errlen) == 0)
-                snprintf(err, errlen, "%s", why);
-            return -1;
-        }
-        if (taskd_runner_start(taskd, sc->taskd_args, err, errlen) < 0)
-            return 1;
-        return 0;
+    if (!taskd_runner_can_restart(taskd)) {
+        snprintf(err, errlen,
+                 "%s needs to restart taskd: give --stop-cmd and --start-cmd "
+                 "with --target",
+                 sc->name);
+        return -1;
     }
-    switch (sc->fault) {
+    if (taskd_runner_stop(taskd, err, errlen) < 0)
+        return -1;
+    f->injected = 1;
+    if (make_start_fault(f, err, errlen) < 0) {
+        char why[300];
+        snprintf(why, sizeof(why), "%s", err);
+        undo_files(f);
+        f->injected = 0;
+        if (taskd_runner_start(taskd, NULL, err, errlen) == 0)
+            snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    if (taskd_runner_start(taskd, sc->taskd_args, err, errlen) < 0)
+        return 1;
+    return 0;
+}
+
+/* A fault made while taskd serves. Returns 0, or -1 with a sentence in err. */
+static int inject_live(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen)
+{
+    switch (f->sc->fault) {
     case FAULT_DB_DELETED:
-        if (move_db_aside(f, 0, err, errlen) < 0)
-            return -1;
-        break;
+        return move_db_aside(f, 0, err, errlen);
     case FAULT_WAL_DELETED:
         if (unlink(f->wal) < 0) {
             snprintf(err, errlen, "cannot unlink %s: %s", f->wal, strerror(errno));
             return -1;
         }
-        break;
+        return 0;
     case FAULT_DISK_FULL:
         if (!f->tmpfs_mounted) {
             snprintf(err, errlen, "disk-full needs its tmpfs, and it is not mounted");
             return -1;
         }
-        if (fill_disk(f, err, errlen) < 0)
-            return -1;
-        break;
+        return fill_disk(f, err, errlen);
     case FAULT_DB_LOCKED:
-        if (hold_lock(f, err, errlen) < 0)
-            return -1;
-        break;
+        return hold_lock(f, err, errlen);
     case FAULT_KILL9:
         if (!taskd_runner_can_kill(taskd)) {
             snprintf(err, errlen,
@@ -498,13 +497,19 @@ int faults_inject(struct fault_state *f, struct taskd_runner *taskd, char *err, 
                      "with --target");
             return -1;
         }
-        if (taskd_runner_kill9(taskd, err, errlen) < 0)
-            return -1;
-        break;
+        return taskd_runner_kill9(taskd, err, errlen);
     default:
-        snprintf(err, errlen, "scenario %s has no live injection", sc->name);
+        snprintf(err, errlen, "scenario %s has no live injection", f->sc->name);
         return -1;
     }
+}
+
+int faults_inject(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen)
+{
+    if (f->sc->at_start)
+        return inject_at_start(f, taskd, err, errlen);
+    if (inject_live(f, taskd, err, errlen) < 0)
+        return -1;
     f->injected = 1;
     return 0;
 }

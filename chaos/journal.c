@@ -294,6 +294,38 @@ static void put_alerts(struct json_writer *w, const struct experiment_result *r)
     jw_object_end(w);
 }
 
+static void put_checks(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "checks");
+    jw_array_begin(w);
+    for (size_t i = 0; i < r->nchecks; i++) {
+        jw_object_begin(w);
+        jw_key(w, "name");
+        jw_string(w, r->checks[i].name);
+        jw_key(w, "passed");
+        jw_bool(w, r->checks[i].passed);
+        jw_key(w, "detail");
+        jw_string(w, r->checks[i].detail);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+/* The phases' times, then the two durations the hypotheses are about. */
+static void put_times(struct json_writer *w, const struct experiment_result *r)
+{
+    jw_key(w, "times");
+    jw_object_begin(w);
+    put_time(w, "injected_s", r->injected_s);
+    put_time(w, "detected_s", r->detected_s);
+    put_time(w, "rolled_back_s", r->rolled_back_s);
+    put_time(w, "recovered_s", r->recovered_s);
+    put_time(w, "ended_s", r->ended_s);
+    jw_object_end(w);
+    put_time(w, "time_to_detect_s", r->time_to_detect_s);
+    put_time(w, "time_to_recover_s", r->time_to_recover_s);
+}
+
 static void put_experiment(struct json_writer *w, const struct experiment_result *r)
 {
     const struct scenario *sc = r->sc;
@@ -323,29 +355,8 @@ static void put_experiment(struct json_writer *w, const struct experiment_result
     jw_uint(w, r->start_unix_ns);
     put_expected(w, sc);
     put_observed(w, r);
-    jw_key(w, "checks");
-    jw_array_begin(w);
-    for (size_t i = 0; i < r->nchecks; i++) {
-        jw_object_begin(w);
-        jw_key(w, "name");
-        jw_string(w, r->checks[i].name);
-        jw_key(w, "passed");
-        jw_bool(w, r->checks[i].passed);
-        jw_key(w, "detail");
-        jw_string(w, r->checks[i].detail);
-        jw_object_end(w);
-    }
-    jw_array_end(w);
-    jw_key(w, "times");
-    jw_object_begin(w);
-    put_time(w, "injected_s", r->injected_s);
-    put_time(w, "detected_s", r->detected_s);
-    put_time(w, "rolled_back_s", r->rolled_back_s);
-    put_time(w, "recovered_s", r->recovered_s);
-    put_time(w, "ended_s", r->ended_s);
-    jw_object_end(w);
-    put_time(w, "time_to_detect_s", r->time_to_detect_s);
-    put_time(w, "time_to_recover_s", r->time_to_recover_s);
+    put_checks(w, r);
+    put_times(w, r);
     put_writes(w, r);
     jw_key(w, "audit");
     cJSON *audit = r->audit_json ? cJSON_Parse(r->audit_json) : NULL;

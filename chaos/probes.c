@@ -1,57 +1,24 @@
 /*
- * probes: bounded HTTP readings with libcurl's easy interface (one short-lived handle per
- * reading: a probe must never share a connection with a taskd that was restarted), a minimal
- * reader of the text exposition, and the alert lists of Prometheus and Alertmanager (cJSON).
+ * probes: bounded HTTP readings with http_fetch (a fresh connection per reading: a probe must
+ * never ride on a connection to a taskd that was restarted), a minimal reader of the text
+ * exposition, and the alert lists of Prometheus and Alertmanager (cJSON).
  */
 #include "probes.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
+#include "http_fetch.h"
+
 #define METRICS_LIMIT (1024 * 1024)
 #define ALERTS_LIMIT (4 * 1024 * 1024)
 #define PROBE_TIMEOUT_MS 1000
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *user)
-{
-    struct buf *out = user;
-    size_t n = size * nmemb;
-    if (out && !out->overflowed)
-        buf_append(out, data, n); /* a refused append marks the buf; the reading is cut */
-    return n;
-}
-
-int probes_http(const char *url, const char *method, const char *body, int timeout_ms,
-                struct buf *out)
-{
-    CURL *h = curl_easy_init();
-    if (!h)
-        return 0;
-    struct curl_slist *headers = NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    }
-    long status = 0;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
-    return (int)status;
-}
+#define ALERTS_TIMEOUT_MS 2000
 
 /* Parses one sample line: name, the value of `label` (if any) and the value. */
 static int parse_line(const char *line, const char *end, char *name, size_t name_cap,
@@ -184,13 +151,13 @@ void probes_sample(const char *base_url, const char *error_code, const char *wal
     s->db_errors = -1;
     s->wal_present = -1;
     snprintf(url, sizeof(url), "%s/readyz", base_url);
-    s->readyz = probes_http(url, "GET", NULL, PROBE_TIMEOUT_MS, NULL);
+    int readyz = http_fetch_get(url, PROBE_TIMEOUT_MS, NULL, NULL, 0);
+    s->readyz = readyz > 0 ? readyz : 0;
     if (s->readyz) {
         struct buf text;
         buf_init(&text, METRICS_LIMIT);
         snprintf(url, sizeof(url), "%s/metrics", base_url);
-        if (probes_http(url, "GET", NULL, PROBE_TIMEOUT_MS, &text) == 200 && text.data &&
-            !text.overflowed) {
+        if (http_fetch_get(url, PROBE_TIMEOUT_MS, &text, NULL, 0) == 200 && text.data) {
             double v;
             if (probes_metric(text.data, "taskd_db_up", NULL, NULL, &v) == 0)
                 s->db_up = v == 1;
@@ -280,17 +247,21 @@ out:
     return rc;
 }
 
+/* GETs base+path into body. Returns 0 on a 200, or -1 with a sentence in err. */
 static int fetch(const char *base, const char *path, struct buf *body, char *err, size_t errlen)
 {
     char url[512];
     snprintf(url, sizeof(url), "%s%s", base, path);
-    int status = probes_http(url, "GET", NULL, 2000, body);
-    if (status != 200 || !body->data || body->overflowed) {
-        snprintf(err, errlen, "GET %s answered %d%s", url, status,
-                 status == 0 ? " (no answer: is it running?)" : "");
-        return -1;
+    int status = http_fetch_get(url, ALERTS_TIMEOUT_MS, body, err, errlen);
+    if (status == 200)
+        return 0;
+    if (status > 0) {
+        snprintf(err, errlen, "GET %s answered %d, not 200", url, status);
+    } else if (status == HTTP_FETCH_NO_ANSWER) { /* err says "cannot read URL: why" */
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, " (is it running?)");
     }
-    return 0;
+    return -1;
 }
 
 int probes_prometheus_alerts(const char *url, struct probe_alert *out, size_t max, size_t *n,
@@ -300,7 +271,7 @@ int probes_prometheus_alerts(const char *url, struct probe_alert *out, size_t ma
     buf_init(&body, ALERTS_LIMIT);
     int rc = fetch(url, "/api/v1/alerts", &body, err, errlen);
     if (rc == 0)
-        rc = probes_parse_prometheus_alerts(body.data, out, max, n, err, errlen);
+        rc = probes_parse_prometheus_alerts(body.data ? body.data : "", out, max, n, err, errlen);
     buf_free(&body);
     return rc;
 }
@@ -312,7 +283,7 @@ int probes_alertmanager_alerts(const char *url, struct probe_alert *out, size_t 
     buf_init(&body, ALERTS_LIMIT);
     int rc = fetch(url, "/api/v2/alerts", &body, err, errlen);
     if (rc == 0)
-        rc = probes_parse_alertmanager_alerts(body.data, out, max, n, err, errlen);
+        rc = probes_parse_alertmanager_alerts(body.data ? body.data : "", out, max, n, err, errlen);
     buf_free(&body);
     return rc;
 }

@@ -12,8 +12,6 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-
 #define PROBES_STATE_LEN 16
 
 /* One reading. t is seconds since the experiment's start. */
@@ -26,12 +24,6 @@ struct probe_sample {
                          code is given); -1 unknown */
     int wal_present;  /* 1/0 from stat(2) of the -wal path; -1 not checked */
 };
-
-/* Sends one request (body: JSON, may be NULL) and returns the HTTP status, or 0 when there was
- * no answer within timeout_ms. The body of the answer goes into `out` when not NULL (capped by
- * the buf's limit; a longer answer is cut). */
-int probes_http(const char *url, const char *method, const char *body, int timeout_ms,
-                struct buf *out);
 
 /* Takes one reading of the taskd at base_url. wal_path may be NULL. */
 void probes_sample(const char *base_url, const char *error_code, const char *wal_path,

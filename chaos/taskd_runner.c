@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "probes.h"
+#include "http_fetch.h"
 
 #define START_TIMEOUT_NS (10 * 1000000000ull)
 #define STOP_TIMEOUT_NS (15 * 1000000000ull)
@@ -220,7 +220,7 @@ static int wait_listening(struct taskd_runner *r, const char *port_file, char *e
         }
         char url[200];
         snprintf(url, sizeof(url), "%s/livez", r->url);
-        if (probes_http(url, "GET", NULL, 500, NULL) == 200)
+        if (http_fetch_get(url, 500, NULL, NULL, 0) == 200)
             return 0;
         sleep_ms(20);
     }

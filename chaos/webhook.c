@@ -1,36 +1,29 @@
 /*
- * webhook: the receiver (see webhook.h) on libmicrohttpd's internal polling thread. A request
- * is answered on a later call of the access handler than its first (the two-call pattern that
- * keeps keep-alive working), after its body was collected into a capped buffer.
+ * webhook: the receiver (see webhook.h) as a mini_http handler. mini_http collects each body
+ * (refusing more than 1 MiB with 413 before the handler runs) and calls the handler on its one
+ * server thread; the events are shared with the experiment's thread under a mutex.
  */
 #include "webhook.h"
 
 #include <cJSON.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "buf.h"
 #include "clock.h"
-#include "listen_addr.h"
+#include "mini_http.h"
 
-#define BODY_LIMIT (1024 * 1024)
 #define MAX_ALERTS_PER_POST 1024
 
 struct webhook {
-    struct MHD_Daemon *daemon;
-    unsigned port;
+    struct mini_http *server;
     pthread_mutex_t lock;
     struct webhook_event *events; /* WEBHOOK_MAX_EVENTS */
     size_t count;
     uint64_t posts, dropped;
-};
-
-struct request {
-    struct buf body;
+    struct webhook_event *parsed; /* MAX_ALERTS_PER_POST; used by the server thread only */
 };
 
 static void copy_label(const cJSON *obj, const char *key, char *out, size_t cap)
@@ -90,113 +83,59 @@ static void record(struct webhook *w, const struct webhook_event *events, size_t
     pthread_mutex_unlock(&w->lock);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *text)
+static int on_request(void *ctx, const struct mini_http_request *req, struct buf *out,
+                      const char **content_type)
 {
-    struct MHD_Response *res =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
-    if (!res)
-        return MHD_NO;
-    MHD_add_response_header(res, "Content-Type", "text/plain; charset=utf-8");
-    if (status == 405)
-        MHD_add_response_header(res, "Allow", "POST");
-    enum MHD_Result r = MHD_queue_response(conn, status, res);
-    MHD_destroy_response(res);
-    return r;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    (void)url, (void)version;
-    struct webhook *w = cls;
-    struct request *req = *con_cls;
-    if (!req) {
-        req = calloc(1, sizeof(*req));
-        if (!req)
-            return MHD_NO;
-        buf_init(&req->body, BODY_LIMIT);
-        *con_cls = req;
-        return MHD_YES;
+    (void)content_type; /* text/plain */
+    struct webhook *w = ctx;
+    if (strcmp(req->method, "POST") != 0) {
+        buf_puts(out, "only POST is accepted: this is an Alertmanager webhook\n");
+        return 405;
     }
-    if (*upload_data_size) {
-        buf_append(&req->body, upload_data, *upload_data_size); /* overflow is sticky */
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (strcmp(method, "POST") != 0)
-        return reply(conn, 405, "only POST is accepted: this is an Alertmanager webhook\n");
     uint64_t now = clock_realtime_ns();
     pthread_mutex_lock(&w->lock);
     w->posts++;
     pthread_mutex_unlock(&w->lock);
-    if (req->body.overflowed)
-        return reply(conn, 413, "the body is over 1 MiB\n");
-    static struct webhook_event parsed[MAX_ALERTS_PER_POST]; /* one MHD thread: no race */
     char err[160];
-    int n = webhook_parse(req->body.data ? req->body.data : "", req->body.len, now, parsed,
-                          MAX_ALERTS_PER_POST, err, sizeof(err));
+    int n = webhook_parse(req->body, req->body_len, now, w->parsed, MAX_ALERTS_PER_POST, err,
+                          sizeof(err));
     if (n < 0) {
-        char text[200];
-        snprintf(text, sizeof(text), "%s\n", err);
-        return reply(conn, 400, text);
+        buf_printf(out, "%s\n", err);
+        return 400;
     }
-    record(w, parsed, (size_t)n < MAX_ALERTS_PER_POST ? (size_t)n : MAX_ALERTS_PER_POST);
-    return reply(conn, 200, "ok\n");
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode code)
-{
-    (void)cls, (void)conn, (void)code;
-    struct request *req = *con_cls;
-    if (req) {
-        buf_free(&req->body);
-        free(req);
-        *con_cls = NULL;
-    }
+    record(w, w->parsed, (size_t)n < MAX_ALERTS_PER_POST ? (size_t)n : MAX_ALERTS_PER_POST);
+    buf_puts(out, "ok\n");
+    return 200;
 }
 
 int webhook_start(struct webhook **out, const char *addr, char *err, size_t errlen)
 {
     *out = NULL;
-    struct listen_addr la;
-    char why[160];
-    if (listen_addr_parse(addr, &la, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "--webhook-listen '%s': %s", addr, why);
-        return -1;
-    }
     struct webhook *w = calloc(1, sizeof(*w));
-    if (!w || !(w->events = calloc(WEBHOOK_MAX_EVENTS, sizeof(*w->events)))) {
-        free(w);
+    if (w) {
+        pthread_mutex_init(&w->lock, NULL);
+        w->events = calloc(WEBHOOK_MAX_EVENTS, sizeof(*w->events));
+        w->parsed = calloc(MAX_ALERTS_PER_POST, sizeof(*w->parsed));
+    }
+    if (!w || !w->events || !w->parsed) {
+        webhook_stop(w);
         snprintf(err, errlen, "out of memory for the webhook receiver");
         return -1;
     }
-    pthread_mutex_init(&w->lock, NULL);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (la.addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    w->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&la.addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-    if (!w->daemon) {
-        snprintf(err, errlen,
-                 "cannot listen for webhooks on %s (in use, or not a local "
-                 "address?); choose another --webhook-listen",
-                 addr);
+    char why[300];
+    w->server = mini_http_start(addr, on_request, w, why, sizeof(why));
+    if (!w->server) {
+        snprintf(err, errlen, "--webhook-listen '%s': %s", addr, why);
         webhook_stop(w);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    w->port = info ? info->port : 0;
     *out = w;
     return 0;
 }
 
 unsigned webhook_port(const struct webhook *w)
 {
-    return w->port;
+    return mini_http_port(w->server);
 }
 
 size_t webhook_events(struct webhook *w, size_t from, struct webhook_event *out, size_t max)
@@ -229,9 +168,9 @@ void webhook_stop(struct webhook *w)
 {
     if (!w)
         return;
-    if (w->daemon)
-        MHD_stop_daemon(w->daemon);
+    mini_http_stop(w->server); /* no handler runs after this */
     pthread_mutex_destroy(&w->lock);
     free(w->events);
+    free(w->parsed);
     free(w);
 }

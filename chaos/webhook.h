@@ -5,7 +5,8 @@
  * Every POST body is parsed as the webhook JSON; each alert in it becomes one event (receive
  * time, the alert's own status firing|resolved, its alertname, the group's receiver). Events
  * are kept in arrival order up to WEBHOOK_MAX_EVENTS (later ones are counted, not kept). A body
- * that is not the webhook JSON gets 400 (Alertmanager does not retry a 4xx); anything else 200.
+ * that is not the webhook JSON gets 400 (Alertmanager does not retry a 4xx), a body over 1 MiB
+ * 413, a method other than POST 405; a webhook 200. Served by common/mini_http.
  */
 #ifndef CHAOS_WEBHOOK_H
 #define CHAOS_WEBHOOK_H
@@ -32,7 +33,8 @@ unsigned webhook_port(const struct webhook *w);
 /* Copies events [from, from+max) into out. Returns how many. Thread-safe. */
 size_t webhook_events(struct webhook *w, size_t from, struct webhook_event *out, size_t max);
 
-/* POSTs received (valid or not) and events dropped past the cap. */
+/* POSTs handled (valid or not; not those refused as too large) and events dropped past the
+ * cap. */
 uint64_t webhook_posts(struct webhook *w);
 uint64_t webhook_dropped(struct webhook *w);
 

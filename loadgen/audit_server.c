@@ -3,7 +3,8 @@
  * GET /tasks?limit=AUDIT_PAGE_LIMIT&after=ID (keyset paging, so rows arrive in ascending id
  * order, which the audit's merge-join relies on and this reader checks) and hands each row to a
  * callback; only one page is in memory at a time. A page is retried while taskd answers 503 or
- * cannot be reached, e.g. while it recovers from a fault. Contract in audit_internal.h.
+ * cannot be reached, e.g. while it recovers from a fault; each request is one http_fetch_get.
+ * Contract in audit_internal.h.
  */
 #include "audit_internal.h"
 
@@ -16,21 +17,11 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "http_fetch.h"
 
 #define PAGE_BODY_MAX (64u << 20)
 #define RETRY_PAUSE_MS 100
 #define EXACT_DOUBLE_MAX 9007199254740992.0 /* 2^53: ids above are not exact in a double */
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    return buf_append(arg, data, size * n) < 0 ? 0 : size * n;
-}
-
-static int retryable(CURLcode rc)
-{
-    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-           rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR;
-}
 
 static void pause_ms(unsigned ms)
 {
@@ -39,32 +30,27 @@ static void pause_ms(unsigned ms)
 }
 
 /* GETs one page into body, retrying 503s and connection failures until retry_for_ns. */
-static int fetch_page(CURL *h, const char *url, uint64_t retry_for_ns, struct buf *body, char *err,
+static int fetch_page(const char *url, const struct audit_options *opt, struct buf *body, char *err,
                       size_t errlen)
 {
-    uint64_t deadline = clock_monotonic_ns() + retry_for_ns;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    uint64_t deadline = clock_monotonic_ns() + opt->retry_for_ns;
+    long timeout_ms = (long)(opt->timeout_ns / 1000000u);
     for (;;) {
-        buf_reset(body);
-        CURLcode rc = curl_easy_perform(h);
-        long status = 0;
-        if (rc == CURLE_OK)
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (rc == CURLE_OK && status == 200)
+        int status = http_fetch_get(url, timeout_ms, body, err, errlen);
+        if (status == 200)
             return 0;
-        int again = rc == CURLE_OK ? status == 503 : retryable(rc);
+        int again = status == 503 || status == HTTP_FETCH_NO_ANSWER;
         if (again && clock_monotonic_ns() < deadline) {
             pause_ms(RETRY_PAUSE_MS);
             continue;
         }
-        if (rc == CURLE_WRITE_ERROR && body->overflowed)
+        if (status == HTTP_FETCH_TOO_LARGE)
             snprintf(err, errlen, "cannot audit against %s: a page is larger than %u MiB", url,
                      PAGE_BODY_MAX >> 20);
-        else if (rc != CURLE_OK)
-            snprintf(err, errlen, "cannot read %s: %s (is taskd running there?)", url,
-                     curl_easy_strerror(rc));
+        else if (status < 0) /* err says "cannot read URL: why" */
+            snprintf(err + strlen(err), errlen - strlen(err), " (is taskd running there?)");
         else
-            snprintf(err, errlen, "cannot read %s: HTTP %ld %.200s (the audit needs a ready taskd)",
+            snprintf(err, errlen, "cannot read %s: HTTP %d %.200s (the audit needs a ready taskd)",
                      url, status, body->data ? body->data : "");
         return -1;
     }
@@ -114,20 +100,9 @@ static int read_pages(const char *base_url, const struct audit_options *opt, aud
     struct buf url, body;
     buf_init(&url, 4096);
     buf_init(&body, PAGE_BODY_MAX);
-    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
-    CURL *h = curl_easy_init();
-    if (!h || !headers) {
-        snprintf(err, errlen, "cannot start libcurl for the audit: out of memory");
-        goto out;
-    }
     size_t base_len = strlen(base_url);
     while (base_len > 0 && base_url[base_len - 1] == '/')
         base_len--;
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(opt->timeout_ns / 1000000u));
     int64_t after = 0;
     for (;;) {
         buf_reset(&url);
@@ -136,7 +111,7 @@ static int read_pages(const char *base_url, const struct audit_options *opt, aud
             snprintf(err, errlen, "the URL %s is too long", base_url);
             goto out;
         }
-        if (fetch_page(h, url.data, opt->retry_for_ns, &body, err, errlen) < 0)
+        if (fetch_page(url.data, opt, &body, err, errlen) < 0)
             goto out;
         (*pages)++;
         long rows = take_page(&body, &after, fn, ctx, err, errlen);
@@ -149,8 +124,6 @@ static int read_pages(const char *base_url, const struct audit_options *opt, aud
     }
     rc = 0;
 out:
-    curl_easy_cleanup(h);
-    curl_slist_free_all(headers);
     buf_free(&url);
     buf_free(&body);
     return rc;

@@ -897,11 +897,11 @@
 
   /* One section per experiment: the verdict and the key times as cards, a timeline (the fault
    * window shaded; injected, detected, rolled back and recovered as markers) of request rate,
-   * errors, latency and readiness, then the checks and the writes. */
+   * errors, latency and readiness, then the checks and the alerts. The page's heading
+   * ("chaos: SCENARIO, ...") is the title chaos passes to html_report_write; none is added here. */
   function renderChaos(d, root) {
     const exps = Array.isArray(d.experiments) ? d.experiments.filter(Boolean) : [];
     const failed = exps.filter((e) => e.status === 'deviated' || e.status === 'aborted' || e.status === 'error');
-    root.appendChild(h('h1', { text: 'chaos: ' + (exps.map((e) => String(e.scenario)).join(', ') || 'no experiment') }));
     root.appendChild(facts([['version', d.version], ['result', d.status]]));
     if (failed.length) root.appendChild(notice('bad', 'taskd deviated:', failed.map((e) => e.scenario + ' (' + e.status + ')').join(', ')));
     for (const e of exps) root.appendChild(chaosExperiment(e));
@@ -926,21 +926,26 @@
     if (e.status !== 'skipped') parts.push(chaosTimeline(e, times));
     const checks = Array.isArray(e.checks) ? e.checks : [];
     if (checks.length) {
-      parts.push(table([
+      parts.push(chaosTable('Checks', table([
         { label: 'check', value: (c) => String(c.name) },
         { label: 'result', value: (c) => (c.passed ? 'ok' : 'FAILED'), cls: (c) => (c.passed ? 'ok' : 'bad') },
         { label: 'detail', value: (c) => String(c.detail) },
-      ], checks, { id: 'checks-' + e.scenario }));
+      ], checks, { id: 'checks-' + e.scenario })));
     }
     const alerts = get(e, 'alerts.seen');
     if (Array.isArray(alerts) && alerts.length) {
-      parts.push(table([
+      parts.push(chaosTable('Alerts', table([
         { label: 'alert', value: (a) => String(a.name) + (a.expected ? '' : ' (not expected)') },
         { label: 'fired after injection', num: true, value: (a) => fmtDuration(num(a.time_to_fire_s)) },
         { label: 'resolved after rollback', num: true, value: (a) => fmtDuration(num(a.time_to_resolve_s)) },
-      ], alerts, { id: 'alerts-' + e.scenario }));
+      ], alerts, { id: 'alerts-' + e.scenario })));
     }
     return section(String(e.scenario), e.description ? String(e.description) : null, parts);
+  }
+
+  /* A titled table, full width, spaced from what is above it like the loadgen page's tables. */
+  function chaosTable(title, tableEl) {
+    return h('div', { class: 'tables' }, h('div', {}, h('h3', { text: title }), tableEl));
   }
 
   function chaosTimeline(e, times) {
@@ -983,6 +988,8 @@
         { name: '/readyz 200', color: '#15803d', width: 2, step: true, points: ready },
         { name: 'taskd_db_up', color: '#2563eb', dash: 'dash', step: true, points: dbUp },
       ] }));
+    /* The cards above are a grid of their own: keep the charts one grid gap below them. */
+    charts.style.marginTop = '14px';
     return charts;
   }
 

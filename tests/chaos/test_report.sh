@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # chaos --html: runs one real experiment that deviates (db-deleted against a taskd started with
 # --unsafe-no-fault-detection) and draws its report in headless Chromium: the page renders, the
-# three timeline charts are drawn with the fault window shaded and the four markers, the verdict
-# says the run deviated and names the failed checks, nothing is logged to the console.
+# three timeline charts are drawn with the fault window shaded and the four markers, the page has
+# one heading (chaos's title) and spaced blocks, the verdict says the run deviated and names the
+# failed checks, nothing is logged to the console.
 # Usage: tests/chaos/test_report.sh BUILD_DIR (from the repository root). Prints TAP.
 set -u
 build=${1:?usage: tests/chaos/test_report.sh BUILD_DIR}
@@ -59,6 +60,10 @@ check() {
     if [ "$got" -eq "$want" ]; then ok "$desc"; else not_ok "$desc: $got, not $want" "$(head -c 2000 "$tmp/dom")"; fi
 }
 check "the page renders (data-rendered=ok)" 'data-rendered="ok"' 1
+check "the page has one heading, naming the scenario" '<h1>' 1
+check "the heading is chaos: SCENARIO" '<h1>chaos: db-deleted</h1>' 1
+check "the charts stand one grid gap below the cards" 'class="charts" style="margin-top: 14px;"' 1
+check "the checks table has its heading" '<h3>Checks</h3>' 1
 check "the three timeline charts are drawn" 'data-chart="\(rate\|latency\|ready\)-db-deleted"' 3
 check "each chart shades the fault window" 'class="band"' 3
 for m in injected "rolled back" recovered; do

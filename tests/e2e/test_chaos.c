@@ -22,9 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "faults.h"
 #include "fixture.h"
+#include "http_fetch.h"
 #include "probes.h"
 #include "scenarios.h"
 #include "scratch.h"
@@ -195,13 +197,27 @@ static void test_webhook_receiver_timestamps_each_alert(void **state)
         "\"startsAt\":\"2026-01-01T00:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\"},"
         "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"TaskdDatabaseErrors\"}}],"
         "\"groupKey\":\"{}:{}\"}";
+    struct buf answer;
+    buf_init(&answer, 4096);
     uint64_t before = clock_realtime_ns();
-    assert_int_equal(probes_http(url, "POST", body, 2000, NULL), 200);
+    assert_int_equal(http_fetch_post_json(url, body, 2000, &answer, NULL, 0), 200);
     uint64_t after = clock_realtime_ns();
-    assert_int_equal(probes_http(url, "POST", "{\"version\":\"3\",\"alerts\":[]}", 2000, NULL),
-                     400);
-    assert_int_equal(probes_http(url, "POST", "not json", 2000, NULL), 400);
-    assert_int_equal(probes_http(url, "GET", NULL, 2000, NULL), 405);
+    assert_string_equal(answer.data, "ok\n");
+    assert_int_equal(
+        http_fetch_post_json(url, "{\"version\":\"3\",\"alerts\":[]}", 2000, &answer, NULL, 0),
+        400);
+    assert_string_equal(answer.data, "the webhook payload version is not \"4\"\n");
+    assert_int_equal(http_fetch_post_json(url, "not json", 2000, &answer, NULL, 0), 400);
+    assert_int_equal(http_fetch_get(url, 2000, &answer, NULL, 0), 405);
+    assert_string_equal(answer.data, "only POST is accepted: this is an Alertmanager webhook\n");
+    /* Over 1 MiB: refused before it is parsed or counted. */
+    char *big = malloc((1u << 20) + 2);
+    assert_non_null(big);
+    memset(big, ' ', (1u << 20) + 1);
+    big[(1u << 20) + 1] = '\0';
+    assert_int_equal(http_fetch_post_json(url, big, 5000, NULL, NULL, 0), 413);
+    free(big);
+    buf_free(&answer);
     struct webhook_event ev[4];
     assert_int_equal(webhook_events(w, 0, ev, 4), 2);
     assert_string_equal(ev[0].alertname, "TaskdDatabaseDown");
@@ -211,10 +227,12 @@ static void test_webhook_receiver_timestamps_each_alert(void **state)
     assert_string_equal(ev[1].status, "resolved");
     assert_true(ev[0].unix_ns >= before && ev[0].unix_ns <= after);
     assert_int_equal(webhook_events(w, 1, ev, 4), 1);
-    assert_int_equal(webhook_posts(w), 3); /* the GET is not a post */
+    assert_int_equal(webhook_posts(w), 3); /* neither the GET nor the refused body */
+    assert_int_equal(webhook_dropped(w), 0);
     webhook_stop(w);
     assert_int_equal(webhook_start(&w, "127.0.0.1:99999", err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "--webhook-listen"));
+    assert_string_equal(err, "--webhook-listen '127.0.0.1:99999': '99999' is not a port number "
+                             "from 0 to 65535");
 }
 
 static void test_list_names_every_scenario(void **state)

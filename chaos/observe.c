@@ -1,0 +1,100 @@
+/*
+ * observe: see observe.h. The loop keeps a fixed cadence on the monotonic clock (a slow probe
+ * shortens the next sleep instead of shifting every later one) and checks the interruption flag
+ * before each reading, so SIGINT reaches the rollback within one probe.
+ */
+#include "observe.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "alerts.h"
+#include "clock.h"
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Keeps each file state other than "ok" seen during the fault, once. */
+static void note_state(struct experiment_result *res, const char *state)
+{
+    if (!*state || strcmp(state, "ok") == 0)
+        return;
+    for (size_t i = 0; i < res->nstates; i++) {
+        if (strcmp(res->states_seen[i], state) == 0)
+            return;
+    }
+    if (res->nstates < EXPERIMENT_MAX_STATES)
+        snprintf(res->states_seen[res->nstates++], PROBES_STATE_LEN, "%s", state);
+}
+
+void observe_take(struct run *r, struct probe_sample *s)
+{
+    struct experiment_result *res = r->res;
+    int wal = r->sc->expect.detect == DETECT_WAL_BACK;
+    probes_sample(res->url, r->sc->expect.error_code, wal ? r->fault.wal : NULL, s);
+    s->t = run_now_s(r);
+    if (res->injected_s >= 0 && res->rolled_back_s < 0)
+        note_state(res, s->file_state);
+    if (res->nprobes < EXPERIMENT_MAX_PROBES)
+        res->probes[res->nprobes++] = *s;
+    else
+        res->probes_dropped++;
+    alerts_poll_if_due(r);
+}
+
+int observe_until(struct run *r, double until_s, observe_stop_fn stop)
+{
+    uint64_t next = clock_monotonic_ns();
+    while (!run_interrupted(r) && run_now_s(r) < until_s) {
+        struct probe_sample s;
+        observe_take(r, &s);
+        if (stop && stop(r, &s))
+            return 1;
+        next += r->o->probe_interval_ns;
+        uint64_t now = clock_monotonic_ns();
+        if (next > now)
+            sleep_ns(next - now);
+        else
+            next = now;
+    }
+    return 0;
+}
+
+/* Not ready, db_up 0 or the scenario's file state; for wal-deleted, a -wal back at its path. */
+static int shows_the_fault(const struct run *r, const struct probe_sample *s)
+{
+    const struct scenario_expect *x = &r->sc->expect;
+    if (x->detect == DETECT_WAL_BACK)
+        return s->wal_present == 1;
+    return s->readyz != 200 || s->db_up == 0 ||
+           (x->file_state && strcmp(s->file_state, x->file_state) == 0);
+}
+
+int observe_detection(struct run *r, const struct probe_sample *s)
+{
+    struct experiment_result *res = r->res;
+    if (res->detected_s < 0 && shows_the_fault(r, s)) {
+        res->detected_s = s->t;
+        res->time_to_detect_s = s->t - res->injected_s;
+    }
+    if (s->readyz != 200)
+        res->readiness_dropped = 1;
+    return 0; /* observe the whole fault window */
+}
+
+int observe_recovery(struct run *r, const struct probe_sample *s)
+{
+    struct experiment_result *res = r->res;
+    if (s->readyz != 200 || s->db_up == 0)
+        return 0;
+    if (res->rolled_back_s >= 0 && res->recovered_s < 0) {
+        res->recovered_s = s->t;
+        res->time_to_recover_s = s->t - res->rolled_back_s;
+    }
+    return 1;
+}
