@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -505,12 +506,45 @@ uint16_t server_port(const struct server *srv)
     return info ? info->port : 0;
 }
 
+/* Stops accepting: connects are refused from here on. Not with MHD_quiesce_daemon(): in
+ * libmicrohttpd 0.9.75 with epoll and a thread pool it races with the worker threads, which
+ * take the listening socket out of their epoll sets themselves once they see the daemon
+ * quiesced; when a worker does so first, quiesce's own removal fails with ENOENT, and that is
+ * an MHD_PANIC: taskd aborted on SIGTERM ("daemon.c:5531: Failed to remove listen FD from epoll
+ * set"), rarely, when preempted at that point under load. Instead the listening socket is
+ * replaced under its descriptor number by a socket that never listens: dup2() closes it (the
+ * kernel drops it from every epoll set, so no worker hears of it again, and connects are
+ * refused), and whatever libmicrohttpd still does with the number works on the stand-in: an
+ * accept already under way fails with EINVAL, which it expects during shutdown, and
+ * MHD_stop_daemon() closes it. If that cannot be done, taskd keeps listening and answers new
+ * requests 503 until it exits. */
+static void stop_listening(struct server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (!info || info->listen_fd == MHD_INVALID_SOCKET)
+        return;
+    int stand_in = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (stand_in >= 0 && dup2(stand_in, info->listen_fd) >= 0) {
+        close(stand_in);
+        return;
+    }
+    int err = errno;
+    struct log_entry e;
+    if (log_begin(&e, LOG_WARN,
+                  "cannot stop listening while draining; new connections are "
+                  "accepted and answered 503 until taskd exits") == 0) {
+        jw_key(&e.w, "errno");
+        jw_int(&e.w, err);
+        log_end(&e);
+    }
+    if (stand_in >= 0)
+        close(stand_in);
+}
+
 int server_drain(struct server *srv, uint64_t grace_ns)
 {
     atomic_store(&srv->draining, 1);
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    stop_listening(srv);
     uint64_t deadline = clock_monotonic_ns() + grace_ns;
     while (atomic_load(&srv->in_flight) > 0 && clock_monotonic_ns() < deadline) {
         struct timespec pause = {0, 5 * 1000 * 1000};

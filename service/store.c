@@ -142,7 +142,12 @@ static int file_still_open_one(struct store *s, struct store_error *err)
  * to look at the file now rather than at the monitor's next check: a failing statement is often
  * the first sign that the file was deleted or replaced, and then that is the reason to report
  * (the SQLite error is still counted by its code). The monitor is woken when the reason changed,
- * not on every failing request of the same fault. */
+ * not on every failing request of the same fault.
+ *
+ * "Not a database" and "read-only" (any extended code) ask the monitor to reopen rather than
+ * retry on the same connections: SQLite falls back to a read-only descriptor when it cannot open
+ * the file for writing (a read-only mount, even one being unmounted at that moment), and that
+ * descriptor never becomes writable again, so only a new connection can see that the file has. */
 int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
 {
     int status = store_sqlite_error(db, rc, err);
@@ -153,9 +158,11 @@ int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_erro
     }
     if (status != STORE_UNAVAILABLE)
         return status;
-    if (err->file_state == DB_FILE_NOT_A_DB && !s->cfg.no_fault_detection)
-        atomic_store(&s->reopen_wanted, 1);
-    if (store_mark_down(s, err) || file_fault || atomic_load(&s->reopen_wanted))
+    int reopen = 0;
+    if ((err->file_state == DB_FILE_NOT_A_DB || err->file_state == DB_FILE_READONLY) &&
+        !s->cfg.no_fault_detection)
+        reopen = !atomic_exchange(&s->reopen_wanted, 1);
+    if (store_mark_down(s, err) || file_fault || reopen)
         wake_monitor(s);
     return status;
 }
@@ -375,7 +382,16 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
         store_close_locked(s);
         return status;
     }
-    int status = ensure_schema(s, created, err);
+    int status = STORE_UNAVAILABLE;
+    /* SQLite opens a file it may not write read-only, without an error: refuse such a
+     * connection, or every write would fail on it even after the file became writable. */
+    if (!s->cfg.no_fault_detection && sqlite3_db_readonly(s->w.db, "main") == 1) {
+        store_file_error(err, DB_FILE_READONLY, 0);
+        snprintf(err->message, sizeof(err->message), "SQLite could open it only read-only: %s",
+                 db_file_state_advice(DB_FILE_READONLY));
+        goto fail;
+    }
+    status = ensure_schema(s, created, err);
     if (status != STORE_OK)
         goto fail;
     rc = conn_prepare(&s->w, 1);

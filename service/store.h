@@ -78,13 +78,16 @@ struct store_write {
     struct store_error err;
     void (*done)(struct store_write *w, void *ctx);
     void *ctx;
+    uint64_t submitted_ns;    /* set by store_write_submit: --busy-timeout counts from here */
     struct store_write *next; /* the store's queue */
 };
 
 /* Queues a write. One writer thread runs the queued writes together in one transaction (group
  * commit: one COMMIT, one lock round trip, one WAL append for many writes) and calls w->done
  * from that thread once the transaction committed or failed: a write is acknowledged only
- * after COMMIT returned. The caller keeps `w` alive until done is called. */
+ * after COMMIT returned. A write waits for a lock held by another process at most
+ * busy_timeout_ms from its submission, however long it queued: then it fails (SQLITE_BUSY).
+ * The caller keeps `w` alive until done is called. */
 void store_write_submit(struct store *s, struct store_write *w);
 
 int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err);

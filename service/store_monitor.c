@@ -18,10 +18,15 @@
 
 _Thread_local int store_on_monitor_thread;
 
-/* A real write: the only way to know that a full disk or a lock has gone. Write lock held. */
+/* A real write: the only way to know that a full disk or a lock has gone. Write lock held.
+ * It does not wait for a lock held elsewhere (busy timeout 0): the writer thread waits for the
+ * write lock while the probe runs, so a probe waiting out --busy-timeout would make every client
+ * write queued meanwhile wait twice as long before its 503. The next check probes again. */
 static int probe_write(struct store *s, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
+    if (s->open)
+        sqlite3_busy_timeout(s->w.db, 0);
     int status = store_begin(s, err);
     if (status == STORE_OK) {
         char now[CLOCK_RFC3339_LEN];
@@ -35,6 +40,8 @@ static int probe_write(struct store *s, struct store_error *err)
             status = store_commit(s, err);
         }
     }
+    if (s->open)
+        sqlite3_busy_timeout(s->w.db, (int)s->cfg.busy_timeout_ms);
     metrics_db_query(DB_OP_PROBE, clock_monotonic_ns() - t0);
     return status;
 }
@@ -55,9 +62,38 @@ static void repair_wal_locked(struct store *s)
     store_close_locked(s);
 }
 
+/* Closes both connections; reads fail fast meanwhile (`available` is cleared first). Caller holds
+ * the write lock. */
+static void close_connections(struct store *s)
+{
+    atomic_store(&s->available, 0);
+    pthread_mutex_lock(&s->read_lock);
+    store_close_locked(s);
+    pthread_mutex_unlock(&s->read_lock);
+}
+
+/* Opens the connections again. The store is up only once a probe write has committed on them:
+ * a connection can open and read but not write (a read-only -shm, a read-only file handle that
+ * the open did not reveal), and then it is refused with the probe's error, and reopened again at
+ * the next check as long as that error says read-only. Caller holds the write lock. */
+static void reconnect(struct store *s)
+{
+    struct store_error err;
+    pthread_mutex_lock(&s->read_lock);
+    int status = store_connect_locked(s, 0, &err);
+    pthread_mutex_unlock(&s->read_lock);
+    if (status == STORE_OK) {
+        probe_write(s, &err); /* marks the store up when it commits, down otherwise */
+        return;
+    }
+    /* The file that was open is still gone: keep saying so rather than "missing". */
+    if (err.file_state == DB_FILE_MISSING && atomic_load(&s->file_state) == DB_FILE_UNLINKED)
+        store_file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
+    store_mark_down(s, &err);
+}
+
 /* The monitor's periodic check. Takes the write lock for the whole check, and the read lock
- * only around opening and closing connections: a probe write waiting out a lock held by
- * another process must not hold up reads. */
+ * only around opening and closing connections, so reads go on while it probes. */
 static void check(struct store *s)
 {
     struct store_error err;
@@ -67,37 +103,25 @@ static void check(struct store *s)
         enum db_file_state state = db_file_inspect(s->path, &s->db_id, &sys_errno);
         int wal_lost =
             s->wal_id.known && db_file_inspect(s->wal_path, &s->wal_id, &sys_errno) != DB_FILE_OK;
-        if (state != DB_FILE_OK || wal_lost || s->reopen_wanted) {
+        if (state != DB_FILE_OK) {
+            store_file_error(&err, state, sys_errno);
+            store_mark_down(s, &err);
+            close_connections(s);
+        } else if (wal_lost) {
             atomic_store(&s->available, 0);
             pthread_mutex_lock(&s->read_lock);
-            if (state != DB_FILE_OK) {
-                store_file_error(&err, state, sys_errno);
-                store_mark_down(s, &err);
-                store_close_locked(s);
-            } else if (wal_lost) {
-                repair_wal_locked(s);
-            } else {
-                store_close_locked(s);
-            }
+            repair_wal_locked(s);
             pthread_mutex_unlock(&s->read_lock);
-        } else if (!atomic_load(&s->up)) {
+        } else if (!atomic_load(&s->up) && !atomic_load(&s->reopen_wanted)) {
             probe_write(s, &err);
         }
+        /* "Not a database" or "read-only", from a request or from the probe just now: retrying
+         * on these connections cannot succeed, new ones might. */
+        if (s->open && atomic_load(&s->reopen_wanted))
+            close_connections(s);
     }
-    if (!s->open) {
-        pthread_mutex_lock(&s->read_lock);
-        int status = store_connect_locked(s, 0, &err);
-        pthread_mutex_unlock(&s->read_lock);
-        if (status == STORE_OK) {
-            store_mark_up(s);
-        } else {
-            /* The file that was open is still gone: keep saying so rather than "missing". */
-            if (err.file_state == DB_FILE_MISSING &&
-                atomic_load(&s->file_state) == DB_FILE_UNLINKED)
-                store_file_error(&err, DB_FILE_UNLINKED, err.sys_errno);
-            store_mark_down(s, &err);
-        }
-    }
+    if (!s->open)
+        reconnect(s);
     pthread_mutex_unlock(&s->write_lock);
 }
 

@@ -82,6 +82,17 @@ static const enum db_op write_ops[] = {
     [STORE_WRITE_DELETE] = DB_OP_DELETE,
 };
 
+/* How long the batch may wait for a lock held elsewhere: what is left of --busy-timeout for its
+ * oldest write. Counting from submission rather than from BEGIN keeps a write that queued behind
+ * a batch already waiting out a lock from waiting a second full timeout before its 503. */
+static int batch_busy_timeout_ms(const struct store *s, const struct store_write *oldest,
+                                 uint64_t now_ns)
+{
+    uint64_t limit_ns = (uint64_t)s->cfg.busy_timeout_ms * 1000000u;
+    uint64_t waited_ns = now_ns > oldest->submitted_ns ? now_ns - oldest->submitted_ns : 0;
+    return waited_ns >= limit_ns ? 0 : (int)((limit_ns - waited_ns) / 1000000u);
+}
+
 /* One transaction for a whole batch: every write in it commits, or none does. */
 static void run_batch(struct store *s, struct store_write *batch)
 {
@@ -90,6 +101,8 @@ static void run_batch(struct store *s, struct store_write *batch)
     char now[CLOCK_RFC3339_LEN];
     store_now(now);
     pthread_mutex_lock(&s->write_lock);
+    if (s->open)
+        sqlite3_busy_timeout(s->w.db, batch_busy_timeout_ms(s, batch, clock_monotonic_ns()));
     int status = store_begin(s, &err);
     for (struct store_write *w = batch; w && status == STORE_OK; w = w->next) {
         w->status = apply_write(s, w, now, &err);
@@ -100,6 +113,8 @@ static void run_batch(struct store *s, struct store_write *batch)
         status = store_commit(s, &err);
     else if (s->open)
         store_rollback_if_open(s);
+    if (s->open)
+        sqlite3_busy_timeout(s->w.db, (int)s->cfg.busy_timeout_ms);
     pthread_mutex_unlock(&s->write_lock);
 
     uint64_t elapsed = clock_monotonic_ns() - t0;
@@ -119,6 +134,7 @@ static void run_batch(struct store *s, struct store_write *batch)
 void store_write_submit(struct store *s, struct store_write *w)
 {
     w->next = NULL;
+    w->submitted_ns = clock_monotonic_ns();
     pthread_mutex_lock(&s->queue_lock);
     if (s->queue_tail)
         s->queue_tail->next = w;

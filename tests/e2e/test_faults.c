@@ -1,18 +1,21 @@
 /*
  * test_faults: taskd under the persistence faults of DESIGN.md, for real: the database path
  * turned into a directory, the file moved away or deleted while serving, the -wal deleted, a
- * missing file with --no-create, a garbage header, a lock held by another process, a full disk.
- * Each test checks that taskd fails closed (503 with Retry-After on data endpoints, /livez and
- * /metrics still served, the state in metrics and one log line per state change), never
- * acknowledges a write it could lose, and recovers by itself when the fault is removed. Also:
- * the start-up sentence and --exit-on-db-error, when a missing database is created (and when
- * not), detection on the first failing request even with a long --check-interval, and
+ * missing file with --no-create, a garbage header, a lock held by another process (each write
+ * answered within --busy-timeout), a full disk, a read-only database file or -shm (mounts are
+ * made in a private mount namespace, so none outlives the tests). Each test checks that taskd fails
+ * closed (503 with Retry-After on data endpoints, /livez and /metrics still served, the state in
+ * metrics and one log line per state change), never acknowledges a write it could lose, and
+ * recovers by itself when the fault is removed. Also: the start-up sentence and --exit-on-db-error,
+ * when a missing database is created (and when not), detection on the first failing request even
+ * with a long --check-interval, and
  * --unsafe-no-fault-detection doing the opposite of all this on purpose.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,6 +456,15 @@ static void test_garbage_header_is_not_a_db_until_restored(void **state)
 
 /* ---- a lock held by another process ------------------------------------------------------- */
 
+/* How many probe writes the monitor ran (the histogram appears with its first one). */
+static double probes_run(struct fixture *fx)
+{
+    static const char *const probe[] = {"op", "probe", NULL};
+    const struct scrape_sample *sample =
+        scrape_find(fx_scrape(fx), "taskd_db_query_duration_seconds_count", probe);
+    return sample ? sample->value : 0;
+}
+
 static const char *const short_busy[] = {"--check-interval", "50ms", "--busy-timeout", "200ms",
                                          NULL};
 
@@ -489,7 +501,106 @@ static void test_lock_held_elsewhere_gives_503_busy_then_recovers(void **state)
     expect_one_error_line_per_5xx(fx);
 }
 
+/* --busy-timeout bounds each write's wait, counted from its arrival: a write that queues behind
+ * a batch already waiting out the lock is not made to wait a second timeout, and neither waits
+ * behind the monitor's probe write (which does not wait for the lock at all). */
+#define LOCK_BUSY_MS 400
+#define LOCK_WRITES 6
+#define LOCK_WRITE_GAP_MS 150 /* writes arrive while earlier ones still wait */
+#define LOCK_SLACK_MS 150     /* scheduling, sanitizers; a second timeout would be 400 */
+
+static const char *const lock_busy[] = {"--check-interval", "50ms", "--busy-timeout", "400ms",
+                                        NULL};
+
+static int setup_lock_busy(void **state)
+{
+    struct taskd_opts opts = {.args = lock_busy};
+    return fx_setup_with(state, &opts);
+}
+
+static void test_lock_held_elsewhere_answers_each_write_within_busy_timeout(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "before the lock");
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    static const char request[] = "POST /tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: 17\r\n\r\n"
+                                  "{\"task\":\"locked\"}";
+    struct http_conn *conns[LOCK_WRITES];
+    for (int i = 0; i < LOCK_WRITES; i++)
+        conns[i] = fx_connect(fx);
+    for (int i = 0; i < LOCK_WRITES; i++) {
+        if (i > 0)
+            fx_sleep_ms(LOCK_WRITE_GAP_MS);
+        fx_send(conns[i], request);
+    }
+    /* How long each waited is taskd's own duration_ms in its log line (from its arrival to its
+     * answer): reading the answers here one after another would add the waits up. */
+    const char *ids[LOCK_WRITES];
+    for (int i = 0; i < LOCK_WRITES; i++) {
+        struct http_response *res = fx_read(conns[i], "POST");
+        fx_expect_error(res, 503, "db_unavailable");
+        assert_non_null(strstr(fx_json_str(fx_json(res), "error"), "locked"));
+        ids[i] = http_header(res, "X-Request-Id");
+    }
+    fx_wait_logged(fx, 1 + LOCK_WRITES);
+    struct logfile *lf = read_log_from(fx, 0);
+    for (int i = 0; i < LOCK_WRITES; i++) {
+        size_t matches;
+        const cJSON *line = logfile_find_request(lf, ids[i], &matches);
+        assert_non_null(line);
+        double waited = cJSON_GetObjectItemCaseSensitive(line, "duration_ms")->valuedouble;
+        fx_context("write %d of %d, sent %d ms after the first", i + 1, LOCK_WRITES,
+                   i * LOCK_WRITE_GAP_MS);
+        assert_string_equal(fx_json_str(line, "db_state"), "ok");
+        assert_int_equal(fx_json_int(line, "sqlite_code"), SQLITE_BUSY);
+        if (waited > LOCK_BUSY_MS + LOCK_SLACK_MS)
+            fx_fail_at(__FILE__, __LINE__,
+                       "a write during the lock waited %.0f ms for its 503, more than "
+                       "--busy-timeout %d ms",
+                       waited, LOCK_BUSY_MS);
+        if (i == 0 && waited < LOCK_BUSY_MS - 50)
+            fx_fail_at(__FILE__, __LINE__,
+                       "the first write gave up after %.0f ms, before --busy-timeout %d ms", waited,
+                       LOCK_BUSY_MS);
+    }
+    fx_context("after the lock");
+    /* One more on its own waits the whole timeout, probes or not. */
+    double t0 = fx_now_ms();
+    expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"alone\"}");
+    double waited = fx_now_ms() - t0;
+    if (waited < LOCK_BUSY_MS - 50 || waited > LOCK_BUSY_MS + LOCK_SLACK_MS)
+        fx_fail_at(__FILE__, __LINE__, "a lone write waited %.0f ms, not about %d ms", waited,
+                   LOCK_BUSY_MS);
+    assert_true(probes_run(fx) > 0);
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 503);
+
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(other), SQLITE_OK);
+    wait_ready(fx);
+    fx_create(fx, "after the lock");
+    assert_int_equal(count_tasks(fx), 2);
+}
+
 /* ---- a full disk (needs root to mount a small tmpfs) -------------------------------------- */
+
+/* Mounts made by these tests live in a mount namespace of this test process (taskd, its child,
+ * shares it), so none outlives it even if it is killed. Skips the test without the privilege. */
+static void private_mount_namespace(void)
+{
+    static int entered;
+    if (entered)
+        return;
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        print_message("skipped: cannot make a private mount namespace (%s); needs root\n",
+                      strerror(errno));
+        skip();
+    }
+    entered = 1;
+}
 
 /* Waits (the monitor measures every --check-interval) until taskd_data_dir_free_bytes is in
  * [low, high]. */
@@ -511,6 +622,7 @@ static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state
     struct fixture *fx = *state;
     const char *mnt = path_in(fx, "small");
     assert_int_equal(mkdir(mnt, 0755), 0);
+    private_mount_namespace();
     if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m") < 0) {
         print_message("skipped: cannot mount a tmpfs (%s); needs root\n", strerror(errno));
         skip();
@@ -547,6 +659,132 @@ static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state
     assert_int_equal(count_tasks(fx), 2);
     stop(fx);
     umount2(mnt, MNT_DETACH);
+}
+
+/* ---- read-only: a bind mount over the database file or its -shm (needs root) ------------- */
+
+static void detach_mount(void *path)
+{
+    umount2(path, MNT_DETACH);
+    free(path);
+}
+
+/* Makes the file at `path` read-only by bind-mounting it read-only over itself: the same inode,
+ * so taskd's identity check still sees its file, and the directory stays writable. Returns a
+ * handle for unbind_readonly(); teardown detaches it too, after a failure. */
+static char *bind_readonly(const char *path)
+{
+    private_mount_namespace();
+    char *kept = scratch_keep(strdup(path), scratch_free);
+    if (mount(path, path, NULL, MS_BIND, NULL) < 0)
+        fx_fail_at(__FILE__, __LINE__, "cannot bind-mount %s: %s", path, strerror(errno));
+    scratch_drop(kept);
+    kept = scratch_keep(strdup(path), detach_mount);
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+        fx_fail_at(__FILE__, __LINE__, "cannot remount %s read-only: %s", path, strerror(errno));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    int fd = open(path, O_RDWR);
+    if (fd >= 0)
+        close(fd);
+    assert_true(fd < 0 && errno == EROFS);
+    return kept;
+}
+
+/* Detaches the mount lazily, as `umount -l` does: descriptors opened through it stay read-only,
+ * the path is writable again. */
+static void unbind_readonly(char *handle)
+{
+    scratch_drop(handle);
+}
+
+/* How many times taskd opened the database (the histogram appears with the first). */
+static double opens_run(struct fixture *fx)
+{
+    static const char *const open_op[] = {"op", "open", NULL};
+    const struct scrape_sample *sample =
+        scrape_find(fx_scrape(fx), "taskd_db_query_duration_seconds_count", open_op);
+    return sample ? sample->value : 0;
+}
+
+/* What the readonly chaos scenario once caught: taskd reconnected through a read-only mount as
+ * it was being unmounted, and SQLite, refused O_RDWR, quietly opened the file read-only, with
+ * its -wal and -shm writable. Here the file is read-only at start with the directory writable,
+ * which gives the same connection. taskd must refuse it, not serve on it until a restart. */
+static void test_db_file_opened_read_only_is_refused_and_reopened_when_writable(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "kept");
+    stop(fx);
+    char *ro = bind_readonly(fx->proc.db_path);
+    size_t offset = file_size(fx->proc.log_path);
+    restart(fx);
+
+    static const char reason[] =
+        "SQLite could open it only read-only: the database is read-only (file or directory "
+        "permissions, or a read-only mount); make it writable";
+    assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, reason));
+    struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
+    fx_expect_error(ready, 503, "db_unavailable");
+    assert_non_null(strstr(fx_json_str(fx_json(ready), "error"), reason));
+    expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"refused\"}");
+    expect_unavailable(fx, "GET", "/tasks", NULL);
+    expect_serving_basics(fx);
+    expect_down_with_state(fx, "readonly");
+    /* Tried again every --check-interval, and said once. */
+    double opens = opens_run(fx);
+    fx_sleep_ms(300);
+    assert_true(opens_run(fx) == opens); /* refused before it counts as opened */
+    assert_int_equal(unavailable_lines_with_state(fx, "readonly"), 1);
+
+    unbind_readonly(ro);
+    wait_ready(fx);
+    assert_int_equal(logfile_wait_msg(fx->proc.log_path, offset, "database available", 1, 2000), 0);
+    assert_int_equal(count_tasks(fx), 1);
+    fx_create(fx, "writable again");
+    assert_int_equal(count_tasks(fx), 2);
+    expect_one_error_line_per_5xx(fx);
+}
+
+/* A connection that opens and reads but cannot write: the -shm, left by a kill -9, is
+ * read-only, so SQLite uses it read-only and every write fails with SQLITE_READONLY. A write
+ * failing so makes taskd reopen instead of retrying on the same connection, and the monitor
+ * keeps reopening (and proving each new connection with a probe write) while it stays so. */
+static void test_write_failing_read_only_reopens_until_writable(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "survives the kill");
+    int status;
+    assert_int_equal(taskd_proc_kill9(&fx->proc, &status), 0);
+    http_close(fx->conn);
+    fx->conn = NULL;
+    char *ro = bind_readonly(sibling(fx, "-shm"));
+    restart(fx);
+    assert_string_equal(stderr_of(fx), ""); /* it opens fine */
+
+    struct http_response *res =
+        fx_request(fx, "POST", "/tasks", fx_json_headers, "{\"task\":\"refused\"}");
+    fx_expect_error(res, 503, "db_unavailable");
+    assert_non_null(strstr(fx_json_str(fx_json(res), "error"), "readonly"));
+    wait_unready(fx);
+    expect_down_with_state(fx, "readonly");
+    const char *labels[] = {"code", "SQLITE_READONLY", NULL};
+    assert_true(fx_metric(fx_scrape(fx), "taskd_db_errors_total", labels) >= 1);
+    double opens = opens_run(fx), probes = probes_run(fx);
+    fx_sleep_ms(500); /* ten --check-interval periods */
+    if (opens_run(fx) < opens + 3 || probes_run(fx) < probes + 3)
+        fx_fail_at(__FILE__, __LINE__,
+                   "in 500 ms taskd reopened %.0f times and probed %.0f "
+                   "times; it must keep reopening every 50 ms while writes fail read-only",
+                   opens_run(fx) - opens, probes_run(fx) - probes);
+    assert_int_equal(http_status(fx, "GET", "/readyz", NULL), 503);
+    assert_int_equal(unavailable_lines_with_state(fx, "readonly"), 1);
+
+    unbind_readonly(ro);
+    wait_ready(fx);
+    fx_create(fx, "writable again");
+    assert_int_equal(count_tasks(fx), 2);
+    expect_one_error_line_per_5xx(fx);
 }
 
 /* ---- start-up: --exit-on-db-error ------------------------------------------------------- */
@@ -739,15 +977,6 @@ static void test_long_check_interval_still_detects_a_moved_file_on_the_first_rea
     expect_unavailable(fx, "GET", "/tasks", NULL);
 }
 
-/* How many probe writes the monitor ran (the histogram appears with its first one). */
-static double probes_run(struct fixture *fx)
-{
-    static const char *const probe[] = {"op", "probe", NULL};
-    const struct scrape_sample *sample =
-        scrape_find(fx_scrape(fx), "taskd_db_query_duration_seconds_count", probe);
-    return sample ? sample->value : 0;
-}
-
 static void test_long_check_interval_busy_write_turns_unready_and_a_commit_ready(void **state)
 {
     struct fixture *fx = *state;
@@ -871,7 +1100,10 @@ int main(void)
         T(test_missing_db_with_no_create_waits_for_the_file, setup_no_create),
         T(test_garbage_header_is_not_a_db_until_restored, setup_fast),
         T(test_lock_held_elsewhere_gives_503_busy_then_recovers, setup_short_busy),
+        T(test_lock_held_elsewhere_answers_each_write_within_busy_timeout, setup_lock_busy),
         T(test_disk_full_refuses_writes_serves_reads_and_recovers, setup_fast),
+        T(test_db_file_opened_read_only_is_refused_and_reopened_when_writable, setup_fast),
+        T(test_write_failing_read_only_reopens_until_writable, setup_fast),
         T(test_exit_on_db_error_exits_1_when_the_path_is_a_directory, setup_fast),
         T(test_exit_on_db_error_exits_1_for_missing_with_no_create_and_not_a_db, setup_fast),
         T(test_first_start_creates_the_database_with_one_warn_line, setup_fast),
