@@ -17,20 +17,19 @@
 # 0 skips), BENCH_TARGET=nginx|taskd, BENCH_KEEP=1 keeps the scratch directory.
 set -u
 build=${1:?usage: tests/bench/loadgen.sh BUILD_DIR}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 2
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 memory_seconds=${BENCH_MEMORY_SECONDS:-300}
 conns=16
 loadgen="$root/$build/bin/loadgen"
-taskd="$root/$build/bin/taskd"
+TASKD_BIN="$root/$build/bin/taskd"
 
 fail() {
     printf '\nbench: FAIL: %s\n' "$*" >&2
     exit 1
 }
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for tool in wrk hey taskset python3; do
@@ -38,22 +37,15 @@ for tool in wrk hey taskset python3; do
 done
 [ -x "$loadgen" ] || fail "$loadgen is missing (make)"
 
-scratch=$(mktemp -d /tmp/taskbench-lgbench.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $scratch"; else rm -rf "$scratch"; fi
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tap_workdir lgbench
+scratch=$tap_work
+if [ "${BENCH_KEEP:-0}" = 1 ]; then tap_keep="bench: kept"; fi
 
 start_target() {
     local want=${BENCH_TARGET:-}
     if [ "$want" != taskd ] && command -v nginx >/dev/null 2>&1; then
         local port
-        port=$(free_port)
+        port=$(tap_free_port)
         mkdir -p "$scratch/nginx"
         cat >"$scratch/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -71,17 +63,14 @@ http {
 }
 CONF
         taskset -c 0 nginx -c "$scratch/nginx/nginx.conf" -p "$scratch/nginx" 2>"$scratch/nginx/stderr" &
-        pids+=($!)
+        tap_pids+=("$!")
         target_name="nginx (1 worker, return 200)"
         url="http://127.0.0.1:$port/"
     else
-        mkdir -p "$scratch/taskd"
-        taskset -c 0 "$taskd" --listen 127.0.0.1:0 --port-file "$scratch/taskd/port" \
-            --db "$scratch/taskd/tasks.db" --log-file "$scratch/taskd/log" &
-        pids+=($!)
-        for _ in $(seq 50); do [ -s "$scratch/taskd/port" ] && break; sleep 0.1; done
+        tap_taskd_cmd=(taskset -c 0)
+        tap_start_taskd "$scratch/taskd" || fail "taskd did not start: $(cat "$scratch/taskd/taskd.out")"
         target_name="taskd /livez"
-        url="http://127.0.0.1:$(cat "$scratch/taskd/port")/livez"
+        url="$TASKD_URL/livez"
     fi
     for _ in $(seq 50); do curl -fs -o /dev/null "$url" && return 0; sleep 0.1; done
     fail "the target at $url did not come up"
@@ -121,10 +110,10 @@ done
 wrk_med=$(median <"$scratch/wrk.all")
 lg_med=$(median <"$scratch/lg.all")
 hey_med=$(median <"$scratch/hey.all")
-vs_wrk=$(calc %.2f "$lg_med / $wrk_med")
-vs_hey=$(calc %.2f "$lg_med / $hey_med")
+vs_wrk=$(tap_calc %.2f "$lg_med / $wrk_med")
+vs_hey=$(tap_calc %.2f "$lg_med / $hey_med")
 printf '   median:  wrk %8.0f  loadgen %8.0f  hey %8.0f req/s\n' "$wrk_med" "$lg_med" "$hey_med"
-verdict() { [ "$(calc %d "$1 >= $2")" = 1 ] && echo PASS || echo BELOW; }
+verdict() { [ "$(tap_calc %d "$1 >= $2")" = 1 ] && echo PASS || echo BELOW; }
 echo "   loadgen / wrk = $vs_wrk  (target >= 0.9)  $(verdict "$vs_wrk" 0.9)"
 echo "   loadgen / hey = $vs_hey  (target >= 1.5)  $(verdict "$vs_hey" 1.5)"
 
@@ -153,7 +142,7 @@ if [ "$memory_seconds" -gt 0 ]; then
     taskset -c 1 "$loadgen" --raw --rate 10000 -t 1 -d "${memory_seconds}s" --json "$scratch/mem.json" \
         --quiet "$url" 2>"$scratch/mem.err" &
     lg=$!
-    pids+=($lg)
+    tap_pids+=("$lg")
     : >"$scratch/rss"
     while kill -0 "$lg" 2>/dev/null; do
         awk '/VmRSS/ { print $2 }' "/proc/$lg/status" 2>/dev/null >>"$scratch/rss"

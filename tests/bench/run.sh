@@ -17,8 +17,8 @@
 # BENCH_KEEP=1 keeps the scratch directory (databases, logs, raw tool output) and prints its path.
 set -u
 build=${1:?usage: tests/bench/run.sh BUILD_DIR}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 2
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-2}
@@ -37,12 +37,6 @@ taskd="$build/bin/taskd"
 hello="$build/bench/mhd_hello"
 paced="$build/bench/paced"
 scripts=tests/bench
-
-# calc FORMAT EXPRESSION: arithmetic on decimals, printed with FORMAT (awk: no bc needed). The
-# parentheses keep a comparison such as "a > b" from being read as awk's output redirection.
-calc() {
-    awk "BEGIN { printf \"$1\", ($2) }"
-}
 
 fail() {
     printf '\nbench: FAIL: %s\n' "$*" >&2
@@ -63,25 +57,12 @@ for bin in "$taskd" "$hello" "$paced"; do
 done
 [ "$(nproc --all)" -ge 2 ] || fail "the bench needs 2 CPUs (server on CPU 0, client on CPU 1)"
 
-work=$(mktemp -d /tmp/taskbench-bench.XXXXXX)
+tap_workdir bench
+work=$tap_work
+if [ "${BENCH_KEEP:-0}" = 1 ]; then tap_keep="bench: kept"; fi
+trap 'exit 130' INT TERM
 
 # ---- servers ---------------------------------------------------------------------------------
-
-server_pids=()
-cleanup() {
-    local pid
-    for pid in "${server_pids[@]}"; do
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        printf 'bench: kept %s\n' "$work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # start_server NAME COMMAND...: starts COMMAND pinned to the server CPU; COMMAND must write its
 # port to $work/NAME.port. Sets port.
@@ -91,7 +72,7 @@ start_server() {
     rm -f "$work/$name.port"
     taskset -c "$server_cpu" "$@" >"$work/$name.out" 2>&1 &
     pid=$!
-    server_pids+=("$pid")
+    tap_pids+=("$pid") # stopped by the EXIT trap
     for _ in $(seq 100); do
         [ -s "$work/$name.port" ] && break
         kill -0 "$pid" 2>/dev/null || fail "$name exited at start: $(cat "$work/$name.out")"
@@ -178,14 +159,14 @@ measure() {
     rc=$?
     t1=$(date +%s.%N)
     cpu_snapshot >"$work/cpu.after"
-    secs=$(calc "%.3f" "$t1 - $t0")
-    steal=$(calc "%.1f" "($(steal_jiffies) - $steal0) * 100 / $(getconf CLK_TCK) / $secs")
-    load=$(foreign_load "$work/cpu.before" "$work/cpu.after" "$secs" "${server_pids[*]} $client $$")
+    secs=$(tap_calc "%.3f" "$t1 - $t0")
+    steal=$(tap_calc "%.1f" "($(steal_jiffies) - $steal0) * 100 / $(getconf CLK_TCK) / $secs")
+    load=$(foreign_load "$work/cpu.before" "$work/cpu.after" "$secs" "${tap_pids[*]} $client $$")
 }
 
 # noise: "" for a clean run, else what disturbed it (other processes, hypervisor steal).
 noise() {
-    if [ "$(calc "%d" "${load%% *} > $noisy_cpu || $steal > $noisy_steal")" = 1 ]; then
+    if [ "$(tap_calc "%d" "${load%% *} > $noisy_cpu || $steal > $noisy_steal")" = 1 ]; then
         echo "NOISY: other processes ${load}, steal ${steal}%"
     fi
 }
@@ -253,7 +234,7 @@ hey_run() {
     local label=$1 port=$2 rate=$3 method=$4 path=${5//\{id\}/$((seed_tasks / 2))} body=${6:-}
     local out="$work/hey-${label//[^A-Za-z0-9]/_}.txt"
     local per_worker args=(-z "${seconds}s" -c "$conns" -m "$method")
-    per_worker=$(calc "%.3f" "$rate / $conns")
+    per_worker=$(tap_calc "%.3f" "$rate / $conns")
     args+=(-q "$per_worker")
     [ -n "$body" ] && args+=(-T application/json -d "$body")
     measure "$out" hey "${args[@]}" "http://127.0.0.1:$port$path"
@@ -276,7 +257,7 @@ hey_run() {
 
 # short_of_rate ACHIEVED RATE: true when under 95 % of the rate asked for.
 short_of_rate() {
-    [ "$(calc "%d" "$1 < 0.95 * $2")" = 1 ]
+    [ "$(tap_calc "%d" "$1 < 0.95 * $2")" = 1 ]
 }
 
 # result_field LINE NAME: the value of NAME=value in a paced-result line.
@@ -294,7 +275,7 @@ latency_run() {
 seed() {
     local port=$1 out="$work/seed-$1.txt" code
     taskset -c "$client_cpu" "$paced" -a "127.0.0.1:$port" -r 5000 \
-        -d "$(calc "%.3f" "$seed_tasks / 5000")" -c 4 -m POST -p /tasks \
+        -d "$(tap_calc "%.3f" "$seed_tasks / 5000")" -c 4 -m POST -p /tasks \
         -b '{"task": "seeded task"}' >"$out" 2>&1 || fail "seeding $seed_tasks tasks failed: $(cat "$out")"
     for id in 1 "$seed_tasks"; do
         code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tasks/$id")
@@ -398,7 +379,7 @@ check_metrics "$taskd1_port"
 row() {
     local rps vs result=- target=-
     rps=$(median "$2")
-    vs=$(calc "%.2f" "$rps / $hello_rps")
+    vs=$(tap_calc "%.2f" "$rps / $hello_rps")
     if [ -n "${3:-}" ]; then
         target=">= $3"
         if [ "$rps" -ge "$3" ]; then result=PASS; else result=BELOW; fi
@@ -414,7 +395,7 @@ compare() {
     a=$(median "$2") b=$(median "$3")
     IFS=- read -r lo_a hi_a <<<"$(spread "$2")"
     IFS=- read -r lo_b hi_b <<<"$(spread "$3")"
-    if [ "$(calc "%d" "($a - $b) * ($a - $b) < (0.05 * $a) * (0.05 * $a)")" = 1 ]; then
+    if [ "$(tap_calc "%d" "($a - $b) * ($a - $b) < (0.05 * $a) * (0.05 * $a)")" = 1 ]; then
         verdict="no clear winner (medians within 5 %)"
     elif [ "$lo_a" -gt "$hi_b" ]; then
         verdict="--threads $default_threads is faster in every round"

@@ -7,52 +7,26 @@
 # box. Pages come from the fixture (via `test_html_report render`) and from a real loadgen run.
 # Usage: tests/loadgen/test_html_report.sh BUILD_DIR (from the repository root). Prints TAP.
 set -u
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:?usage: tests/loadgen/test_html_report.sh BUILD_DIR}
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: the page does not change in a sanitizer build (html_report.c itself runs under ASan+UBSan in tests/unit/test_html_report)"
-    exit 0
-fi
+tap_skip_under_sanitizer "the page does not change in a sanitizer build (html_report.c itself runs under ASan+UBSan in tests/unit/test_html_report)"
 render="$build/tests/unit/test_html_report"
 loadgen="$build/bin/loadgen"
-taskd=${TASKD_BIN:-$build/bin/taskd}
+TASKD_BIN=${TASKD_BIN:-$build/bin/taskd}
 fixture=tests/loadgen/fixtures/result.json
 
-n=0 failed=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-not_ok() {
-    n=$((n + 1))
-    failed=1
-    echo "not ok $n - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -40 | sed 's/^/# /'
-}
-# check DESCRIPTION COMMAND...: one TAP line; the command's output explains a failure.
-check() {
-    local desc=$1 out
-    shift
-    if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
-}
-
 if ! command -v chromium >/dev/null 2>&1; then
-    not_ok "chromium is installed (scripts/deps.sh installs it)"
+    tap_not_ok "chromium is installed (scripts/deps.sh installs it)"
     exit 1
 fi
 if [ ! -x "$render" ]; then
-    not_ok "$render exists (make BUILD=$build tests)"
+    tap_not_ok "$render exists (make BUILD=$build tests)"
     exit 1
 fi
 
-tmp=$(mktemp -d)
-pids=()
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tap_workdir html
+tmp=$tap_work
 
 # One headless browser run; the profile stays in the temporary directory.
 chrome() {
@@ -446,39 +420,39 @@ live() {
     local out status name detail extra
     out=$(timeout 120 python3 "$tmp/check.py" cdp "$1" "$2" "$tmp/profile" "$3" "$4" 2>&1)
     if ! grep -q "$(printf '^ok\t\|^not ok\t')" <<<"$out"; then
-        not_ok "$4: the page can be driven over the DevTools protocol" "$out"
+        tap_not_ok "$4: the page can be driven over the DevTools protocol" "$out"
         return
     fi
     extra=""
     while IFS=$'\t' read -r status name detail; do
         case "$status" in
-        ok) ok "$name" ;;
-        "not ok") not_ok "$name" "$detail" ;;
+        ok) tap_ok "$name" ;;
+        "not ok") tap_not_ok "$name" "$detail" ;;
         *) extra+="$status $name $detail"$'\n' ;;
         esac
     done <<<"$out"
     # the driver stopped early (an exception, a timeout): its message fails one more test
     if [ -n "${extra//[[:space:]]/}" ]; then
-        not_ok "$4: the DevTools driver ran to the end" "$extra"
+        tap_not_ok "$4: the DevTools driver ran to the end" "$extra"
     fi
 }
 charts=rate,errors,latency,inflight,distribution,histogram
 
 # 1. The fixture: a 30-second run with 503s, a stall, a missed target rate.
 page="$tmp/fixture.html"
-check "fixture: test_html_report renders the page" "$render" render loadgen "loadgen report" "$fixture" "$page"
+tap_check "fixture: test_html_report renders the page" "$render" render loadgen "loadgen report" "$fixture" "$page"
 dump "$page" fixture
-check "fixture: the page renders (data-rendered=ok)" py rendered "$tmp/fixture.dom" ok
-check "fixture: all six charts are drawn" py charts "$tmp/fixture.dom" "$charts"
-check "fixture: nothing is written to the console" py console "$tmp/fixture.log"
-check "fixture: no element links outside the page" py no-external "$tmp/fixture.dom"
+tap_check "fixture: the page renders (data-rendered=ok)" py rendered "$tmp/fixture.dom" ok
+tap_check "fixture: all six charts are drawn" py charts "$tmp/fixture.dom" "$charts"
+tap_check "fixture: nothing is written to the console" py console "$tmp/fixture.log"
+tap_check "fixture: no element links outside the page" py no-external "$tmp/fixture.dom"
 chrome --window-size=1280,2400 --screenshot="$tmp/fixture.png" "file://$page" >/dev/null 2>&1
-check "fixture: the screenshot is not blank" py png "$tmp/fixture.png" 1280 2400
+tap_check "fixture: the screenshot is not blank" py png "$tmp/fixture.png" 1280 2400
 live "$page" "$fixture" full fixture
 
 # 2. Hostile text in every field: it must show as text and fetch nothing.
 python3 "$tmp/check.py" serve "$tmp/sentinel.port" "$tmp/sentinel.log" &
-pids+=($!)
+tap_pids+=("$!")
 for _ in $(seq 100); do [ -s "$tmp/sentinel.port" ] && break; sleep 0.05; done
 sport=$(cat "$tmp/sentinel.port" 2>/dev/null)
 py hostile "$fixture" "$tmp/hostile.json" "${sport:-9}"
@@ -486,59 +460,54 @@ page="$tmp/hostile.html"
 "$render" render loadgen "</title><script>document.body.dataset.pwned='title'</script>" \
     "$tmp/hostile.json" "$page"
 dump "$page" hostile
-check "hostile data: the page still renders" py rendered "$tmp/hostile.dom" ok
-check "hostile data: markup in the result stays text, no script runs" py stayed-text "$tmp/hostile.dom" "$sport"
-check "hostile data: nothing is written to the console" py console "$tmp/hostile.log"
+tap_check "hostile data: the page still renders" py rendered "$tmp/hostile.dom" ok
+tap_check "hostile data: markup in the result stays text, no script runs" py stayed-text "$tmp/hostile.dom" "$sport"
+tap_check "hostile data: nothing is written to the console" py console "$tmp/hostile.log"
 if [ -n "$sport" ] && [ ! -s "$tmp/sentinel.log" ]; then
-    ok "hostile data: the sentinel server received no request"
+    tap_ok "hostile data: the sentinel server received no request"
 else
-    not_ok "hostile data: the sentinel server received no request" "$(cat "$tmp/sentinel.log" 2>/dev/null)"
+    tap_not_ok "hostile data: the sentinel server received no request" "$(cat "$tmp/sentinel.log" 2>/dev/null)"
 fi
 
 # 3. Sparse and broken results.
 py minimal "$fixture" "$tmp/minimal.json"
 "$render" render loadgen "closed" "$tmp/minimal.json" "$tmp/minimal.html"
 dump "$tmp/minimal.html" minimal
-check "closed model without histograms or series: the page renders" py rendered "$tmp/minimal.dom" ok
-check "closed model without histograms or series: nothing is written to the console" py console "$tmp/minimal.log"
+tap_check "closed model without histograms or series: the page renders" py rendered "$tmp/minimal.dom" ok
+tap_check "closed model without histograms or series: nothing is written to the console" py console "$tmp/minimal.log"
 echo '{}' >"$tmp/empty.json"
 "$render" render loadgen "empty" "$tmp/empty.json" "$tmp/empty.html"
 dump "$tmp/empty.html" empty
-check "an empty result object renders" py rendered "$tmp/empty.dom" ok
+tap_check "an empty result object renders" py rendered "$tmp/empty.dom" ok
 echo '{"schema":"taskbench.loadgen.result","series":[' >"$tmp/broken.json"
 "$render" render loadgen "broken" "$tmp/broken.json" "$tmp/broken.html"
 dump "$tmp/broken.html" broken
-check "invalid JSON: data-rendered=error" py rendered "$tmp/broken.dom" error
-check "invalid JSON: an error box says so" py error-box "$tmp/broken.dom" "not valid JSON"
+tap_check "invalid JSON: data-rendered=error" py rendered "$tmp/broken.dom" error
+tap_check "invalid JSON: an error box says so" py error-box "$tmp/broken.dom" "not valid JSON"
 "$render" render no-such-kind "unknown" "$fixture" "$tmp/kind.html"
 dump "$tmp/kind.html" kind
-check "unknown report kind: an error box names it" py error-box "$tmp/kind.dom" 'no renderer for report kind "no-such-kind"'
+tap_check "unknown report kind: an error box names it" py error-box "$tmp/kind.dom" 'no renderer for report kind "no-such-kind"'
 
 # 4. A real loadgen run against a real taskd, when this loadgen writes HTML.
 if ! "$loadgen" --help 2>&1 | grep -q -- '--html'; then
     echo "# skipped: $loadgen does not support --html yet"
 else
-    mkdir -p "$tmp/taskd"
-    "$taskd" --listen 127.0.0.1:0 --db "$tmp/taskd/tasks.db" --port-file "$tmp/taskd/port" \
-        --log-file "$tmp/taskd/log" &
-    pids+=($!)
-    for _ in $(seq 200); do [ -s "$tmp/taskd/port" ] && break; sleep 0.05; done
-    port=$(cat "$tmp/taskd/port" 2>/dev/null)
+    tap_start_taskd "$tmp/taskd"
+    port=$TASKD_PORT
     page="$tmp/real.html"
     if [ -n "$port" ] && timeout 60 "$loadgen" --quiet --rate 200 --duration 3s --html "$page" \
         --json "$tmp/real.json" --threshold 'p99<5s' "http://127.0.0.1:$port" >"$tmp/loadgen.out" 2>&1; then
-        ok "loadgen --html writes a report of a 3-second run against taskd"
+        tap_ok "loadgen --html writes a report of a 3-second run against taskd"
         dump "$page" real
-        check "loadgen: the page renders (data-rendered=ok)" py rendered "$tmp/real.dom" ok
-        check "loadgen: all six charts are drawn" py charts "$tmp/real.dom" "$charts"
-        check "loadgen: nothing is written to the console" py console "$tmp/real.log"
-        check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
+        tap_check "loadgen: the page renders (data-rendered=ok)" py rendered "$tmp/real.dom" ok
+        tap_check "loadgen: all six charts are drawn" py charts "$tmp/real.dom" "$charts"
+        tap_check "loadgen: nothing is written to the console" py console "$tmp/real.log"
+        tap_check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
         live "$page" "$tmp/real.json" basic loadgen
     else
-        not_ok "loadgen --html writes a report of a 3-second run against taskd (port ${port:-none})" \
-            "$(cat "$tmp/loadgen.out" "$tmp/taskd/log" 2>/dev/null | tail -20)"
+        tap_not_ok "loadgen --html writes a report of a 3-second run against taskd (port ${port:-none})" \
+            "$(cat "$tmp/loadgen.out" "$tmp/taskd/taskd.log" 2>/dev/null | tail -20)"
     fi
 fi
 
-echo "1..$n"
-exit "$failed"
+tap_finish

@@ -5,44 +5,20 @@
 # inhibition rules on a real Alertmanager, fed alerts through its API.
 # Usage: tests/stack/test_alertmanager.sh BUILD_DIR (TAP on stdout; a few seconds).
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 2
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 config=stack/alertmanager/alertmanager.yml
 
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: configuration checks do not depend on the sanitizer build"
-    exit 0
-fi
-for b in amtool python3 curl jq; do
-    command -v "$b" >/dev/null || { echo "# skipped: $b is not installed (make deps)"; exit 0; }
-done
-python3 -c 'import yaml' 2>/dev/null || { echo "# skipped: python3-yaml is not installed"; exit 0; }
+tap_skip_under_sanitizer "configuration checks do not depend on the sanitizer build"
+tap_skip_without amtool python3 curl jq
+python3 -c 'import yaml' 2>/dev/null || tap_skip "python3-yaml is not installed"
 am_bin=$(command -v prometheus-alertmanager || command -v alertmanager) ||
-    { echo "# skipped: prometheus-alertmanager is not installed (make deps)"; exit 0; }
+    tap_skip "prometheus-alertmanager is not installed (make deps)"
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() {
-    local d=$1 out
-    shift
-    if out=$("$@" 2>&1); then
-        ok "$d"
-    else
-        not_ok "$d"
-        echo "$out" | head -40 | sed 's/^/#   /'
-    fi
-}
+tap_workdir am
+work=$tap_work
 
-work=$(mktemp -d /tmp/taskbench-am.XXXXXX)
-am_pid=""
-cleanup() {
-    [ -n "$am_pid" ] && kill "$am_pid" 2>/dev/null && wait "$am_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-check "amtool check-config accepts alertmanager.yml" amtool check-config "$config"
+tap_check "amtool check-config accepts alertmanager.yml" amtool check-config "$config"
 
 compressed() {
     stack/local/stack.sh generate --dir "$work/local" --compress 30 \
@@ -51,7 +27,7 @@ compressed() {
     grep -q 'url: http://127.0.0.1:19095/alerts' "$work/local/alertmanager.yml" || return 1
     ! grep -q 'webhook:9095' "$work/local/alertmanager.yml"
 }
-check "amtool check-config accepts the native stack's compressed copy, with its webhook URL" compressed
+tap_check "amtool check-config accepts the native stack's compressed copy, with its webhook URL" compressed
 
 # The commented example receivers, uncommented in place of the webhook ones, are valid too.
 examples() {
@@ -69,7 +45,7 @@ print(f"{len(examples)} example receivers: {sorted(names)}")
 EOF
     amtool check-config "$work/examples.yml"
 }
-check "the commented example receivers (PagerDuty, Slack, email) are a valid configuration" examples
+tap_check "the commented example receivers (PagerDuty, Slack, email) are a valid configuration" examples
 
 # Every alerting rule's labels, as Prometheus would send them, reach the receiver named after
 # their severity ("none" goes to the blackhole). The labels come from the rule files.
@@ -86,19 +62,19 @@ for path in sorted(glob.glob("stack/prometheus/rules/*.yml")):
 EOF
 while read -r want labels; do
     # shellcheck disable=SC2086 # one argument per label
-    check "route: $labels -> $want" \
+    tap_check "route: $labels -> $want" \
         amtool config routes test --config.file="$config" --verify.receivers="$want" $labels
 done <"$work/alerts.txt"
-check "an alert without a known severity lands on the default receiver, not nowhere" \
+tap_check "an alert without a known severity lands on the default receiver, not nowhere" \
     amtool config routes test --config.file="$config" --verify.receivers=default \
     alertname=Unrouted service=taskd severity=critical
 
 # Inhibition, on a real Alertmanager: alerts posted as Prometheus would, then their status read
 # back. The webhook URL points at a closed port; notifications are not the point here.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(tap_free_port)
 "$am_bin" --config.file="$work/local/alertmanager.yml" --storage.path="$work/am-data" \
     --web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$work/am.log" 2>&1 &
-am_pid=$!
+tap_pids+=("$!")
 AM="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do curl -fs -o /dev/null "$AM/-/ready" && break; sleep 0.1; done
 post() { # post ALERTNAME INSTANCE SEVERITY [LABEL=VALUE]...
@@ -128,7 +104,7 @@ print(json.dumps(l))' "$@")
 } >"$work/alerts.json"
 posted=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     --data @"$work/alerts.json" "$AM/api/v2/alerts")
-check "Alertmanager accepts the alerts posted to its API (HTTP $posted)" [ "$posted" = 200 ]
+tap_check "Alertmanager accepts the alerts posted to its API (HTTP $posted)" [ "$posted" = 200 ]
 # state ALERTNAME INSTANCE [LONG_WINDOW]: active or suppressed (inhibited), once all 12 are in.
 state() {
     curl -s "$AM/api/v2/alerts" | jq -r --arg a "$1" --arg i "$2" --arg w "${3:-}" '.[] |
@@ -143,7 +119,7 @@ done
 expect() { # expect STATE ALERTNAME INSTANCE [LONG_WINDOW] -- WHY
     local want=$1 got
     got=$(state "$2" "$3" "${4:-}")
-    check "$2 on $3${4:+ ($4)} is $want: $6 (got ${got:-nothing})" [ "$got" = "$want" ]
+    tap_check "$2 on $3${4:+ ($4)} is $want: $6 (got ${got:-nothing})" [ "$got" = "$want" ]
 }
 expect active TaskdDatabaseDown a "" -- "the outage itself"
 expect active TaskdDatabaseFileStateNotOk a "" -- "its cause, with the advice"
@@ -158,5 +134,4 @@ expect active TaskdErrorBudgetBurn c 3d -- "the budget it spent still opens a ti
 expect suppressed TaskdHighErrorRatio c "" -- "held back after the recovery too"
 expect active TaskdDatabaseRecentlyDown c "" -- "its own inhibition source, never notified (blackhole)"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish

@@ -5,44 +5,18 @@
 # Grafana provisioning); each mistake those checks exist for, made in a temporary copy, is caught;
 # and the image's entrypoint check (stack/taskd/entrypoint.sh) runs for real. TAP; usage: BUILD_DIR.
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 2
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:-build}
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: static checks of configuration files; a sanitizer build adds nothing"
-    exit 0
-fi
-taskd=${TASKD_BIN:-$root/$build/bin/taskd}
-
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-not_ok() {
-    n=$((n + 1))
-    failed=$((failed + 1))
-    echo "not ok $n - $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -40 | sed 's/^/#   /'; fi
-}
-work=$(mktemp -d "${TMPDIR:-/tmp}/taskbench-compose.XXXXXX")
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+tap_skip_under_sanitizer "static checks of configuration files; a sanitizer build adds nothing"
+tap_workdir compose
+work=$tap_work
 
 if out=$(dashboards/validator/ensure_deps.sh 2>&1); then
-    ok "validator npm packages installed (npm ci from package-lock.json)"
+    tap_ok "validator npm packages installed (npm ci from package-lock.json)"
 else
-    not_ok "validator npm packages installed (npm ci from package-lock.json)" "$out"
-    echo "Bail out! the checks cannot run without their packages"
-    exit 1
+    tap_not_ok "validator npm packages installed (npm ci from package-lock.json)" "$out"
+    tap_bail "the checks cannot run without their packages"
 fi
 
 check_stack() {
@@ -53,12 +27,12 @@ check_stack() {
 out=$(check_stack)
 rc=$?
 if [ $rc -eq 2 ] || ! grep -q '^PASS\|^FAIL' <<<"$out"; then
-    not_ok "check_stack.mjs runs" "$out"
+    tap_not_ok "check_stack.mjs runs" "$out"
 fi
 while IFS=$'\t' read -r verdict name problems; do
     case "$verdict" in
-    PASS) ok "$name" ;;
-    FAIL) not_ok "$name" "$(tr ';' '\n' <<<"$problems")" ;;
+    PASS) tap_ok "$name" ;;
+    FAIL) tap_not_ok "$name" "$(tr ';' '\n' <<<"$problems")" ;;
     esac
 done <<<"$out"
 
@@ -82,9 +56,9 @@ expect_fail() {
     rc=$?
     fails=$(grep -c '^FAIL' <<<"$out")
     if [ $rc -eq 1 ] && [ "$fails" -eq "$want" ] && grep -F "FAIL	$check" <<<"$out" | grep -qF -- "$message"; then
-        ok "$name"
+        tap_ok "$name"
     else
-        not_ok "$name (exit $rc, $fails checks failed)" "$(grep '^FAIL' <<<"$out")"
+        tap_not_ok "$name (exit $rc, $fails checks failed)" "$(grep '^FAIL' <<<"$out")"
     fi
 }
 
@@ -133,35 +107,36 @@ alloy=$(grep -F 'FAIL	Alloy:' <<<"$out")
 if [ "$(grep -c '^FAIL' <<<"$out")" -eq 1 ] &&
     grep -qF 'loki.write.default.receiver refers to loki.write "default", which the config does not define' <<<"$alloy" &&
     grep -qF 'streams get labels request_id besides job and level' <<<"$alloy"; then
-    ok "an Alloy config with a dangling reference and a high-cardinality label is refused"
+    tap_ok "an Alloy config with a dangling reference and a high-cardinality label is refused"
 else
-    not_ok "an Alloy config with a dangling reference and a high-cardinality label is refused" "$out"
+    tap_not_ok "an Alloy config with a dangling reference and a high-cardinality label is refused" "$out"
 fi
 
 # ---- the image's entrypoint check, run for real ------------------------------------------------
 ep=stack/taskd/entrypoint.sh
+taskd=${TASKD_BIN:-$root/$build/bin/taskd}
 mkdir -p "$work/data/tasks.db" "$work/ok"
 out=$(TASKD_DB="$work/data/tasks.db" "$ep" taskd 2>&1)
 rc=$?
 if [ $rc -eq 78 ] && grep -qF "the database path $work/data/tasks.db is a directory (a Docker bind mount of a missing host file creates one" <<<"$out"; then
-    ok "entrypoint: a directory at the database path stops the start with the bind-mount explanation (exit 78)"
+    tap_ok "entrypoint: a directory at the database path stops the start with the bind-mount explanation (exit 78)"
 else
-    not_ok "entrypoint: a directory at the database path stops the start with the bind-mount explanation (exit $rc)" "$out"
+    tap_not_ok "entrypoint: a directory at the database path stops the start with the bind-mount explanation (exit $rc)" "$out"
 fi
 mkfifo "$work/ok/fifo.db"
 out=$(TASKD_DB="$work/ok/new.db" "$ep" taskd --db "$work/ok/fifo.db" 2>&1)
 rc=$?
 if [ $rc -eq 78 ] && grep -qF "the database path $work/ok/fifo.db exists but is not a regular file" <<<"$out"; then
-    ok "entrypoint: --db on the command line wins over TASKD_DB, and a non-regular file is refused"
+    tap_ok "entrypoint: --db on the command line wins over TASKD_DB, and a non-regular file is refused"
 else
-    not_ok "entrypoint: --db on the command line wins over TASKD_DB, and a non-regular file is refused (exit $rc)" "$out"
+    tap_not_ok "entrypoint: --db on the command line wins over TASKD_DB, and a non-regular file is refused (exit $rc)" "$out"
 fi
 out=$(TASKD_DB="$work/missing-dir/tasks.db" "$ep" 2>&1)
 rc=$?
 if [ $rc -eq 78 ] && grep -qF "the directory $work/missing-dir of the database path" <<<"$out"; then
-    ok "entrypoint: a missing data directory is named (no mount at all)"
+    tap_ok "entrypoint: a missing data directory is named (no mount at all)"
 else
-    not_ok "entrypoint: a missing data directory is named (no mount at all) (exit $rc)" "$out"
+    tap_not_ok "entrypoint: a missing data directory is named (no mount at all) (exit $rc)" "$out"
 fi
 if [ -x "$taskd" ]; then
     mkdir -p "$work/bin"
@@ -169,18 +144,16 @@ if [ -x "$taskd" ]; then
     PATH="$work/bin:$PATH" TASKD_DB="$work/ok/tasks.db" TASKD_LISTEN=127.0.0.1:0 \
         TASKD_LOG_FILE="$work/ok/taskd.log" "$ep" --port-file "$work/ok/port" &
     pid=$!
+    tap_pids+=("$pid")
     for _ in $(seq 100); do [ -s "$work/ok/port" ] && break; sleep 0.05; done
     if [ -s "$work/ok/port" ] && curl -sf "http://127.0.0.1:$(cat "$work/ok/port")/readyz" >/dev/null; then
-        ok "entrypoint: with a good path it execs taskd with the options given (ready on its port)"
+        tap_ok "entrypoint: with a good path it execs taskd with the options given (ready on its port)"
     else
-        not_ok "entrypoint: with a good path it execs taskd with the options given" "$(cat "$work/ok/taskd.log" 2>/dev/null)"
+        tap_not_ok "entrypoint: with a good path it execs taskd with the options given" "$(cat "$work/ok/taskd.log" 2>/dev/null)"
     fi
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
+    tap_stop "$pid"
 else
-    not_ok "entrypoint: with a good path it execs taskd (no taskd binary at $taskd)"
+    tap_not_ok "entrypoint: with a good path it execs taskd (no taskd binary at $taskd)"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish

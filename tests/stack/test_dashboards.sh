@@ -5,42 +5,13 @@
 # mode — the panels' numbers, evaluated by a Prometheus that scraped taskd during a scripted
 # workload with a held-lock fault, equal the requests the client saw. TAP; usage: BUILD_DIR.
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 2
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:-build}
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: the dashboards are checked once, with the plain build's taskd"
-    exit 0
-fi
-taskd=${TASKD_BIN:-$root/$build/bin/taskd}
-
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-not_ok() {
-    n=$((n + 1))
-    failed=$((failed + 1))
-    echo "not ok $n - $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -40 | sed 's/^/#   /'; fi
-}
-bail() {
-    echo "Bail out! $1"
-    exit 1
-}
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/taskbench-dash.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+tap_skip_under_sanitizer "the dashboards are checked once, with the plain build's taskd"
+TASKD_BIN=${TASKD_BIN:-$root/$build/bin/taskd}
+tap_workdir dash
+work=$tap_work
 
 validate() {
     timeout 60 node dashboards/validator/validate.mjs "$@" 2>&1
@@ -48,25 +19,21 @@ validate() {
 
 # ---- setup: validator packages, a taskd, a Prometheus scraping it every second -----------------
 if out=$(dashboards/validator/ensure_deps.sh 2>&1); then
-    ok "validator npm packages installed (npm ci from package-lock.json)"
+    tap_ok "validator npm packages installed (npm ci from package-lock.json)"
 else
-    not_ok "validator npm packages installed (npm ci from package-lock.json)" "$out"
-    bail "the validator cannot run without its packages"
+    tap_not_ok "validator npm packages installed (npm ci from package-lock.json)" "$out"
+    tap_bail "the validator cannot run without its packages"
 fi
-[ -x "$taskd" ] || bail "no taskd binary at $taskd: build it first (make)"
-command -v prometheus >/dev/null 2>&1 || bail "prometheus is not installed: run make deps"
+[ -x "$TASKD_BIN" ] || tap_bail "no taskd binary at $TASKD_BIN: build it first (make)"
+command -v prometheus >/dev/null 2>&1 || tap_bail "prometheus is not installed: run make deps"
 
-mkdir -p "$work/data"
-"$taskd" --listen 127.0.0.1:0 --port-file "$work/port" --db "$work/data/tasks.db" \
-    --log-file "$work/taskd.log" --busy-timeout 100ms --check-interval 50ms 2>"$work/taskd.err" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-[ -s "$work/port" ] || bail "taskd did not start: $(cat "$work/taskd.err")"
-base="http://127.0.0.1:$(cat "$work/port")"
+tap_start_taskd "$work/data" --busy-timeout 100ms --check-interval 50ms ||
+    tap_bail "taskd did not start: $(cat "$work/data/taskd.out")"
+base=$TASKD_URL
 
 # loadgen (when built) serves its metrics on a port picked now, so Prometheus knows it from the start.
-loadgen=${LOADGEN_BIN:-$(dirname "$taskd")/loadgen}
-lgport=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+loadgen=${LOADGEN_BIN:-$(dirname "$TASKD_BIN")/loadgen}
+lgport=$(tap_free_port)
 cat >"$work/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -81,7 +48,7 @@ scrape_configs:
 EOF
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
     --web.listen-address=127.0.0.1:0 --log.level=info 2>"$work/prom.log" &
-pids+=($!)
+tap_pids+=("$!")
 prom=
 for _ in $(seq 200); do
     addr=$(grep -o 'msg="Listening on" address=127.0.0.1:[0-9]*' "$work/prom.log" | grep -o '127.0.0.1:[0-9]*$')
@@ -91,7 +58,7 @@ for _ in $(seq 200); do
     fi
     sleep 0.05
 done
-[ -n "$prom" ] || bail "Prometheus did not start: $(tail -5 "$work/prom.log")"
+[ -n "$prom" ] || tap_bail "Prometheus did not start: $(tail -5 "$work/prom.log")"
 # One request of each kind before the run, so their series exist when the window opens: rate()
 # cannot see what a series counted before its first sample (the exact checks do not care).
 pre() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
@@ -202,33 +169,33 @@ cat >"$work/loadgen.json" <<EOF
 EOF
 
 # ---- static validation against the live taskd --------------------------------------------------
-if out=$(validate --taskd-scrape "$base/metrics" --taskd-log "$work/taskd.log"); then
-    ok "every dashboard passes against a live taskd scrape and log ($(tail -1 <<<"$out"))"
+if out=$(validate --taskd-scrape "$base/metrics" --taskd-log "$work/data/taskd.log"); then
+    tap_ok "every dashboard passes against a live taskd scrape and log ($(tail -1 <<<"$out"))"
 else
-    not_ok "every dashboard passes against a live taskd scrape and log" "$out"
+    tap_not_ok "every dashboard passes against a live taskd scrape and log" "$out"
 fi
 
 # ---- truth: the panels' numbers against the workload -------------------------------------------
 if out=$(validate truth --prometheus "$prom" --truth "$work/truth.json" --wait 20 --settle 300); then
-    ok "truth: panel numbers equal the $total requests of the workload (${by_class[5xx]:-0} of them 503s under a held lock)"
+    tap_ok "truth: panel numbers equal the $total requests of the workload (${by_class[5xx]:-0} of them 503s under a held lock)"
     sed 's/^/#   /' <<<"$out"
 else
-    not_ok "truth: panel numbers equal the $total requests of the workload" "$out
+    tap_not_ok "truth: panel numbers equal the $total requests of the workload" "$out
 # truth file: $(cat "$work/truth.json")"
 fi
 out=$(validate truth --prometheus "$prom" --loadgen-result "$work/loadgen.json" --wait 20 --settle 300)
 if [ $? -eq 0 ] && grep -q "ok   dashboards/red.json panel \"Request rate by route and code\" target A: requests $total (truth $total)" <<<"$out"; then
-    ok "truth: a loadgen --json result of the same workload is read as the same truth"
+    tap_ok "truth: a loadgen --json result of the same workload is read as the same truth"
 else
-    not_ok "truth: a loadgen --json result of the same workload is read as the same truth" "$out
+    tap_not_ok "truth: a loadgen --json result of the same workload is read as the same truth" "$out
 # loadgen.json: $(cat "$work/loadgen.json")"
 fi
 sed "s/\"total\": $total,/\"total\": $((total + 1)),/" "$work/truth.json" >"$work/truth-off.json"
 out=$(validate truth --prometheus "$prom" --truth "$work/truth-off.json" --wait 20 --settle 300)
 if [ $? -eq 1 ] && grep -q "FAIL dashboards/red.json panel \"Request rate by route and code\" target A: requests $total (truth $((total + 1)))" <<<"$out"; then
-    ok "truth: a count that is off by one is reported against the panel"
+    tap_ok "truth: a count that is off by one is reported against the panel"
 else
-    not_ok "truth: a count that is off by one is reported against the panel" "$out"
+    tap_not_ok "truth: a count that is off by one is reported against the panel" "$out"
 fi
 
 # ---- a real loadgen run: its live scrape for the client-side panels, its --json as the truth -----
@@ -236,7 +203,7 @@ if [ -x "$loadgen" ]; then
     "$loadgen" --rate 100 --duration 3s --warmup 0s --metrics-listen "127.0.0.1:$lgport" \
         --json "$work/run.json" --quiet --no-progress "$base" >"$work/loadgen.out" 2>&1 &
     lg=$!
-    pids+=("$lg")
+    tap_pids+=("$lg")
     for _ in $(seq 40); do # mid-run, once every operation has been seen
         sleep 0.1
         curl -s "http://127.0.0.1:$lgport/metrics" >"$work/lg-scrape.txt" 2>/dev/null &&
@@ -245,25 +212,25 @@ if [ -x "$loadgen" ]; then
     wait "$lg"
     lgrc=$?
     if [ $lgrc -ne 0 ] || [ ! -s "$work/run.json" ]; then
-        not_ok "loadgen ran against taskd (exit $lgrc)" "$(cat "$work/loadgen.out")"
+        tap_not_ok "loadgen ran against taskd (exit $lgrc)" "$(cat "$work/loadgen.out")"
     else
         if out=$(validate --taskd-scrape "$base/metrics" --loadgen-scrape "$work/lg-scrape.txt" \
-            --taskd-log "$work/taskd.log" dashboards/client-vs-server.json dashboards/red.json); then
-            ok "the client vs server dashboard passes against live taskd and loadgen scrapes ($(tail -1 <<<"$out"))"
+            --taskd-log "$work/data/taskd.log" dashboards/client-vs-server.json dashboards/red.json); then
+            tap_ok "the client vs server dashboard passes against live taskd and loadgen scrapes ($(tail -1 <<<"$out"))"
         else
-            not_ok "the client vs server dashboard passes against live taskd and loadgen scrapes" "$out"
+            tap_not_ok "the client vs server dashboard passes against live taskd and loadgen scrapes" "$out"
         fi
         if out=$(validate truth --prometheus "$prom" --loadgen-result "$work/run.json" --wait 20 --settle 300) &&
             grep -q 'panel "Request rate by route and code" target A: requests [0-9]* (truth [0-9]*)$' <<<"$out"; then
-            ok "truth: the panels count exactly the requests of a real loadgen run ($(grep -o 'requests [0-9]* (truth [0-9]*)' <<<"$out" | head -1))"
+            tap_ok "truth: the panels count exactly the requests of a real loadgen run ($(grep -o 'requests [0-9]* (truth [0-9]*)' <<<"$out" | head -1))"
             sed 's/^/#   /' <<<"$out"
         else
-            not_ok "truth: the panels count exactly the requests of a real loadgen run" "$out"
+            tap_not_ok "truth: the panels count exactly the requests of a real loadgen run" "$out"
         fi
     fi
 else
-    echo "ok $((n + 1)) # SKIP no loadgen binary at $loadgen: the live loadgen scrape is not checked"
-    n=$((n + 1))
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP no loadgen binary at $loadgen: the live loadgen scrape is not checked"
 fi
 
 # ---- negative cases: each mistake, made in a temporary copy, is caught -------------------------
@@ -332,18 +299,18 @@ case_ "a stream selector on a label Alloy does not set is reported" dashboards/l
     'panel "Error lines" target A: stream selector uses label "route", which the log collector does not set' \
     'panel("Error lines").targets[0].expr = "{job=\"$job\", route=\"/tasks\"} | json";'
 
-out=$(validate --taskd-scrape "$work/scrape.txt" --taskd-log "$work/taskd.log" --prometheus-parser "$prom" "$neg"/case*.json)
+out=$(validate --taskd-scrape "$work/scrape.txt" --taskd-log "$work/data/taskd.log" --prometheus-parser "$prom" "$neg"/case*.json)
 rc=$?
 if [ $rc -ne 1 ]; then
-    not_ok "the validator exits 1 on the mutated copies (exit $rc)" "$out"
+    tap_not_ok "the validator exits 1 on the mutated copies (exit $rc)" "$out"
 fi
 for c in "${cases[@]}"; do
     IFS=$'\t' read -r name file message <<<"$c"
     lines=$(grep -F "$file " <<<"$out")
     if [ "$(grep -c . <<<"$lines")" -eq 1 ] && grep -qF -- "$file $message" <<<"$lines"; then
-        ok "$name"
+        tap_ok "$name"
     else
-        not_ok "$name" "expected exactly: $file $message
+        tap_not_ok "$name" "expected exactly: $file $message
 got: $lines"
     fi
 done
@@ -353,18 +320,17 @@ out=$(validate --taskd-scrape "$work/scrape.txt" --loadgen-scrape "$work/scrape.
     --prometheus-parser "$prom" dashboards/client-vs-server.json)
 rc=$?
 if [ $rc -eq 1 ] && grep -qF 'metric loadgen_backlog not found in the taskd and loadgen scrapes' <<<"$out"; then
-    ok "loadgen metrics are required when a loadgen scrape is given"
+    tap_ok "loadgen metrics are required when a loadgen scrape is given"
 else
-    not_ok "loadgen metrics are required when a loadgen scrape is given (exit $rc)" "$out"
+    tap_not_ok "loadgen metrics are required when a loadgen scrape is given (exit $rc)" "$out"
 fi
 
 out=$(validate --taskd-scrape "$work/scrape.txt" --prometheus-bin "$work/no-such-prometheus" dashboards/red.json)
 rc=$?
 if [ $rc -eq 2 ] && grep -qF 'cannot start' <<<"$out" && grep -qF 'not installed' <<<"$out"; then
-    ok "a missing Prometheus parser is a setup error (exit 2), not a pass"
+    tap_ok "a missing Prometheus parser is a setup error (exit 2), not a pass"
 else
-    not_ok "a missing Prometheus parser is a setup error (exit 2), not a pass (exit $rc)" "$out"
+    tap_not_ok "a missing Prometheus parser is a setup error (exit 2), not a pass (exit $rc)" "$out"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish

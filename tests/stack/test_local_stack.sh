@@ -7,49 +7,36 @@
 # back, and that both resolve within the predicted time after the file is moved back.
 # Usage: tests/stack/test_local_stack.sh BUILD_DIR (TAP on stdout; about 80 s).
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:-build}
-taskd_bin=${TASKD_BIN:-$root/$build/bin/taskd}
+TASKD_BIN=${TASKD_BIN:-$root/$build/bin/taskd}
 factor=30
 
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: the stack's timing does not depend on the sanitizer build (tests/e2e covers taskd)"
-    exit 0
-fi
-for b in prometheus promtool amtool python3 curl jq; do
-    command -v "$b" >/dev/null || { echo "# skipped: $b is not installed (make deps)"; exit 0; }
-done
+tap_skip_under_sanitizer "the stack's timing does not depend on the sanitizer build (tests/e2e covers taskd)"
+tap_skip_without prometheus promtool amtool python3 curl jq
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null ||
-    { echo "# skipped: prometheus-alertmanager is not installed (make deps)"; exit 0; }
-[ -x "$taskd_bin" ] || { echo "not ok 1 - taskd binary $taskd_bin exists (build it first)"; exit 1; }
+    tap_skip "prometheus-alertmanager is not installed (make deps)"
+if [ ! -x "$TASKD_BIN" ]; then
+    tap_not_ok "taskd binary $TASKD_BIN exists (build it first)"
+    exit 1
+fi
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { # check DESCRIPTION COMMAND...: one TAP line from the command's exit status
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 le() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)" "$1" "$2"; }
 
-work=$(mktemp -d /tmp/taskbench-stack.XXXXXX)
+tap_workdir stack
+work=$tap_work
 stack="$work/stack"
 data="$work/data"
 mkdir -p "$data"
-taskd_pid="" hook_pid="" load_pid=""
-cleanup() {
+# shellcheck disable=SC2317 # run by the EXIT trap
+undo() {
     [ -e "$data/tasks.db.away" ] && mv "$data/tasks.db.away" "$data/tasks.db"
     "$root/stack/local/stack.sh" down --dir "$stack" >/dev/null 2>&1
-    for p in $load_pid $hook_pid $taskd_pid; do
-        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tap_exit_hooks+=(undo)
 
 # The webhook receiver: one JSON line per notification, with the time it arrived.
 cat >"$work/hook.py" <<'EOF'
@@ -121,41 +108,30 @@ note_summary() { # one line per notification: receiver status alertname{labels t
 
 # taskd on a database created by an earlier run: a fresh one would (rightly) fire
 # TaskdDatabaseCreated and spoil the silent baseline.
-start_taskd() {
-    rm -f "$work/port"
-    "$taskd_bin" --listen 127.0.0.1:0 --port-file "$work/port" --db "$data/tasks.db" \
-        --log-file "$work/taskd.log" &
-    taskd_pid=$!
-    for _ in $(seq 1 100); do
-        [ -s "$work/port" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-start_taskd && kill "$taskd_pid" && wait "$taskd_pid"
-start_taskd
-port=$(cat "$work/port")
-T="http://127.0.0.1:$port"
+tap_start_taskd "$data" && tap_stop "$TASKD_PID"
+tap_start_taskd "$data"
+port=$TASKD_PORT
+T=$TASKD_URL
 created=$(curl -s "$T/metrics" | awk '/^taskd_db_created_total / {print $2}')
-check "taskd runs on a database created by an earlier start (taskd_db_created_total $created)" \
+tap_check "taskd runs on a database created by an earlier start (taskd_db_created_total $created)" \
     [ "$created" = "0" ]
 
 python3 "$work/hook.py" "$work/hook.port" "$notes" &
-hook_pid=$!
+tap_pids+=("$!")
 for _ in $(seq 1 50); do [ -s "$work/hook.port" ] && break; sleep 0.05; done
 webhook="http://127.0.0.1:$(cat "$work/hook.port")/alerts"
 python3 "$work/load.py" "127.0.0.1:$port" &
-load_pid=$!
+tap_pids+=("$!")
 
 t_start=$(now)
 if "$root/stack/local/stack.sh" up --dir "$stack" --taskd "127.0.0.1:$port" --webhook "$webhook" \
     --compress "$factor" >"$work/up.out" 2>&1 && grep -q '^prometheus  *http' "$work/up.out"; then
-    ok "stack.sh up starts Prometheus and Alertmanager and prints their URLs"
+    tap_ok "stack.sh up starts Prometheus and Alertmanager and prints their URLs"
     sed 's/^/# /' "$work/up.out"
 else
-    not_ok "stack.sh up starts Prometheus and Alertmanager and prints their URLs"
+    tap_not_ok "stack.sh up starts Prometheus and Alertmanager and prints their URLs"
     sed 's/^/# /' "$work/up.out"
-    echo "1..$n"
+    tap_finish
     exit 1
 fi
 # shellcheck disable=SC1091
@@ -170,7 +146,7 @@ targets_up() {
     done
     return 1
 }
-check "Prometheus scrapes taskd, itself and Alertmanager (all targets up)" targets_up
+tap_check "Prometheus scrapes taskd, itself and Alertmanager (all targets up)" targets_up
 
 # The rules Prometheus loaded are exactly those of the rule files, evaluated without errors.
 expected_rules=$(python3 -c '
@@ -179,19 +155,20 @@ names = sorted(r.get("alert") or r["record"] for f in sys.argv[1:]
                for g in yaml.safe_load(open(f))["groups"] for r in g["rules"])
 print(" ".join(names))' "$root"/stack/prometheus/rules/*.yml)
 loaded_rules=$(curl -s "$P/api/v1/rules" | jq -r '[.data.groups[].rules[].name] | sort | join(" ")')
-check "Prometheus loaded every rule of stack/prometheus/rules ($(wc -w <<<"$loaded_rules") rules)" \
+tap_check "Prometheus loaded every rule of stack/prometheus/rules ($(wc -w <<<"$loaded_rules") rules)" \
     [ "$loaded_rules" = "$expected_rules" ]
 sleep 2
 bad_rules=$(curl -s "$P/api/v1/rules" | jq -r '[.data.groups[].rules[] | select(.health == "err")
     | "\(.name): \(.lastError)"] | join("; ")')
-check "every rule evaluates without error${bad_rules:+ ($bad_rules)}" [ -z "$bad_rules" ]
+tap_check "every rule evaluates without error${bad_rules:+ ($bad_rules)}" [ -z "$bad_rules" ]
 
 # The timings in effect, compressed 30 times: "for: 1m" is 2 s; the page route's group_wait 30s
 # is 1 s and its group_interval 5m is 10 s; scrape and evaluation every 1 s.
 for_s=$(curl -s "$P/api/v1/rules" | jq '[.data.groups[].rules[] | select(.name == "TaskdDatabaseDown")][0].duration')
 am_conf=$(curl -s "$AM/api/v2/status" | jq -r .config.original)
-check "the time compression is in effect (TaskdDatabaseDown for ${for_s}s, group_wait ${GROUP_WAIT_SECONDS}s, scrape ${SCRAPE_INTERVAL_SECONDS}s)" \
-    [ "$for_s" = 2 ] && grep -q 'group_wait: 1s' <<<"$am_conf" && [ "$SCRAPE_INTERVAL_SECONDS" = 1 ]
+compressed() { [ "$for_s" = 2 ] && grep -q 'group_wait: 1s' <<<"$am_conf" && [ "$SCRAPE_INTERVAL_SECONDS" = 1 ]; }
+tap_check "the time compression is in effect (TaskdDatabaseDown for ${for_s}s, group_wait ${GROUP_WAIT_SECONDS}s, scrape ${SCRAPE_INTERVAL_SECONDS}s)" \
+    compressed
 scrape=$SCRAPE_INTERVAL_SECONDS eval=$EVALUATION_INTERVAL_SECONDS db_for=$for_s
 group_wait=$GROUP_WAIT_SECONDS group_interval=$GROUP_INTERVAL_SECONDS
 check_interval=0.25 # taskd's default --check-interval
@@ -203,14 +180,14 @@ sleep 15
 rate=$(curl -s "$P/api/v1/query" --data-urlencode \
     'query=sum(rate(http_requests_total{job="taskd", route=~"/tasks.*"}[10s]))' |
     jq -r '.data.result[0].value[1] // "0"')
-check "the load reaches taskd during the baseline ($(printf '%.0f' "$rate") requests/s)" le 10 "$rate"
+tap_check "the load reaches taskd during the baseline ($(printf '%.0f' "$rate") requests/s)" le 10 "$rate"
 firing=$(curl -s "$P/api/v1/alerts" | jq -r '[.data.alerts[] | select(.state == "firing") | .labels.alertname] | join(" ")')
-check "no alert fires during the healthy baseline${firing:+ (firing: $firing)}" [ -z "$firing" ]
+tap_check "no alert fires during the healthy baseline${firing:+ (firing: $firing)}" [ -z "$firing" ]
 if [ -s "$notes" ]; then
-    not_ok "the healthy baseline ($(elapsed "$t_start" "$(now)") s) notifies nothing"
+    tap_not_ok "the healthy baseline ($(elapsed "$t_start" "$(now)") s) notifies nothing"
     note_summary | sed 's/^/# notified: /'
 else
-    ok "the healthy baseline ($(elapsed "$t_start" "$(now)") s) notifies nothing"
+    tap_ok "the healthy baseline ($(elapsed "$t_start" "$(now)") s) notifies nothing"
 fi
 
 # Fault: the database file is moved away while taskd serves (state unlinked, db_up 0).
@@ -228,10 +205,12 @@ for spec in "TaskdDatabaseDown" "TaskdDatabaseFileStateNotOk state=unlinked"; do
     if t=$(wait_note firing "$(python3 -c "print($t0 + $predict_fire + $margin + 10)")" $spec); then
         took=$(elapsed "$t0" "$t")
         echo "# ${spec%% *}: fired and notified ${took}s after the fault (predicted ${earliest_fire}..${predict_fire}s, + ${margin}s margin)"
-        check "${spec%% *} is notified firing within the predicted time (${earliest_fire}s <= ${took}s <= ${predict_fire}s + ${margin}s)" \
-            le "$earliest_fire" "$took" && le "$took" "$(python3 -c "print($predict_fire + $margin)")"
+        latest=$(python3 -c "print($predict_fire + $margin)")
+        within() { le "$earliest_fire" "$took" && le "$took" "$latest"; }
+        tap_check "${spec%% *} is notified firing within the predicted time (${earliest_fire}s <= ${took}s <= ${predict_fire}s + ${margin}s)" \
+            within
     else
-        not_ok "${spec%% *} is notified firing within the predicted time (nothing arrived)"
+        tap_not_ok "${spec%% *} is notified firing within the predicted time (nothing arrived)"
     fi
 done
 
@@ -246,7 +225,7 @@ symptom_suppressed() {
     done
     return 1
 }
-check "the fast burn-rate page fires in Prometheus and is inhibited in Alertmanager" symptom_suppressed
+tap_check "the fast burn-rate page fires in Prometheus and is inhibited in Alertmanager" symptom_suppressed
 
 mv "$data/tasks.db.away" "$data/tasks.db"
 t1=$(now)
@@ -256,13 +235,13 @@ for spec in "TaskdDatabaseDown" "TaskdDatabaseFileStateNotOk state=unlinked"; do
     if t=$(wait_note resolved "$(python3 -c "print($t1 + $predict_resolve + $margin + 10)")" $spec); then
         took=$(elapsed "$t1" "$t")
         echo "# ${spec%% *}: resolved and notified ${took}s after the rollback (predicted <= ${predict_resolve}s + ${margin}s margin)"
-        check "${spec%% *} is notified resolved within the predicted time (${took}s <= ${predict_resolve}s + ${margin}s)" \
+        tap_check "${spec%% *} is notified resolved within the predicted time (${took}s <= ${predict_resolve}s + ${margin}s)" \
             le "$took" "$(python3 -c "print($predict_resolve + $margin)")"
     else
-        not_ok "${spec%% *} is notified resolved within the predicted time (nothing arrived)"
+        tap_not_ok "${spec%% *} is notified resolved within the predicted time (nothing arrived)"
     fi
 done
-check "taskd is ready again after the rollback" curl -fs -o /dev/null "$T/readyz"
+tap_check "taskd is ready again after the rollback" curl -fs -o /dev/null "$T/readyz"
 
 # The outage's errors stay in the symptom alerts' windows after the recovery (the 6x burn rate's
 # 30m window is 60 s here, and it fires 30 s after the fault); TaskdDatabaseRecentlyDown keeps
@@ -277,14 +256,13 @@ fired=$(curl -s "$P/api/v1/query" --data-urlencode \
 echo "# fired in Prometheus after the fault: ${fired:-nothing}"
 others=$(jq -r '.body.alerts[].labels.alertname' "$notes" |
     grep -vx -e TaskdDatabaseDown -e TaskdDatabaseFileStateNotOk | sort -u | tr '\n' ' ')
-check "nothing but the two database alerts is notified${others:+ (also: $others)}" [ -z "$others" ]
+tap_check "nothing but the two database alerts is notified${others:+ (also: $others)}" [ -z "$others" ]
 note_summary | sed 's/^/# notified: /'
 
 out=$("$root/stack/local/stack.sh" down --dir "$stack" 2>&1)
 gone=yes
 grep -q 'stopped prometheus' <<<"$out" && grep -q 'stopped alertmanager' <<<"$out" || gone=no
 "$root/stack/local/stack.sh" status --dir "$stack" >/dev/null && gone=no
-check "stack.sh down stops Prometheus and Alertmanager" [ "$gone" = yes ]
+tap_check "stack.sh down stops Prometheus and Alertmanager" [ "$gone" = yes ]
 echo "# total $(elapsed "$t_start" "$(now)") s"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish

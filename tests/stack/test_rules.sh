@@ -6,45 +6,20 @@
 # runbooks that parse, metric names that a live taskd really exports, and compress.py's contract.
 # Usage: tests/stack/test_rules.sh BUILD_DIR (TAP on stdout; a few seconds).
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:-build}
-taskd_bin=${TASKD_BIN:-$root/$build/bin/taskd}
-cd "$root" || exit 2
+TASKD_BIN=${TASKD_BIN:-$root/$build/bin/taskd}
 
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: configuration checks do not depend on the sanitizer build"
-    exit 0
-fi
-for b in promtool python3; do
-    command -v "$b" >/dev/null || { echo "# skipped: $b is not installed (make deps)"; exit 0; }
-done
-python3 -c 'import yaml' 2>/dev/null || { echo "# skipped: python3-yaml is not installed"; exit 0; }
+tap_skip_under_sanitizer "configuration checks do not depend on the sanitizer build"
+tap_skip_without promtool python3
+python3 -c 'import yaml' 2>/dev/null || tap_skip "python3-yaml is not installed"
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-# check DESCRIPTION COMMAND...: runs the command, one TAP line; its output is shown on failure.
-check() {
-    local d=$1 out
-    shift
-    if out=$("$@" 2>&1); then
-        ok "$d"
-    else
-        not_ok "$d"
-        echo "$out" | head -40 | sed 's/^/#   /'
-    fi
-}
-
-work=$(mktemp -d /tmp/taskbench-rules.XXXXXX)
-taskd_pid=""
-cleanup() {
-    [ -n "$taskd_pid" ] && kill "$taskd_pid" 2>/dev/null && wait "$taskd_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+tap_workdir rules
+work=$tap_work
 
 rules=(stack/prometheus/rules/*.yml)
-check "promtool check rules accepts ${#rules[@]} rule files" promtool check rules "${rules[@]}"
+tap_check "promtool check rules accepts ${#rules[@]} rule files" promtool check rules "${rules[@]}"
 
 # A rule_files glob that matches nothing passes promtool silently: count what it found.
 config_finds_rules() {
@@ -52,16 +27,16 @@ config_finds_rules() {
     out=$(promtool check config "$1" 2>&1) || { echo "$out"; return 1; }
     grep -q "SUCCESS: ${#rules[@]} rule files found" <<<"$out" || { echo "$out"; return 1; }
 }
-check "promtool check config accepts the compose prometheus.yml and finds its ${#rules[@]} rule files" \
+tap_check "promtool check config accepts the compose prometheus.yml and finds its ${#rules[@]} rule files" \
     config_finds_rules stack/prometheus/prometheus.yml
 
-check "stack.sh generate writes the native stack's configuration, compressed 30 times" \
+tap_check "stack.sh generate writes the native stack's configuration, compressed 30 times" \
     stack/local/stack.sh generate --dir "$work/local" --compress 30 --taskd 127.0.0.1:5000 \
     --loadgen 127.0.0.1:9102 --webhook http://127.0.0.1:9095/alerts
-check "promtool check config accepts the compressed prometheus.yml and its compressed rules" \
+tap_check "promtool check config accepts the compressed prometheus.yml and its compressed rules" \
     config_finds_rules "$work/local/prometheus.yml"
 
-check "promtool test rules: every unit test passes" promtool test rules stack/prometheus/tests/*.yml
+tap_check "promtool test rules: every unit test passes" promtool test rules stack/prometheus/tests/*.yml
 
 # The structural checks, over the parsed rule files, tests and runbook.
 cat >"$work/checks.py" <<'EOF'
@@ -207,19 +182,19 @@ for p in problems:
 sys.exit(1 if problems else 0)
 EOF
 checks() { python3 "$work/checks.py" "$@"; }
-check "every alert has a known severity, a service, a summary, a description and its runbook_url" \
+tap_check "every alert has a known severity, a service, a summary, a description and its runbook_url" \
     checks labels
-check "every runbook_url anchor is a section of docs/runbooks.md, and every section is an alert's" \
+tap_check "every runbook_url anchor is a section of docs/runbooks.md, and every section is an alert's" \
     checks anchors
-check "every alerting rule has a unit test where it fires and one where it must not" checks coverage
+tap_check "every alerting rule has a unit test where it fires and one where it must not" checks coverage
 if compgen -G "dashboards/*.json" >/dev/null; then
-    check "every dashboard and panel the runbooks point to exists in dashboards/*.json" checks panels
+    tap_check "every dashboard and panel the runbooks point to exists in dashboards/*.json" checks panels
 else
-    ok "every dashboard and panel the runbooks point to exists # SKIP no dashboards/*.json"
+    tap_ok "every dashboard and panel the runbooks point to exists # SKIP no dashboards/*.json"
 fi
 
 queries=$(checks runbook-promql "$work/runbook_rules.yml")
-check "the ${queries} PromQL queries of docs/runbooks.md parse (promtool check rules)" \
+tap_check "the ${queries} PromQL queries of docs/runbooks.md parse (promtool check rules)" \
     promtool check rules "$work/runbook_rules.yml"
 
 # LogQL: parsed with Grafana's own grammar, when the dashboard validator's node modules are there.
@@ -245,10 +220,10 @@ for (const q of readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean
 }
 process.exit(bad ? 1 : 0);
 EOF
-    check "the $(wc -l <"$work/logql.txt") LogQL queries of docs/runbooks.md parse (@grafana/lezer-logql)" \
+    tap_check "the $(wc -l <"$work/logql.txt") LogQL queries of docs/runbooks.md parse (@grafana/lezer-logql)" \
         node "$work/logql.mjs" "$work/logql.txt" "$root/dashboards/validator/package.json"
 else
-    ok "the LogQL queries of docs/runbooks.md parse # SKIP no node or $logql_mod (npm ci in dashboards/validator)"
+    tap_ok "the LogQL queries of docs/runbooks.md parse # SKIP no node or $logql_mod (npm ci in dashboards/validator)"
 fi
 
 # Every metric a rule or a runbook query selects exists in a live scrape of taskd (loadgen's
@@ -265,18 +240,14 @@ metrics_exist() {
     echo "$names" | grep -v '^loadgen_' | tr '\n' ' ' >"$work/checked"
 }
 scrape=""
-if [ -x "$taskd_bin" ]; then
-    "$taskd_bin" --listen 127.0.0.1:0 --port-file "$work/port" --db "$work/tasks.db" \
-        --log-file "$work/taskd.log" >/dev/null 2>&1 &
-    taskd_pid=$!
-    for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-    t="http://127.0.0.1:$(cat "$work/port" 2>/dev/null)"
-    curl -s -o /dev/null "$t/tasks" # so that the http_* series exist
-    scrape=$(curl -s "$t/metrics" | awk '!/^#/ {sub(/[{ ].*/, ""); print}' | sort -u)
-    check "every metric the rules and runbook queries select exists in a live taskd scrape" metrics_exist
+if [ -x "$TASKD_BIN" ]; then
+    tap_start_taskd "$work/taskd"
+    curl -s -o /dev/null "$TASKD_URL/tasks" # so that the http_* series exist
+    scrape=$(curl -s "$TASKD_URL/metrics" | awk '!/^#/ {sub(/[{ ].*/, ""); print}' | sort -u)
+    tap_check "every metric the rules and runbook queries select exists in a live taskd scrape" metrics_exist
     echo "# checked: $(cat "$work/checked" 2>/dev/null)"
 else
-    not_ok "every metric the rules and runbook queries select exists in a live taskd scrape (no $taskd_bin)"
+    tap_not_ok "every metric the rules and runbook queries select exists in a live taskd scrape (no $TASKD_BIN)"
 fi
 # loadgen's metrics are checked against its own scrape by loadgen's tests; name them here.
 echo "# loadgen metrics the rules and runbooks rely on: $(checks metrics "$work/runbook_rules.yml" |
@@ -289,7 +260,7 @@ identity() {
         python3 stack/local/compress.py --factor 1 "$f" | cmp -s - "$f" || { echo "$f changed"; return 1; }
     done
 }
-check "compress.py --factor 1 leaves every file byte for byte as it is" identity
+tap_check "compress.py --factor 1 leaves every file byte for byte as it is" identity
 only_durations() {
     local f
     for f in stack/prometheus/rules/*.yml stack/prometheus/prometheus.yml stack/alertmanager/alertmanager.yml; do
@@ -305,7 +276,7 @@ for x, y in zip(a, b):
 EOF
     done
 }
-check "compress.py --factor 30 changes nothing but durations" only_durations
+tap_check "compress.py --factor 30 changes nothing but durations" only_durations
 golden() {
     local in out
     in=$(printf '%s\n' 'for: 1m' '  - for: 5m # why' 'group_wait: 30s' "  repeat_interval: '4h'" \
@@ -323,7 +294,6 @@ golden() {
     ! python3 stack/local/compress.py --factor 30 --duration 5x 2>/dev/null || return 1
     ! python3 stack/local/compress.py --factor 0 --duration 5m 2>/dev/null
 }
-check "compress.py rewrites keys, ranges, subqueries and offsets exactly, and only those" golden
+tap_check "compress.py rewrites keys, ranges, subqueries and offsets exactly, and only those" golden
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_finish
