@@ -33,84 +33,7 @@
 #include "ledger.h"
 #include "pacer.h"
 
-#define INTERVAL_RING 4
-#define RESPONSE_KEEP 512 /* enough of a body to read a created task's id */
-#define URL_MAX 2048
-#define DRAIN_MAX_NS 2000000000ull
-#define WAKE_MAX_NS 20000000ull /* notice engine_stop() within 20 ms */
-#define BACKLOG_EVERY_NS 10000000ull
-#define DEFAULT_TIMEOUT_NS 10000000000ull
-#define DEFAULT_OPEN_INFLIGHT 256
-#define EPOLL_BATCH 64
-#define SPIN_NS 20000ull /* closer deadlines are polled for, not slept on */
-
-struct interval_acc {
-    int64_t second; /* -1: free */
-    uint64_t started, completed, classes[LG_CLASS_COUNT];
-    struct loghist corrected, service, lag;
-};
-
-struct worker;
-
-struct slot {
-    struct worker *w;
-    CURL *easy;
-    struct workload_request req;
-    uint64_t intended_ns, sent_ns;
-    char url[URL_MAX];
-    char response[RESPONSE_KEEP];
-    size_t response_len;
-    uint64_t response_bytes;
-};
-
-struct worker {
-    struct engine *e;
-    unsigned index;
-    pthread_t thread;
-    int thread_started;
-    CURLM *multi;
-    int epfd;
-    uint64_t curl_deadline_ns;
-    struct slot *slots;
-    unsigned nslots;
-    unsigned *free_slots;
-    unsigned nfree;
-    struct pacer pacer;
-    struct workload_state workload;
-    uint64_t backlog_checked_ns;
-
-    pthread_mutex_t lock; /* guards results and ring against the collector */
-    struct lg_results results;
-    struct interval_acc *ring;
-    uint64_t measured_started, measured_cancelled;
-
-    _Atomic uint64_t started, completed, errors, in_flight, backlog;
-    uint64_t not_started; /* set when the worker ends */
-    char error[256];
-};
-
-struct engine {
-    struct engine_config cfg;
-    struct pacer_plan plan;
-    unsigned shards;
-    struct curl_slist *json_headers, *raw_headers;
-    struct worker *workers;
-    unsigned nworkers;
-    uint64_t t0_ns, measure_start_ns, end_ns, drain_ns, timeout_ns;
-    uint64_t unix_at_t0_ns;
-    _Atomic uint64_t stop_ns; /* UINT64_MAX until engine_stop() */
-    _Atomic unsigned workers_running;
-    uint64_t finished_ns;
-
-    pthread_t collector;
-    int collector_started;
-    pthread_mutex_t lock; /* series, last row, collector wake-up */
-    pthread_cond_t wake;
-    struct lg_results series; /* only series rows are used */
-    struct lg_interval last_row;
-    int have_last_row;
-    struct client_metrics metrics;
-};
+#include "engine_internal.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
@@ -120,14 +43,14 @@ static void curl_init_once(void)
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
+uint64_t engine_min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
 }
 
 static uint64_t run_end(const struct engine *e)
 {
-    return min_u64(e->end_ns, atomic_load(&((struct engine *)e)->stop_ns));
+    return engine_min_u64(e->end_ns, atomic_load(&((struct engine *)e)->stop_ns));
 }
 
 static uint64_t unix_ns_of(const struct engine *e, uint64_t mono_ns)
@@ -142,7 +65,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     struct slot *s = userp;
     size_t len = size * n;
     if (s->response_len < RESPONSE_KEEP) {
-        size_t keep = min_u64(len, RESPONSE_KEEP - s->response_len);
+        size_t keep = engine_min_u64(len, RESPONSE_KEEP - s->response_len);
         memcpy(s->response + s->response_len, data, keep);
         s->response_len += keep;
     }
@@ -159,7 +82,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         curl_multi_assign(w->multi, fd, NULL);
         return 0;
     }
-    struct epoll_event ev = {.data.fd = fd};
+    struct epoll_event ev = {.data.u64 = (uint64_t)fd};
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     /* A descriptor number can come back from libcurl reused; fall back to the other op. */
     int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
@@ -261,7 +184,7 @@ static void write_ledger(struct worker *w, const struct slot *s, int status, uin
     ledger_append(e->cfg.ledger, &entry);
 }
 
-static void record(struct worker *w, const struct slot *s, int status, enum lg_error_kind err,
+void engine_record(struct worker *w, const struct slot *s, int status, enum lg_error_kind err,
                    uint64_t done_ns)
 {
     uint64_t corrected = done_ns - s->intended_ns, service = done_ns - s->sent_ns;
@@ -333,7 +256,8 @@ static void start_request(struct worker *w, uint64_t intended_ns)
 {
     struct slot *s = &w->slots[w->free_slots[--w->nfree]];
     workload_next(&w->workload, &s->req);
-    configure_request(w, s);
+    if (!w->e->direct)
+        configure_request(w, s);
     s->response_len = 0;
     s->response_bytes = 0;
     s->intended_ns = intended_ns;
@@ -350,12 +274,16 @@ static void start_request(struct worker *w, uint64_t intended_ns)
             a->started++;
         pthread_mutex_unlock(&w->lock);
     }
-    curl_multi_add_handle(w->multi, s->easy);
+    if (w->e->direct)
+        direct_start(w, s);
+    else
+        curl_multi_add_handle(w->multi, s->easy);
 }
 
-static void release_slot(struct worker *w, struct slot *s)
+void engine_release_slot(struct worker *w, struct slot *s)
 {
-    curl_multi_remove_handle(w->multi, s->easy);
+    if (!w->e->direct) /* a direct slot's handle holds its connection */
+        curl_multi_remove_handle(w->multi, s->easy);
     w->free_slots[w->nfree++] = (unsigned)(s - w->slots);
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
 }
@@ -368,8 +296,8 @@ static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64
     int64_t created =
         workload_complete(&w->workload, &s->req, (int)status, s->response, s->response_len);
     write_ledger(w, s, (int)status, done_ns, created);
-    record(w, s, (int)status, error_kind_of(rc), done_ns);
-    release_slot(w, s);
+    engine_record(w, s, (int)status, error_kind_of(rc), done_ns);
+    engine_release_slot(w, s);
 }
 
 static void collect_completions(struct worker *w)
@@ -382,7 +310,10 @@ static void collect_completions(struct worker *w)
         uint64_t done_ns = clock_monotonic_ns();
         struct slot *s;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-        finish_request(w, s, msg->data.result, done_ns);
+        if (w->e->direct)
+            direct_connected(w, s, msg->data.result);
+        else
+            finish_request(w, s, msg->data.result, done_ns);
     }
 }
 
@@ -400,7 +331,9 @@ static void cancel_in_flight(struct worker *w)
         write_ledger(w, s, 0, now, 0);
         if (s->intended_ns >= w->e->measure_start_ns)
             w->measured_cancelled++;
-        release_slot(w, s);
+        if (w->e->direct)
+            direct_cancel(w, s);
+        engine_release_slot(w, s);
     }
 }
 
@@ -424,19 +357,19 @@ static void start_due(struct worker *w, uint64_t now, uint64_t end)
     }
     if (now - w->backlog_checked_ns >= BACKLOG_EVERY_NS) {
         w->backlog_checked_ns = now;
-        uint64_t due = pacer_count_due(&w->pacer, min_u64(now + 1, end), 100000000);
+        uint64_t due = pacer_count_due(&w->pacer, engine_min_u64(now + 1, end), 100000000);
         atomic_store_explicit(&w->backlog, due, memory_order_relaxed);
     }
 }
 
 static uint64_t next_wake(const struct worker *w, uint64_t now, uint64_t end, int ending)
 {
-    uint64_t wake = min_u64(w->curl_deadline_ns, now + WAKE_MAX_NS);
+    uint64_t wake = engine_min_u64(w->curl_deadline_ns, now + WAKE_MAX_NS);
     if (ending)
-        return min_u64(wake, end + w->e->drain_ns);
+        return engine_min_u64(wake, end + w->e->drain_ns);
     if (open_model(w) && w->nfree)
-        wake = min_u64(wake, w->pacer.next_ns);
-    return min_u64(wake, end);
+        wake = engine_min_u64(wake, w->pacer.next_ns);
+    return engine_min_u64(wake, end);
 }
 
 static void wait_events(struct worker *w, uint64_t wake)
@@ -452,10 +385,14 @@ static void wait_events(struct worker *w, uint64_t wake)
         n = epoll_wait(w->epfd, events, EPOLL_BATCH, (int)((wait_ns + 999999) / 1000000));
     int running;
     for (int i = 0; i < n; i++) {
+        if (events[i].data.u64 & DIRECT_TAG) {
+            direct_event(w, &w->slots[events[i].data.u64 & ~DIRECT_TAG], events[i].events);
+            continue;
+        }
         int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                     (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                     (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(w->multi, events[i].data.fd, flags, &running);
+        curl_multi_socket_action(w->multi, (curl_socket_t)events[i].data.u64, flags, &running);
     }
     if (w->curl_deadline_ns <= clock_monotonic_ns()) {
         w->curl_deadline_ns = UINT64_MAX; /* libcurl sets a new one if it needs one */
@@ -479,6 +416,11 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct engine *e = w->e;
     prctl(PR_SET_TIMERSLACK, 1UL); /* wake for an arrival within microseconds, not 50 µs */
+    /* Every thread starts at t0, so no request of the closed model precedes the measured
+     * period (it would be taken for warm-up and left out of the counts). */
+    struct timespec t0 = {(time_t)(e->t0_ns / 1000000000ull), (long)(e->t0_ns % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t0, NULL) == EINTR)
+        ;
     for (;;) {
         uint64_t now = clock_monotonic_ns(), end = run_end(e);
         int ending = now >= end;
@@ -491,6 +433,8 @@ static void *worker_main(void *arg)
             break;
         }
         wait_events(w, next_wake(w, now, end, ending));
+        if (e->direct)
+            direct_check_timeouts(w, clock_monotonic_ns());
     }
     count_not_started(w, run_end(e));
     pthread_mutex_lock(&e->lock);
@@ -573,13 +517,13 @@ static void *collector_main(void *arg)
         pthread_mutex_lock(&e->lock);
         int finished = 0;
         while (!(finished = atomic_load(&e->workers_running) == 0) && clock_monotonic_ns() < at) {
-            uint64_t t = min_u64(at, clock_monotonic_ns() + 100000000ull);
+            uint64_t t = engine_min_u64(at, clock_monotonic_ns() + 100000000ull);
             struct timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
             pthread_cond_timedwait(&e->wake, &e->lock, &ts);
         }
         pthread_mutex_unlock(&e->lock);
         if (finished) {
-            uint64_t end = min_u64(e->finished_ns, run_end(e));
+            uint64_t end = engine_min_u64(e->finished_ns, run_end(e));
             if (end <= e->measure_start_ns)
                 break;
             int64_t last = (int64_t)((end - e->measure_start_ns - 1) / 1000000000ull);
@@ -611,7 +555,8 @@ static int setup_easy(struct engine *e, struct slot *s, char *err, size_t errlen
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->timeout_ns / 1000000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)min_u64(e->timeout_ns / 1000000, 5000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)engine_min_u64(e->timeout_ns / 1000000, 5000));
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
@@ -619,6 +564,9 @@ static int setup_easy(struct engine *e, struct slot *s, char *err, size_t errlen
         curl_easy_setopt(h, CURLOPT_URL, e->cfg.url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->raw_headers);
     }
+    if (e->direct)
+        curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    s->fd = -1;
     return 0;
 }
 
@@ -797,7 +745,7 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
     e->cfg = *cfg;
     e->shards = cfg->shard_count > 1 ? cfg->shard_count : 1;
     e->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : DEFAULT_TIMEOUT_NS;
-    e->drain_ns = min_u64(e->timeout_ns, DRAIN_MAX_NS);
+    e->drain_ns = engine_min_u64(e->timeout_ns, DRAIN_MAX_NS);
     atomic_init(&e->stop_ns, UINT64_MAX);
     pthread_mutex_init(&e->lock, NULL);
     pthread_condattr_t attr;
@@ -807,7 +755,9 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
     pthread_condattr_destroy(&attr);
     results_init(&e->series);
     client_metrics_init(&e->metrics);
-    if (build_plan(e, err, errlen) || setup_workers(e, err, errlen))
+    e->direct = direct_usable(cfg);
+    if (build_plan(e, err, errlen) || (e->direct && direct_build_request(e, err, errlen)) ||
+        setup_workers(e, err, errlen))
         goto fail;
     if (build_headers(e)) {
         snprintf(err, errlen, "out of memory");
@@ -981,6 +931,7 @@ void engine_free(struct engine *e)
     curl_slist_free_all(e->json_headers);
     curl_slist_free_all(e->raw_headers);
     results_free(&e->series);
+    buf_free(&e->direct_request);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->wake);
     free(e);

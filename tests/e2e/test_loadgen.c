@@ -237,6 +237,35 @@ static void test_open_model_holds_its_rate(void **state)
     }
 }
 
+/* --raw over http:// takes the direct path (libcurl connects, loadgen frames HTTP/1.1 itself):
+ * its counts must still equal taskd's, for a GET and for a POST with a body. */
+static void test_raw_counts_equal_taskd_metrics(void **state)
+{
+    struct fixture *fx = *state;
+    struct scrape *before = fx_scrape(fx);
+    const char *get_json = path_in(fx, "raw-get.json"), *post_json = path_in(fx, "raw-post.json");
+    struct run get = run_loadgen(argv_of(
+        "--raw --connections 4 --duration 1s --json %s --quiet %s/livez", get_json, base_url(fx)));
+    expect_exit(&get, 0);
+    struct run post = run_loadgen(
+        argv_of("--raw -X POST -H Content-Type:application/json --body {\"task\":\"raw\"} "
+                "--rate 200 --duration 1s --json %s --quiet %s/tasks",
+                post_json, base_url(fx)));
+    expect_exit(&post, 0);
+    struct scrape *after = fx_scrape(fx);
+    cJSON *g = read_json(get_json), *p = read_json(post_json);
+    double livez =
+        server_count(after, "GET", "/livez", "200") - server_count(before, "GET", "/livez", "200");
+    double created = server_count(after, "POST", "/tasks", "201") -
+                     server_count(before, "POST", "/tasks", "201");
+    fx_context("livez: loadgen %.0f, taskd %.0f; creates: loadgen %.0f, taskd %.0f",
+               route_code(g, "raw", "200"), livez, route_code(p, "raw", "201"), created);
+    assert_true(livez > 100);
+    assert_true(route_code(g, "raw", "200") == livez);
+    assert_true(num(g, "totals.completed") == livez);
+    assert_true(route_code(p, "raw", "201") == 200 && created == 200);
+}
+
 /* Holds SQLite's write lock on taskd's database for `ms` from a second connection. */
 static void *hold_write_lock(void *arg)
 {
@@ -490,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts_equal_taskd_metrics_deltas, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_open_model_holds_its_rate, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_counts_equal_taskd_metrics, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_coordinated_omission_is_corrected, setup_long_busy,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_shards_merge_into_one_run, fx_setup, fx_teardown),
