@@ -25,7 +25,8 @@
 #define DEFAULT_TIMEOUT_NS 10000000000ull
 #define DEFAULT_OPEN_INFLIGHT 256
 #define EPOLL_BATCH 64
-#define SPIN_NS 20000ull /* closer deadlines are polled for, not slept on */
+#define T0_LEAD_NS 20000000ull /* threads up and settled before the first arrival */
+#define SPIN_NS 20000ull       /* closer deadlines are polled for, not slept on */
 
 struct interval_acc {
     int64_t second; /* -1: free */
