@@ -8,6 +8,9 @@
  * libcurl's internal queue never hides waiting: waiting shows up as lag. Sleeps use
  * epoll_pwait2 with nanosecond timeouts and a 1 ns timer slack, so arrivals go out on time.
  *
+ * For --raw over http:// the requests themselves take the direct path (engine_direct.c):
+ * libcurl still opens the connections, loadgen writes and frames HTTP/1.1 itself.
+ *
  * Per second, each worker accumulates counts and histograms in a ring of four interval slots
  * (indexed by second); a collector thread folds second k from every worker two seconds later,
  * when no worker can still be writing it, and appends one series row. Results for the whole
@@ -31,9 +34,9 @@
 #include "clock.h"
 #include "client_metrics.h"
 #include "ledger.h"
-#include "pacer.h"
-
 #include "engine_internal.h"
+#include "ledger.h"
+#include "pacer.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
