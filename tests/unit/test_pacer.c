@@ -1,0 +1,172 @@
+/*
+ * Unit tests for loadgen/pacer and loadgen/workload: arrival times computed from t0 (constant
+ * rate, ramps, interleaved streams, Poisson), the count of arrivals due, and the task mix
+ * (its flag syntax, the weights it draws by, id checkout, and the id parsed from a response).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "pacer.h"
+#include "workload.h"
+
+#define T0 1000000000ull
+
+static void test_constant_rate_arrivals_come_from_t0_not_from_the_last_one(void **state)
+{
+    (void)state;
+    struct pacer_plan plan;
+    assert_int_equal(pacer_plan_init(&plan, 1000, 0, NULL, NULL, 0), 0);
+    struct pacer pc;
+    pacer_init(&pc, &plan, T0, 0, 1, 0, 1);
+    assert_true(pc.next_ns == T0);
+    for (int i = 1; i <= 100000; i++)
+        pacer_advance(&pc);
+    /* Arrival 100000 at 1000/s is due exactly 100 s after t0: no drift from adding gaps. */
+    assert_true(pc.next_ns == T0 + 100000000000ull);
+}
+
+static void test_streams_interleave_into_the_total_rate(void **state)
+{
+    (void)state;
+    struct pacer_plan plan;
+    assert_int_equal(pacer_plan_init(&plan, 300, 0, NULL, NULL, 0), 0);
+    struct pacer a, b, c;
+    pacer_init(&a, &plan, T0, 0, 3, 0, 1);
+    pacer_init(&b, &plan, T0, 1, 3, 0, 1);
+    pacer_init(&c, &plan, T0, 2, 3, 0, 1);
+    /* 300/s over three streams: arrivals 0, 1, 2 at 0, 3.33, 6.67 ms, then 10 ms and so on. */
+    assert_true(a.next_ns == T0);
+    assert_true(llabs((long long)(b.next_ns - T0) - 3333333) <= 1);
+    assert_true(llabs((long long)(c.next_ns - T0) - 6666667) <= 1);
+    pacer_advance(&a);
+    assert_true(a.next_ns == T0 + 10000000);
+    /* Together they make exactly the total schedule over 10 s. */
+    uint64_t until = T0 + 10000000000ull;
+    assert_int_equal(pacer_count_due(&a, until, UINT64_MAX) + 1 +
+                         pacer_count_due(&b, until, UINT64_MAX) +
+                         pacer_count_due(&c, until, UINT64_MAX),
+                     3000);
+}
+
+static void test_a_ramp_integrates_to_its_area(void **state)
+{
+    (void)state;
+    struct pacer_plan plan;
+    double len[] = {10, 10}, rate[] = {100, 100};
+    /* From 0 to 100/s over 10 s (500 arrivals), then flat at 100/s for 10 s (1000 more). */
+    assert_int_equal(pacer_plan_init(&plan, 0, 0, len, rate, 2), 0);
+    assert_true(fabs(pacer_count_at(&plan, 10) - 500) < 1e-9);
+    assert_true(fabs(pacer_count_at(&plan, 20) - 1500) < 1e-9);
+    assert_true(fabs(pacer_rate_at(&plan, 5) - 50) < 1e-9);
+    for (double u = 0.5; u < 1500; u += 37.25)
+        assert_true(fabs(pacer_count_at(&plan, pacer_time_of(&plan, u)) - u) < 1e-6);
+    /* After the last stage the rate stays where it ended. */
+    assert_true(fabs(pacer_rate_at(&plan, 100) - 100) < 1e-9);
+}
+
+static void test_warmup_holds_the_starting_rate(void **state)
+{
+    (void)state;
+    struct pacer_plan plan;
+    double len[] = {10}, rate[] = {300};
+    assert_int_equal(pacer_plan_init(&plan, 100, 2, len, rate, 1), 0);
+    assert_true(fabs(pacer_rate_at(&plan, 1) - 100) < 1e-9);
+    assert_true(fabs(pacer_count_at(&plan, 2) - 200) < 1e-9);
+    assert_true(fabs(pacer_rate_at(&plan, 7) - 200) < 1e-9);
+}
+
+static void test_poisson_arrivals_keep_the_mean_rate(void **state)
+{
+    (void)state;
+    struct pacer_plan plan;
+    assert_int_equal(pacer_plan_init(&plan, 1000, 0, NULL, NULL, 0), 0);
+    struct pacer pc;
+    pacer_init(&pc, &plan, T0, 0, 1, 1, 42);
+    uint64_t n = pacer_count_due(&pc, T0 + 100000000000ull, UINT64_MAX);
+    assert_true(n > 99000 && n < 101000); /* 100 s at 1000/s, within 1 % */
+}
+
+static void test_mix_flag_is_parsed_or_refused_in_one_sentence(void **state)
+{
+    (void)state;
+    struct workload_config cfg = {0};
+    char err[256];
+    assert_int_equal(
+        workload_parse_mix(&cfg, "create=1,read=2,update=3,delete=4,list=5", err, sizeof err), 0);
+    assert_true(cfg.create == 1 && cfg.read == 2 && cfg.update == 3 && cfg.delete_ == 4 &&
+                cfg.list == 5);
+    assert_int_equal(workload_parse_mix(&cfg, "creat=1", err, sizeof err), -1);
+    assert_non_null(strstr(err, "--mix creat=1"));
+    assert_int_equal(workload_parse_mix(&cfg, "read=x", err, sizeof err), -1);
+    assert_int_equal(workload_parse_mix(&cfg, "read=0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "at least one weight"));
+}
+
+static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
+{
+    (void)state;
+    struct workload_config cfg = {.create = 1, .read = 3, .run_tag = "t"};
+    struct workload_state st;
+    assert_int_equal(workload_state_init(&st, &cfg, 0, 7), 0);
+    struct workload_request req;
+    workload_next(&st, &req); /* nothing to read yet: a create */
+    assert_int_equal(req.route, LG_ROUTE_CREATE);
+    assert_string_equal(req.path, "/tasks");
+    assert_string_equal(req.body, "{\"task\":\"t-0-0c\",\"done\":false}");
+    const char created[] = "{\"id\":42,\"task\":\"t-0-0c\"}";
+    assert_int_equal(workload_complete(&st, &req, 201, created, sizeof created - 1), 42);
+    workload_next(&st, &req);
+    if (req.route == LG_ROUTE_READ) {
+        assert_int_equal(req.id, 42);
+        assert_string_equal(req.path, "/tasks/42");
+        workload_next(&st, &req); /* 42 is checked out: this one cannot use it */
+        assert_true(req.route == LG_ROUTE_CREATE);
+    }
+    workload_state_free(&st);
+
+    /* Over many draws with a full pool, reads come three times as often as creates. */
+    assert_int_equal(workload_state_init(&st, &cfg, 0, 9), 0);
+    unsigned reads = 0, creates = 0;
+    for (int i = 0; i < 40000; i++) {
+        workload_next(&st, &req);
+        if (req.route == LG_ROUTE_CREATE) {
+            creates++;
+            workload_complete(&st, &req, 201, "{\"id\":7}", 8);
+        } else {
+            reads++;
+            workload_complete(&st, &req, 200, "", 0);
+        }
+    }
+    assert_true(fabs((double)reads / (reads + creates) - 0.75) < 0.02);
+    workload_state_free(&st);
+}
+
+static void test_id_is_parsed_from_a_task_body(void **state)
+{
+    (void)state;
+    const char body[] = "{\"id\":9007199254740993,\"task\":\"x\"}";
+    assert_true(workload_parse_id(body, sizeof body - 1) == 9007199254740993LL);
+    assert_true(workload_parse_id("{\"task\":1}", 10) == 0);
+    assert_true(workload_parse_id("{\"id\":99999999999999999999}", 26) == 0); /* overflow */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_constant_rate_arrivals_come_from_t0_not_from_the_last_one),
+        cmocka_unit_test(test_streams_interleave_into_the_total_rate),
+        cmocka_unit_test(test_a_ramp_integrates_to_its_area),
+        cmocka_unit_test(test_warmup_holds_the_starting_rate),
+        cmocka_unit_test(test_poisson_arrivals_keep_the_mean_rate),
+        cmocka_unit_test(test_mix_flag_is_parsed_or_refused_in_one_sentence),
+        cmocka_unit_test(test_mix_draws_by_weight_and_checks_ids_out),
+        cmocka_unit_test(test_id_is_parsed_from_a_task_body),
+    };
+    return cmocka_run_group_tests_name("pacer and workload", tests, NULL, NULL);
+}
