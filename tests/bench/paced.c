@@ -6,8 +6,8 @@
  * (how late the request left, because every connection was busy or the client was late).
  * One thread, epoll, a timerfd with 1 ns timer slack, keep-alive connections; one request in
  * flight per connection. Written because hey tops out below the rates taskd needs on one core and
- * reports latency in steps of 0.1 ms. Its log-linear histogram is its own: common/histogram has
- * Prometheus' fixed buckets, far too coarse for percentiles.
+ * reports latency in steps of 0.1 ms. Latency goes into common/loghist (3 significant digits),
+ * the histogram loadgen uses; common/histogram's Prometheus buckets are too coarse for it.
  *
  * Usage: paced -a 127.0.0.1:PORT -r RATE -d SECONDS [-c CONNECTIONS] [-m METHOD] [-p PATH]
  *              [-i IDS] [-b BODY] [-T CONTENT_TYPE]
@@ -34,76 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loghist.h"
+
 #define CONN_MAX 1024
 #define RESPONSE_MAX (256 * 1024)
 #define REQUEST_MAX 8192
 #define DRAIN_NS (2ull * 1000000000ull) /* answers still missing this long after the end: lost */
 #define TIMER_TAG UINT32_MAX
-
-/* ---- log-linear latency histogram ------------------------------------------------------- */
-
-/* Values in ns. Below SUB_COUNT each value has its own bucket; above, every power of two is split
- * into SUB_HALF linear buckets, so a bucket is at most 1/128 (0.8 %) wide relative to its value.
- * Values over 2^40 ns (18 minutes) land in the last bucket. */
-#define SUB_BITS 8
-#define SUB_COUNT (1u << SUB_BITS)
-#define SUB_HALF (SUB_COUNT / 2)
-#define MAX_SHIFT (40 - SUB_BITS + 1)
-#define HIST_BUCKETS (SUB_COUNT + MAX_SHIFT * SUB_HALF)
-
-struct hist {
-    uint64_t counts[HIST_BUCKETS];
-    uint64_t total;
-    uint64_t max;
-};
-
-static size_t hist_index(uint64_t ns)
-{
-    if (ns < SUB_COUNT)
-        return (size_t)ns;
-    unsigned top = 63u - (unsigned)__builtin_clzll(ns);
-    unsigned shift = top - (SUB_BITS - 1); /* ns >> shift is in [SUB_HALF, SUB_COUNT) */
-    if (shift > MAX_SHIFT)
-        return HIST_BUCKETS - 1;
-    return SUB_COUNT + (size_t)(shift - 1) * SUB_HALF + (size_t)((ns >> shift) - SUB_HALF);
-}
-
-/* The largest value that maps to bucket `i`: percentiles are reported conservatively. */
-static uint64_t hist_bucket_high(size_t i)
-{
-    if (i < SUB_COUNT)
-        return i;
-    size_t k = i - SUB_COUNT;
-    unsigned shift = (unsigned)(k / SUB_HALF) + 1;
-    uint64_t low = (uint64_t)(k % SUB_HALF + SUB_HALF) << shift;
-    return low + (1ull << shift) - 1;
-}
-
-static void hist_record(struct hist *h, uint64_t ns)
-{
-    h->counts[hist_index(ns)]++;
-    h->total++;
-    if (ns > h->max)
-        h->max = ns;
-}
-
-static uint64_t hist_percentile(const struct hist *h, double p)
-{
-    if (h->total == 0)
-        return 0;
-    uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->total);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->counts[i];
-        if (seen >= rank) {
-            uint64_t v = hist_bucket_high(i);
-            return v < h->max ? v : h->max;
-        }
-    }
-    return h->max;
-}
 
 /* ---- options ---------------------------------------------------------------------------- */
 
@@ -237,7 +174,7 @@ struct conn {
 };
 
 struct stats {
-    struct hist corrected, service, lag;
+    struct loghist corrected, service, lag;
     uint64_t sent, ok, non2xx, errors, lost, unsent, reconnects;
 };
 
@@ -433,7 +370,7 @@ static void send_next(struct run *r, unsigned i, uint64_t now)
     c->busy = 1;
     c->sent_ns = now;
     r->in_flight++;
-    hist_record(&r->st.lag, now - c->intended_ns);
+    loghist_record(&r->st.lag, now - c->intended_ns);
     if (conn_flush(c, r->ep, i) < 0)
         conn_failed(r, i);
 }
@@ -472,8 +409,8 @@ static void on_readable(struct run *r, unsigned i)
             return;
         }
         uint64_t done = now_ns();
-        hist_record(&r->st.corrected, done - c->intended_ns);
-        hist_record(&r->st.service, done - c->sent_ns);
+        loghist_record(&r->st.corrected, done - c->intended_ns);
+        loghist_record(&r->st.service, done - c->sent_ns);
         if (status >= 200 && status < 300)
             r->st.ok++;
         else
@@ -560,12 +497,12 @@ static int run_load(struct run *r)
     }
 }
 
-static void print_hist(const char *name, const struct hist *h)
+static void print_hist(const char *name, const struct loghist *h)
 {
     printf("  %-44s p50 %8.1f  p90 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f us\n", name,
-           (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 90) / 1e3,
-           (double)hist_percentile(h, 99) / 1e3, (double)hist_percentile(h, 99.9) / 1e3,
-           (double)h->max / 1e3);
+           (double)loghist_quantile(h, 0.5) / 1e3, (double)loghist_quantile(h, 0.9) / 1e3,
+           (double)loghist_quantile(h, 0.99) / 1e3, (double)loghist_quantile(h, 0.999) / 1e3,
+           (double)h->max_ns / 1e3);
 }
 
 static void report(const struct run *r, double elapsed_s)
@@ -586,13 +523,13 @@ static void report(const struct run *r, double elapsed_s)
     printf("paced-result achieved=%.1f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f "
            "max_us=%.1f service_p50_us=%.1f service_p99_us=%.1f lag_p99_us=%.1f ok=%llu "
            "non2xx=%llu errors=%llu lost=%llu unsent=%llu\n",
-           achieved, (double)hist_percentile(&st->corrected, 50) / 1e3,
-           (double)hist_percentile(&st->corrected, 90) / 1e3,
-           (double)hist_percentile(&st->corrected, 99) / 1e3,
-           (double)hist_percentile(&st->corrected, 99.9) / 1e3, (double)st->corrected.max / 1e3,
-           (double)hist_percentile(&st->service, 50) / 1e3,
-           (double)hist_percentile(&st->service, 99) / 1e3,
-           (double)hist_percentile(&st->lag, 99) / 1e3, (unsigned long long)st->ok,
+           achieved, (double)loghist_quantile(&st->corrected, 0.5) / 1e3,
+           (double)loghist_quantile(&st->corrected, 0.9) / 1e3,
+           (double)loghist_quantile(&st->corrected, 0.99) / 1e3,
+           (double)loghist_quantile(&st->corrected, 0.999) / 1e3,
+           (double)st->corrected.max_ns / 1e3, (double)loghist_quantile(&st->service, 0.5) / 1e3,
+           (double)loghist_quantile(&st->service, 0.99) / 1e3,
+           (double)loghist_quantile(&st->lag, 0.99) / 1e3, (unsigned long long)st->ok,
            (unsigned long long)st->non2xx, (unsigned long long)st->errors,
            (unsigned long long)st->lost, (unsigned long long)st->unsent);
 }
@@ -609,6 +546,9 @@ int main(int argc, char **argv)
     struct run *r = calloc(1, sizeof(*r));
     if (!r)
         return 1;
+    loghist_reset(&r->st.corrected);
+    loghist_reset(&r->st.service);
+    loghist_reset(&r->st.lag);
     r->opt = &opt;
     r->conns = calloc(opt.conns, sizeof(*r->conns));
     r->idle = calloc(opt.conns, sizeof(*r->idle));
