@@ -465,6 +465,16 @@ static double probes_run(struct fixture *fx)
     return sample ? sample->value : 0;
 }
 
+/* Another process's view of the lock: a second connection holding the write lock. Release it
+ * with ROLLBACK and sqlite3_close. */
+static sqlite3 *hold_write_lock(const struct fixture *fx)
+{
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return other;
+}
+
 static const char *const short_busy[] = {"--check-interval", "50ms", "--busy-timeout", "200ms",
                                          NULL};
 
@@ -478,9 +488,7 @@ static void test_lock_held_elsewhere_gives_503_busy_then_recovers(void **state)
 {
     struct fixture *fx = *state;
     fx_create(fx, "before the lock");
-    sqlite3 *other;
-    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = hold_write_lock(fx);
 
     double t0 = fx_now_ms();
     expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"blocked\"}");
@@ -522,9 +530,7 @@ static void test_lock_held_elsewhere_answers_each_write_within_busy_timeout(void
 {
     struct fixture *fx = *state;
     fx_create(fx, "before the lock");
-    sqlite3 *other;
-    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = hold_write_lock(fx);
 
     static const char request[] = "POST /tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                   "Content-Type: application/json\r\nContent-Length: 17\r\n\r\n"
@@ -981,9 +987,7 @@ static void test_long_check_interval_busy_write_turns_unready_and_a_commit_ready
 {
     struct fixture *fx = *state;
     fx_create(fx, "before the lock");
-    sqlite3 *other;
-    assert_int_equal(sqlite3_open(fx->proc.db_path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = hold_write_lock(fx);
     double t0 = fx_now_ms();
     expect_unavailable(fx, "POST", "/tasks", "{\"task\":\"blocked\"}");
     struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
