@@ -57,12 +57,9 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
     const struct scenario_expect *x = &sc->expect;
     jw_key(w, "expected");
     jw_object_begin(w);
-    jw_key(w, "summary");
-    jw_string(w, sc->expected);
-    jw_key(w, "detect");
-    jw_string(w, x->detect == DETECT_WAL_BACK ? "wal_rebuilt" : "not_ready");
-    jw_key(w, "readiness_drop");
-    jw_bool(w, x->detect == DETECT_NOT_READY);
+    jw_member_string(w, "summary", sc->expected);
+    jw_member_string(w, "detect", x->detect == DETECT_WAL_BACK ? "wal_rebuilt" : "not_ready");
+    jw_member_bool(w, "readiness_drop", x->detect == DETECT_NOT_READY);
     jw_key(w, "file_state");
     if (x->file_state)
         jw_string(w, x->file_state);
@@ -73,14 +70,10 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
         jw_string(w, x->error_code);
     else
         jw_null(w);
-    jw_key(w, "writes_refused");
-    jw_bool(w, x->refuse_writes);
-    jw_key(w, "some_write_refused");
-    jw_bool(w, x->some_write_refused);
-    jw_key(w, "max_lost_writes");
-    jw_uint(w, x->max_lost);
-    jw_key(w, "crash_before_audit");
-    jw_bool(w, x->crash_before_audit);
+    jw_member_bool(w, "writes_refused", x->refuse_writes);
+    jw_member_bool(w, "some_write_refused", x->some_write_refused);
+    jw_member_uint(w, "max_lost_writes", x->max_lost);
+    jw_member_bool(w, "crash_before_audit", x->crash_before_audit);
     jw_key(w, "alerts");
     jw_array_begin(w);
     for (size_t i = 0; x->alerts[i]; i++)
@@ -93,8 +86,7 @@ static void put_observed(struct json_writer *w, const struct experiment_result *
 {
     jw_key(w, "observed");
     jw_object_begin(w);
-    jw_key(w, "readiness_dropped");
-    jw_bool(w, r->readiness_dropped);
+    jw_member_bool(w, "readiness_dropped", r->readiness_dropped);
     jw_key(w, "file_states");
     jw_array_begin(w);
     for (size_t i = 0; i < r->nstates; i++)
@@ -105,14 +97,10 @@ static void put_observed(struct json_writer *w, const struct experiment_result *
         jw_null(w);
     else
         jw_double(w, r->error_code_delta);
-    jw_key(w, "steady_error_ratio");
-    jw_double(w, r->steady_error_ratio);
-    jw_key(w, "steady_p99_s");
-    jw_double(w, r->steady_p99_s);
-    jw_key(w, "recovery_write_status");
-    jw_int(w, r->probe_write_status);
-    jw_key(w, "crashed_before_audit");
-    jw_bool(w, r->crashed_before_audit);
+    jw_member_double(w, "steady_error_ratio", r->steady_error_ratio);
+    jw_member_double(w, "steady_p99_s", r->steady_p99_s);
+    jw_member_int(w, "recovery_write_status", r->probe_write_status);
+    jw_member_bool(w, "crashed_before_audit", r->crashed_before_audit);
     jw_key(w, "integrity_check");
     if (*r->integrity)
         jw_string(w, r->integrity);
@@ -125,22 +113,15 @@ static void put_writes(struct json_writer *w, const struct experiment_result *r)
 {
     jw_key(w, "writes");
     jw_object_begin(w);
-    jw_key(w, "acknowledged");
-    jw_uint(w, r->writes_acknowledged);
-    jw_key(w, "failed");
-    jw_uint(w, r->writes_failed);
-    jw_key(w, "indeterminate");
-    jw_uint(w, r->writes_indeterminate);
-    jw_key(w, "acknowledged_in_fault");
-    jw_uint(w, r->acked_in_fault);
-    jw_key(w, "refused_in_fault");
-    jw_uint(w, r->refused_in_fault);
-    jw_key(w, "unanswered_in_fault");
-    jw_uint(w, r->unanswered_in_fault);
+    jw_member_uint(w, "acknowledged", r->writes_acknowledged);
+    jw_member_uint(w, "failed", r->writes_failed);
+    jw_member_uint(w, "indeterminate", r->writes_indeterminate);
+    jw_member_uint(w, "acknowledged_in_fault", r->acked_in_fault);
+    jw_member_uint(w, "refused_in_fault", r->refused_in_fault);
+    jw_member_uint(w, "unanswered_in_fault", r->unanswered_in_fault);
     jw_key(w, "slowest_in_fault_s");
     jw_fixed(w, r->slowest_write_in_fault_s, 3);
-    jw_key(w, "audited");
-    jw_bool(w, r->audit_ran);
+    jw_member_bool(w, "audited", r->audit_ran);
     const char *keys[] = {"lost", "unexpected", "recovered"};
     const uint64_t values[] = {r->lost, r->unexpected, r->recovered};
     for (size_t i = 0; i < 3; i++) {
@@ -158,10 +139,8 @@ static void put_probes(struct json_writer *w, const struct experiment_result *r)
 {
     jw_key(w, "probes");
     jw_object_begin(w);
-    jw_key(w, "count");
-    jw_uint(w, r->nprobes);
-    jw_key(w, "dropped");
-    jw_uint(w, r->probes_dropped);
+    jw_member_uint(w, "count", r->nprobes);
+    jw_member_uint(w, "dropped", r->probes_dropped);
     static const char *const cols[] = {"t", "readyz", "db_up", "file_state", "db_errors", "wal"};
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
         jw_key(w, cols[c]);
@@ -203,22 +182,18 @@ static void put_load(struct json_writer *w, const struct experiment_result *r)
     }
     const struct lg_results *l = &r->load;
     jw_object_begin(w);
-    jw_key(w, "target_rate");
-    jw_double(w, l->target_rate);
-    jw_key(w, "achieved_rate");
-    jw_double(w, results_achieved_rate(l));
+    jw_member_double(w, "target_rate", l->target_rate);
+    jw_member_double(w, "achieved_rate", results_achieved_rate(l));
     jw_key(w, "duration_s");
     jw_fixed(w, (double)l->duration_ns / 1e9, 3);
-    jw_key(w, "completed");
-    jw_uint(w, l->completed);
+    jw_member_uint(w, "completed", l->completed);
     static const char *const classes[] = {"2xx", "4xx", "5xx", "transport_errors"};
     const enum lg_class ids[] = {LG_CLASS_2XX, LG_CLASS_4XX, LG_CLASS_5XX, LG_CLASS_ERROR};
     for (size_t i = 0; i < 4; i++) {
         jw_key(w, classes[i]);
         jw_uint(w, results_class_total(l, ids[i]));
     }
-    jw_key(w, "not_started");
-    jw_uint(w, l->not_started);
+    jw_member_uint(w, "not_started", l->not_started);
     jw_key(w, "series");
     jw_array_begin(w);
     for (size_t i = 0; i < l->series_len; i++) {
@@ -226,22 +201,14 @@ static void put_load(struct json_writer *w, const struct experiment_result *r)
         jw_object_begin(w);
         jw_key(w, "t");
         jw_fixed(w, row->t + r->load_offset_s, 3);
-        jw_key(w, "completed");
-        jw_uint(w, row->completed);
-        jw_key(w, "ok");
-        jw_uint(w, row->classes[LG_CLASS_2XX]);
-        jw_key(w, "client_errors");
-        jw_uint(w, row->classes[LG_CLASS_4XX]);
-        jw_key(w, "server_errors");
-        jw_uint(w, row->classes[LG_CLASS_5XX]);
-        jw_key(w, "transport_errors");
-        jw_uint(w, row->classes[LG_CLASS_ERROR]);
-        jw_key(w, "p50_s");
-        jw_double(w, (double)row->corrected_p50_ns / 1e9);
-        jw_key(w, "p99_s");
-        jw_double(w, (double)row->corrected_p99_ns / 1e9);
-        jw_key(w, "max_s");
-        jw_double(w, (double)row->corrected_max_ns / 1e9);
+        jw_member_uint(w, "completed", row->completed);
+        jw_member_uint(w, "ok", row->classes[LG_CLASS_2XX]);
+        jw_member_uint(w, "client_errors", row->classes[LG_CLASS_4XX]);
+        jw_member_uint(w, "server_errors", row->classes[LG_CLASS_5XX]);
+        jw_member_uint(w, "transport_errors", row->classes[LG_CLASS_ERROR]);
+        jw_member_double(w, "p50_s", (double)row->corrected_p50_ns / 1e9);
+        jw_member_double(w, "p99_s", (double)row->corrected_p99_ns / 1e9);
+        jw_member_double(w, "max_s", (double)row->corrected_max_ns / 1e9);
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -261,17 +228,14 @@ static void put_alerts(struct json_writer *w, const struct experiment_result *r)
         jw_string(w, r->alerts_error);
     else
         jw_null(w);
-    jw_key(w, "webhook_posts");
-    jw_uint(w, r->webhook_posts);
+    jw_member_uint(w, "webhook_posts", r->webhook_posts);
     jw_key(w, "seen");
     jw_array_begin(w);
     for (size_t i = 0; i < r->nalerts; i++) {
         const struct experiment_alert *a = &r->alerts[i];
         jw_object_begin(w);
-        jw_key(w, "name");
-        jw_string(w, a->name);
-        jw_key(w, "expected");
-        jw_bool(w, a->expected);
+        jw_member_string(w, "name", a->name);
+        jw_member_bool(w, "expected", a->expected);
         put_time(w, "prometheus_pending_s", a->prom_pending_s);
         put_time(w, "prometheus_firing_s", a->prom_firing_s);
         put_time(w, "prometheus_resolved_s", a->prom_resolved_s);
@@ -300,12 +264,9 @@ static void put_checks(struct json_writer *w, const struct experiment_result *r)
     jw_array_begin(w);
     for (size_t i = 0; i < r->nchecks; i++) {
         jw_object_begin(w);
-        jw_key(w, "name");
-        jw_string(w, r->checks[i].name);
-        jw_key(w, "passed");
-        jw_bool(w, r->checks[i].passed);
-        jw_key(w, "detail");
-        jw_string(w, r->checks[i].detail);
+        jw_member_string(w, "name", r->checks[i].name);
+        jw_member_bool(w, "passed", r->checks[i].passed);
+        jw_member_string(w, "detail", r->checks[i].detail);
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -330,29 +291,21 @@ static void put_experiment(struct json_writer *w, const struct experiment_result
 {
     const struct scenario *sc = r->sc;
     jw_object_begin(w);
-    jw_key(w, "scenario");
-    jw_string(w, sc->name);
-    jw_key(w, "description");
-    jw_string(w, sc->summary);
-    jw_key(w, "status");
-    jw_string(w, experiment_status_name(r->status));
-    jw_key(w, "deviated");
-    jw_bool(w, r->status == EXPERIMENT_DEVIATED || r->status == EXPERIMENT_ABORTED);
+    jw_member_string(w, "scenario", sc->name);
+    jw_member_string(w, "description", sc->summary);
+    jw_member_string(w, "status", experiment_status_name(r->status));
+    jw_member_bool(w, "deviated",
+                   r->status == EXPERIMENT_DEVIATED || r->status == EXPERIMENT_ABORTED);
     jw_key(w, "reason");
     if (*r->reason)
         jw_string(w, r->reason);
     else
         jw_null(w);
-    jw_key(w, "mechanism");
-    jw_string(w, r->mechanism);
-    jw_key(w, "rollback");
-    jw_string(w, sc->rollback);
-    jw_key(w, "dir");
-    jw_string(w, r->dir);
-    jw_key(w, "url");
-    jw_string(w, r->url);
-    jw_key(w, "start_unix_ns");
-    jw_uint(w, r->start_unix_ns);
+    jw_member_string(w, "mechanism", r->mechanism);
+    jw_member_string(w, "rollback", sc->rollback);
+    jw_member_string(w, "dir", r->dir);
+    jw_member_string(w, "url", r->url);
+    jw_member_uint(w, "start_unix_ns", r->start_unix_ns);
     put_expected(w, sc);
     put_observed(w, r);
     put_checks(w, r);
@@ -389,17 +342,12 @@ int journal_render(const struct experiment_result *const *runs, size_t n, struct
     struct json_writer w;
     jw_init(&w, out);
     jw_object_begin(&w);
-    jw_key(&w, "schema");
-    jw_string(&w, JOURNAL_SCHEMA);
-    jw_key(&w, "tool");
-    jw_string(&w, "chaos");
-    jw_key(&w, "version");
-    jw_string(&w, taskbench_version());
+    jw_member_string(&w, "schema", JOURNAL_SCHEMA);
+    jw_member_string(&w, "tool", "chaos");
+    jw_member_string(&w, "version", taskbench_version());
     int code = journal_exit_code(runs, n);
-    jw_key(&w, "status");
-    jw_string(&w, code == 0 ? "passed" : code == 1 ? "deviated" : "error");
-    jw_key(&w, "deviated");
-    jw_bool(&w, code == 1);
+    jw_member_string(&w, "status", code == 0 ? "passed" : code == 1 ? "deviated" : "error");
+    jw_member_bool(&w, "deviated", code == 1);
     jw_key(&w, "experiments");
     jw_array_begin(&w);
     for (size_t i = 0; i < n; i++)

@@ -42,6 +42,33 @@ void jw_fixed(struct json_writer *w, double v, int decimals);
 void jw_bool(struct json_writer *w, int v);
 void jw_null(struct json_writer *w);
 
+/* A member: "key": value. The same as jw_key() followed by the value call. */
+static inline void jw_member_string(struct json_writer *w, const char *key, const char *s)
+{
+    jw_key(w, key);
+    jw_string(w, s);
+}
+static inline void jw_member_int(struct json_writer *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    jw_int(w, v);
+}
+static inline void jw_member_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+    jw_key(w, key);
+    jw_uint(w, v);
+}
+static inline void jw_member_double(struct json_writer *w, const char *key, double v)
+{
+    jw_key(w, key);
+    jw_double(w, v);
+}
+static inline void jw_member_bool(struct json_writer *w, const char *key, int v)
+{
+    jw_key(w, key);
+    jw_bool(w, v);
+}
+
 /* Appends `s` as an escaped JSON string (with quotes) to `out`. Returns 0 or -1 (limit). */
 int json_escape_string(struct buf *out, const char *s, size_t n);
 

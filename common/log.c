@@ -205,12 +205,9 @@ int log_begin(struct log_entry *e, enum log_level level, const char *msg)
     jw_init(&e->w, &e->line);
     e->level = level;
     jw_object_begin(&e->w);
-    jw_key(&e->w, "ts");
-    jw_string(&e->w, ts);
-    jw_key(&e->w, "level");
-    jw_string(&e->w, level_names[level]);
-    jw_key(&e->w, "msg");
-    jw_string(&e->w, msg);
+    jw_member_string(&e->w, "ts", ts);
+    jw_member_string(&e->w, "level", level_names[level]);
+    jw_member_string(&e->w, "msg", msg);
     return 0;
 }
 

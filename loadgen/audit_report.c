@@ -113,10 +113,8 @@ static void json_content(struct json_writer *w, const char *key, const char *tas
         return;
     }
     jw_object_begin(w);
-    jw_key(w, "task");
-    jw_string(w, task);
-    jw_key(w, "done");
-    jw_bool(w, done);
+    jw_member_string(w, "task", task);
+    jw_member_bool(w, "done", done);
     jw_object_end(w);
 }
 
@@ -144,8 +142,7 @@ static void json_ops(struct json_writer *w, const struct audit_report *r)
 static void json_finding(struct json_writer *w, const struct audit_finding *f)
 {
     jw_object_begin(w);
-    jw_key(w, "kind");
-    jw_string(w, kind_name(f->kind));
+    jw_member_string(w, "kind", kind_name(f->kind));
     jw_key(w, "id");
     if (f->id)
         jw_int(w, f->id);
@@ -154,17 +151,13 @@ static void json_finding(struct json_writer *w, const struct audit_finding *f)
     jw_key(w, "line");
     if (f->line) {
         jw_uint(w, f->line);
-        jw_key(w, "op");
-        jw_string(w, ledger_op_name(f->op));
-        jw_key(w, "outcome");
-        jw_string(w, ledger_outcome_name(f->outcome));
-        jw_key(w, "status");
-        jw_int(w, f->status);
+        jw_member_string(w, "op", ledger_op_name(f->op));
+        jw_member_string(w, "outcome", ledger_outcome_name(f->outcome));
+        jw_member_int(w, "status", f->status);
     } else {
         jw_null(w);
     }
-    jw_key(w, "reason");
-    jw_string(w, f->reason ? f->reason : "");
+    jw_member_string(w, "reason", f->reason ? f->reason : "");
     json_content(w, "expected", f->expected_task, f->expected_done);
     json_content(w, "found", f->found_task, f->found_done);
     jw_object_end(w);
@@ -175,24 +168,18 @@ int audit_render_json(const struct audit_report *r, struct buf *out)
     struct json_writer w;
     jw_init(&w, out);
     jw_object_begin(&w);
-    jw_key(&w, "schema");
-    jw_string(&w, AUDIT_SCHEMA);
-    jw_key(&w, "ledger");
-    jw_string(&w, r->ledger_path ? r->ledger_path : "");
-    jw_key(&w, "url");
-    jw_string(&w, r->url ? r->url : "");
-    jw_key(&w, "clean");
-    jw_bool(&w, audit_clean(r));
+    jw_member_string(&w, "schema", AUDIT_SCHEMA);
+    jw_member_string(&w, "ledger", r->ledger_path ? r->ledger_path : "");
+    jw_member_string(&w, "url", r->url ? r->url : "");
+    jw_member_bool(&w, "clean", audit_clean(r));
     jw_key(&w, "tags");
     jw_array_begin(&w);
     for (size_t i = 0; i < r->ntags; i++)
         jw_string(&w, r->tags[i]);
     jw_array_end(&w);
     json_count(&w, "writes", r->writes);
-    jw_key(&w, "torn_last_line");
-    jw_bool(&w, r->torn_last_line);
-    jw_key(&w, "incomplete");
-    jw_bool(&w, r->incomplete);
+    jw_member_bool(&w, "torn_last_line", r->torn_last_line);
+    jw_member_bool(&w, "incomplete", r->incomplete);
     json_ops(&w, r);
     json_count(&w, "ids_checked", r->ids_checked);
     json_count(&w, "creates_without_id", r->creates_without_id);
@@ -211,8 +198,7 @@ int audit_render_json(const struct audit_report *r, struct buf *out)
     for (size_t i = 0; i < r->nfindings; i++)
         json_finding(&w, &r->findings[i]);
     jw_array_end(&w);
-    jw_key(&w, "findings_truncated");
-    jw_bool(&w, r->lost + r->unexpected > r->nfindings);
+    jw_member_bool(&w, "findings_truncated", r->lost + r->unexpected > r->nfindings);
     jw_object_end(&w);
     return w.failed || out->overflowed ? -1 : 0;
 }

@@ -74,26 +74,18 @@ static void render(const struct ledger_entry *e, struct buf *out)
     struct json_writer w;
     jw_init(&w, out);
     jw_object_begin(&w);
-    jw_key(&w, "op");
-    jw_string(&w, ledger_op_name(e->op));
-    jw_key(&w, "outcome");
-    jw_string(&w, ledger_outcome_name(e->outcome));
-    jw_key(&w, "status");
-    jw_int(&w, e->status);
+    jw_member_string(&w, "op", ledger_op_name(e->op));
+    jw_member_string(&w, "outcome", ledger_outcome_name(e->outcome));
+    jw_member_int(&w, "status", e->status);
     if (e->id > 0) {
-        jw_key(&w, "id");
-        jw_int(&w, e->id);
+        jw_member_int(&w, "id", e->id);
     }
     if (e->task) {
-        jw_key(&w, "task");
-        jw_string(&w, e->task);
-        jw_key(&w, "done");
-        jw_bool(&w, e->done);
+        jw_member_string(&w, "task", e->task);
+        jw_member_bool(&w, "done", e->done);
     }
-    jw_key(&w, "invoke_unix_ns");
-    jw_uint(&w, e->invoke_unix_ns);
-    jw_key(&w, "complete_unix_ns");
-    jw_uint(&w, e->complete_unix_ns);
+    jw_member_uint(&w, "invoke_unix_ns", e->invoke_unix_ns);
+    jw_member_uint(&w, "complete_unix_ns", e->complete_unix_ns);
     jw_object_end(&w);
     buf_append(out, "\n", 1);
 }

@@ -63,8 +63,7 @@ static void put_summary(struct json_writer *w, const struct loghist *h)
         double q;
     } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
     jw_object_begin(w);
-    jw_key(w, "count");
-    jw_uint(w, h->count);
+    jw_member_uint(w, "count", h->count);
     jw_key(w, "min");
     put_seconds_or_null(w, h->count > 0, (double)h->min_ns);
     jw_key(w, "mean");
@@ -82,12 +81,9 @@ static void put_summary(struct json_writer *w, const struct loghist *h)
 static void put_histogram(struct json_writer *w, const struct loghist *h)
 {
     jw_object_begin(w);
-    jw_key(w, "count");
-    jw_uint(w, h->count);
-    jw_key(w, "min_ns");
-    jw_uint(w, h->count ? h->min_ns : 0);
-    jw_key(w, "max_ns");
-    jw_uint(w, h->max_ns);
+    jw_member_uint(w, "count", h->count);
+    jw_member_uint(w, "min_ns", h->count ? h->min_ns : 0);
+    jw_member_uint(w, "max_ns", h->max_ns);
     jw_key(w, "sum_ns");
     put_u64_string(w, h->sum_ns);
     jw_key(w, "buckets");
@@ -143,8 +139,7 @@ static void put_codes(struct json_writer *w, const uint64_t codes[LG_STATUS_MAX]
         jw_uint(w, codes[code]);
     }
     if (codes[0]) {
-        jw_key(w, "other");
-        jw_uint(w, codes[0]);
+        jw_member_uint(w, "other", codes[0]);
     }
     jw_object_end(w);
 }
@@ -168,10 +163,8 @@ static void put_by_class(struct json_writer *w, const struct lg_route_stats *rs)
         if (!v)
             continue;
         jw_object_begin(w);
-        jw_key(w, "class");
-        jw_string(w, results_class_name((enum lg_class)c));
-        jw_key(w, "count");
-        jw_uint(w, rs->classes[c]);
+        jw_member_string(w, "class", results_class_name((enum lg_class)c));
+        jw_member_uint(w, "count", rs->classes[c]);
         jw_key(w, "latency");
         put_three_summaries(w, &v->corrected, &v->service, &v->lag);
         jw_key(w, "histograms");
@@ -206,16 +199,11 @@ static void put_route(struct json_writer *w, const struct lg_results *r, int i, 
     const struct lg_route_stats *rs = &r->routes[i];
     double seconds = (double)r->duration_ns / 1e9;
     jw_object_begin(w);
-    jw_key(w, "name");
-    jw_string(w, results_route_name((enum lg_route)i));
-    jw_key(w, "method");
-    jw_string(w, results_route_method((enum lg_route)i));
-    jw_key(w, "route");
-    jw_string(w, results_route_template((enum lg_route)i));
-    jw_key(w, "requests");
-    jw_uint(w, requests);
-    jw_key(w, "rate");
-    jw_double(w, seconds > 0 ? (double)requests / seconds : 0);
+    jw_member_string(w, "name", results_route_name((enum lg_route)i));
+    jw_member_string(w, "method", results_route_method((enum lg_route)i));
+    jw_member_string(w, "route", results_route_template((enum lg_route)i));
+    jw_member_uint(w, "requests", requests);
+    jw_member_double(w, "rate", seconds > 0 ? (double)requests / seconds : 0);
     jw_key(w, "classes");
     put_classes(w, rs->classes);
     jw_key(w, "codes");
@@ -282,12 +270,9 @@ static void put_rate(struct json_writer *w, const struct lg_results *r)
     double achieved = results_achieved_rate(r);
     int has_target = r->target_rate > 0; /* 0 in the closed model */
     jw_object_begin(w);
-    jw_key(w, "target");
-    jw_double(w, has_target ? r->target_rate : NAN); /* NaN is written as null */
-    jw_key(w, "achieved");
-    jw_double(w, achieved);
-    jw_key(w, "achieved_ratio");
-    jw_double(w, has_target ? achieved / r->target_rate : NAN);
+    jw_member_double(w, "target", has_target ? r->target_rate : NAN); /* NaN is written as null */
+    jw_member_double(w, "achieved", achieved);
+    jw_member_double(w, "achieved_ratio", has_target ? achieved / r->target_rate : NAN);
     jw_object_end(w);
 }
 
@@ -296,22 +281,17 @@ static void put_series_row(struct json_writer *w, const struct lg_interval *row)
     static const char *const keys[] = {"scheduled", "started", "completed", "rate"};
     const uint64_t values[] = {row->scheduled, row->started, row->completed, row->completed};
     jw_object_begin(w);
-    jw_key(w, "t");
-    jw_double(w, row->t);
-    jw_key(w, "target_rate");
-    jw_double(w, row->target_rate);
+    jw_member_double(w, "t", row->t);
+    jw_member_double(w, "target_rate", row->target_rate);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         jw_key(w, keys[i]); /* a row is one second: its rate is its completions */
         jw_uint(w, values[i]);
     }
     jw_key(w, "classes");
     put_classes(w, row->classes);
-    jw_key(w, "errors");
-    jw_uint(w, row->classes[LG_CLASS_ERROR] + row->classes[LG_CLASS_5XX]);
-    jw_key(w, "in_flight");
-    jw_uint(w, row->in_flight);
-    jw_key(w, "backlog");
-    jw_uint(w, row->backlog);
+    jw_member_uint(w, "errors", row->classes[LG_CLASS_ERROR] + row->classes[LG_CLASS_5XX]);
+    jw_member_uint(w, "in_flight", row->in_flight);
+    jw_member_uint(w, "backlog", row->backlog);
     jw_key(w, "latency");
     jw_object_begin(w);
     jw_key(w, "p50");
@@ -343,18 +323,15 @@ static void put_thresholds(struct json_writer *w, const struct threshold_result 
     jw_array_begin(w);
     for (size_t i = 0; i < n; i++) {
         jw_object_begin(w);
-        jw_key(w, "expr");
-        jw_string(w, th[i].th.expr);
-        jw_key(w, "metric");
-        jw_string(w, th[i].th.metric);
+        jw_member_string(w, "expr", th[i].th.expr);
+        jw_member_string(w, "metric", th[i].th.metric);
         /* latency in seconds to the nanosecond, like every duration here; NaN becomes null */
         int decimals = th[i].th.kind == THRESHOLD_LATENCY ? 9 : -1;
         jw_key(w, "value");
         put_number(w, th[i].value, decimals);
         jw_key(w, "limit");
         put_number(w, th[i].th.limit, decimals);
-        jw_key(w, "ok");
-        jw_bool(w, th[i].ok);
+        jw_member_bool(w, "ok", th[i].ok);
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -365,25 +342,17 @@ static void put_head(struct json_writer *w, const struct lg_results *r,
 {
     char started[CLOCK_RFC3339_LEN];
     clock_format_rfc3339(r->start_unix_ns, started);
-    jw_key(w, "schema");
-    jw_string(w, REPORT_SCHEMA);
-    jw_key(w, "version");
-    jw_uint(w, RESULTS_SCHEMA_VERSION);
+    jw_member_string(w, "schema", REPORT_SCHEMA);
+    jw_member_uint(w, "version", RESULTS_SCHEMA_VERSION);
     jw_key(w, "tool");
     jw_object_begin(w);
-    jw_key(w, "name");
-    jw_string(w, "loadgen");
-    jw_key(w, "version");
-    jw_string(w, taskbench_version());
+    jw_member_string(w, "name", "loadgen");
+    jw_member_string(w, "version", taskbench_version());
     jw_object_end(w);
-    jw_key(w, "target");
-    jw_string(w, meta->target);
-    jw_key(w, "mode");
-    jw_string(w, meta->mode);
-    jw_key(w, "model");
-    jw_string(w, r->model == LG_MODEL_OPEN ? "open" : "closed");
-    jw_key(w, "started_at");
-    jw_string(w, started);
+    jw_member_string(w, "target", meta->target);
+    jw_member_string(w, "mode", meta->mode);
+    jw_member_string(w, "model", r->model == LG_MODEL_OPEN ? "open" : "closed");
+    jw_member_string(w, "started_at", started);
     jw_key(w, "start_unix_ns");
     put_u64_string(w, r->start_unix_ns);
     jw_key(w, "duration_seconds");
@@ -399,12 +368,9 @@ static void put_head(struct json_writer *w, const struct lg_results *r,
 static void put_layout(struct json_writer *w)
 {
     jw_object_begin(w);
-    jw_key(w, "unit");
-    jw_string(w, "ns");
-    jw_key(w, "sub_bucket_bits");
-    jw_uint(w, LOGHIST_SUB_BITS);
-    jw_key(w, "max_exponent");
-    jw_uint(w, LOGHIST_MAX_EXP);
+    jw_member_string(w, "unit", "ns");
+    jw_member_uint(w, "sub_bucket_bits", LOGHIST_SUB_BITS);
+    jw_member_uint(w, "max_exponent", LOGHIST_MAX_EXP);
     jw_object_end(w);
 }
 

@@ -39,12 +39,9 @@ void api_error(struct api_response *res, unsigned status, const char *code, cons
     res->content_type = JSON_CONTENT_TYPE;
     jw_init(&w, &res->body);
     jw_object_begin(&w);
-    jw_key(&w, "error");
-    jw_string(&w, message);
-    jw_key(&w, "code");
-    jw_string(&w, code);
-    jw_key(&w, "request_id");
-    jw_string(&w, request_id);
+    jw_member_string(&w, "error", message);
+    jw_member_string(&w, "code", code);
+    jw_member_string(&w, "request_id", request_id);
     jw_object_end(&w);
 }
 
@@ -235,8 +232,7 @@ static void status_body(struct api_response *res, unsigned status, const char *t
     struct json_writer w;
     jw_init(&w, &res->body);
     jw_object_begin(&w);
-    jw_key(&w, "status");
-    jw_string(&w, text);
+    jw_member_string(&w, "status", text);
     jw_object_end(&w);
     res->status = status;
 }

@@ -28,22 +28,14 @@ static void log_started(const struct taskd_config *cfg, unsigned port)
     struct log_entry e;
     if (log_begin(&e, LOG_INFO, "listening") < 0)
         return;
-    jw_key(&e.w, "listen");
-    jw_string(&e.w, cfg->listen);
-    jw_key(&e.w, "port");
-    jw_uint(&e.w, port);
-    jw_key(&e.w, "db_path");
-    jw_string(&e.w, cfg->db_path);
-    jw_key(&e.w, "sync");
-    jw_string(&e.w, cfg->sync == STORE_SYNC_FULL ? "full" : "normal");
-    jw_key(&e.w, "threads");
-    jw_uint(&e.w, cfg->threads);
-    jw_key(&e.w, "version");
-    jw_string(&e.w, taskbench_version());
-    jw_key(&e.w, "sqlite_version");
-    jw_string(&e.w, sqlite3_libversion());
-    jw_key(&e.w, "mhd_version");
-    jw_string(&e.w, MHD_get_version());
+    jw_member_string(&e.w, "listen", cfg->listen);
+    jw_member_uint(&e.w, "port", port);
+    jw_member_string(&e.w, "db_path", cfg->db_path);
+    jw_member_string(&e.w, "sync", cfg->sync == STORE_SYNC_FULL ? "full" : "normal");
+    jw_member_uint(&e.w, "threads", cfg->threads);
+    jw_member_string(&e.w, "version", taskbench_version());
+    jw_member_string(&e.w, "sqlite_version", sqlite3_libversion());
+    jw_member_string(&e.w, "mhd_version", MHD_get_version());
     log_end(&e);
 }
 
@@ -52,8 +44,7 @@ static void fatal(const char *what)
     fprintf(stderr, "taskd: %s\n", what);
     struct log_entry e;
     if (log_begin(&e, LOG_ERROR, "cannot start") == 0) {
-        jw_key(&e.w, "reason");
-        jw_string(&e.w, what);
+        jw_member_string(&e.w, "reason", what);
         log_end(&e);
     }
 }
@@ -75,8 +66,7 @@ static void serve_until_stopped(const sigset_t *signals)
         if (sig != SIGHUP) {
             struct log_entry e;
             if (log_begin(&e, LOG_INFO, "shutting down") == 0) {
-                jw_key(&e.w, "signal");
-                jw_string(&e.w, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                jw_member_string(&e.w, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 log_end(&e);
             }
             return;
@@ -87,8 +77,7 @@ static void serve_until_stopped(const sigset_t *signals)
             struct log_entry e;
             if (log_begin(&e, LOG_ERROR,
                           "cannot reopen the log file; still writing to the old one") == 0) {
-                jw_key(&e.w, "errno");
-                jw_int(&e.w, errno);
+                jw_member_int(&e.w, "errno", errno);
                 log_end(&e);
             }
         }
@@ -192,8 +181,7 @@ int main(int argc, char **argv)
      * is committed, and SQLite recovers the -wal at the next start. */
     struct log_entry e;
     if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
-        jw_key(&e.w, "requests_cut_short");
-        jw_int(&e.w, left);
+        jw_member_int(&e.w, "requests_cut_short", left);
         log_end(&e);
     }
     log_close();

@@ -366,38 +366,27 @@ static void log_request(const struct request *r, uint64_t duration_ns)
     if (log_begin(&e, level, "request") < 0)
         return;
     struct json_writer *w = &e.w;
-    jw_key(w, "request_id");
-    jw_string(w, r->request_id);
-    jw_key(w, "method");
-    jw_string(w, r->raw_method);
-    jw_key(w, "route");
-    jw_string(w, route_label(r->match.route));
-    jw_key(w, "path");
-    jw_string(w, r->path);
-    jw_key(w, "status");
-    jw_uint(w, r->status);
+    jw_member_string(w, "request_id", r->request_id);
+    jw_member_string(w, "method", r->raw_method);
+    jw_member_string(w, "route", route_label(r->match.route));
+    jw_member_string(w, "path", r->path);
+    jw_member_uint(w, "status", r->status);
     jw_key(w, "duration_ms");
     jw_fixed(w, (double)duration_ns / 1e6, 3);
-    jw_key(w, "bytes");
-    jw_uint(w, r->bytes);
+    jw_member_uint(w, "bytes", r->bytes);
     if (r->error_code) {
-        jw_key(w, "error_code");
-        jw_string(w, r->error_code);
+        jw_member_string(w, "error_code", r->error_code);
     }
     if (r->has_db_error) {
-        jw_key(w, "db_state");
-        jw_string(w, db_file_state_name(r->db.file_state));
+        jw_member_string(w, "db_state", db_file_state_name(r->db.file_state));
         if (r->db.sqlite_code) {
-            jw_key(w, "sqlite_code");
-            jw_int(w, r->db.sqlite_code);
-            jw_key(w, "sqlite_msg");
-            jw_string(w, r->db.message);
+            jw_member_int(w, "sqlite_code", r->db.sqlite_code);
+            jw_member_string(w, "sqlite_msg", r->db.message);
         } else {
             jw_key(w, "reason"); /* refused before SQLite was called */
             jw_string(w, r->db.message);
         }
-        jw_key(w, "errno");
-        jw_int(w, r->db.sys_errno);
+        jw_member_int(w, "errno", r->db.sys_errno);
     }
     log_end(&e);
 }
@@ -410,13 +399,12 @@ static void log_unparsed(const struct request *r, enum MHD_RequestTerminationCod
     struct log_entry e;
     if (log_begin(&e, LOG_WARN, "request not parsed") < 0)
         return;
-    jw_key(&e.w, "path");
-    jw_string(&e.w, r->path);
-    jw_key(&e.w, "reason");
-    jw_string(&e.w, toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "the client closed the connection"
-                    : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
-                        ? "idle timeout"
-                        : "malformed request line or headers");
+    jw_member_string(&e.w, "path", r->path);
+    jw_member_string(&e.w, "reason",
+                     toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "the client closed the connection"
+                     : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                         ? "idle timeout"
+                         : "malformed request line or headers");
     log_end(&e);
 }
 
@@ -453,8 +441,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
         msg[--n] = '\0';
     struct log_entry e;
     if (log_begin(&e, LOG_WARN, "libmicrohttpd") == 0) {
-        jw_key(&e.w, "detail");
-        jw_string(&e.w, msg);
+        jw_member_string(&e.w, "detail", msg);
         log_end(&e);
     }
 }
@@ -533,8 +520,7 @@ static void stop_listening(struct server *srv)
     if (log_begin(&e, LOG_WARN,
                   "cannot stop listening while draining; new connections are "
                   "accepted and answered 503 until taskd exits") == 0) {
-        jw_key(&e.w, "errno");
-        jw_int(&e.w, err);
+        jw_member_int(&e.w, "errno", err);
         log_end(&e);
     }
     if (stand_in >= 0)

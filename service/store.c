@@ -40,20 +40,14 @@ void store_log_error(enum log_level level, const char *msg, const struct store *
     struct log_entry e;
     if (log_begin(&e, level, msg) < 0)
         return;
-    jw_key(&e.w, "db_path");
-    jw_string(&e.w, s->path);
-    jw_key(&e.w, "db_state");
-    jw_string(&e.w, db_file_state_name(err->file_state));
+    jw_member_string(&e.w, "db_path", s->path);
+    jw_member_string(&e.w, "db_state", db_file_state_name(err->file_state));
     if (err->sqlite_code) {
-        jw_key(&e.w, "sqlite_code");
-        jw_int(&e.w, err->sqlite_code);
-        jw_key(&e.w, "sqlite_error");
-        jw_string(&e.w, db_error_name(err->sqlite_code));
+        jw_member_int(&e.w, "sqlite_code", err->sqlite_code);
+        jw_member_string(&e.w, "sqlite_error", db_error_name(err->sqlite_code));
     }
-    jw_key(&e.w, "errno");
-    jw_int(&e.w, err->sys_errno);
-    jw_key(&e.w, "reason");
-    jw_string(&e.w, err->message);
+    jw_member_int(&e.w, "errno", err->sys_errno);
+    jw_member_string(&e.w, "reason", err->message);
     log_end(&e);
 }
 
@@ -291,8 +285,7 @@ static int ensure_schema(struct store *s, int created, struct store_error *err)
         atomic_fetch_add(&s->created, 1);
         struct log_entry e;
         if (log_begin(&e, LOG_WARN, "created a new empty database") == 0) {
-            jw_key(&e.w, "db_path");
-            jw_string(&e.w, s->path);
+            jw_member_string(&e.w, "db_path", s->path);
             jw_key(&e.w, "reason");
             jw_string(&e.w,
                       created ? "no file existed at the path" : "the file at the path was empty");
@@ -708,10 +701,8 @@ static void sqlite_log(void *arg, int code, const char *msg)
     struct log_entry e;
     if (log_begin(&e, LOG_DEBUG, "sqlite diagnostic") < 0)
         return;
-    jw_key(&e.w, "sqlite_code");
-    jw_int(&e.w, code);
-    jw_key(&e.w, "sqlite_msg");
-    jw_string(&e.w, msg);
+    jw_member_int(&e.w, "sqlite_code", code);
+    jw_member_string(&e.w, "sqlite_msg", msg);
     log_end(&e);
 }
 
@@ -732,8 +723,7 @@ static void ensure_parent_dir(const char *path, int allow_create)
         return;
     struct log_entry e;
     if (log_begin(&e, LOG_WARN, "created the database directory") == 0) {
-        jw_key(&e.w, "dir");
-        jw_string(&e.w, dir);
+        jw_member_string(&e.w, "dir", dir);
         log_end(&e);
     }
 }

@@ -159,15 +159,11 @@ out:
 void task_write_json(struct json_writer *w, const struct task *t)
 {
     jw_object_begin(w);
-    jw_key(w, "id");
-    jw_int(w, t->id);
+    jw_member_int(w, "id", t->id);
     jw_key(w, "task");
     jw_stringn(w, t->text, t->text_len);
-    jw_key(w, "done");
-    jw_bool(w, t->done);
-    jw_key(w, "created_at");
-    jw_string(w, t->created_at);
-    jw_key(w, "updated_at");
-    jw_string(w, t->updated_at);
+    jw_member_bool(w, "done", t->done);
+    jw_member_string(w, "created_at", t->created_at);
+    jw_member_string(w, "updated_at", t->updated_at);
     jw_object_end(w);
 }
