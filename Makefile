@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 ifeq ($(CI),true)
 WARNINGS += -Werror
 endif
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Iloadgen -Ichaos -Itests/support -I$(BUILD)/gen \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Iloadgen -Ichaos -Ilossyfs -Itests/support -I$(BUILD)/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -43,8 +43,14 @@ LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out loadgen/main.c,$(wil
 LOADGEN_LIB := $(BUILD)/libloadgen.a
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out chaos/main.c,$(wildcard chaos/*.c)))
 CHAOS_LIB := $(BUILD)/libchaos.a
-ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LIB)
-BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos
+# lossyfs: the FUSE file system that loses unsynced writes on command (chaos's power loss). Its
+# page cache and control socket are a library without FUSE, so the unit tests reach them.
+LOSSYFS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out lossyfs/main.c,$(wildcard lossyfs/*.c)))
+LOSSYFS_LIB := $(BUILD)/liblossyfs.a
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
+ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LOSSYFS_LIB) $(LIB)
+BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos $(BUILD)/bin/lossyfs
 
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -98,6 +104,16 @@ $(LOADGEN_LIB): $(LOADGEN_OBJ)
 $(CHAOS_LIB): $(CHAOS_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+$(LOSSYFS_LIB): $(LOSSYFS_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/lossyfs/main.o: ALL_CFLAGS += $(FUSE_CFLAGS)
+
+$(BUILD)/bin/lossyfs: $(BUILD)/obj/lossyfs/main.o $(LOSSYFS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $^ $(FUSE_LIBS) -o $@
 
 $(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -161,7 +177,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] chaos/*.[ch] tests/*/*.[ch])
+	clang-format -i $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] chaos/*.[ch] lossyfs/*.[ch] tests/*/*.[ch])
 
 clean:
 	rm -rf build

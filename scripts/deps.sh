@@ -12,6 +12,7 @@ packages=(
     clang
     chromium nginx-light
     python3 python3-yaml jq
+    fuse3 libfuse3-dev fiu-utils libfiu-dev e2fsprogs
 )
 # Node.js (with npm, for the LogQL/PromQL parsers the dashboard checks use) may come from
 # elsewhere than Debian (NodeSource ships npm inside nodejs); Debian's own needs the npm package.
