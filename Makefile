@@ -1,4 +1,4 @@
-# taskbench: make | make test | make demo | make bench | make deps | make run | make fuzz
+# taskbench: make | make test | make demo | make bench | make deps | make run | make fuzz | make k8s
 #
 # Objects and binaries go under $(BUILD) (build/, or build/sanitize/ with SANITIZE=...), with
 # -MMD -MP dependencies. Library flags come from pkg-config; CFLAGS, CPPFLAGS and LDFLAGS from
@@ -62,7 +62,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_SRC))
 TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
-.PHONY: all test test-one tests deps bench run demo fuzz format clean FORCE
+.PHONY: all test test-one tests deps k8s bench run demo fuzz format clean FORCE
 
 all: $(BINS)
 
@@ -153,6 +153,11 @@ test-one: tests
 
 deps:
 	@scripts/deps.sh
+
+# deploy/k8s's monitoring objects, generated from stack/prometheus/rules and dashboards/; commit
+# the result (tests/k8s/test_manifests.sh fails while it differs from the sources).
+k8s:
+	@deploy/k8s/generate.sh
 
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

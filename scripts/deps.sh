@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make deps: installs the Debian 12 packages taskbench needs to build, test and benchmark.
+# make deps: installs the Debian 12 packages taskbench needs to build, test and benchmark, then
+# the pinned npm packages of the checks written in Node.js (scripts/npm_deps.sh).
 # Idempotent and quick: it asks dpkg what is missing and installs only that. As root it runs
-# apt-get; otherwise it prints the exact command to run.
+# apt-get; otherwise it prints the exact command to run. kubectl (with kustomize), which the
+# Kubernetes checks use, is not a Debian 12 package: those checks are skipped without it.
 set -eu
 packages=(
     gcc make pkg-config git ca-certificates
@@ -26,9 +28,15 @@ for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
+# Directories with a package-lock.json whose packages the tests use.
+npm_dirs=(dashboards/validator deploy/k8s/check)
+npm_deps() {
+    "$(dirname "$0")/npm_deps.sh" "${npm_dirs[@]/#/$(dirname "$0")/../}"
+}
 if [ ${#missing[@]} -eq 0 ]; then
     echo "deps: all ${#packages[@]} packages present"
-    exit 0
+    npm_deps
+    exit
 fi
 cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,3 +49,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 "${cmd[@]}" >/dev/null
 echo "deps: installed ${#missing[@]} packages"
+npm_deps
