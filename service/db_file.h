@@ -22,6 +22,11 @@ enum db_file_state {
     DB_FILE_UNLINKED,     /* the open file was deleted or moved away */
     DB_FILE_READONLY,     /* writes are refused (permissions, read-only mount) */
     DB_FILE_NOT_A_DB,     /* not a SQLite database, or not ours */
+    DB_FILE_CORRUPT,      /* malformed pages (SQLITE_CORRUPT), or a -wal that ends in a torn frame */
+    DB_FILE_IO_ERROR,     /* the device fails reads, writes or syncs (SQLITE_IOERR: EIO) */
+    DB_FILE_OLDER_COPY,   /* the file at the path is older than what taskd already committed */
+    DB_FILE_STALE_WAL,    /* the -wal beside the file belongs to another state of it */
+    DB_FILE_NO_INODES,    /* the file system has no free inode for the -wal or -shm */
     DB_FILE_STATE_COUNT
 };
 
@@ -47,5 +52,15 @@ const char *db_file_state_advice(enum db_file_state state);
 
 /* Free bytes for an unprivileged writer in the directory that holds `path`, or -1. */
 int64_t db_file_free_bytes(const char *path);
+
+/* Free inodes for an unprivileged writer in the directory that holds `path`, or -1 (also on
+ * file systems that do not count them, such as btrfs, which report 0 in total). */
+int64_t db_file_free_inodes(const char *path);
+
+/* The 32-bit big-endian fields user_version (offset 60) and application_id (offset 68) of the
+ * database header of the file at `path`, read with a descriptor of its own. Only while no
+ * connection of this process has the file open (close() would drop SQLite's locks). Returns 0,
+ * or -1 (no file, or shorter than a header). */
+int db_file_header_epoch(const char *path, uint32_t *user_version, uint32_t *application_id);
 
 #endif

@@ -192,6 +192,11 @@ static void render_db(struct buf *out, const struct db_gauges *db)
         expo_gauge(out, "taskd_data_dir_free_bytes",
                    "Bytes available to taskd in the file system that holds the database.",
                    (double)db->free_bytes);
+    if (db->free_inodes >= 0)
+        expo_gauge(out, "taskd_data_dir_free_inodes",
+                   "Inodes available to taskd in the file system that holds the database (SQLite "
+                   "needs one each for the -wal and -shm when it opens the database).",
+                   (double)db->free_inodes);
     expo_family(out, "taskd_db_created_total", "counter",
                 "Empty databases this process created (a missing file at start). Never done "
                 "over a file that disappeared while serving.");

@@ -30,7 +30,8 @@ struct db_gauges {
     int up;
     int file_state; /* enum db_file_state */
     int64_t tasks;
-    int64_t free_bytes; /* -1 when unknown */
+    int64_t free_bytes;  /* -1 when unknown */
+    int64_t free_inodes; /* -1 when unknown or not counted by the file system */
     uint64_t created_total;
 };
 

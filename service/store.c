@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "db_errors.h"
 #include "log.h"
+#include "wal_file.h"
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
                                  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -102,6 +103,37 @@ void store_file_error(struct store_error *err, enum db_file_state state, int sys
     snprintf(err->message, sizeof(err->message), "%s", db_file_state_advice(state));
 }
 
+/* The errno of the last VFS failure on this thread, from SQLite's log callback: SQLite's own
+ * sqlite3_system_errno() is 0 after a failed fsync or pwrite, and "errno 0" on an I/O error
+ * hides whether it was EIO, ENOSPC or EROFS. Taken (and cleared) by store_sqlite_error. */
+static _Thread_local int vfs_errno;
+
+static int take_vfs_errno(void)
+{
+    int e = vfs_errno;
+    vfs_errno = 0;
+    return e;
+}
+
+/* The file state a failed call's code and errno mean. */
+static enum db_file_state state_of_error(int rc, int sys_errno)
+{
+    switch (rc & 0xFF) {
+    case SQLITE_READONLY:
+        return DB_FILE_READONLY;
+    case SQLITE_NOTADB:
+        return DB_FILE_NOT_A_DB;
+    case SQLITE_CORRUPT:
+        return DB_FILE_CORRUPT;
+    case SQLITE_IOERR:
+        if (sys_errno == EROFS)
+            return DB_FILE_READONLY; /* a file system remounted read-only under us */
+        return rc == SQLITE_IOERR_NOMEM ? DB_FILE_OK : DB_FILE_IO_ERROR;
+    default:
+        return DB_FILE_OK;
+    }
+}
+
 /* Describes a failed SQLite call in `err` and counts it. Returns STORE_UNAVAILABLE when the
  * database cannot be used now (503), STORE_FAILED for anything else (500). */
 int store_sqlite_error(sqlite3 *db, int rc, struct store_error *err)
@@ -109,14 +141,16 @@ int store_sqlite_error(sqlite3 *db, int rc, struct store_error *err)
     memset(err, 0, sizeof(*err));
     err->sqlite_code = rc;
     err->sys_errno = db ? sqlite3_system_errno(db) : 0;
-    err->file_state = DB_FILE_OK;
+    int logged = take_vfs_errno();
+    if (!err->sys_errno)
+        err->sys_errno = logged;
     snprintf(err->message, sizeof(err->message), "SQLite: %s",
              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if (err->sys_errno && (rc & 0xFF) == SQLITE_IOERR)
+        snprintf(err->message, sizeof(err->message), "SQLite: %s (%s)",
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), strerror(err->sys_errno));
     metrics_db_error(rc);
-    if ((rc & 0xFF) == SQLITE_READONLY)
-        err->file_state = DB_FILE_READONLY;
-    else if ((rc & 0xFF) == SQLITE_NOTADB)
-        err->file_state = DB_FILE_NOT_A_DB;
+    err->file_state = state_of_error(rc, err->sys_errno);
     return db_error_is_unavailable(rc) ? STORE_UNAVAILABLE : STORE_FAILED;
 }
 
@@ -138,8 +172,9 @@ static int file_still_open_one(struct store *s, struct store_error *err)
  * (the SQLite error is still counted by its code). The monitor is woken when the reason changed,
  * not on every failing request of the same fault.
  *
- * "Not a database" and "read-only" (any extended code) ask the monitor to reopen rather than
- * retry on the same connections: SQLite falls back to a read-only descriptor when it cannot open
+ * "Not a database", "corrupt", an I/O error and "read-only" (any extended code) ask the monitor
+ * to reopen rather than retry on the same connections: a new connection reads the file afresh
+ * (a corrupt page is then found by the count at open, not served from a cache), and SQLite falls back to a read-only descriptor when it cannot open
  * the file for writing (a read-only mount, even one being unmounted at that moment), and that
  * descriptor never becomes writable again, so only a new connection can see that the file has. */
 int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
@@ -153,7 +188,8 @@ int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_erro
     if (status != STORE_UNAVAILABLE)
         return status;
     int reopen = 0;
-    if ((err->file_state == DB_FILE_NOT_A_DB || err->file_state == DB_FILE_READONLY) &&
+    if ((err->file_state == DB_FILE_NOT_A_DB || err->file_state == DB_FILE_READONLY ||
+         err->file_state == DB_FILE_CORRUPT || err->file_state == DB_FILE_IO_ERROR) &&
         !s->cfg.no_fault_detection)
         reopen = !atomic_exchange(&s->reopen_wanted, 1);
     if (store_mark_down(s, err) || file_fault || reopen)
@@ -315,6 +351,8 @@ static enum db_file_state cannot_open_state(const char *path, int sys_errno)
     enum db_file_state state = db_file_inspect(path, NULL, &sys);
     if (state != DB_FILE_OK)
         return state;
+    if (sys_errno == ENOSPC && db_file_free_inodes(path) == 0)
+        return DB_FILE_NO_INODES;
     if (sys_errno == EROFS || sys_errno == EACCES || sys_errno == EPERM ||
         (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) || access(path, W_OK) < 0)
         return DB_FILE_READONLY;
@@ -344,6 +382,98 @@ static int earlier_database_left_files(const struct store *s, struct store_error
     return 0;
 }
 
+/* After a commit that failed with an I/O error, cuts the -wal back to what was acknowledged,
+ * so that recovery cannot replay the failed transaction (its frames may have reached the disk
+ * although the write or sync reported an error). Only frames of the same generation are cut:
+ * a shorter -wal was reset meanwhile and is left alone. The -shm goes too: its index counts
+ * the frames cut, and SQLite rebuilds it from the -wal at the next open. Connections closed. */
+static void trim_failed_commit(struct store *s)
+{
+    int64_t keep = s->wal_trim_bytes;
+    s->wal_trim_bytes = -1;
+    struct stat st;
+    if (keep < 0 || stat(s->wal_path, &st) < 0 || st.st_size <= keep)
+        return;
+    struct log_entry e;
+    int cut = truncate(s->wal_path, keep) == 0;
+    if (cut) { /* its index would still count the frames cut: SQLite rebuilds it from the -wal */
+        char shm[4200];
+        snprintf(shm, sizeof(shm), "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
+        unlink(shm);
+    }
+    if (log_begin(&e, cut ? LOG_WARN : LOG_ERROR, "-wal cut back after a failed commit") == 0) {
+        jw_member_string(&e.w, "db_path", s->path);
+        jw_member_int(&e.w, "wal_bytes", (int64_t)st.st_size);
+        jw_member_int(&e.w, "kept_bytes", keep);
+        jw_member_int(&e.w, "errno", cut ? 0 : errno);
+        log_end(&e);
+    }
+}
+
+/* Reads the -wal before SQLite replays it, which it would do silently: a torn last frame (the
+ * transaction it ended was cut by a crash or power loss, and may have been acknowledged) is
+ * refused as corrupt, with the byte count to cut it to for an operator who accepts the loss;
+ * a -wal whose epoch does not match the database header's (see stamp_epoch) belongs to another
+ * state of the file, such as a backup restored beside it, and is refused as stale. Sets
+ * epoch_due when the -wal holds no frame: the next commit starts a generation. Returns
+ * STORE_OK, or STORE_UNAVAILABLE with `err`. Caller holds both locks, connections closed. */
+static int check_wal(struct store *s, struct store_error *err)
+{
+    struct wal_file_scan w;
+    trim_failed_commit(s);
+    if (wal_file_scan_path(s->wal_path, &w) < 0)
+        return STORE_OK; /* unreadable: SQLite will say what is wrong */
+    s->epoch_due = w.frames == 0;
+    s->acked_wal_bytes = (int64_t)w.commit_end; /* what SQLite's recovery keeps */
+    if (w.torn) {
+        store_file_error(err, DB_FILE_CORRUPT, 0);
+        err->sqlite_code = SQLITE_CORRUPT;
+        metrics_db_error(SQLITE_CORRUPT);
+        snprintf(err->message, sizeof(err->message),
+                 "the -wal ends in a torn frame at byte %llu (a write cut short by a crash or "
+                 "power loss): SQLite would silently drop its transaction, which may have been "
+                 "acknowledged; restore the -wal, or truncate it to %llu bytes to accept the loss",
+                 (unsigned long long)w.torn_offset, (unsigned long long)w.commit_end);
+        return STORE_UNAVAILABLE;
+    }
+    uint32_t uv, app;
+    if (w.has_page1 && (w.page1_user_version || w.page1_application_id) &&
+        db_file_header_epoch(s->path, &uv, &app) == 0 && uv != w.page1_application_id &&
+        uv != w.page1_user_version) {
+        store_file_error(err, DB_FILE_STALE_WAL, 0);
+        err->sqlite_code = SQLITE_CORRUPT;
+        metrics_db_error(SQLITE_CORRUPT);
+        snprintf(err->message, sizeof(err->message),
+                 "the -wal was written on top of database epoch %u, but the file has epoch %u: "
+                 "%s",
+                 w.page1_application_id, uv, db_file_state_advice(DB_FILE_STALE_WAL));
+        return STORE_UNAVAILABLE;
+    }
+    return STORE_OK;
+}
+
+/* A file whose AUTOINCREMENT sequence is below the highest id this process saw committed
+ * lacks acknowledged creates: an older copy put in place while serving. Otherwise raises the
+ * mark to the file's sequence. Returns STORE_OK or STORE_UNAVAILABLE with `err`. */
+static int check_not_older(struct store *s, struct store_error *err)
+{
+    int64_t seq = 0;
+    int rc = query_int(s->w.db, "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'", &seq);
+    if (rc != SQLITE_OK)
+        return store_sqlite_error(s->w.db, rc, err);
+    int64_t seen = atomic_load(&s->max_committed_id);
+    if (seq < seen) {
+        store_file_error(err, DB_FILE_OLDER_COPY, 0);
+        snprintf(err->message, sizeof(err->message),
+                 "the file's last task id is %lld but taskd already acknowledged id %lld: %s",
+                 (long long)seq, (long long)seen, db_file_state_advice(DB_FILE_OLDER_COPY));
+        return STORE_UNAVAILABLE;
+    }
+    while (seq > seen && !atomic_compare_exchange_weak(&s->max_committed_id, &seen, seq))
+        ;
+    return STORE_OK;
+}
+
 /* Opens both connections. Caller holds both locks. Returns a store status and fills `err`.
  * With `allow_create`, a missing file becomes an empty database, unless an earlier database
  * left files beside it (without fault detection even then, as a naive service would). */
@@ -362,6 +492,10 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
         store_file_error(err, state, sys_errno);
         return STORE_UNAVAILABLE;
     }
+    if (!s->cfg.no_fault_detection && !created && check_wal(s, err) != STORE_OK)
+        return STORE_UNAVAILABLE;
+    if (created)
+        s->epoch_due = 1;
     int flags = SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
     int rc = conn_open(s, &s->w, flags);
     if (rc != SQLITE_OK) {
@@ -385,6 +519,8 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
         goto fail;
     }
     status = ensure_schema(s, created, err);
+    if (status == STORE_OK && !s->cfg.no_fault_detection)
+        status = check_not_older(s, err);
     if (status != STORE_OK)
         goto fail;
     rc = conn_prepare(&s->w, 1);
@@ -405,6 +541,9 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     }
     db_file_identify(s->path, &s->db_id);
     db_file_identify(s->wal_path, &s->wal_id);
+    int64_t page_size = 0;
+    query_int(s->w.db, "PRAGMA page_size", &page_size);
+    s->page_size = (int)page_size;
     atomic_store(&s->tasks, tasks);
     s->open = 1;
     atomic_store(&s->available, 1);
@@ -505,6 +644,29 @@ void store_rollback_if_open(struct store *s)
         store_step_done(s->w.rollback);
 }
 
+/* The first commit of a -wal generation writes a new random epoch into the database header's
+ * user_version and the epoch it was built on (the header's user_version until now, which the
+ * file itself holds: a generation starts only after a checkpoint copied every frame) into its
+ * application_id. A -wal that survives a crash then carries, in its last frame of page 1, the
+ * epoch of the file it belongs to; check_wal() compares it with the file's. Caller holds the
+ * write lock, inside the transaction. A failure leaves epoch_due set for the next commit. */
+static void stamp_epoch(struct store *s)
+{
+    int64_t base = 0;
+    if (query_int(s->w.db, "PRAGMA user_version", &base) != SQLITE_OK)
+        return;
+    uint32_t epoch;
+    do
+        epoch = (uint32_t)((clock_realtime_ns() ^ (uint64_t)(uintptr_t)s) * 0x9e3779b97f4a7c15ull >>
+                           33);
+    while (epoch == 0 || epoch == (uint32_t)base);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+             (int32_t)(uint32_t)base, (int32_t)epoch);
+    if (sqlite3_exec(s->w.db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        s->epoch_due = 0;
+}
+
 /* Commits the open transaction after checking the file's identity. Caller holds the write lock.
  * On any failure the transaction is rolled back and nothing was acknowledged. */
 int store_commit(struct store *s, struct store_error *err)
@@ -515,8 +677,12 @@ int store_commit(struct store *s, struct store_error *err)
         wake_monitor(s);
         return STORE_UNAVAILABLE;
     }
+    if (s->epoch_due && !s->cfg.no_fault_detection)
+        stamp_epoch(s);
     int rc = store_step_done(s->w.commit);
     if (rc != SQLITE_OK) {
+        if ((rc & 0xFF) == SQLITE_IOERR && !s->cfg.no_fault_detection)
+            s->wal_trim_bytes = s->acked_wal_bytes;
         int status = store_sqlite_failure(s, s->w.db, rc, err);
         store_rollback_if_open(s);
         return status;
@@ -690,14 +856,24 @@ void store_gauges(struct store *s, struct db_gauges *out)
     out->file_state = atomic_load(&s->file_state);
     out->tasks = atomic_load(&s->tasks);
     out->free_bytes = atomic_load(&s->free_bytes);
+    out->free_inodes = atomic_load(&s->free_inodes);
     out->created_total = atomic_load(&s->created);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
+/* SQLite's VFS diagnostics, e.g. "os_unix.c:37285: (5) fsync(/data/tasks.db-wal) - ...":
+ * logged at debug, and the "(errno)" kept for the error being reported on this thread. */
 static void sqlite_log(void *arg, int code, const char *msg)
 {
     (void)arg;
+    const char *open_paren = msg ? strstr(msg, ": (") : NULL;
+    if (open_paren) {
+        char *end;
+        long e = strtol(open_paren + 3, &end, 10);
+        if (*end == ')' && e > 0 && e < 4096)
+            vfs_errno = (int)e;
+    }
     struct log_entry e;
     if (log_begin(&e, LOG_DEBUG, "sqlite diagnostic") < 0)
         return;
@@ -746,6 +922,7 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
         return -1;
     }
     snprintf(s->wal_path, n, "%s-wal", cfg->path);
+    s->wal_trim_bytes = -1;
     s->cfg.path = s->path;
     /* VFS diagnostics such as "(21) open(…) - Is a directory"; only effective before SQLite
      * initialises, so a second store in the same process keeps the first registration. */
@@ -765,6 +942,7 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     pthread_condattr_destroy(&attr);
     ensure_parent_dir(s->path, cfg->allow_create);
     atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
+    atomic_init(&s->free_inodes, db_file_free_inodes(s->path));
     lock_both(s);
     int opened = store_connect_locked(s, cfg->allow_create, err) == STORE_OK;
     if (opened)

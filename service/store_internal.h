@@ -38,6 +38,12 @@ struct store {
     pthread_mutex_t read_lock;
     struct conn w, r;
     int wal_frames; /* frames in the WAL after the last commit (writer thread, write_lock) */
+    /* The -wal as of the last acknowledged commit (frames and page size), and the size to cut
+     * it back to before the next open after a commit failed with an I/O error: its frames may
+     * be complete on disk, and SQLite's recovery would replay a transaction answered 503. */
+    int page_size;
+    int64_t acked_wal_bytes;
+    int64_t wal_trim_bytes; /* -1: nothing to cut */
     int open;
     _Atomic int available; /* == open, readable without a lock: reads never wait on a reconnect */
     _Atomic int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */
@@ -54,6 +60,13 @@ struct store {
     _Atomic int file_state;
     _Atomic int64_t tasks;
     _Atomic int64_t free_bytes;
+    _Atomic int64_t free_inodes;
+    /* The highest task id this process saw committed: a file at the path whose AUTOINCREMENT
+     * sequence is below it is an older copy (store.c, check_not_older()). */
+    _Atomic int64_t max_committed_id;
+    /* The next commit starts a new -wal generation (a checkpoint copied every frame, or the
+     * -wal was empty at open): stamp the epoch into the database header (store.c). */
+    int epoch_due;
     _Atomic uint64_t created;
 
     pthread_mutex_t fault_lock; /* guards `fault` */

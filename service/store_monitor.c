@@ -25,6 +25,12 @@ _Thread_local int store_on_monitor_thread;
 static int probe_write(struct store *s, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
+    /* After an I/O error the probe must show that a sync works again, not only a write:
+     * under synchronous=NORMAL a commit does not sync, so this one commits with FULL. */
+    int sync_probe = atomic_load(&s->file_state) == DB_FILE_IO_ERROR && s->open &&
+                     s->cfg.sync != STORE_SYNC_FULL;
+    if (sync_probe)
+        sqlite3_exec(s->w.db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     if (s->open)
         sqlite3_busy_timeout(s->w.db, 0);
     int status = store_begin(s, err);
@@ -42,6 +48,8 @@ static int probe_write(struct store *s, struct store_error *err)
     }
     if (s->open)
         sqlite3_busy_timeout(s->w.db, (int)s->cfg.busy_timeout_ms);
+    if (sync_probe && s->open)
+        sqlite3_exec(s->w.db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     metrics_db_query(DB_OP_PROBE, clock_monotonic_ns() - t0);
     return status;
 }
@@ -162,6 +170,7 @@ void *store_monitor_main(void *arg)
             break;
         pthread_mutex_unlock(&s->monitor_lock);
         atomic_store(&s->free_bytes, db_file_free_bytes(s->path));
+        atomic_store(&s->free_inodes, db_file_free_inodes(s->path));
         if (s->cfg.no_fault_detection)
             check_naive(s);
         else

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "store_internal.h"
 #include "sched_batch.h"
+#include "wal_file.h"
 
 #define WRITE_BATCH_MAX 128 /* writes per transaction at most */
 /* A checkpoint runs once the WAL holds this many frames (SQLite's own default). */
@@ -23,6 +24,7 @@ int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     (void)db, (void)name;
     struct store *s = arg;
     s->wal_frames = frames;
+    s->acked_wal_bytes = WAL_FILE_HEADER + (int64_t)frames * (WAL_FILE_FRAME_HEADER + s->page_size);
     return SQLITE_OK;
 }
 
@@ -125,6 +127,8 @@ static void run_batch(struct store *s, struct store_write *batch)
             w->err = err;
         } else if (w->status == STORE_OK && w->kind != STORE_WRITE_UPDATE) {
             atomic_fetch_add(&s->tasks, w->kind == STORE_WRITE_CREATE ? 1 : -1);
+            if (w->kind == STORE_WRITE_CREATE)
+                atomic_store(&s->max_committed_id, w->task.id); /* ids only grow */
         }
         metrics_db_query(write_ops[w->kind], elapsed);
     }
@@ -178,11 +182,17 @@ static void checkpoint_if_due(struct store *s)
             store_reader_end(s);
             pthread_mutex_unlock(&s->read_lock);
         }
-        int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int log = -1, done = -2;
+        int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc == SQLITE_OK && log == done)
+            s->epoch_due = 1; /* every frame copied: the next commit restarts the -wal */
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            /* A checkpoint syncs the -wal, then the database: under synchronous=NORMAL it is
+             * the only sync, so a failure here means acknowledged writes may not be on disk.
+             * Fail closed like a failed commit: down until a probe write and sync succeed. */
             struct store_error err;
-            store_sqlite_error(s->w.db, rc, &err);
-            store_log_error(LOG_WARN, "checkpoint failed", s, &err);
+            store_sqlite_failure(s, s->w.db, rc, &err);
+            store_log_error(LOG_ERROR, "checkpoint failed", s, &err);
         }
         s->wal_frames = 0;
     }

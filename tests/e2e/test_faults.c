@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "db_file.h"
 #include "fixture.h"
 #include "logfile.h"
 #include "scratch.h"
@@ -127,7 +128,7 @@ static void expect_down_with_state(struct fixture *fx, const char *state)
     const char *labels[] = {"state", state, NULL};
     if (fx_metric(sc, "taskd_db_file_state", labels) != 1)
         fx_fail_at(__FILE__, __LINE__, "taskd_db_file_state{state=\"%s\"} is not 1", state);
-    assert_int_equal(scrape_count(sc, "taskd_db_file_state"), 7);
+    assert_int_equal(scrape_count(sc, "taskd_db_file_state"), DB_FILE_STATE_COUNT);
 }
 
 static void expect_serving_basics(struct fixture *fx)

@@ -224,21 +224,23 @@ static void test_database_gauges_report_a_healthy_database(void **state)
     struct fixture *fx = *state;
     struct scrape *sc = fx_scrape(fx);
     assert_true(fx_metric(sc, "taskd_db_up", NULL) == 1.0);
-    static const char *const states[] = {"ok",       "missing",  "is_directory", "replaced",
-                                         "unlinked", "readonly", "not_a_db"};
+    static const char *const states[] = {"ok",        "missing",    "is_directory", "replaced",
+                                         "unlinked",  "readonly",   "not_a_db",     "corrupt",
+                                         "io_error",  "older_copy", "stale_wal",    "no_inodes"};
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         const char *labels[] = {"state", states[i], NULL};
         fx_context("taskd_db_file_state{state=\"%s\"}", states[i]);
         assert_true(fx_metric(sc, "taskd_db_file_state", labels) == (i == 0 ? 1.0 : 0.0));
     }
     fx_context("%s", "");
-    assert_int_equal(scrape_count(sc, "taskd_db_file_state"), 7);
+    assert_int_equal(scrape_count(sc, "taskd_db_file_state"), 12);
     /* only the persistence-fault codes, all at 0 */
     assert_int_equal(scrape_count(sc, "taskd_db_errors_total"), 7);
     const char *busy[] = {"code", "SQLITE_BUSY", NULL};
     assert_true(fx_metric(sc, "taskd_db_errors_total", busy) == 0.0);
     assert_true(fx_metric(sc, "taskd_db_created_total", NULL) == 1.0); /* a fresh directory */
     assert_true(fx_metric(sc, "taskd_data_dir_free_bytes", NULL) > 0);
+    assert_true(fx_metric(sc, "taskd_data_dir_free_inodes", NULL) > 0);
 }
 
 static void test_db_query_histograms_count_each_operation(void **state)
