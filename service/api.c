@@ -57,7 +57,7 @@ static void store_failed(struct api_response *res, int status, const struct stor
     }
     res->db = *err;
     res->has_db_error = 1;
-    char msg[384];
+    char msg[600];
     if (status == STORE_UNAVAILABLE) {
         snprintf(msg, sizeof(msg), "the database is unavailable: %s", err->message);
         api_error(res, 503, "db_unavailable", msg, request_id);

@@ -87,7 +87,7 @@ static void serve_until_stopped(const sigset_t *signals)
 int main(int argc, char **argv)
 {
     struct taskd_config cfg;
-    char error[512];
+    char error[1024];
     switch (config_parse(&cfg, argc, argv, error, sizeof(error))) {
     case CONFIG_EXIT_OK:
         return 0;

@@ -410,13 +410,13 @@ static void trim_failed_commit(struct store *s)
     }
 }
 
-/* Reads the -wal before SQLite replays it, which it would do silently: a torn last frame (the
- * transaction it ended was cut by a crash or power loss, and may have been acknowledged) is
- * refused as corrupt, with the byte count to cut it to for an operator who accepts the loss;
- * a -wal whose epoch does not match the database header's (see stamp_epoch) belongs to another
- * state of the file, such as a backup restored beside it, and is refused as stale. Sets
- * epoch_due when the -wal holds no frame: the next commit starts a generation. Returns
- * STORE_OK, or STORE_UNAVAILABLE with `err`. Caller holds both locks, connections closed. */
+/* Reads the -wal before SQLite replays it, which it would do silently: a torn frame inside the
+ * last transaction (cut by a crash or power loss; it may have been acknowledged) is refused as
+ * corrupt, with the byte count to cut it to for an operator who accepts the loss; a -wal built
+ * on another state of the file (a backup restored beside it) is refused as stale: see
+ * stamp_commit() for the counter that tells. Sets epoch_due when the -wal holds no frame (the
+ * next commit starts a generation). Returns STORE_OK, or STORE_UNAVAILABLE with `err`. Caller
+ * holds both locks, connections closed. */
 static int check_wal(struct store *s, struct store_error *err)
 {
     struct wal_file_scan w;
@@ -436,41 +436,41 @@ static int check_wal(struct store *s, struct store_error *err)
                  (unsigned long long)w.torn_offset, (unsigned long long)w.commit_end);
         return STORE_UNAVAILABLE;
     }
-    uint32_t uv, app;
-    if (w.has_page1 && (w.page1_user_version || w.page1_application_id) &&
-        db_file_header_epoch(s->path, &uv, &app) == 0 && uv != w.page1_application_id &&
-        uv != w.page1_user_version) {
+    uint32_t file_count, unused;
+    if (w.has_page1 && w.page1_user_version &&
+        db_file_header_epoch(s->path, &file_count, &unused) == 0 &&
+        (file_count < w.page1_application_id || file_count > w.page1_user_version)) {
         store_file_error(err, DB_FILE_STALE_WAL, 0);
         err->sqlite_code = SQLITE_CORRUPT;
         metrics_db_error(SQLITE_CORRUPT);
         snprintf(err->message, sizeof(err->message),
-                 "the -wal was written on top of database epoch %u, but the file has epoch %u: "
-                 "%s",
-                 w.page1_application_id, uv, db_file_state_advice(DB_FILE_STALE_WAL));
+                 "the -wal holds commits %u to %u, built on commit %u, but the file is at commit "
+                 "%u: %s",
+                 w.page1_application_id + 1, w.page1_user_version, w.page1_application_id,
+                 file_count, db_file_state_advice(DB_FILE_STALE_WAL));
         return STORE_UNAVAILABLE;
     }
     return STORE_OK;
 }
 
-/* A file whose AUTOINCREMENT sequence is below the highest id this process saw committed
- * lacks acknowledged creates: an older copy put in place while serving. Otherwise raises the
- * mark to the file's sequence. Returns STORE_OK or STORE_UNAVAILABLE with `err`. */
+/* A file whose commit count (see stamp_commit) is below the highest one this process saw
+ * committed lacks acknowledged writes: an older copy put in place while serving. Otherwise
+ * raises the mark to the file's count. Returns STORE_OK or STORE_UNAVAILABLE with `err`. */
 static int check_not_older(struct store *s, struct store_error *err)
 {
-    int64_t seq = 0;
-    int rc = query_int(s->w.db, "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'", &seq);
+    int64_t count = 0;
+    int rc = query_int(s->w.db, "PRAGMA user_version", &count);
     if (rc != SQLITE_OK)
         return store_sqlite_error(s->w.db, rc, err);
-    int64_t seen = atomic_load(&s->max_committed_id);
-    if (seq < seen) {
+    if (s->commit_count_known && (uint32_t)count < s->commit_count) {
         store_file_error(err, DB_FILE_OLDER_COPY, 0);
         snprintf(err->message, sizeof(err->message),
-                 "the file's last task id is %lld but taskd already acknowledged id %lld: %s",
-                 (long long)seq, (long long)seen, db_file_state_advice(DB_FILE_OLDER_COPY));
+                 "the file is at commit %u but taskd already acknowledged commit %u: %s",
+                 (unsigned)count, s->commit_count, db_file_state_advice(DB_FILE_OLDER_COPY));
         return STORE_UNAVAILABLE;
     }
-    while (seq > seen && !atomic_compare_exchange_weak(&s->max_committed_id, &seen, seq))
-        ;
+    s->commit_count = (uint32_t)count;
+    s->commit_count_known = 1;
     return STORE_OK;
 }
 
@@ -644,27 +644,25 @@ void store_rollback_if_open(struct store *s)
         store_step_done(s->w.rollback);
 }
 
-/* The first commit of a -wal generation writes a new random epoch into the database header's
- * user_version and the epoch it was built on (the header's user_version until now, which the
- * file itself holds: a generation starts only after a checkpoint copied every frame) into its
- * application_id. A -wal that survives a crash then carries, in its last frame of page 1, the
- * epoch of the file it belongs to; check_wal() compares it with the file's. Caller holds the
- * write lock, inside the transaction. A failure leaves epoch_due set for the next commit. */
-static void stamp_epoch(struct store *s)
+/* Every commit counts itself in the database header's user_version, and the first commit of a
+ * -wal generation also writes there, as application_id, the count the file had when it began
+ * (a generation begins only after a checkpoint copied every frame, so the file itself holds
+ * that count). The -wal's last frame of page 1 then says which counts it holds (application_id
+ * + 1 .. user_version) and on which it was built: any state of the file in [built on, last] is
+ * one the -wal may be replayed on (a checkpoint may have copied part of it), any other is
+ * another state, e.g. a backup restored beside it. One small page write per commit (page 1);
+ * a failure here fails the commit like any other. Caller holds the write lock, in the
+ * transaction. */
+static int stamp_commit(struct store *s)
 {
-    int64_t base = 0;
-    if (query_int(s->w.db, "PRAGMA user_version", &base) != SQLITE_OK)
-        return;
-    uint32_t epoch;
-    do
-        epoch = (uint32_t)((clock_realtime_ns() ^ (uint64_t)(uintptr_t)s) * 0x9e3779b97f4a7c15ull >>
-                           33);
-    while (epoch == 0 || epoch == (uint32_t)base);
     char sql[96];
-    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-             (int32_t)(uint32_t)base, (int32_t)epoch);
-    if (sqlite3_exec(s->w.db, sql, NULL, NULL, NULL) == SQLITE_OK)
-        s->epoch_due = 0;
+    uint32_t next = s->commit_count + 1;
+    if (s->epoch_due)
+        snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+                 (int32_t)s->commit_count, (int32_t)next);
+    else
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", (int32_t)next);
+    return sqlite3_exec(s->w.db, sql, NULL, NULL, NULL);
 }
 
 /* Commits the open transaction after checking the file's identity. Caller holds the write lock.
@@ -677,9 +675,9 @@ int store_commit(struct store *s, struct store_error *err)
         wake_monitor(s);
         return STORE_UNAVAILABLE;
     }
-    if (s->epoch_due && !s->cfg.no_fault_detection)
-        stamp_epoch(s);
-    int rc = store_step_done(s->w.commit);
+    int rc = s->cfg.no_fault_detection ? SQLITE_OK : stamp_commit(s);
+    if (rc == SQLITE_OK)
+        rc = store_step_done(s->w.commit);
     if (rc != SQLITE_OK) {
         if ((rc & 0xFF) == SQLITE_IOERR && !s->cfg.no_fault_detection)
             s->wal_trim_bytes = s->acked_wal_bytes;
@@ -688,6 +686,10 @@ int store_commit(struct store *s, struct store_error *err)
         return status;
     }
     atomic_fetch_add_explicit(&s->commits, 1, memory_order_release); /* readers re-snapshot */
+    if (!s->cfg.no_fault_detection) {
+        s->commit_count++;
+        s->epoch_due = 0;
+    }
     store_mark_up(s);
     return STORE_OK;
 }

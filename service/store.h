@@ -53,7 +53,7 @@ struct store_error {
     int sqlite_code;               /* extended result code, 0 when SQLite was not called */
     int sys_errno;                 /* from sqlite3_system_errno() or stat(), 0 if none */
     enum db_file_state file_state; /* the state that made the store refuse */
-    char message[256];             /* one sentence for humans */
+    char message[512];             /* one sentence for humans */
 };
 
 struct store;

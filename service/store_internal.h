@@ -61,11 +61,12 @@ struct store {
     _Atomic int64_t tasks;
     _Atomic int64_t free_bytes;
     _Atomic int64_t free_inodes;
-    /* The highest task id this process saw committed: a file at the path whose AUTOINCREMENT
-     * sequence is below it is an older copy (store.c, check_not_older()). */
-    _Atomic int64_t max_committed_id;
-    /* The next commit starts a new -wal generation (a checkpoint copied every frame, or the
-     * -wal was empty at open): stamp the epoch into the database header (store.c). */
+    /* Commits counted in the database header (store.c, stamp_commit): the count of the last
+     * commit (write lock), known once a file was opened; a file at the path with a lower count
+     * is an older copy. epoch_due: the next commit starts a new -wal generation (a checkpoint
+     * copied every frame, or the -wal was empty at open). */
+    uint32_t commit_count;
+    int commit_count_known;
     int epoch_due;
     _Atomic uint64_t created;
 

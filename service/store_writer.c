@@ -127,8 +127,6 @@ static void run_batch(struct store *s, struct store_write *batch)
             w->err = err;
         } else if (w->status == STORE_OK && w->kind != STORE_WRITE_UPDATE) {
             atomic_fetch_add(&s->tasks, w->kind == STORE_WRITE_CREATE ? 1 : -1);
-            if (w->kind == STORE_WRITE_CREATE)
-                atomic_store(&s->max_committed_id, w->task.id); /* ids only grow */
         }
         metrics_db_query(write_ops[w->kind], elapsed);
     }
