@@ -51,6 +51,9 @@ FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
 ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LOSSYFS_LIB) $(LIB)
 BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos $(BUILD)/bin/lossyfs
+# The dashboard validator is Node.js (the PromQL/LogQL grammars live on npm): build/bin/validator
+# is a launcher that installs its pinned packages on first use and runs it.
+VALIDATOR := $(BUILD)/bin/validator
 
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -64,7 +67,7 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 .PHONY: all test test-one tests deps k8s bench run demo fuzz format clean FORCE
 
-all: $(BINS)
+all: $(BINS) $(VALIDATOR)
 
 # Every object may include the generated assets.h.
 $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h
@@ -127,6 +130,11 @@ $(BUILD)/bin/chaos: $(BUILD)/obj/chaos/main.o $(CHAOS_LIB) $(LOADGEN_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+$(VALIDATOR): dashboards/validator/launcher.sh
+	@mkdir -p $(dir $@)
+	sed 's|@VALIDATOR_DIR_FROM_BIN@|'"$$(realpath -m --relative-to=$(dir $@) dashboards/validator)"'|' $< >$@
+	chmod +x $@
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
@@ -141,7 +149,7 @@ $(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuz
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Everything the test runner needs, in this build flavour.
-tests: $(BINS) $(TEST_BINS)
+tests: $(BINS) $(VALIDATOR) $(TEST_BINS)
 
 # The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with "N passed, N failed".
 test:

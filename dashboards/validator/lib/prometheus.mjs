@@ -117,3 +117,68 @@ export async function instantQuery(url, query, time) {
   if (resultType !== 'vector') throw new Error(`expected an instant vector, got a ${resultType}: ${query}`);
   return result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
 }
+
+// GETs a Prometheus API path with query parameters; resolves to `data`, rejects with a sentence.
+export async function apiGet(url, apiPath, params = {}, timeoutMs = 15000) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) for (const x of v) qs.append(k, x);
+    else if (v !== undefined && v !== null) qs.append(k, String(v));
+  }
+  const full = `${url}${apiPath}${qs.toString() ? `?${qs}` : ''}`;
+  const res = await httpGet(full, timeoutMs);
+  let body;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    throw new Error(`${url}${apiPath} answered HTTP ${res.status} without JSON: is ${url} a Prometheus?`);
+  }
+  if (body.status !== 'success') throw new Error(`${apiPath}: ${body.error || `HTTP ${res.status}`}`);
+  return body.data;
+}
+
+function rangeParams(range) {
+  return range ? { start: range.start, end: range.end } : {};
+}
+
+// A Grafana variable query against Prometheus, as Grafana's Prometheus datasource runs it:
+// label_values(label), label_values(selector, label), label_names(), metrics(regex) and
+// query_result(expr). Resolves to the list of values (strings), in Prometheus's order.
+export async function labelValuesQuery(url, query, range) {
+  const q = String(query).trim();
+  let m;
+  if ((m = /^label_values\(\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/s.exec(q))) {
+    return apiGet(url, `/api/v1/label/${encodeURIComponent(m[1])}/values`, rangeParams(range));
+  }
+  if ((m = /^label_values\(\s*(.+)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/s.exec(q))) {
+    return apiGet(url, `/api/v1/label/${encodeURIComponent(m[2])}/values`, { 'match[]': m[1], ...rangeParams(range) });
+  }
+  if (/^label_names\(\s*\)$/.test(q)) return apiGet(url, '/api/v1/labels', rangeParams(range));
+  if ((m = /^metrics\(\s*(.*)\s*\)$/s.exec(q))) {
+    const names = await apiGet(url, '/api/v1/label/__name__/values', rangeParams(range));
+    const re = new RegExp(m[1] || '.*');
+    return names.filter((n) => re.test(n));
+  }
+  if ((m = /^query_result\(\s*(.+)\s*\)$/s.exec(q))) {
+    const rows = await instantQuery(url, m[1], range?.end);
+    if (rows.scalar !== undefined) return [String(rows.scalar)];
+    return rows.map((r) => {
+      const { __name__: name = '', ...labels } = r.metric;
+      const ls = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(', ');
+      return `${name}{${ls}} ${r.value} ${Math.floor(range?.end || Date.now() / 1000) * 1000}`;
+    });
+  }
+  throw new Error(`"${q}" is not a variable query this validator can run (label_values, label_names, metrics, query_result)`);
+}
+
+// The global scrape interval of a running Prometheus (from /api/v1/status/config), in seconds,
+// or null when it cannot be read.
+export async function scrapeIntervalOf(url) {
+  try {
+    const data = await apiGet(url, '/api/v1/status/config');
+    const m = /^\s*scrape_interval:\s*(\S+)/m.exec(data.yaml || '');
+    return m ? m[1] : null;
+  } catch {
+    return null;
+  }
+}

@@ -10,7 +10,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { parser } from '@prometheus-io/lezer-promql';
-import { allPanels, substitute, variableValue, variables } from './grafana.mjs';
 import { instantQuery } from './prometheus.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -171,21 +170,26 @@ function fmt(v) {
   return Number.isInteger(v) ? String(v) : v.toFixed(4);
 }
 
-// Runs the truth checks. opts: { prometheus, dashboards: Map uid -> { file, json }, overrides,
-// truth, waitMs, settleMs, rateTolerance, log }. Resolves to { failures, passes }.
+// Runs the truth checks. opts: { prometheus, dashboards: Map uid -> Dashboard (dashboard_model,
+// variables resolved), overrides, truth, waitMs, settleMs, rateTolerance, report }. Every number
+// compared becomes a report result (ok or fail, check "truth"); what cannot be compared, a note.
+// Resolves to { failures, passes }.
 export async function runTruth(opts) {
-  const { prometheus, truth, log } = opts;
+  const { prometheus, truth, report } = opts;
   const job = opts.overrides.job ?? 'taskd';
   const result = { failures: 0, passes: 0 };
+  let current = {};
   const fail = (m) => {
     result.failures++;
-    log(`FAIL ${m}`);
+    report.result('truth', current, 'fail', m);
   };
   const pass = (m) => {
     result.passes++;
-    log(`ok   ${m}`);
+    report.result('truth', current, 'ok', m);
   };
-  for (const n of truth.notes) log(`note: ${n}`);
+  const log = (m) => report.note(m);
+  const here = (m) => report.note(m, current);
+  for (const n of truth.notes) log(n);
 
   // The first scrape of taskd that started after the run ended (plus a settle margin, since a
   // response can reach the client just before taskd counts it).
@@ -211,33 +215,31 @@ export async function runTruth(opts) {
   if (!baseline.length) log('note: taskd was not scraped before the run started: counters are taken as 0 at the start');
   const resets = await instantQuery(prometheus, `sum(changes(process_start_time_seconds{job=~"${job}"}[${offsetMs}ms]))`, tEnd);
   if (resets.length && resets[0].value > 0) {
+    current = { item: 'run' };
     fail('taskd restarted during the run (process_start_time_seconds changed): counter deltas are not exact; nothing compared');
     return result;
   }
-  log(`window ${new Date(truth.from * 1000).toISOString()} .. ${new Date(truth.to * 1000).toISOString()}, evaluated at the scrape of ${new Date(tEnd * 1000).toISOString()}`);
+  report.inputs.window = { from: new Date(truth.from * 1000).toISOString(), to: new Date(truth.to * 1000).toISOString(), evaluated_at: new Date(tEnd * 1000).toISOString() };
+  report.note(`window ${report.inputs.window.from} .. ${report.inputs.window.to}, evaluated at the scrape of ${report.inputs.window.evaluated_at}`);
 
   for (const c of CHECKS) {
     const d = opts.dashboards.get(c.dashboard);
-    const panel = d && allPanels(d.json).find((p) => p.title === c.panel);
+    const panel = d && d.panels.find((p) => p.title === c.panel);
     const target = panel?.targets?.find((t) => t.refId === c.refId);
-    const where = `${d ? d.file : c.dashboard} panel "${c.panel}" target ${c.refId}`;
-    if (!target) {
-      fail(`${where}: not found (renamed or removed? update CHECKS in dashboards/validator/lib/truth.mjs)`);
+    current = target ? target.where : { file: d ? d.file : c.dashboard, panel: { title: c.panel }, target: c.refId };
+    if (!target || !target.expr) {
+      fail('not found (renamed or removed? update CHECKS in dashboards/validator/lib/truth.mjs)');
       continue;
     }
-    const vars = variables(d.json);
-    const values = (name) => {
-      const v = vars.get(name);
-      return v ? variableValue(v, { placeholders: false, overrides: opts.overrides }) : undefined;
-    };
-    const { text } = substitute(target.expr, values);
+    const macros = { __rate_interval: '1m', __interval: '15s', __range: '1h' };
+    const { text } = d.substitute(target.expr, macros);
     if (c.kind === 'delta' || c.kind === 'ratio') {
       const exact = counterDeltaForm(text, offsetMs);
       const rows = await instantQuery(prometheus, exact, tEnd);
       if (c.optional) {
         if (!c.groups.some((g) => g.expect(truth) !== null)) continue;
         if (rows.length === 0) {
-          log(`note: ${where}: no series (is Prometheus scraping loadgen as job "${opts.overrides.loadgen_job}"?); not compared`);
+          here(`no series (is Prometheus scraping loadgen as job "${opts.overrides.loadgen_job}"?); not compared`);
           continue;
         }
         // loadgen stops serving /metrics when it exits: unless a scrape came after its run ended,
@@ -247,7 +249,7 @@ export async function runTruth(opts) {
         const last = await instantQuery(prometheus, `max(max_over_time((timestamp(up{job=~"${lj}"}) and up{job=~"${lj}"} == 1)[${offsetMs}ms:100ms]))`, tEnd);
         const lastTs = last.length ? last[0].value : null;
         if (lastTs === null || lastTs < truth.to) {
-          log(`note: ${where}: loadgen's last scrape (${lastTs === null ? 'none' : new Date(lastTs * 1000).toISOString()}) came before its run ended, so its final requests are not in Prometheus; not compared (keep loadgen serving /metrics for one scrape interval after the run)`);
+          here(`loadgen's last scrape (${lastTs === null ? 'none' : new Date(lastTs * 1000).toISOString()}) came before its run ended, so its final requests are not in Prometheus; not compared (keep loadgen serving /metrics for one scrape interval after the run)`);
           continue;
         }
       }
@@ -256,7 +258,7 @@ export async function runTruth(opts) {
         if (expect === null) continue;
         const got = rows.length ? rows[0].value : 0;
         const ok = Math.abs(got - expect) < 1e-9;
-        (ok ? pass : fail)(`${where}: ${fmt(got)} over the run (truth ${fmt(expect)})`);
+        (ok ? pass : fail)(`${fmt(got)} over the run (truth ${fmt(expect)})`);
         continue;
       }
       for (const g of c.groups) {
@@ -264,7 +266,7 @@ export async function runTruth(opts) {
         if (expect === null || expect === undefined) continue;
         if (g.by === null) {
           const got = rows.reduce((s, r) => s + r.value, 0);
-          (got === expect ? pass : fail)(`${where}: ${g.what} ${fmt(got)} (truth ${fmt(expect)})`);
+          (got === expect ? pass : fail)(`${g.what} ${fmt(got)} (truth ${fmt(expect)})`);
           continue;
         }
         const got = {};
@@ -275,14 +277,14 @@ export async function runTruth(opts) {
         for (const key of new Set([...Object.keys(got), ...Object.keys(expect)])) {
           const gv = got[key] || 0;
           const ev = Number(expect[key] || 0);
-          (gv === ev ? pass : fail)(`${where}: ${g.what} ${key} ${fmt(gv)} (truth ${fmt(ev)})`);
+          (gv === ev ? pass : fail)(`${g.what} ${key} ${fmt(gv)} (truth ${fmt(ev)})`);
         }
       }
     } else if (c.kind === 'rate') {
       // As displayed, with $__rate_interval widened to reach back to the last scrape before the
       // run: rate() then spans exactly the run's increase (extrapolated by a millisecond at most).
       const rangeMs = Math.ceil((tEnd - tBase) * 1000) + 1;
-      const windowed = substitute(target.expr.replace(/\$\{?__rate_interval\}?/g, `${rangeMs}ms`), values).text;
+      const windowed = d.substitute(target.expr, { ...macros, __rate_interval: `${rangeMs}ms` }).text;
       const rows = await instantQuery(prometheus, windowed, tEnd);
       const got = rows.length ? rows[0].value : 0;
       const expect = c.expect(truth) / (rangeMs / 1000);
@@ -295,19 +297,19 @@ export async function runTruth(opts) {
         born += r.length ? r[0].value : 0;
       }
       if (born) {
-        log(`note: ${where}: ${born} of its series first appeared during the run; rate() misses what a series counted before its first sample, so the displayed rate (${fmt(got)}/s) is not compared with the truth (${fmt(expect)}/s)`);
+        here(`${born} of its series first appeared during the run; rate() misses what a series counted before its first sample, so the displayed rate (${fmt(got)}/s) is not compared with the truth (${fmt(expect)}/s)`);
         continue;
       }
       const rel = expect === 0 ? Math.abs(got) : Math.abs(got - expect) / expect;
       (rel <= opts.rateTolerance ? pass : fail)(
-        `${where}: ${fmt(got)}/s over the run (truth ${fmt(expect)}/s, off by ${(rel * 100).toFixed(2)}%, tolerance ${(opts.rateTolerance * 100).toFixed(0)}%)`,
+        `${fmt(got)}/s over the run (truth ${fmt(expect)}/s, off by ${(rel * 100).toFixed(2)}%, tolerance ${(opts.rateTolerance * 100).toFixed(0)}%)`,
       );
     } else if (c.kind === 'gauge') {
       const expect = c.expect(truth);
       if (expect === null) continue;
       const rows = await instantQuery(prometheus, text, tEnd);
       const got = rows.reduce((s, r) => s + r.value, 0);
-      (got === expect ? pass : fail)(`${where}: ${fmt(got)} at the end of the run (truth ${fmt(expect)})`);
+      (got === expect ? pass : fail)(`${fmt(got)} at the end of the run (truth ${fmt(expect)})`);
     }
   }
   return result;
