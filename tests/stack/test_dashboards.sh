@@ -49,19 +49,8 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$lgport']
 EOF
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
-    --web.listen-address=127.0.0.1:0 --log.level=info 2>"$work/prom.log" &
-tap_pids+=("$!")
-prom=
-for _ in $(seq 200); do
-    addr=$(grep -o 'msg="Listening on" address=127.0.0.1:[0-9]*' "$work/prom.log" | grep -o '127.0.0.1:[0-9]*$')
-    if [ -n "$addr" ] && curl -sf "http://$addr/-/ready" >/dev/null 2>&1; then
-        prom="http://$addr"
-        break
-    fi
-    sleep 0.05
-done
-[ -n "$prom" ] || tap_bail "Prometheus did not start: $(tail -5 "$work/prom.log")"
+tap_start_prometheus "$work/prometheus.yml" "$work" || tap_bail "Prometheus did not start: $(tail -5 "$work/prom.log")"
+prom=$PROM_URL
 # One request of each kind before the run, so their series exist when the window opens: rate()
 # cannot see what a series counted before its first sample (the exact checks do not care).
 pre() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }

@@ -145,3 +145,25 @@ tap_start_taskd() {
     # shellcheck disable=SC2034 # for the script that sourced this file
     TASKD_URL="http://127.0.0.1:$TASKD_PORT"
 }
+
+# tap_start_prometheus CONFIG DIR: starts Debian's prometheus with CONFIG on 127.0.0.1:0 (its data
+# under DIR/prom, its log in DIR/prom.log) and waits up to 10 s until it is ready. Sets PROM_URL
+# and PROM_PID (also in tap_pids); returns 1 when it does not come up (DIR/prom.log says why).
+tap_start_prometheus() {
+    local config=$1 dir=$2 addr
+    PROM_URL=""
+    prometheus --config.file="$config" --storage.tsdb.path="$dir/prom" \
+        --web.listen-address=127.0.0.1:0 --log.level=info 2>"$dir/prom.log" &
+    PROM_PID=$!
+    tap_pids+=("$PROM_PID")
+    for _ in $(seq 200); do
+        addr=$(grep -o 'msg="Listening on" address=127.0.0.1:[0-9]*' "$dir/prom.log" | grep -o '127.0.0.1:[0-9]*$')
+        if [ -n "$addr" ] && curl -sf "http://$addr/-/ready" >/dev/null 2>&1; then
+            PROM_URL="http://$addr"
+            return 0
+        fi
+        kill -0 "$PROM_PID" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}

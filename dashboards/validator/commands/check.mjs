@@ -293,6 +293,8 @@ class CheckRun {
         range: { start: Math.floor(Date.now() / 1000) - 6 * 3600, end: Math.floor(Date.now() / 1000) },
         onProblem: (v, m) => this.report.note(m, v.where),
       });
+      this.report.inputs.variables ||= {};
+      this.report.inputs.variables[dash.file] = Object.fromEntries([...dash.variables].map((v) => [v.name, { values: v.values, source: v.source }]));
       dashboards.push(dash);
     }
     // Labels of every metric the queries name, from the Prometheus, before the checks use them.
@@ -405,7 +407,7 @@ class CheckRun {
     if (!this.catalog.hasSources && this.report.stats.promql_queries) {
       this.report.note('metric names, types and labels not checked: give --scrape FILE|URL or --prometheus URL (types were read from naming conventions only)');
     }
-    if (!this.logFields && this.report.stats.logql_queries) this.report.note('LogQL fields not checked against log lines: give --log FILE');
+    if (!this.logFields && this.ctx.logFieldQueries) this.report.note('LogQL fields not checked against log lines: give --log FILE');
   }
 
   summarize(parserName) {
@@ -415,7 +417,7 @@ class CheckRun {
     const q = [];
     if (s.promql_queries) q.push(`${s.promql_queries} PromQL (${parserName})`);
     if (s.logql_queries) q.push(`${s.logql_queries} LogQL`);
-    if (s.rule_files) parts.push(`${s.rule_files} rule files (${s.rules} rules)`);
+    if (s.rule_files) parts.push(`${s.rule_files} rule file${s.rule_files > 1 ? 's' : ''} (${s.rules} rules)`);
     if (s.alertmanager_configs) parts.push(`${s.alertmanager_configs} Alertmanager config${s.alertmanager_configs > 1 ? 's' : ''}`);
     const n = this.report.findings.length;
     const k = this.report.known.length;

@@ -77,7 +77,7 @@ export class JsonDocument {
 }
 
 function panelIdentity(json) {
-  return { id: json.id ?? null, title: json.title || (json.libraryPanel?.name ? `library panel ${json.libraryPanel.name}` : `#${json.id ?? '?'}`) };
+  return { id: json.id ?? null, title: json.title || json.libraryPanel?.name || `#${json.id ?? '?'}` };
 }
 
 // Library panel models: Map uid -> { name, model, doc, path } from __elements and given files.

@@ -45,9 +45,13 @@ export function dimOfMetric(name, type) {
     return DIM.unknown;
   }
   const base = name.replace(/_(total|sum)$/, '');
+  // A counter of seconds is time spent (node_disk_io_time_seconds_total), never a point in time.
+  const counted = type === 'counter' || base !== name;
   for (const [re, f] of SUFFIXES) {
     const m = re.exec(base);
-    if (m) return f(m);
+    if (!m) continue;
+    const d = f(m);
+    return d === DIM.timestamp && counted ? DIM.seconds : d;
   }
   if (/_total$/.test(name) || type === 'counter') return DIM.count;
   return DIM.unknown;

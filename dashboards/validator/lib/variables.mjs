@@ -73,7 +73,7 @@ function applyRegex(values, regex) {
 }
 
 function currentValues(v) {
-  const cur = v.current?.value;
+  const cur = v.raw.current?.value;
   if (cur === undefined || cur === null) return null;
   const list = Array.isArray(cur) ? cur : [cur];
   return list.map(String);

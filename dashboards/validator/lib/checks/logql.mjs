@@ -30,6 +30,7 @@ export function checkLogQL(q, ctx) {
     ctx.report.finding('logql-no-parser', q.at(f.from, f.to), `filters on ${[...new Set(fields.map((x) => x.name))].join(', ')} without a parser, so nothing matches: add | json (or | logfmt) after the stream selector`);
     return;
   }
+  if (fields.length) ctx.logFieldQueries = (ctx.logFieldQueries || 0) + 1;
   if (ctx.logFields) {
     const seen = new Set();
     for (const f of fields) {
