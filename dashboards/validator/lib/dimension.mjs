@@ -62,8 +62,6 @@ const known = (x) => x && x.base !== 'unknown';
 export const combine = {
   perSecond(x) {
     if (!known(x) || x.perSecond) return DIM.unknown;
-    // seconds per second (CPU seconds, time spent): a fraction of one
-    if (x.base === 'seconds') return d('ratio', 0, x.scale);
     return d(x.base, 1, x.scale);
   },
 
@@ -105,8 +103,14 @@ export const combine = {
   },
 };
 
+// Seconds per second (CPU seconds, time spent busy, from rate()) are a fraction of one.
+export function asRatio(x) {
+  return x && x.base === 'seconds' && x.perSecond ? d('ratio', 0, x.scale) : x;
+}
+
 // "seconds", "bytes per second", "a ratio (0-1)", "a ratio × 100"…
-export function describeDim(x) {
+export function describeDim(dim) {
+  const x = asRatio(dim);
   if (!known(x)) return 'unknown';
   let s = { ratio: 'a ratio', count: 'a count', timestamp: 'a unix time', none: 'a state', number: 'a number' }[x.base] || x.base.replace(/^other:/, '');
   if (x.base === 'seconds' && x.scale === 0.001) s = 'milliseconds';

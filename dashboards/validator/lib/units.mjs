@@ -55,7 +55,7 @@ export function unitClaim(unit) {
 
 // A few unit ids to suggest for a dimension.
 export function suggestUnits(dim) {
-  if (dim.base === 'seconds') return dim.perSecond ? 'percentunit' : dim.scale === 0.001 ? 'ms' : 's';
+  if (dim.base === 'seconds') return dim.scale === 0.001 ? 'ms' : 's';
   if (dim.base === 'bytes') return dim.perSecond ? 'Bps (or binBps)' : 'bytes';
   if (dim.base === 'ratio') return dim.scale === 100 ? 'percent' : 'percentunit';
   if (dim.base === 'count') return dim.perSecond ? 'reqps, ops or cps' : 'short';

@@ -4,7 +4,7 @@
 // from dimension.mjs (naming conventions carried through functions); a unit is compared only when
 // both are known, so unusual metrics are left alone rather than guessed at.
 
-import { describeDim } from '../dimension.mjs';
+import { asRatio, describeDim } from '../dimension.mjs';
 import { isKnownUnit, suggestUnits, unitClaim } from '../units.mjs';
 
 // Panels whose unit formats the query's numbers.
@@ -13,7 +13,8 @@ const UNIT_PANELS = new Set(['timeseries', 'graph', 'stat', 'gauge', 'bargauge',
 const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
 
 // A sentence when `unit` misstates numbers of dimension `dim`, else null.
-export function unitMismatch(dim, unit) {
+export function unitMismatch(measured, unit) {
+  const dim = asRatio(measured);
   if (!dim || ['unknown', 'number', 'none'].includes(dim.base) || dim.base.startsWith('other:')) return null;
   const c = unitClaim(unit);
   if (c.kind === 'other' || c.kind === 'bool') return null;
