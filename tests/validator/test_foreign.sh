@@ -159,7 +159,7 @@ fi
 
 # ---- the foreign lies ---------------------------------------------------------------------------
 export FOREIGN_PROMETHEUS=$prom
-out=$(timeout 300 "$VALIDATOR" lies --kind foreign tests/lies/*.json 2>&1)
+out=$(timeout 300 "$VALIDATOR" lies --kind foreign --kind foreign-single tests/lies/*.json 2>&1)
 rc=$?
 score=$(tail -1 <<<"$out")
 if [ $rc -eq 0 ] && grep -q '^caught [0-9]* of [0-9]* lies' <<<"$score" && ! grep -q 'not run' <<<"$score"; then

@@ -84,7 +84,7 @@ export async function run(o, positional, report) {
       const needs = expandArgs((spec.needs || []).map((n) => `\${${n}}`), process.env);
       if (needs.missing.length) {
         const why = `not run: ${needs.missing.join(', ')} not set (${spec.why_needed || 'the environment this kind runs in'})`;
-        for (const l of lies) report.result('lie', { file: l.file, item: `lie "${l.name}" (${kind})` }, 'not_checked', why);
+        report.result('lie', { item: `${lies.length} lie${lies.length > 1 ? 's' : ''} of kind ${kind}` }, 'not_checked', why);
         score[kind].skipped = lies.length;
         continue;
       }
@@ -144,7 +144,11 @@ export async function run(o, positional, report) {
   const caught = Object.values(score).reduce((n, s) => n + s.caught, 0);
   const skipped = Object.values(score).reduce((n, s) => n + s.skipped, 0);
   report.stats.lies = score;
-  const per = Object.entries(score).map(([k, s]) => `${k} ${s.caught}/${s.total - s.skipped}${s.skipped ? ` (${s.skipped} not run)` : ''}`).join(', ');
-  report.summary(`caught ${caught} of ${total} lies (${per})${skipped ? `; ${skipped} not run` : ''}; unchanged files ${unchangedFailed ? 'FAIL' : 'pass'}`);
+  const ran = Object.entries(score).filter(([, s]) => !s.skipped);
+  const notRun = Object.entries(score).filter(([, s]) => s.skipped);
+  const per = ran.map(([k, s]) => `${k} ${s.caught}/${s.total}`).join(', ');
+  const missing = notRun.map(([k, s]) => `${k} ${s.skipped}`).join(', ');
+  report.summary(`caught ${caught} of ${total} lies (${per || 'none ran'}); unchanged files ${unchangedFailed ? 'FAIL' : 'pass'}${skipped ? `; not run here: ${missing}` : ''}`);
+  if (total === 0) throw new SetupError(`no lie could run here (${report.results.map((r) => r.message).join('; ')})`);
   return report.exitCode();
 }
