@@ -78,7 +78,14 @@ static int setup(struct run *r, char *err, size_t errlen)
     if (o->target_url)
         return taskd_runner_init_external(&r->taskd, o->target_url, o->start_cmd, o->stop_cmd,
                                           o->kill_cmd, err, errlen);
-    return taskd_runner_init_managed(&r->taskd, o->taskd_bin, res->dir, db, o->taskd_args, err,
+    /* The scenario's arguments for every start come first: the user's --taskd-arg win. */
+    size_t n = 0;
+    for (size_t i = 0; r->sc->taskd_args_always && r->sc->taskd_args_always[i]; i++)
+        r->taskd_args[n++] = r->sc->taskd_args_always[i];
+    for (size_t i = 0; o->taskd_args[i] && n < EXPERIMENT_MAX_ARGS; i++)
+        r->taskd_args[n++] = o->taskd_args[i];
+    r->taskd_args[n] = NULL;
+    return taskd_runner_init_managed(&r->taskd, o->taskd_bin, res->dir, db, r->taskd_args, err,
                                      errlen);
 }
 
@@ -298,7 +305,7 @@ enum experiment_status experiment_run(const struct scenario *sc, const struct ex
     if (setup(r, err, sizeof(err)) < 0)
         goto fail;
     faults_arm(&r->fault, &r->taskd);
-    int prep = faults_prepare(&r->fault, err, sizeof(err));
+    int prep = faults_prepare(&r->fault, &r->taskd, err, sizeof(err));
     if (prep != 0) {
         if (prep > 0)
             res->status = EXPERIMENT_SKIPPED;

@@ -115,6 +115,15 @@ int faults_init(struct fault_state *f, const struct scenario *sc, const char *wo
     }
     *slash = '\0';
     snprintf(f->ballast, sizeof(f->ballast), "%s/ballast", f->data_dir);
+    f->mctx = (struct mechanism_ctx){.work = f->work,
+                                     .dir = f->dir,
+                                     .data_dir = f->data_dir,
+                                     .db = f->db,
+                                     .wal = f->wal,
+                                     .shm = f->shm,
+                                     .aside_dir = f->aside_dir,
+                                     .param = sc->mech_param,
+                                     .mechanism = f->mechanism};
     const char *checked[] = {f->dir, f->db, f->data_dir, f->aside_dir};
     for (size_t i = 0; i < sizeof(checked) / sizeof(checked[0]); i++) {
         if (faults_check_under(work, checked[i], err, errlen) < 0)
@@ -136,6 +145,10 @@ void faults_plan(const struct fault_state *f, struct buf *out)
     const char *db = f->db, *aside = f->aside_db;
     int step = 1;
     buf_printf(out, "  paths: database %s, aside %s\n", db, f->aside_dir);
+    if (f->sc->mech) {
+        f->sc->mech->plan(&f->mctx, out);
+        return;
+    }
     switch (f->sc->fault) {
     case FAULT_VOLUME_MOUNT:
         buf_printf(out,
@@ -188,6 +201,8 @@ void faults_plan(const struct fault_state *f, struct buf *out)
         buf_printf(out, "  1. SIGKILL taskd\n");
         buf_printf(out, "  rollback: start taskd again on the same database and port\n");
         break;
+    case FAULT_MECHANISM:
+        break; /* the mechanism's plan, above */
     }
 }
 
@@ -212,10 +227,13 @@ fail:
     return -1;
 }
 
-int faults_prepare(struct fault_state *f, char *err, size_t errlen)
+int faults_prepare(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen)
 {
     if (make_dirs(f->data_dir, err, errlen) < 0 || make_dirs(f->aside_dir, err, errlen) < 0)
         return -1;
+    f->mctx.taskd = taskd;
+    if (f->sc->mech)
+        return f->sc->mech->prepare ? f->sc->mech->prepare(&f->mctx, err, errlen) : 0;
     if (f->sc->needs_root && geteuid() != 0) {
         snprintf(err, errlen,
                  "skipped: needs root (mount(2) is how this fault is made real; "
@@ -506,6 +524,13 @@ static int inject_live(struct fault_state *f, struct taskd_runner *taskd, char *
 
 int faults_inject(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen)
 {
+    if (f->sc->mech) {
+        f->mctx.taskd = taskd;
+        int rc = f->sc->mech->inject(&f->mctx, err, errlen);
+        if (rc >= 0)
+            f->injected = 1;
+        return rc;
+    }
     if (f->sc->at_start)
         return inject_at_start(f, taskd, err, errlen);
     if (inject_live(f, taskd, err, errlen) < 0)
@@ -518,6 +543,14 @@ int faults_rollback(struct fault_state *f, struct taskd_runner *taskd, char *err
 {
     if (!f->injected)
         return 0;
+    if (f->sc->mech) {
+        if (f->sc->mech->rollback(&f->mctx, err, errlen) < 0)
+            return -1;
+        f->injected = 0;
+        if (taskd->bin && taskd->pid == 0 && taskd_runner_start(taskd, NULL, err, errlen) < 0)
+            return -1;
+        return 0;
+    }
     undo_files(f);
     if (f->lock_pid > 0) {
         int status;
@@ -542,6 +575,8 @@ int faults_rollback(struct fault_state *f, struct taskd_runner *taskd, char *err
 
 void faults_cleanup(struct fault_state *f)
 {
+    if (f->sc && f->sc->mech && f->sc->mech->cleanup)
+        f->sc->mech->cleanup(&f->mctx);
     if (f->ro_mounted && umount2(f->data_dir, MNT_DETACH) == 0)
         f->ro_mounted = 0;
     if (f->tmpfs_mounted && umount2(f->data_dir, MNT_DETACH) == 0)
@@ -562,6 +597,11 @@ void faults_emergency_rollback(void)
     armed_taskd = NULL;
     if (!f)
         return;
+    if (f->sc->mech) {
+        if (f->sc->mech->emergency)
+            f->sc->mech->emergency();
+        return;
+    }
     if (f->injected)
         undo_files(f);
     if (f->lock_pid > 0)

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "mechanism.h"
 #include "scenarios.h"
 #include "taskd_runner.h"
 
@@ -40,6 +41,7 @@ struct fault_state {
     pid_t lock_pid;
     int lock_release_fd; /* closing it releases the lock holder */
     unsigned char header[FAULTS_HEADER_LEN];
+    struct mechanism_ctx mctx; /* FAULT_MECHANISM: what the scenario's mechanism works on */
 };
 
 /* Fails (-1, sentence in err) unless `path` resolves inside `work`: each is resolved by the
@@ -55,9 +57,10 @@ int faults_init(struct fault_state *f, const struct scenario *sc, const char *wo
 /* Appends the plan (numbered steps with the real paths) to out: what --dry-run prints. */
 void faults_plan(const struct fault_state *f, struct buf *out);
 
-/* Before taskd first starts: mounts the tmpfs of disk-full. Returns 0, 1 when the scenario
- * must be skipped (reason in err: needs root), or -1 with a sentence in err. */
-int faults_prepare(struct fault_state *f, char *err, size_t errlen);
+/* Before taskd first starts: mounts the tmpfs of disk-full, or the mechanism's prepare (which
+ * may set up how `taskd` starts). Returns 0, 1 when the scenario must be skipped (reason in
+ * err: needs root), or -1 with a sentence in err. */
+int faults_prepare(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen);
 
 /* Injects the fault (stopping and starting taskd for the start-up faults). Returns 0; 1 when
  * the fault is in place but taskd did not come up on it (reason in err: a deviation); or -1

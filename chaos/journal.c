@@ -58,7 +58,10 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
     jw_key(w, "expected");
     jw_object_begin(w);
     jw_member_string(w, "summary", sc->expected);
-    jw_member_string(w, "detect", x->detect == DETECT_WAL_BACK ? "wal_rebuilt" : "not_ready");
+    static const char *const detect[] = {[DETECT_NOT_READY] = "not_ready",
+                                         [DETECT_WAL_BACK] = "wal_rebuilt",
+                                         [DETECT_ABSORBED] = "absorbed"};
+    jw_member_string(w, "detect", detect[x->detect]);
     jw_member_bool(w, "readiness_drop", x->detect == DETECT_NOT_READY);
     jw_key(w, "file_state");
     if (x->file_state)
@@ -72,7 +75,11 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
         jw_null(w);
     jw_member_bool(w, "writes_refused", x->refuse_writes);
     jw_member_bool(w, "some_write_refused", x->some_write_refused);
-    jw_member_uint(w, "max_lost_writes", x->max_lost);
+    jw_key(w, "max_lost_writes"); /* null: this setup loses writes and the audit counts them */
+    if (x->max_lost == SCENARIO_ANY_LOSS)
+        jw_null(w);
+    else
+        jw_uint(w, x->max_lost);
     jw_member_bool(w, "crash_before_audit", x->crash_before_audit);
     jw_key(w, "alerts");
     jw_array_begin(w);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cleanup_record.h"
 #include "experiment.h"
 #include "faults.h"
 #include "html_report.h"
@@ -87,11 +88,15 @@ static void list(FILE *out)
 {
     for (size_t i = 0; i < scenarios_count(); i++) {
         const struct scenario *sc = scenarios_at(i);
-        fprintf(out, "%-15s %s\n", sc->name, sc->summary);
-        fprintf(out, "%-15s   mechanism: %s%s\n", "", sc->mechanism,
+        fprintf(out, "%-17s %s\n", sc->name, sc->summary);
+        fprintf(out, "%-17s   mechanism: %s%s\n", "", sc->mechanism,
                 sc->needs_root ? " (needs root)" : "");
-        fprintf(out, "%-15s   expected:  %s; acknowledged writes lost: at most %llu\n", "",
-                sc->expected, (unsigned long long)sc->expect.max_lost);
+        if (sc->expect.max_lost == SCENARIO_ANY_LOSS)
+            fprintf(out, "%-17s   expected:  %s; acknowledged writes lost: counted\n", "",
+                    sc->expected);
+        else
+            fprintf(out, "%-17s   expected:  %s; acknowledged writes lost: at most %llu\n", "",
+                    sc->expected, (unsigned long long)sc->expect.max_lost);
     }
 }
 
@@ -204,6 +209,36 @@ static int run_experiments(struct chaos_options *c, const char *work)
     return code;
 }
 
+static void say_cleanup(const char *line)
+{
+    fprintf(stderr, "chaos: cleanup after an earlier run: %s\n", line);
+}
+
+/* `chaos cleanup [--work-dir DIR]`: undoes what a killed chaos left (its cleanup record). */
+static int cleanup(int argc, char **argv)
+{
+    const char *dir = "chaos-work";
+    if (argc == 3 && strcmp(argv[1], "--work-dir") == 0)
+        dir = argv[2];
+    else if (argc != 1) {
+        fprintf(stderr, "usage: chaos cleanup [--work-dir DIR]\n");
+        return EXIT_USAGE;
+    }
+    char work[PATH_MAX], err[600];
+    if (workdir_resolve(dir, 1, work, sizeof(work), err, sizeof(err)) < 0) {
+        fprintf(stderr, "chaos: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (workdir_lock(work, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chaos: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int left = cleanup_record_undo(work, say_cleanup);
+    printf("chaos cleanup: %d resource%s left by an earlier run undone in %s\n", left,
+           left == 1 ? "" : "s", work);
+    return EXIT_HELD;
+}
+
 static int run(int argc, char **argv)
 {
     static struct chaos_options c; /* big: options with arrays */
@@ -222,6 +257,9 @@ static int run(int argc, char **argv)
         fprintf(stderr, "chaos: %s\n", err);
         return EXIT_USAGE;
     }
+    /* What a chaos killed with SIGKILL on this work directory left behind, first. */
+    cleanup_record_undo(work, say_cleanup);
+    cleanup_record_open(work);
     private_mounts(&c);
     install_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -235,6 +273,7 @@ static int run(int argc, char **argv)
     }
     c.o.webhook = hook;
     int code = run_experiments(&c, work);
+    cleanup_record_clear(); /* every experiment undid its own */
     webhook_stop(hook);
     curl_global_cleanup();
     return code;
@@ -254,6 +293,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "cleanup") == 0)
+        return cleanup(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         chaos_options_usage(stdout);
         return EXIT_HELD;

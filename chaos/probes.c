@@ -165,6 +165,8 @@ void probes_sample(const char *base_url, const char *error_code, const char *wal
             if (probes_metric(text.data, "taskd_db_errors_total", error_code ? "code" : NULL,
                               error_code, &v) == 0)
                 s->db_errors = v;
+            else if (s->db_up >= 0)
+                s->db_errors = 0; /* a code not counted yet: no series until its first error */
         }
         buf_free(&text);
     }

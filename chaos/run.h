@@ -25,6 +25,7 @@ struct run {
     struct taskd_runner taskd;
     struct fault_state fault;
     char db_path[600]; /* the database's path (managed: under the experiment's directory) */
+    const char *taskd_args[EXPERIMENT_MAX_ARGS + 8]; /* the scenario's, then the user's */
     struct engine *engine;
     struct ledger *ledger;
     char ledger_path[600];

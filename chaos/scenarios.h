@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mechanism;
+
 enum scenario_fault {
     FAULT_VOLUME_MOUNT,
     FAULT_DB_MISSING,
@@ -23,13 +25,17 @@ enum scenario_fault {
     FAULT_DB_LOCKED,
     FAULT_CORRUPT_HEADER,
     FAULT_KILL9,
+    FAULT_MECHANISM, /* made by the scenario's mechanism (mechanism.h) */
 };
 
 /* The probe reading that says taskd noticed the fault. */
 enum scenario_detect {
     DETECT_NOT_READY, /* /readyz not 200 (or taskd unreachable) */
     DETECT_WAL_BACK,  /* a -wal file is at its path again (taskd rebuilt it) */
+    DETECT_ABSORBED,  /* nothing to detect: the fault must be absorbed (taskd stays ready) */
 };
+
+#define SCENARIO_ANY_LOSS UINT64_MAX /* max_lost of a scenario that shows a data-losing setup */
 
 #define SCENARIO_MAX_ALERTS 4
 
@@ -41,6 +47,7 @@ struct scenario_expect {
     int some_write_refused; /* at least one write in the fault must be refused (it bit) */
     uint64_t max_lost;      /* acknowledged writes that may be lost */
     int crash_before_audit; /* kill -9 and restart taskd before the audit (durability) */
+    int unanswered_ok;      /* writes may get no answer during the fault (a paused process) */
     const char *alerts[SCENARIO_MAX_ALERTS + 1]; /* alerts that must fire, NULL-terminated */
 };
 
@@ -54,6 +61,11 @@ struct scenario {
     int at_start;                  /* made while taskd is stopped, then taskd starts on it */
     int needs_root;                /* mounts: skipped with a reason when not root */
     const char *const *taskd_args; /* extra taskd arguments for the start on the fault */
+    /* FAULT_MECHANISM: how the fault is made, with the mechanism's parameter. */
+    const struct mechanism *mech;
+    const char *mech_param;
+    /* taskd arguments for every start, before the user's --taskd-arg (which win). */
+    const char *const *taskd_args_always;
     struct scenario_expect expect;
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,7 +114,7 @@ static void append_stderr_tail(const struct taskd_runner *r, char *err, size_t e
         snprintf(err + used, errlen - used, " (taskd said: %s)", tail);
 }
 
-static void exec_taskd(const char *const *argv, int out_fd)
+static void exec_taskd(const struct taskd_runner *r, const char *const *argv, int out_fd)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int devnull = open("/dev/null", O_RDONLY);
@@ -129,6 +130,12 @@ static void exec_taskd(const char *const *argv, int out_fd)
             continue;
         }
         i++;
+    }
+    for (size_t i = 0; r->env[i]; i++)
+        putenv((char *)r->env[i]);
+    if (r->run_as && (setgroups(0, NULL) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0)) {
+        dprintf(STDERR_FILENO, "cannot run as uid %d: %s\n", (int)r->uid, strerror(errno));
+        _exit(127);
     }
     signal(SIGPIPE, SIG_DFL);
     sigset_t none;
@@ -169,7 +176,7 @@ static int spawn(struct taskd_runner *r, const char *const *more, const char *po
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_taskd(argv, fd);
+        exec_taskd(r, argv, fd);
     close(fd);
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork taskd: %s", strerror(errno));
@@ -327,6 +334,31 @@ int taskd_runner_kill9(struct taskd_runner *r, char *err, size_t errlen)
     int status;
     kill(r->pid, SIGKILL);
     reap(r, STOP_TIMEOUT_NS, &status);
+    return 0;
+}
+
+int taskd_runner_add_env(struct taskd_runner *r, const char *entry)
+{
+    size_t n = 0;
+    while (r->env[n])
+        n++;
+    if (n == TASKD_RUNNER_MAX_ENV)
+        return -1;
+    r->env[n] = entry;
+    r->env[n + 1] = NULL;
+    return 0;
+}
+
+int taskd_runner_signal(struct taskd_runner *r, int sig, char *err, size_t errlen)
+{
+    if (!r->bin || !r->pid) {
+        snprintf(err, errlen, "signal %d needs a taskd chaos started and that is running", sig);
+        return -1;
+    }
+    if (kill(r->pid, sig) < 0) {
+        snprintf(err, errlen, "cannot signal taskd (pid %d): %s", (int)r->pid, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #define TASKD_RUNNER_MAX_ARGS 32
 #define TASKD_RUNNER_PATH_MAX 512
+#define TASKD_RUNNER_MAX_ENV 4
 
 struct taskd_runner {
     /* Managed mode (bin set). */
@@ -25,6 +26,12 @@ struct taskd_runner {
     const char *args[TASKD_RUNNER_MAX_ARGS + 1]; /* the user's extra arguments */
     pid_t pid;                                   /* 0 when not running */
     unsigned port;                               /* 0 until the first start */
+    /* What a fault mechanism asks of every start: environment entries ("NAME=value",
+     * borrowed), and a user to run as (run_as set: setgid/setuid before exec). */
+    const char *env[TASKD_RUNNER_MAX_ENV + 1];
+    int run_as;
+    uid_t uid;
+    gid_t gid;
     /* External mode (bin NULL): the user's taskd. */
     const char *start_cmd, *stop_cmd, *kill_cmd;
     char url[160]; /* base URL, http://127.0.0.1:PORT */
@@ -57,6 +64,13 @@ int taskd_runner_kill9(struct taskd_runner *r, char *err, size_t errlen);
 /* 1 when the runner can do the action. */
 int taskd_runner_can_restart(const struct taskd_runner *r);
 int taskd_runner_can_kill(const struct taskd_runner *r);
+
+/* Adds "NAME=value" (borrowed) to the environment of every later start of a managed taskd.
+ * Returns 0, or -1 when TASKD_RUNNER_MAX_ENV entries are set. */
+int taskd_runner_add_env(struct taskd_runner *r, const char *entry);
+
+/* Sends `sig` to a managed taskd (SIGSTOP, SIGCONT). Returns 0, or -1 with a sentence. */
+int taskd_runner_signal(struct taskd_runner *r, int sig, char *err, size_t errlen);
 
 /* Async-signal-safe: SIGKILLs a managed child that is still running (crash cleanup). */
 void taskd_runner_emergency_kill(struct taskd_runner *r);

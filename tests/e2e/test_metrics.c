@@ -235,7 +235,7 @@ static void test_database_gauges_report_a_healthy_database(void **state)
     fx_context("%s", "");
     assert_int_equal(scrape_count(sc, "taskd_db_file_state"), 12);
     /* only the persistence-fault codes, all at 0 */
-    assert_int_equal(scrape_count(sc, "taskd_db_errors_total"), 7);
+    assert_int_equal(scrape_count(sc, "taskd_db_errors_total"), 9);
     const char *busy[] = {"code", "SQLITE_BUSY", NULL};
     assert_true(fx_metric(sc, "taskd_db_errors_total", busy) == 0.0);
     assert_true(fx_metric(sc, "taskd_db_created_total", NULL) == 1.0); /* a fresh directory */

@@ -1,0 +1,194 @@
+/*
+ * fault_copies: the wrong copy of the database at its path.
+ *
+ * older-copy: a copy of the live database (SQLite's VACUUM INTO, from chaos's own connection,
+ * which reads a consistent snapshot without touching taskd's locks) goes stale while writes go
+ * on, then takes the database's place while taskd serves; the newer database and its -wal are
+ * moved aside, as a restore script that copies a backup over the path would leave things.
+ *
+ * stale-wal: the copy is made, taskd is restarted (its clean stop checkpoints the -wal into the
+ * file, so the next -wal is built on a newer state than the copy), writes go on, taskd is
+ * killed, and the copy is put at the path beside that -wal: an operator restoring a backup
+ * after a crash without removing the -wal. SQLite would apply the -wal's pages to the copy.
+ *
+ * Both roll back by putting the newer database (and its -wal) back.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mechanism.h"
+
+#define WRITES_AFTER_COPY_MS 400
+
+static struct {
+    int swapped;   /* the copy is at the path, the newer files aside */
+    int wal_aside; /* older-copy: the newer -wal was moved aside too */
+    char db[600], wal[620], shm[620];
+    char copy[620], newer[620], newer_wal[640];
+} st;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int copy_live(const char *db, const char *to, char *err, size_t errlen)
+{
+    unlink(to);
+    sqlite3 *h = NULL;
+    char sql[700];
+    snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", to); /* chaos's own paths: no quote */
+    int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 2000);
+        rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "cannot copy %s to %s: %s", db, to,
+                 h ? sqlite3_errmsg(h) : "out of memory");
+    sqlite3_close(h);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int paths(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    memset(&st, 0, sizeof(st));
+    snprintf(st.db, sizeof(st.db), "%s", c->db);
+    snprintf(st.wal, sizeof(st.wal), "%s", c->wal);
+    snprintf(st.shm, sizeof(st.shm), "%s", c->shm);
+    snprintf(st.copy, sizeof(st.copy), "%s/older.db", c->aside_dir);
+    snprintf(st.newer, sizeof(st.newer), "%s/newer.db", c->aside_dir);
+    snprintf(st.newer_wal, sizeof(st.newer_wal), "%s/newer.db-wal", c->aside_dir);
+    return copy_live(c->db, st.copy, err, errlen);
+}
+
+/* The copy into the path, the newer database (and, with_wal, its -wal) aside. */
+static int swap_in(int with_wal, char *err, size_t errlen)
+{
+    if (rename(st.db, st.newer) < 0) {
+        snprintf(err, errlen, "cannot move %s aside: %s", st.db, strerror(errno));
+        return -1;
+    }
+    if (with_wal && rename(st.wal, st.newer_wal) == 0)
+        st.wal_aside = 1;
+    if (rename(st.copy, st.db) < 0) {
+        snprintf(err, errlen, "cannot put the copy at %s: %s", st.db, strerror(errno));
+        rename(st.newer, st.db);
+        return -1;
+    }
+    st.swapped = 1;
+    return 0;
+}
+
+/* Undoes swap_in with system calls only (also from a signal handler). */
+static int swap_back(void)
+{
+    if (!st.swapped)
+        return 0;
+    if (rename(st.db, st.copy) < 0 && errno != ENOENT)
+        return -1;
+    if (rename(st.newer, st.db) < 0)
+        return -1;
+    if (st.wal_aside && rename(st.newer_wal, st.wal) == 0)
+        st.wal_aside = 0;
+    st.swapped = 0;
+    return 0;
+}
+
+static int older_inject(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    if (paths(c, err, errlen) < 0)
+        return -1;
+    sleep_ms(WRITES_AFTER_COPY_MS); /* writes the copy will lack */
+    if (swap_in(1, err, errlen) < 0)
+        return -1;
+    c->mechanism[0] = '\0';
+    mechanism_say(c, "VACUUM INTO %s while taskd served; %d ms of writes later, %s and its -wal "
+                     "moved to %s and the copy renamed to %s",
+                  st.copy, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+    return 0;
+}
+
+static int copies_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    (void)c;
+    if (swap_back() < 0) {
+        snprintf(err, errlen, "cannot put %s back at %s: %s", st.newer, st.db, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void copies_emergency(void)
+{
+    swap_back();
+}
+
+static void older_plan(const struct mechanism_ctx *c, struct buf *out)
+{
+    buf_printf(out,
+               "  1. VACUUM INTO %s/older.db (chaos's own read connection)\n  2. %d ms later: "
+               "rename %s and its -wal to %s/newer.db*, rename the copy to %s\n",
+               c->aside_dir, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+    buf_printf(out, "  rollback: the copy away, newer.db and its -wal back\n");
+}
+
+const struct mechanism mechanism_older_copy = {
+    .name = "older copy",
+    .inject = older_inject,
+    .rollback = copies_rollback,
+    .emergency = copies_emergency,
+    .plan = older_plan,
+};
+
+static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    if (paths(c, err, errlen) < 0)
+        return -1;
+    /* A clean restart: the -wal is checkpointed into the file, the next one builds on it. */
+    if (taskd_runner_stop(c->taskd, err, errlen) < 0 ||
+        taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
+        return -1;
+    sleep_ms(WRITES_AFTER_COPY_MS);
+    if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
+        return -1;
+    if (access(c->wal, F_OK) != 0) {
+        snprintf(err, errlen, "taskd left no -wal at %s to restore beside", c->wal);
+        taskd_runner_start(c->taskd, NULL, err, errlen);
+        return -1;
+    }
+    if (swap_in(0, err, errlen) < 0) {
+        char ignored[200];
+        taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
+        return -1;
+    }
+    c->mechanism[0] = '\0';
+    mechanism_say(c, "VACUUM INTO %s; taskd restarted (its -wal checkpointed), %d ms of writes, "
+                     "SIGKILL; %s moved to %s and the copy put at its path beside the crashed "
+                     "-wal; taskd started",
+                  st.copy, WRITES_AFTER_COPY_MS, c->db, st.newer);
+    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+}
+
+static void stale_plan(const struct mechanism_ctx *c, struct buf *out)
+{
+    buf_printf(out,
+               "  1. VACUUM INTO %s/older.db\n  2. stop and start taskd (a checkpoint)\n  3. %d "
+               "ms later SIGKILL taskd\n  4. rename %s to %s/newer.db, the copy to %s (the -wal "
+               "stays)\n  5. start taskd\n",
+               c->aside_dir, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+    buf_printf(out, "  rollback: the copy away, newer.db back\n");
+}
+
+const struct mechanism mechanism_stale_wal = {
+    .name = "stale -wal",
+    .inject = stale_inject,
+    .rollback = copies_rollback,
+    .emergency = copies_emergency,
+    .plan = stale_plan,
+};

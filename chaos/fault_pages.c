@@ -1,0 +1,224 @@
+/*
+ * fault_pages: damage to the bytes of the database files themselves.
+ *
+ * corrupt-page: with taskd stopped (a clean stop checkpoints the -wal into the file), one leaf
+ * page of the tasks table — from the middle of its pages, found with SQLite's dbstat table —
+ * is saved and overwritten with garbage: "database disk image is malformed" in the middle of
+ * the file, where the 100-byte header is intact and SQLite opens it happily. The saved page is
+ * written back by the rollback.
+ *
+ * torn-wal: taskd is killed under load and the -wal is cut inside its last frame, as a power
+ * cut during an append leaves it. There is nothing to restore in production: the rollback
+ * accepts the loss the way taskd's message says (truncate the -wal after its last intact
+ * commit), and the audit then names the acknowledged writes of that one transaction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mechanism.h"
+#include "wal_file.h"
+
+#define MAX_PAGE 65536
+
+static struct {
+    int saved;
+    long long pgno;
+    int page_size;
+    unsigned char page[MAX_PAGE];
+    char db[600];
+    int cut; /* torn-wal: the -wal was cut; keep_bytes is where to cut it back to */
+    unsigned long long keep_bytes;
+} st;
+
+/* A leaf page of the tasks table from the middle of its pages. Returns 0 or -1. */
+static int find_leaf(const char *db, long long *pgno, int *page_size, char *err, size_t errlen)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(h,
+                                "SELECT pageno, (SELECT page_size FROM pragma_page_size) FROM "
+                                "dbstat WHERE name = 'tasks' AND pagetype = 'leaf' ORDER BY "
+                                "pageno LIMIT 1 OFFSET (SELECT count(*) / 2 FROM dbstat WHERE "
+                                "name = 'tasks' AND pagetype = 'leaf')",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *pgno = sqlite3_column_int64(q, 0);
+        *page_size = sqlite3_column_int(q, 1);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        snprintf(err, errlen, "the tasks table of %s has no leaf page yet", db);
+        rc = -1;
+    } else {
+        snprintf(err, errlen, "cannot read the pages of %s: %s", db,
+                 h ? sqlite3_errmsg(h) : "out of memory");
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return rc == SQLITE_OK && *page_size > 0 && *page_size <= MAX_PAGE ? 0 : -1;
+}
+
+static int write_page(const char *db, const unsigned char *page, char *err, size_t errlen)
+{
+    int fd = open(db, O_WRONLY | O_CLOEXEC);
+    off_t off = (off_t)((st.pgno - 1) * st.page_size);
+    if (fd < 0 || pwrite(fd, page, (size_t)st.page_size, off) != st.page_size || fsync(fd) < 0) {
+        snprintf(err, errlen, "cannot write page %lld of %s: %s", st.pgno, db, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int corrupt_inject(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    memset(&st, 0, sizeof(st));
+    snprintf(st.db, sizeof(st.db), "%s", c->db);
+    if (taskd_runner_stop(c->taskd, err, errlen) < 0)
+        return -1;
+    if (find_leaf(c->db, &st.pgno, &st.page_size, err, errlen) < 0)
+        goto restart;
+    int fd = open(c->db, O_RDONLY | O_CLOEXEC);
+    off_t off = (off_t)((st.pgno - 1) * st.page_size);
+    if (fd < 0 || pread(fd, st.page, (size_t)st.page_size, off) != st.page_size) {
+        snprintf(err, errlen, "cannot read page %lld of %s", st.pgno, c->db);
+        if (fd >= 0)
+            close(fd);
+        goto restart;
+    }
+    close(fd);
+    st.saved = 1;
+    static unsigned char garbage[MAX_PAGE];
+    memset(garbage, 0xA5, sizeof(garbage));
+    if (write_page(c->db, garbage, err, errlen) < 0)
+        goto restart;
+    c->mechanism[0] = '\0';
+    mechanism_say(c, "taskd stopped; page %lld of %s (a leaf of the tasks table, %d bytes at "
+                     "offset %lld) overwritten with 0xA5 bytes; taskd started on it",
+                  st.pgno, c->db, st.page_size, (st.pgno - 1) * st.page_size);
+    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+restart:;
+    char ignored[200];
+    taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
+    st.saved = 0;
+    return -1;
+}
+
+static int corrupt_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    if (st.saved && write_page(c->db, st.page, err, errlen) < 0)
+        return -1;
+    st.saved = 0;
+    return 0;
+}
+
+static void corrupt_emergency(void)
+{
+    if (!st.saved)
+        return;
+    int fd = open(st.db, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (pwrite(fd, st.page, (size_t)st.page_size, (off_t)((st.pgno - 1) * st.page_size)) ==
+            st.page_size)
+            st.saved = 0;
+        close(fd);
+    }
+}
+
+static void corrupt_plan(const struct mechanism_ctx *c, struct buf *out)
+{
+    buf_printf(out,
+               "  1. stop taskd (SIGTERM)\n  2. find a leaf page of the tasks table in %s "
+               "(dbstat), save it\n  3. overwrite it with garbage\n  4. start taskd\n",
+               c->db);
+    buf_printf(out, "  rollback: write the saved page back\n");
+}
+
+const struct mechanism mechanism_corrupt_page = {
+    .name = "corrupt page",
+    .inject = corrupt_inject,
+    .rollback = corrupt_rollback,
+    .emergency = corrupt_emergency,
+    .plan = corrupt_plan,
+};
+
+/* ---- torn-wal ---------------------------------------------------------------------------- */
+
+static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    memset(&st, 0, sizeof(st));
+    if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
+        return -1;
+    struct wal_file_scan w;
+    int rc = wal_file_scan_path(c->wal, &w);
+    if (rc < 0 || !w.header_valid || w.frames == 0) {
+        snprintf(err, errlen, "the -wal %s holds no frame to tear (%s)", c->wal,
+                 rc < 0 ? strerror(-rc) : "taskd had checkpointed it");
+        char ignored[200];
+        taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
+        return -1;
+    }
+    uint64_t last = wal_file_frame_offset(&w, w.frames);
+    uint64_t cut = last + WAL_FILE_FRAME_HEADER + w.page_size / 2;
+    if (truncate(c->wal, (off_t)cut) < 0) {
+        snprintf(err, errlen, "cannot cut %s: %s", c->wal, strerror(errno));
+        return -1;
+    }
+    struct wal_file_scan torn;
+    wal_file_scan_path(c->wal, &torn);
+    st.cut = 1;
+    st.keep_bytes = torn.commit_end;
+    c->mechanism[0] = '\0';
+    mechanism_say(c, "SIGKILL taskd; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
+                     "(its last intact commit ends at byte %llu); taskd started on it",
+                  c->wal, (unsigned long long)w.file_size, (unsigned long long)cut,
+                  (unsigned long long)w.frames, (unsigned long long)w.frames, st.keep_bytes);
+    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+}
+
+static int torn_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
+{
+    if (!st.cut)
+        return 0;
+    /* Only a -wal that still ends torn is cut: a service that replayed it has dropped the torn
+     * transaction itself and written over it, and cutting a live -wal would break the file. */
+    struct wal_file_scan w;
+    if (wal_file_scan_path(c->wal, &w) == 0 && !w.torn) {
+        mechanism_say(c, "; rollback: nothing to cut, the -wal no longer ends torn (the service "
+                         "replayed it and wrote over the torn transaction)");
+        st.cut = 0;
+        return 0;
+    }
+    if (truncate(c->wal, (off_t)st.keep_bytes) < 0) {
+        snprintf(err, errlen, "cannot truncate %s to %llu bytes: %s", c->wal, st.keep_bytes,
+                 strerror(errno));
+        return -1;
+    }
+    mechanism_say(c, "; rollback: the loss accepted, -wal truncated to %llu bytes",
+                  st.keep_bytes);
+    st.cut = 0;
+    return 0;
+}
+
+static void torn_plan(const struct mechanism_ctx *c, struct buf *out)
+{
+    buf_printf(out, "  1. SIGKILL taskd\n  2. cut %s inside its last frame\n  3. start taskd\n",
+               c->wal);
+    buf_printf(out, "  rollback: truncate %s after its last intact commit (the loss accepted)\n",
+               c->wal);
+}
+
+/* No emergency undo: the cut is the fault itself, and what taskd is told to do about it. */
+const struct mechanism mechanism_torn_wal = {
+    .name = "torn -wal",
+    .inject = torn_inject,
+    .rollback = torn_rollback,
+    .plan = torn_plan,
+};
