@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mechanism.h"
@@ -32,6 +34,20 @@ static int give(uid_t uid, gid_t gid, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/* 1 when the service user can enter and write `dir` (every directory above it traversable). */
+static int user_reaches(const char *dir)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgroups(0, NULL) < 0 || setgid(SERVICE_GID) < 0 || setuid(SERVICE_UID) < 0)
+            _exit(2);
+        _exit(access(dir, W_OK | X_OK) == 0 ? 0 : 1);
+    }
+    int status;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
 }
 
 static int owner_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
@@ -57,6 +73,13 @@ static int owner_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
         chown(c->data_dir, SERVICE_UID, SERVICE_GID) < 0) {
         snprintf(err, errlen, "cannot give %s to uid %d: %s", c->dir, SERVICE_UID,
                  strerror(errno));
+        return -1;
+    }
+    if (!user_reaches(c->dir)) {
+        snprintf(err, errlen,
+                 "uid %d cannot reach %s: a directory above the work directory is not "
+                 "traversable by others (chmod o+x it, or choose another --work-dir)",
+                 SERVICE_UID, c->dir);
         return -1;
     }
     c->taskd->run_as = 1;

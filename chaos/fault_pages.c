@@ -7,8 +7,10 @@
  * the file, where the 100-byte header is intact and SQLite opens it happily. The saved page is
  * written back by the rollback.
  *
- * torn-wal: taskd is killed under load and the -wal is cut inside its last frame, as a power
- * cut during an append leaves it. There is nothing to restore in production: the rollback
+ * torn-wal: taskd is killed under load and the -wal is cut inside the commit frame of its third
+ * transaction from the end, as a power cut during the last appends leaves it (the last
+ * transactions of a busy writer were acknowledged a few milliseconds before; the very last
+ * often was not yet). There is nothing to restore in production: the rollback
  * accepts the loss the way taskd's message says (truncate the -wal after its last intact
  * commit), and the audit then names the acknowledged writes of that one transaction.
  */
@@ -23,6 +25,7 @@
 #include "wal_file.h"
 
 #define MAX_PAGE 65536
+#define TEAR_TRANSACTIONS_BACK 2 /* earlier commits to tear back to: the third from the end */
 
 static struct {
     int saved;
@@ -165,8 +168,14 @@ static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
         return -1;
     }
-    uint64_t last = wal_file_frame_offset(&w, w.frames);
-    uint64_t cut = last + WAL_FILE_FRAME_HEADER + w.page_size / 2;
+    uint64_t frame = w.frames;
+    for (int back = TEAR_TRANSACTIONS_BACK - 1; back >= 0; back--) {
+        if (w.earlier_commit_frames[back]) {
+            frame = w.earlier_commit_frames[back];
+            break;
+        }
+    }
+    uint64_t cut = wal_file_frame_offset(&w, frame) + WAL_FILE_FRAME_HEADER + w.page_size / 2;
     if (truncate(c->wal, (off_t)cut) < 0) {
         snprintf(err, errlen, "cannot cut %s: %s", c->wal, strerror(errno));
         return -1;
@@ -177,9 +186,10 @@ static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     st.keep_bytes = torn.commit_end;
     c->mechanism[0] = '\0';
     mechanism_say(c, "SIGKILL taskd; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
-                     "(its last intact commit ends at byte %llu); taskd started on it",
+                     "(a commit frame; the last intact commit ends at byte %llu); taskd started "
+                     "on it",
                   c->wal, (unsigned long long)w.file_size, (unsigned long long)cut,
-                  (unsigned long long)w.frames, (unsigned long long)w.frames, st.keep_bytes);
+                  (unsigned long long)frame, (unsigned long long)w.frames, st.keep_bytes);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 }
 
@@ -209,7 +219,9 @@ static int torn_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 
 static void torn_plan(const struct mechanism_ctx *c, struct buf *out)
 {
-    buf_printf(out, "  1. SIGKILL taskd\n  2. cut %s inside its last frame\n  3. start taskd\n",
+    buf_printf(out,
+               "  1. SIGKILL taskd\n  2. cut %s inside the commit frame of its third "
+               "transaction from the end\n  3. start taskd\n",
                c->wal);
     buf_printf(out, "  rollback: truncate %s after its last intact commit (the loss accepted)\n",
                c->wal);

@@ -273,17 +273,18 @@ static const struct scenario table[] = {
     },
     {
         .name = "torn-wal",
-        .summary = "the last -wal frame is torn (cut short by a crash or power loss)",
-        .mechanism = "SIGKILL taskd under load, cut the -wal inside its last frame, start taskd",
+        .summary = "the -wal ends in a torn frame (a power cut during its last appends)",
+        .mechanism = "SIGKILL taskd under load, cut the -wal inside the commit frame of its third "
+                     "transaction from the end, start taskd",
         .rollback = "accept the loss as taskd's message says: truncate the -wal after its last "
                     "intact commit (taskd reopens by itself)",
         .expected = "taskd refuses to replay it (file state corrupt, SQLITE_CORRUPT) instead of "
-                    "dropping the transaction silently; after the rollback the audit lists the "
-                    "acknowledged writes of that one transaction as lost, and no other",
+                    "dropping the transactions silently; after the rollback the audit lists the "
+                    "acknowledged writes of those three transactions as lost, and no other",
         .fault = FAULT_MECHANISM,
         .at_start = 1,
         .mech = &mechanism_torn_wal,
-        .expect = REFUSE_WITH_STATE("corrupt", "SQLITE_CORRUPT", .max_lost = ONE_TRANSACTION,
+        .expect = REFUSE_WITH_STATE("corrupt", "SQLITE_CORRUPT", .max_lost = 3 * ONE_TRANSACTION,
                                     .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
     },
     {

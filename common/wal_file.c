@@ -139,6 +139,11 @@ int wal_file_scan_fd(int fd, struct wal_file_scan *s)
             page1_pending = 1;
         }
         if (be32(frame + 4) != 0) { /* a commit frame */
+            if (s->last_commit_frame) {
+                memmove(s->earlier_commit_frames + 1, s->earlier_commit_frames,
+                        sizeof(s->earlier_commit_frames) - sizeof(s->earlier_commit_frames[0]));
+                s->earlier_commit_frames[0] = s->last_commit_frame;
+            }
             s->commits++;
             s->last_commit_frame = i;
             s->commit_end = off + frame_len;

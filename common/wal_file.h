@@ -23,6 +23,7 @@
 
 #define WAL_FILE_HEADER 32
 #define WAL_FILE_FRAME_HEADER 24
+#define WAL_FILE_RECENT_COMMITS 4
 
 struct wal_file_scan {
     int header_valid;           /* magic, version, page size and header checksum all hold */
@@ -34,6 +35,8 @@ struct wal_file_scan {
     uint64_t commit_end;        /* byte offset just after the last commit frame of the chain
                                    (WAL_FILE_HEADER when none): what recovery keeps */
     uint64_t last_commit_frame; /* 1-based index of that frame, 0 when none */
+    /* The commit frames before it, newest first (0: none): where to tear deeper in a test. */
+    uint64_t earlier_commit_frames[WAL_FILE_RECENT_COMMITS];
     int torn;                   /* the chain ends in a torn frame of the current salts */
     uint64_t torn_offset;       /* where that frame starts */
     /* The last committed frame of page 1, for the epoch check of the database header: its
