@@ -351,7 +351,7 @@ static enum db_file_state cannot_open_state(const char *path, int sys_errno)
     enum db_file_state state = db_file_inspect(path, NULL, &sys);
     if (state != DB_FILE_OK)
         return state;
-    if (sys_errno == ENOSPC && db_file_free_inodes(path) == 0)
+    if (db_file_free_inodes(path) == 0) /* whatever errno SQLite kept: it could not create */
         return DB_FILE_NO_INODES;
     if (sys_errno == EROFS || sys_errno == EACCES || sys_errno == EPERM ||
         (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) || access(path, W_OK) < 0)
@@ -551,6 +551,14 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
     return STORE_OK;
 fail:
+    /* The -wal and -shm are opened after the database, by the first statement: a failure to
+     * create them is a CANTOPEN here, and says as much about the file system as one at open. */
+    if ((err->sqlite_code & 0xFF) == SQLITE_CANTOPEN && err->file_state == DB_FILE_OK) {
+        err->file_state = cannot_open_state(s->path, err->sys_errno);
+        if (err->file_state != DB_FILE_OK)
+            snprintf(err->message, sizeof(err->message), "SQLite cannot open it: %s",
+                     db_file_state_advice(err->file_state));
+    }
     store_close_locked(s);
     return status;
 }
