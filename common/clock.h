@@ -19,4 +19,9 @@ uint64_t clock_realtime_ns(void);
 /* Formats a wall-clock time (ns since the epoch) into out[CLOCK_RFC3339_LEN]. */
 void clock_format_rfc3339(uint64_t realtime_ns, char out[CLOCK_RFC3339_LEN]);
 
+/* Parses an RFC 3339 date-time, "2026-11-27T05:01:02Z", with an optional fraction of a second
+ * (up to nanoseconds) and "Z" or a "+HH:MM"/"-HH:MM" offset, into ns since the epoch. Returns 0,
+ * or -1 (out untouched) when s is not such a time or lies before 1970. */
+int clock_parse_rfc3339(const char *s, uint64_t *out_ns);
+
 #endif

@@ -8,16 +8,13 @@
 #include "html_report.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "assets.h"
+#include "atomic_file.h"
 #include "version.h"
-
-#define TMP_ATTEMPTS 100
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -113,79 +110,39 @@ static void put_page(FILE *f, const char *title, const char *kind, const char *d
     fputs("</script>\n</body>\n</html>\n", f);
 }
 
-/* Creates a fresh temporary file beside `path` (same directory, so rename() is atomic). */
-static FILE *open_temp(const char *path, char *tmp, size_t tmplen)
-{
-    for (unsigned attempt = 0; attempt < TMP_ATTEMPTS; attempt++) {
-        int n = snprintf(tmp, tmplen, "%s.tmp-%ld-%u", path, (long)getpid(), attempt);
-        if (n < 0 || (size_t)n >= tmplen) {
-            errno = ENAMETOOLONG;
-            return NULL;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            if (errno == EEXIST)
-                continue;
-            return NULL;
-        }
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-            int saved = errno;
-            close(fd);
-            unlink(tmp);
-            errno = saved;
-        }
-        return f;
-    }
-    errno = EEXIST;
-    return NULL;
-}
-
 int html_report_write(const char *path, const char *title, const char *kind, const char *data_json,
                       char *err, size_t errlen)
 {
-    char tmp[4096];
-    FILE *f = NULL;
-    int rc = -1;
-
+    struct atomic_file af;
     if (!path || !*path || !data_json) {
         set_err(err, errlen, "cannot write HTML report: no output path or no data was given");
-        goto out;
+        return -1;
     }
     if (!kind_valid(kind)) {
         set_err(err, errlen,
                 "cannot write HTML report %s: report kind \"%s\" is not a plain lowercase name",
                 path, kind ? kind : "(null)");
-        goto out;
+        return -1;
     }
-    f = open_temp(path, tmp, sizeof(tmp));
-    if (!f) {
+    if (atomic_file_open(&af, path)) {
         set_err(err, errlen,
                 "cannot write HTML report %s: %s (check that the directory exists and is "
                 "writable)",
                 path, strerror(errno));
-        goto out;
+        return -1;
     }
-    put_page(f, title ? title : "taskbench report", kind, data_json);
-    int write_failed = ferror(f);
-    int close_failed = fclose(f) != 0;
-    f = NULL;
-    if (write_failed || close_failed) {
-        int saved = errno;
-        unlink(tmp);
+    put_page(af.f, title ? title : "taskbench report", kind, data_json);
+    int rc = atomic_file_commit(&af);
+    if (rc == ATOMIC_FILE_WRITE_FAILED) {
         set_err(err, errlen, "cannot write HTML report %s: %s (check the free space on its disk)",
-                path, strerror(saved ? saved : EIO));
-        goto out;
+                path, strerror(errno));
+        return -1;
     }
-    if (rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
+    if (rc) {
         set_err(err, errlen,
                 "cannot write HTML report %s: renaming the finished page into place failed: %s",
-                path, strerror(saved));
-        goto out;
+                path, strerror(errno));
+        return -1;
     }
-    rc = 0;
-out:
-    return rc;
+    return 0;
 }

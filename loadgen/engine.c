@@ -258,7 +258,9 @@ static void configure_request(struct worker *w, struct slot *s)
 static void start_request(struct worker *w, uint64_t intended_ns)
 {
     struct slot *s = &w->slots[w->free_slots[--w->nfree]];
-    workload_next(&w->workload, &s->req);
+    /* In the open model with even arrivals, pacer.u is this request's number in the schedule. */
+    int numbered = w->e->cfg.model == LG_MODEL_OPEN && !w->e->cfg.poisson;
+    workload_next(&w->workload, &s->req, numbered ? (uint64_t)w->pacer.u : WORKLOAD_ANY_ARRIVAL);
     if (!w->e->direct)
         configure_request(w, s);
     s->response_len = 0;
@@ -732,6 +734,30 @@ static int setup_workers(struct engine *e, char *err, size_t errlen)
     return 0;
 }
 
+/* All streams share t0, a little ahead so every thread is up before the first arrival; with a
+ * start time, t0 is that wall-clock instant, read on the monotonic clock from now on. */
+static int set_t0(struct engine *e, char *err, size_t errlen)
+{
+    uint64_t mono = clock_monotonic_ns(), real = clock_realtime_ns();
+    if (!e->cfg.start_unix_ns) {
+        e->t0_ns = mono + T0_LEAD_NS;
+        e->unix_at_t0_ns = real + T0_LEAD_NS;
+        return 0;
+    }
+    if (e->cfg.start_unix_ns < real + T0_LEAD_NS) {
+        char when[CLOCK_RFC3339_LEN];
+        clock_format_rfc3339(e->cfg.start_unix_ns, when);
+        snprintf(err, errlen,
+                 "the start time %s has passed (%.3f s ago): this process started too late to "
+                 "join the schedule; give the processes more time to start",
+                 when, (double)(real - e->cfg.start_unix_ns) / 1e9);
+        return -1;
+    }
+    e->t0_ns = mono + (e->cfg.start_unix_ns - real);
+    e->unix_at_t0_ns = e->cfg.start_unix_ns;
+    return 0;
+}
+
 int engine_start(struct engine **out, const struct engine_config *cfg, char *err, size_t errlen)
 {
     *out = NULL;
@@ -749,6 +775,7 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
         return -1;
     }
     e->cfg = *cfg;
+    e->cfg.workload.mix_seed = cfg->seed; /* the same in every shard: not the clock */
     e->shards = cfg->shard_count > 1 ? cfg->shard_count : 1;
     e->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : DEFAULT_TIMEOUT_NS;
     e->drain_ns = engine_min_u64(e->timeout_ns, DRAIN_MAX_NS);
@@ -769,9 +796,8 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    /* All streams share t0, a little ahead so every thread is up before the first arrival. */
-    e->t0_ns = clock_monotonic_ns() + T0_LEAD_NS;
-    e->unix_at_t0_ns = clock_realtime_ns() + T0_LEAD_NS;
+    if (set_t0(e, err, errlen))
+        goto fail;
     e->measure_start_ns = e->t0_ns + cfg->warmup_ns;
     e->end_ns = e->cfg.duration_ns ? e->measure_start_ns + e->cfg.duration_ns : UINT64_MAX;
     unsigned stride = e->nworkers * e->shards;

@@ -40,13 +40,16 @@ struct engine_config {
     uint64_t seed;         /* RNG seed (0: from the clock) */
     unsigned max_inflight; /* open model: total in-flight bound (0: connections) */
     unsigned threads;
-    uint64_t duration_ns;  /* measured period; 0 with model open+stages: sum of stages;
-                              0 otherwise: until engine_stop() */
-    uint64_t warmup_ns;    /* run before measuring; not in results (still in the ledger) */
-    uint64_t timeout_ns;   /* per request (0: 10 s) */
-    unsigned shard_index;  /* --shard i/N: this process runs share i of N (0-based) */
-    unsigned shard_count;  /* 0 or 1: no sharding */
-    struct ledger *ledger; /* NULL: no ledger */
+    uint64_t duration_ns;   /* measured period; 0 with model open+stages: sum of stages;
+                               0 otherwise: until engine_stop() */
+    uint64_t warmup_ns;     /* run before measuring; not in results (still in the ledger) */
+    uint64_t timeout_ns;    /* per request (0: 10 s) */
+    unsigned shard_index;   /* --shard i/N: this process runs share i of N (0-based) */
+    unsigned shard_count;   /* 0 or 1: no sharding */
+    uint64_t start_unix_ns; /* 0: start now; else t0 is this wall-clock time (--start-at), so
+                               shards in separate processes share one schedule; it must lie in
+                               the future */
+    struct ledger *ledger;  /* NULL: no ledger */
 };
 
 struct engine;

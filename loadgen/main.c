@@ -203,10 +203,16 @@ static int run_load(struct loadgen_options *o)
         fprintf(stderr, "loadgen: %s\n", err);
         goto out;
     }
+    if (o->engine.start_unix_ns) {
+        char when[CLOCK_RFC3339_LEN];
+        clock_format_rfc3339(o->engine.start_unix_ns, when);
+        fprintf(stderr, "loadgen: waiting for the start time %s (in %.1f s)\n", when,
+                (double)(o->engine.start_unix_ns - clock_realtime_ns()) / 1e9);
+    }
     if (o->metrics_listen &&
         !(metrics = mini_http_start(o->metrics_listen, metrics_handler, e, err, sizeof err))) {
         fprintf(stderr, "loadgen: --metrics-listen: %s\n", err);
-        engine_stop(e);
+        goto out; /* engine_free stops the run; no result of a run that did not happen */
     } else if (metrics) {
         fprintf(stderr, "loadgen: serving metrics on http://%s/metrics\n",
                 announce_address(o->metrics_listen, mini_http_port(metrics), addr, sizeof addr));
@@ -240,16 +246,21 @@ out:
 static int merge_usage(FILE *out, int code)
 {
     fputs(
-        "usage: loadgen merge [--json FILE] [--html FILE] [--quiet] RESULT.json RESULT.json ...\n"
-        "Combines results of runs split over several machines (--shard I/N) into one, as if one\n"
-        "machine had run them all: counts and histograms add exactly, so percentiles are exact.\n",
+        "usage: loadgen merge [--json FILE] [--html FILE] [--threshold EXPR]... [--quiet]\n"
+        "                     RESULT.json RESULT.json ...\n"
+        "Combines results of runs split over several machines (--shard I/N, --shards N) into\n"
+        "one, as if one machine had run them all: counts and histograms add exactly, so\n"
+        "percentiles are exact. Thresholds apply to the merged result (exit 99 when one fails).\n",
         out);
     return code;
 }
 
 static int merge_command(int argc, char **argv)
 {
-    const char *json_path = NULL, *html_path = NULL;
+    const char *json_path = NULL, *html_path = NULL, *exprs[OPTIONS_MAX_THRESHOLDS];
+    struct threshold th[OPTIONS_MAX_THRESHOLDS];
+    struct threshold_result th_results[OPTIONS_MAX_THRESHOLDS];
+    size_t nth = 0;
     int quiet = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help"))
@@ -260,6 +271,8 @@ static int merge_command(int argc, char **argv)
             json_path = argv[++i];
         else if (!strcmp(argv[i], "--html") && i + 1 < argc)
             html_path = argv[++i];
+        else if (!strcmp(argv[i], "--threshold") && i + 1 < argc && nth < OPTIONS_MAX_THRESHOLDS)
+            exprs[nth++] = argv[++i];
         else {
             fprintf(stderr, "loadgen merge: unknown option or missing value: %s\n", argv[i]);
             return merge_usage(stderr, EXIT_USAGE);
@@ -268,6 +281,13 @@ static int merge_command(int argc, char **argv)
     if (argc - i < 1) {
         fprintf(stderr, "loadgen merge: name at least one result file\n");
         return merge_usage(stderr, EXIT_USAGE);
+    }
+    for (size_t k = 0; k < nth; k++) {
+        char err[256];
+        if (threshold_parse(exprs[k], &th[k], err, sizeof err)) {
+            fprintf(stderr, "loadgen merge: %s\n", err);
+            return EXIT_USAGE;
+        }
     }
     struct lg_results merged;
     struct report_meta meta;
@@ -278,11 +298,12 @@ static int merge_command(int argc, char **argv)
         results_free(&merged);
         return EXIT_RUN_FAILED;
     }
+    int failed = evaluate_thresholds(th, nth, &merged, th_results);
     if (!quiet)
         report_text_write(stdout, &merged, &meta);
-    int rc = write_files(json_path, html_path, &merged, &meta, NULL, 0) ? EXIT_RUN_FAILED : 0;
+    int files_failed = write_files(json_path, html_path, &merged, &meta, th_results, nth);
     results_free(&merged);
-    return rc;
+    return files_failed ? EXIT_RUN_FAILED : failed ? EXIT_THRESHOLD : 0;
 }
 
 int main(int argc, char **argv)

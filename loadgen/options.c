@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cpus.h"
 #include "duration.h"
 #include "version.h"
@@ -29,6 +30,8 @@ enum {
     OPT_TIMEOUT,
     OPT_SEED,
     OPT_SHARD,
+    OPT_SHARDS,
+    OPT_START_AT,
     OPT_JSON,
     OPT_HTML,
     OPT_LEDGER,
@@ -62,6 +65,8 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"shards", required_argument, NULL, OPT_SHARDS},
+    {"start-at", required_argument, NULL, OPT_START_AT},
     {"json", required_argument, NULL, OPT_JSON},
     {"html", required_argument, NULL, OPT_HTML},
     {"ledger", required_argument, NULL, OPT_LEDGER},
@@ -112,6 +117,12 @@ void options_usage(FILE *out)
         "  --seed N               random seed for the mix and Poisson gaps\n"
         "  --shard I/N            run share I (1..N) of a rate or connection count split over N "
         "machines\n"
+        "  --shards N             the same, with the share read from JOB_COMPLETION_INDEX "
+        "(0..N-1,\n"
+        "                         as Kubernetes sets it in the pods of an Indexed Job)\n"
+        "  --start-at TIME        start at this RFC 3339 time (e.g. 2026-12-07T10:00:00Z) instead "
+        "of now,\n"
+        "                         so that shards started apart share one schedule\n"
         "output:\n"
         "  --json FILE            versioned JSON result (schema in docs/loadgen-json.md)\n"
         "  --html FILE            self-contained HTML report with charts\n"
@@ -224,6 +235,32 @@ bad:
     return -1;
 }
 
+/* --shards N: this process's share comes from JOB_COMPLETION_INDEX (0-based). */
+static int shard_from_job_index(struct engine_config *c, unsigned long n, char *err, size_t errlen)
+{
+    const char *index = getenv("JOB_COMPLETION_INDEX");
+    unsigned long i;
+    char *end;
+    if (!index) {
+        snprintf(
+            err, errlen,
+            "--shards %lu reads this process's shard from JOB_COMPLETION_INDEX, which is not "
+            "set (Kubernetes sets it in the pods of an Indexed Job); elsewhere use --shard I/N",
+            n);
+        return -1;
+    }
+    errno = 0;
+    i = strtoul(index, &end, 10);
+    if (!*index || *end || errno || index[0] == '-' || i >= n) {
+        snprintf(err, errlen, "JOB_COMPLETION_INDEX '%s' is not a shard of --shards %lu (0 to %lu)",
+                 index, n, n - 1);
+        return -1;
+    }
+    c->shard_index = (unsigned)i;
+    c->shard_count = (unsigned)n;
+    return 0;
+}
+
 static int apply(struct loadgen_options *o, int opt, const char *arg, char *err, size_t errlen)
 {
     struct engine_config *c = &o->engine;
@@ -311,7 +348,21 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
         return 0;
     }
     case OPT_SHARD:
+        o->shard_flags++;
         return parse_shard(c, arg, err, errlen);
+    case OPT_SHARDS:
+        o->shard_flags++;
+        return parse_uint("--shards", arg, 1, 10000, &v, err, errlen) ||
+                       shard_from_job_index(c, v, err, errlen)
+                   ? -1
+                   : 0;
+    case OPT_START_AT:
+        if (clock_parse_rfc3339(arg, &c->start_unix_ns) || c->start_unix_ns == 0) {
+            snprintf(err, errlen,
+                     "--start-at '%s' is not an RFC 3339 time, such as 2026-12-07T10:00:00Z", arg);
+            return -1;
+        }
+        return 0;
     case OPT_JSON:
         o->json_path = arg;
         return 0;
@@ -361,6 +412,10 @@ static int finish(struct loadgen_options *o, char *err, size_t errlen)
     }
     if (c->model == LG_MODEL_OPEN && c->poisson == 0 && c->rate <= 0 && c->nstages == 0) {
         snprintf(err, errlen, "the open model needs --rate or --stages");
+        return -1;
+    }
+    if (o->shard_flags > 1) {
+        snprintf(err, errlen, "give one of --shard and --shards, once");
         return -1;
     }
     if (c->model == LG_MODEL_CLOSED && c->poisson) {

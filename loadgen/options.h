@@ -22,6 +22,7 @@ struct loadgen_options {
     size_t nthresholds;
     int quiet;       /* no summary on stdout */
     int no_progress; /* no live line even on a terminal */
+    int shard_flags; /* --shard and --shards given (at most one of them, once) */
 };
 
 enum options_result { OPTIONS_OK, OPTIONS_EXIT_OK, OPTIONS_ERROR };

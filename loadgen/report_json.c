@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "clock.h"
 #include "json_writer.h"
 #include "version.h"
@@ -416,25 +417,30 @@ int report_json_write_file(const char *path, const struct lg_results *r,
     int rc = -1;
     struct buf b;
     buf_init(&b, REPORT_JSON_LIMIT);
-    FILE *f = NULL;
     if (report_json_render(r, meta, th, nth, &b) != 0) {
         snprintf(err, errlen,
                  "cannot write the JSON result to %s: it exceeds %zu MiB or memory ran out", path,
                  REPORT_JSON_LIMIT >> 20);
         goto out;
     }
-    int to_stdout = strcmp(path, "-") == 0;
-    f = to_stdout ? stdout : fopen(path, "w");
-    if (!f || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0) {
-        snprintf(err, errlen, "cannot write the JSON result to %s: %s", path, strerror(errno));
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+            goto failed;
+        rc = 0;
         goto out;
     }
+    /* Atomically: a merge step polling for this file never reads half a result. */
+    struct atomic_file af;
+    if (atomic_file_open(&af, path))
+        goto failed;
+    fwrite(b.data, 1, b.len, af.f);
+    if (atomic_file_commit(&af))
+        goto failed;
     rc = 0;
+    goto out;
+failed:
+    snprintf(err, errlen, "cannot write the JSON result to %s: %s", path, strerror(errno));
 out:
-    if (f && f != stdout && fclose(f) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write the JSON result to %s: %s", path, strerror(errno));
-        rc = -1;
-    }
     buf_free(&b);
     return rc;
 }

@@ -119,9 +119,21 @@ static void pool_return(struct workload_state *st, int64_t id)
         st->pool[next_random(st) % WORKLOAD_POOL_CAP] = id;
 }
 
-static enum lg_route pick_route(struct workload_state *st)
+/* splitmix64's finaliser: arrival numbers in, well-spread draws out. */
+static uint64_t mix_hash(uint64_t x)
 {
-    unsigned r = (unsigned)(next_random(st) % st->total_weight);
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static enum lg_route pick_route(struct workload_state *st, uint64_t arrival)
+{
+    uint64_t draw = arrival == WORKLOAD_ANY_ARRIVAL
+                        ? next_random(st)
+                        : mix_hash(st->cfg->mix_seed ^ mix_hash(arrival));
+    unsigned r = (unsigned)(draw % st->total_weight);
     for (unsigned i = 0; i < 5; i++) {
         if (r < st->weights[i])
             return (enum lg_route)i;
@@ -158,7 +170,7 @@ static void build_raw(struct workload_state *st, struct workload_request *req)
     req->body_len = 0;
 }
 
-void workload_next(struct workload_state *st, struct workload_request *req)
+void workload_next(struct workload_state *st, struct workload_request *req, uint64_t arrival)
 {
     req->id = 0;
     req->missing = 0;
@@ -169,7 +181,7 @@ void workload_next(struct workload_state *st, struct workload_request *req)
         build_raw(st, req);
         return;
     }
-    enum lg_route route = pick_route(st);
+    enum lg_route route = pick_route(st, arrival);
     if (route == LG_ROUTE_READ || route == LG_ROUTE_UPDATE || route == LG_ROUTE_DELETE) {
         double draw = (double)(next_random(st) >> 11) / 9007199254740992.0;
         if (draw < st->cfg->missing_ratio) {

@@ -1,7 +1,10 @@
 /*
  * workload: what each request is — the task CRUD mix against taskd, or one raw request.
  *
- * Task mix: a weighted choice per request. Reads, updates and deletes use ids this run
+ * Task mix: a weighted choice per request. In the open model with even arrivals the choice is a
+ * function of the arrival's number in the whole schedule (and --seed), so N shards together send
+ * the same operations as one process would; otherwise each thread draws from its own generator.
+ * Reads, updates and deletes use ids this run
  * created (each thread keeps its own bounded pool), except a configurable share aimed at ids
  * that cannot exist (404s). An id is checked out of the pool while a request on it is in
  * flight, so operations on one id never overlap — the ledger then reads as a sequential
@@ -28,6 +31,7 @@ struct workload_config {
     const char *headers[16];
     size_t nheaders;
     const char *run_tag; /* prefix of written task text, unique per run (for the audit) */
+    uint64_t mix_seed;   /* keys the choice by arrival number; equal in every shard (--seed) */
 };
 
 /* Parses "create=20,read=60,update=15,delete=5,list=0" into cfg. Returns 0, or -1 with a
@@ -65,7 +69,11 @@ int workload_state_init(struct workload_state *st, const struct workload_config 
                         unsigned thread, uint64_t seed);
 void workload_state_free(struct workload_state *st);
 
-void workload_next(struct workload_state *st, struct workload_request *req);
+#define WORKLOAD_ANY_ARRIVAL UINT64_MAX
+
+/* The next request. `arrival` is its number in the whole schedule (all threads and shards), or
+ * WORKLOAD_ANY_ARRIVAL to draw the operation from the thread's generator. */
+void workload_next(struct workload_state *st, struct workload_request *req, uint64_t arrival);
 
 /* Feeds the outcome back: a 201 adds the new id (parsed from the body) to the pool; an id
  * checked out goes back unless the row is gone or its state became uncertain. status 0 is a

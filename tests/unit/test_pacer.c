@@ -115,17 +115,18 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     struct workload_state st;
     assert_int_equal(workload_state_init(&st, &cfg, 0, 7), 0);
     struct workload_request req;
-    workload_next(&st, &req); /* nothing to read yet: a create */
+    workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL); /* nothing to read yet: a create */
     assert_int_equal(req.route, LG_ROUTE_CREATE);
     assert_string_equal(req.path, "/tasks");
     assert_string_equal(req.body, "{\"task\":\"t-0-0c\",\"done\":false}");
     const char created[] = "{\"id\":42,\"task\":\"t-0-0c\"}";
     assert_int_equal(workload_complete(&st, &req, 201, created, sizeof created - 1), 42);
-    workload_next(&st, &req);
+    workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL);
     if (req.route == LG_ROUTE_READ) {
         assert_int_equal(req.id, 42);
         assert_string_equal(req.path, "/tasks/42");
-        workload_next(&st, &req); /* 42 is checked out: this one cannot use it */
+        workload_next(&st, &req,
+                      WORKLOAD_ANY_ARRIVAL); /* 42 is checked out: this one cannot use it */
         assert_true(req.route == LG_ROUTE_CREATE);
     }
     workload_state_free(&st);
@@ -134,7 +135,7 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     assert_int_equal(workload_state_init(&st, &cfg, 0, 9), 0);
     unsigned reads = 0, creates = 0;
     for (int i = 0; i < 40000; i++) {
-        workload_next(&st, &req);
+        workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL);
         if (req.route == LG_ROUTE_CREATE) {
             creates++;
             workload_complete(&st, &req, 201, "{\"id\":7}", 8);
@@ -145,6 +146,51 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     }
     assert_true(fabs((double)reads / (reads + creates) - 0.75) < 0.02);
     workload_state_free(&st);
+}
+
+/* Arrival-numbered choices: the arrivals split over shards and threads (every k-th) make the
+ * same operations as one state taking them all, with the same weights, as long as no pool runs
+ * dry (an operation that needs an id then becomes a create, and pools differ between splits). */
+static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
+{
+    (void)state;
+    struct workload_config cfg = {.create = 2,
+                                  .read = 5,
+                                  .update = 2,
+                                  .delete_ = 1,
+                                  .list = 1,
+                                  .run_tag = "t",
+                                  .mix_seed = 99};
+    enum { ARRIVALS = 30000, SPLIT = 3 };
+    unsigned whole[5] = {0}, split[5] = {0};
+    struct workload_state one, part[SPLIT];
+    struct workload_request req;
+    assert_int_equal(workload_state_init(&one, &cfg, 0, 1), 0);
+    for (unsigned i = 0; i < SPLIT; i++)
+        assert_int_equal(workload_state_init(&part[i], &cfg, i, 100 + i), 0);
+    struct workload_request created = {.route = LG_ROUTE_CREATE};
+    for (int n = 0; n < 100; n++) {
+        workload_complete(&one, &created, 201, "{\"id\":7}", 8);
+        for (unsigned i = 0; i < SPLIT; i++)
+            workload_complete(&part[i], &created, 201, "{\"id\":7}", 8);
+    }
+    for (uint64_t u = 0; u < ARRIVALS; u++) {
+        struct workload_state *states[2] = {&one, &part[u % SPLIT]};
+        unsigned *counts[2] = {whole, split};
+        for (int k = 0; k < 2; k++) {
+            workload_next(states[k], &req, u);
+            counts[k][req.route]++;
+            /* every request answered, every create adding an id */
+            workload_complete(states[k], &req, req.route == LG_ROUTE_CREATE ? 201 : 200,
+                              "{\"id\":7}", 8);
+        }
+    }
+    for (int r = 0; r < 5; r++)
+        assert_int_equal(whole[r], split[r]);
+    assert_true(fabs((double)whole[LG_ROUTE_READ] / ARRIVALS - 5.0 / 11) < 0.02);
+    workload_state_free(&one);
+    for (unsigned i = 0; i < SPLIT; i++)
+        workload_state_free(&part[i]);
 }
 
 static void test_id_is_parsed_from_a_task_body(void **state)
@@ -166,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_poisson_arrivals_keep_the_mean_rate),
         cmocka_unit_test(test_mix_flag_is_parsed_or_refused_in_one_sentence),
         cmocka_unit_test(test_mix_draws_by_weight_and_checks_ids_out),
+        cmocka_unit_test(test_mix_by_arrival_number_is_the_same_however_split),
         cmocka_unit_test(test_id_is_parsed_from_a_task_body),
     };
     return cmocka_run_group_tests_name("pacer and workload", tests, NULL, NULL);
