@@ -29,6 +29,7 @@ import { MetricCatalog } from '../lib/metric_catalog.mjs';
 import { taskbenchProfile } from '../lib/profiles/taskbench.mjs';
 import { formatQuery, scrapeIntervalOf, startPrometheus } from '../lib/prometheus.mjs';
 import { provisionedDatasources } from '../lib/provisioning.mjs';
+import { analyzePromQL } from '../lib/promql.mjs';
 import { prepareQuery } from '../lib/query.mjs';
 import { checkRuleTemplates, looksLikeRuleFile, promtoolCheckRules, registerRecords, ruleFileFromText } from '../lib/rule_files.mjs';
 import { ROOT, displayPath } from '../lib/paths.mjs';
@@ -300,7 +301,7 @@ class CheckRun {
     // Labels of every metric the queries name, from the Prometheus, before the checks use them.
     if (this.catalog.prometheus) {
       const names = new Set();
-      for (const dash of dashboards) for (const { queries } of this.dashboardQueriesDry(dash)) for (const q of queries) for (const s of q?.promql?.selectors || []) if (s.name) names.add(s.name);
+      for (const dash of dashboards) for (const n of this.metricNames(dash)) names.add(n);
       await this.catalog.prefetch([...names]);
     }
     for (const dash of dashboards) {
@@ -323,18 +324,17 @@ class CheckRun {
     }
   }
 
-  // The queries of a dashboard without reporting anything (to learn which metrics they name).
-  dashboardQueriesDry(dash) {
-    const saved = [this.report, this.promQueries];
-    const quiet = { finding() {}, note() {}, count() {}, result() {} };
-    this.report = quiet;
-    this.ctx.report = quiet;
-    try {
-      return this.dashboardQueries(dash);
-    } finally {
-      [this.report, this.promQueries] = saved;
-      this.ctx.report = this.report;
+  // The metrics a dashboard's PromQL names (to fetch their labels before the checks run).
+  metricNames(dash) {
+    const names = new Set();
+    for (const p of dash.panels) {
+      for (const t of p.targets) {
+        if (t.datasource?.type !== 'prometheus' || !t.expr) continue;
+        const sub = dash.substitute(t.expr, staticMacros(this.scrapeInterval(t.datasource).seconds));
+        for (const sel of analyzePromQL(sub.text, { lookup: () => null }).selectors) if (sel.name) names.add(sel.name);
+      }
     }
+    return names;
   }
 
   async loadRules(list) {
