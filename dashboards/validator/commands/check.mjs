@@ -68,7 +68,9 @@ export const usage = `usage: validator check [options] DASHBOARD.json|RULES.yml|
 Checks dashboards exported from any Grafana, Prometheus rule files and Alertmanager configs
 without running Grafana. Exit 0 clean, 1 findings, 2 usage or setup error.`;
 
-async function expandInputs(inputs) {
+// Files named, and the *.json/*.yml of directories named (those marked fromDir: a file there
+// that is none of the three kinds is skipped with a note, not reported).
+async function expandInputs(inputs, fromDir = false) {
   const out = [];
   for (const input of inputs) {
     let st;
@@ -79,8 +81,8 @@ async function expandInputs(inputs) {
     }
     if (st.isDirectory()) {
       const names = (await readdir(input)).sort();
-      out.push(...(await expandInputs(names.filter((n) => /\.(json|ya?ml)$/.test(n)).map((n) => path.join(input, n)))));
-    } else out.push(input);
+      out.push(...(await expandInputs(names.filter((n) => /\.(json|ya?ml)$/.test(n)).map((n) => path.join(input, n)), true)));
+    } else out.push({ path: input, fromDir });
   }
   return out;
 }
@@ -88,7 +90,7 @@ async function expandInputs(inputs) {
 // Sorts inputs into dashboards, rule files and Alertmanager configs by what they contain.
 async function classify(files, report) {
   const kinds = { dashboards: [], rules: [], alertmanager: [] };
-  for (const f of files) {
+  for (const { path: f, fromDir } of files) {
     const label = displayPath(f);
     if (/\.json$/.test(f)) {
       kinds.dashboards.push({ path: f, label });
@@ -104,6 +106,7 @@ async function classify(files, report) {
     }
     if (looksLikeRuleFile(doc)) kinds.rules.push({ path: f, label, text });
     else if (looksLikeAlertmanagerConfig(doc)) kinds.alertmanager.push({ path: f, label });
+    else if (fromDir) report.note('skipped: neither a Prometheus rule file nor an Alertmanager config', { file: label });
     else report.finding('input', { file: label }, 'is not a Grafana dashboard, a Prometheus rule file (groups:) or an Alertmanager config (route:, receivers:)');
   }
   return kinds;
@@ -453,7 +456,7 @@ export async function run(o, positional, report) {
   const r = new CheckRun(o, report);
   await r.setup();
   const kinds = await classify(await expandInputs(positional), report);
-  const extraRules = await r.loadRules((await expandInputs(o.rules)).filter((f) => /\.ya?ml$/.test(f)).map((f) => ({ path: f, label: displayPath(f) })));
+  const extraRules = await r.loadRules((await expandInputs(o.rules)).filter((f) => /\.ya?ml$/.test(f.path)).map((f) => ({ path: f.path, label: displayPath(f.path) })));
   const checkedRules = await r.loadRules(kinds.rules);
   registerRecords([...extraRules, ...checkedRules], r.catalog);
   r.parser = kinds.dashboards.length || kinds.rules.length ? await r.startParser() : null;
