@@ -44,6 +44,8 @@ function unwrapDim(src, u) {
 }
 
 function metricDim(src, top) {
+  // Arithmetic between queries (a ratio of two counts…) is beyond this reading: unknown.
+  if (descendants(top, 'BinOpExpr').length) return DIM.unknown;
   const range = descendants(top, 'RangeAggregationExpr')[0];
   if (!range) return DIM.unknown;
   const op = src.slice(range.getChild('RangeOp').from, range.getChild('RangeOp').to);
@@ -72,6 +74,9 @@ function resultLabels(src, top) {
   if (!node) return null;
   if (node.type.name === 'VectorAggregationExpr' || node.type.name === 'RangeAggregationExpr') {
     const g = node.getChild('Grouping');
+    const op = src.slice(node.firstChild.from, node.firstChild.to);
+    // topk, bottomk, sort keep the labels of what they rank
+    if (!g && /^(topk|bottomk|sort|sort_desc)$/.test(op)) return resultLabels(src, node.getChild('MetricExpr'));
     if (!g) return node.type.name === 'VectorAggregationExpr' ? new Set() : null;
     const ids = descendants(g, 'Identifier').map((i) => src.slice(i.from, i.to));
     return g.getChild('By') ? new Set(ids) : null;
