@@ -3,6 +3,7 @@
 //
 //   validator check ...   static checks of dashboards, rule files, Alertmanager configs
 //   validator truth ...   panels evaluated against a known workload
+//   validator alerts ...  alert rules against scenarios: predicted, and live on native stacks
 //   validator help [COMMAND]
 //
 // Every subcommand is a module in commands/ exporting { options, usage, run(opts, positional,
@@ -16,6 +17,7 @@ import { EXIT_SETUP, Report } from './lib/report.mjs';
 const COMMANDS = {
   check: { load: () => import('./commands/check.mjs'), summary: 'static checks of dashboards, Prometheus rule files and Alertmanager configs' },
   truth: { load: () => import('./commands/truth.mjs'), summary: 'the panels\' numbers against a known workload (a Prometheus that scraped it)' },
+  alerts: { load: () => import('./commands/alerts.mjs'), summary: 'every alert rule against scenarios that must fire it: predicted (check) and live on native stacks (run)' },
   lies: { load: () => import('./commands/lies.mjs'), summary: 'scores the validator against a suite of known-bad edits (caught N of M)' },
 };
 

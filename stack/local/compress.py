@@ -14,7 +14,7 @@ Numbers that are times without a unit (predict_linear's 24 * 3600) and durations
 prose are not touched. With --factor 1 durations are left exactly as written.
 
 Usage: compress.py --factor F [--min-interval 1s] [--replace OLD=NEW]... IN [OUT]
-       compress.py --factor F [--min D] [--seconds] --duration D   (prints one, compressed)
+       compress.py --factor F [--min D] [--seconds] --duration D [D...]   (prints each, compressed)
 """
 import argparse
 import math
@@ -102,7 +102,7 @@ def main():
                     help="floor for scrape_interval, scrape_timeout, evaluation_interval")
     ap.add_argument("--replace", action="append", default=[], metavar="OLD=NEW",
                     help="literal replacement applied after the compression (repeatable)")
-    ap.add_argument("--duration", help="print this duration compressed and exit")
+    ap.add_argument("--duration", nargs="+", help="print these durations compressed, one a line, and exit")
     ap.add_argument("--min", default="0s", help="floor for --duration")
     ap.add_argument("--seconds", action="store_true",
                     help="print --duration as a number of seconds")
@@ -114,8 +114,9 @@ def main():
             raise ValueError(f"--factor {args.factor} must be a number above 0")
         comp = Compressor(args.factor, parse_ms(args.min_interval))
         if args.duration is not None:
-            out = comp.duration(args.duration, parse_ms(args.min))
-            print(f"{parse_ms(out) / 1000:g}" if args.seconds else out)
+            for d in args.duration:
+                out = comp.duration(d, parse_ms(args.min))
+                print(f"{parse_ms(out) / 1000:g}" if args.seconds else out)
             return 0
         if not args.input:
             raise ValueError("no input file given")

@@ -6,6 +6,7 @@
 #
 #   stack/local/stack.sh up [--dir DIR] [--taskd HOST:PORT] [--loadgen HOST:PORT]
 #                           [--webhook URL] [--compress F] [--prometheus-port N] [--alertmanager-port N]
+#                           [--rules DIR] [--alertmanager-config FILE]
 #   stack/local/stack.sh down [--dir DIR]
 #   stack/local/stack.sh status [--dir DIR]
 #   stack/local/stack.sh generate [the options of up]   (writes and checks the files, starts nothing)
@@ -20,6 +21,8 @@ webhook=http://127.0.0.1:9095/alerts
 factor=1
 prom_port=""
 am_port=""
+rules_dir="$root/stack/prometheus/rules"
+am_config="$root/stack/alertmanager/alertmanager.yml"
 
 die() {
     echo "stack.sh: $*" >&2
@@ -27,7 +30,7 @@ die() {
 }
 
 usage() {
-    sed -n '7,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '7,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -43,12 +46,16 @@ while [ $# -gt 0 ]; do
     --compress) factor=${2:?--compress needs a factor}; shift 2 ;;
     --prometheus-port) prom_port=${2:?--prometheus-port needs a port}; shift 2 ;;
     --alertmanager-port) am_port=${2:?--alertmanager-port needs a port}; shift 2 ;;
+    --rules) rules_dir=${2:?--rules needs a directory of rule files}; shift 2 ;;
+    --alertmanager-config) am_config=${2:?--alertmanager-config needs a file}; shift 2 ;;
     -h | --help) usage ;;
     *) die "unknown option '$1'; see stack/local/stack.sh --help" ;;
     esac
 done
 mkdir -p "$dir" || die "cannot create the work directory $dir"
 dir=$(cd "$dir" && pwd)
+[ -d "$rules_dir" ] || die "--rules $rules_dir is not a directory"
+[ -f "$am_config" ] || die "--alertmanager-config $am_config is not a file"
 
 # A pid file names a running process only if that process still runs the binary we started:
 # after a reboot the number may belong to something else, which must not be signalled.
@@ -129,7 +136,8 @@ generate() {
     local c=(python3 "$here/compress.py" --factor "$factor" --min-interval 1s)
     rm -rf "$dir/rules"
     mkdir -p "$dir/rules"
-    for f in "$root"/stack/prometheus/rules/*.yml; do
+    for f in "$rules_dir"/*.yml; do
+        [ -e "$f" ] || { echo "stack.sh: no *.yml rule files in $rules_dir" >&2; return 1; }
         derive "$f" "$dir/rules/$(basename "$f")" "${c[@]}" || return 1
     done
     # Without a loadgen the job keeps an empty target list, as in compose without its profile.
@@ -137,8 +145,11 @@ generate() {
         --replace "'taskd:5000'='$taskd'" --replace "'loadgen:9102'=$lg_new" \
         --replace "'alertmanager:9093'='127.0.0.1:$ap'" --replace "'localhost:9090'='127.0.0.1:$pp'" ||
         return 1
-    derive "$root/stack/alertmanager/alertmanager.yml" "$dir/alertmanager.yml" "${c[@]}" \
-        --replace "http://webhook:9095/alerts=$webhook" || return 1
+    # Another Alertmanager configuration keeps its own receivers' URLs.
+    local hook=()
+    grep -q 'http://webhook:9095/alerts' "$am_config" && hook=(--replace "http://webhook:9095/alerts=$webhook")
+    derive "$am_config" "$dir/alertmanager.yml" "${c[@]}" "${hook[@]}" || return 1
+    write_timings
     if command -v promtool >/dev/null; then
         promtool check config "$dir/prometheus.yml" >"$dir/promtool.log" 2>&1 ||
             { cat "$dir/promtool.log" >&2; return 1; }
@@ -147,6 +158,28 @@ generate() {
         amtool check-config "$dir/alertmanager.yml" >"$dir/amtool.log" 2>&1 ||
             { cat "$dir/amtool.log" >&2; return 1; }
     fi
+}
+
+# DIR/timings.env: the timings in effect, in seconds, for whoever predicts when an alert must
+# arrive: the global scrape interval and timeout, the evaluation interval, Prometheus's own
+# lookback, resend delay and for-grace period (compressed like the files: lookback never under 4
+# scrapes' worth, 4 s), and the root route's grouping (the page route's).
+write_timings() {
+    local keys=(SCRAPE_INTERVAL_SECONDS SCRAPE_TIMEOUT_SECONDS EVALUATION_INTERVAL_SECONDS
+        GROUP_WAIT_SECONDS GROUP_INTERVAL_SECONDS LOOKBACK_SECONDS RESEND_DELAY_SECONDS
+        FOR_GRACE_PERIOD_SECONDS) values
+    value() { awk -v k="  $1:" 'index($0, k) == 1 {print $2; exit}' "$dir/$2"; }
+    # Two calls of compress.py: the values the generated files hold, as seconds; Prometheus's own
+    # defaults (5m, 1m, 10m) compressed, with their floors.
+    values=$(python3 "$here/compress.py" --factor 1 --seconds --duration \
+        "$(value scrape_interval prometheus.yml)" "$(value scrape_timeout prometheus.yml)" \
+        "$(value evaluation_interval prometheus.yml)" "$(value group_wait alertmanager.yml)" \
+        "$(value group_interval alertmanager.yml)" &&
+        python3 "$here/compress.py" --factor "$factor" --seconds --min 4s --duration 5m &&
+        python3 "$here/compress.py" --factor "$factor" --seconds --min 1s --duration 1m 10m) ||
+        return 1
+    paste -d= <(printf '%s\n' COMPRESS "${keys[@]}") <(printf '%s\n%s\n' "$factor" "$values") \
+        >"$dir/timings.env"
 }
 
 cmd_up() {
@@ -158,16 +191,18 @@ cmd_up() {
     if running prometheus || running alertmanager; then
         die "a stack is already running in $dir; stop it first: $0 down --dir $dir"
     fi
-    compressed() { python3 "$here/compress.py" --factor "$factor" --duration "$@"; }
-    # Prometheus's own timings, compressed like the files: how far back an instant query looks
-    # (never under 4 scrapes), how often a firing alert is re-sent, and the "for" grace period.
-    lookback=$(compressed 5m --min 4s) || die "--compress '$factor' is not a positive number"
-    resend=$(compressed 1m --min 1s) && grace=$(compressed 10m --min 1s) || exit 2
+    python3 "$here/compress.py" --factor "$factor" --duration 1s >/dev/null 2>&1 ||
+        die "--compress '$factor' is not a positive number"
+    # Prometheus's own timings, compressed like the files (timings.env): how far back an instant
+    # query looks, how often a firing alert is re-sent, and the "for" grace period.
+    timing_ms() { awk -F= -v k="$1" '$1 == k {printf "%dms", $2 * 1000}' "$dir/timings.env"; }
 
     for attempt in 1 2 3; do
         pp=${prom_port:-$(free_port)}
         ap=${am_port:-$(free_port)}
         generate "$pp" "$ap" || die "cannot generate the configuration in $dir"
+        lookback=$(timing_ms LOOKBACK_SECONDS) resend=$(timing_ms RESEND_DELAY_SECONDS)
+        grace=$(timing_ms FOR_GRACE_PERIOD_SECONDS)
         rm -rf "$dir/prometheus-data" "$dir/alertmanager-data"
         mkdir -p "$dir/prometheus-data" "$dir/alertmanager-data"
         launch alertmanager "$am" --config.file="$dir/alertmanager.yml" \
@@ -192,27 +227,19 @@ cmd_up() {
         tail -n 5 "$dir/alertmanager.log" "$dir/prometheus.log" >&2
         exit 1
     done
-    # The timings in effect, in seconds, for whoever predicts when an alert must arrive: the
-    # global scrape and evaluation intervals, and the root route's grouping (the page route's).
-    secs() { python3 "$here/compress.py" --factor 1 --seconds --duration "$(awk -v k="  $1:" \
-        'index($0, k) == 1 {print $2; exit}' "$dir/$2")"; }
-    cat >"$dir/stack.env" <<EOF
-PROMETHEUS_URL=http://127.0.0.1:$pp
-ALERTMANAGER_URL=http://127.0.0.1:$ap
-WEBHOOK_URL=$webhook
-TASKD_TARGET=$taskd
-LOADGEN_TARGET=$loadgen
-COMPRESS=$factor
-SCRAPE_INTERVAL_SECONDS=$(secs scrape_interval prometheus.yml)
-EVALUATION_INTERVAL_SECONDS=$(secs evaluation_interval prometheus.yml)
-GROUP_WAIT_SECONDS=$(secs group_wait alertmanager.yml)
-GROUP_INTERVAL_SECONDS=$(secs group_interval alertmanager.yml)
-EOF
+    {
+        echo "PROMETHEUS_URL=http://127.0.0.1:$pp"
+        echo "ALERTMANAGER_URL=http://127.0.0.1:$ap"
+        echo "WEBHOOK_URL=$webhook"
+        echo "TASKD_TARGET=$taskd"
+        echo "LOADGEN_TARGET=$loadgen"
+        cat "$dir/timings.env"
+    } >"$dir/stack.env"
     echo "prometheus    http://127.0.0.1:$pp"
     echo "alertmanager  http://127.0.0.1:$ap"
     echo "webhook       $webhook"
     echo "scraping      taskd $taskd${loadgen:+, loadgen $loadgen}"
-    echo "time factor   $factor (scrape and evaluation every $(secs scrape_interval prometheus.yml)s)"
+    echo "time factor   $factor (scrape and evaluation every $(sed -n 's/^SCRAPE_INTERVAL_SECONDS=//p' "$dir/timings.env")s)"
     echo "work dir      $dir (stack.env has these URLs); stop with: $0 down --dir $dir"
 }
 
@@ -238,7 +265,7 @@ cmd_status() {
 cmd_generate() {
     local pp=${prom_port:-9090} ap=${am_port:-9093}
     generate "$pp" "$ap" || die "cannot generate the configuration in $dir"
-    echo "wrote $dir/prometheus.yml, $dir/alertmanager.yml and $dir/rules/ (Prometheus on port $pp, Alertmanager on port $ap)"
+    echo "wrote $dir/prometheus.yml, $dir/alertmanager.yml, $dir/rules/ and $dir/timings.env (Prometheus on port $pp, Alertmanager on port $ap)"
 }
 
 case "$cmd" in

@@ -7,9 +7,9 @@
 // notification.
 //
 // API: loadRuleFile(file, label, report) -> RuleFile | null
-//   RuleFile: { file, source, groups: [{ name, rules: [Rule] }] }
-//   Rule: { kind: 'alert'|'record', name, group, expr: TextRef, for, labels, annotations:
-//           { key: TextRef }, where }
+//   RuleFile: { file, source, groups: [{ name, interval, rules: [Rule] }] }
+//   Rule: { kind: 'alert'|'record', name, group, expr: TextRef, for, keepFiringFor, labels,
+//           annotations: { key: TextRef }, where }
 //   promtoolCheckRules(files, labels, report), registerRecords(ruleFiles, catalog, lookup)
 
 import { execFile } from 'node:child_process';
@@ -34,7 +34,7 @@ export function ruleFileFromText(label, text, report) {
   const groups = doc.get('groups', true);
   for (const [gi, g] of (groups?.items || []).entries()) {
     const name = String(g.get?.('name') ?? `#${gi + 1}`);
-    const group = { name, rules: [] };
+    const group = { name, interval: g.get?.('interval') ?? null, rules: [] };
     for (const [ri, r] of (g.get?.('rules', true)?.items || []).entries()) {
       const alert = r.get?.('alert');
       const record = r.get?.('record');
@@ -42,7 +42,7 @@ export function ruleFileFromText(label, text, report) {
       const rule = {
         kind: alert ? 'alert' : 'record', name: String(alert || record || `#${ri + 1}`), group: name,
         expr: exprNode && exprNode.range ? yamlScalarRef(source, exprNode) : null,
-        for: r.get?.('for') ?? null, labels: {}, annotations: {},
+        for: r.get?.('for') ?? null, keepFiringFor: r.get?.('keep_firing_for') ?? null, labels: {}, annotations: {},
       };
       rule.where = { file: label, rule: { kind: rule.kind === 'alert' ? 'alert' : 'recording rule', name: rule.name, group: name }, node: { source, offset: r.range?.[0] ?? 0 } };
       for (const key of ['labels', 'annotations']) {
