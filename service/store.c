@@ -192,6 +192,8 @@ int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_erro
          err->file_state == DB_FILE_CORRUPT || err->file_state == DB_FILE_IO_ERROR) &&
         !s->cfg.no_fault_detection)
         reopen = !atomic_exchange(&s->reopen_wanted, 1);
+    if (err->file_state == DB_FILE_IO_ERROR && !s->cfg.no_fault_detection)
+        atomic_store(&s->sync_failed, 1);
     if (store_mark_down(s, err) || file_fault || reopen)
         wake_monitor(s);
     return status;
@@ -389,10 +391,11 @@ static int earlier_database_left_files(const struct store *s, struct store_error
  * the frames cut, and SQLite rebuilds it from the -wal at the next open. Connections closed. */
 static void trim_failed_commit(struct store *s)
 {
-    int64_t keep = s->wal_trim_bytes;
-    s->wal_trim_bytes = -1;
+    int64_t keep = s->acked_wal_bytes;
+    int pending = s->wal_trim_pending;
+    s->wal_trim_pending = 0;
     struct stat st;
-    if (keep < 0 || stat(s->wal_path, &st) < 0 || st.st_size <= keep)
+    if (!pending || keep <= 0 || stat(s->wal_path, &st) < 0 || st.st_size <= keep)
         return;
     struct log_entry e;
     int cut = truncate(s->wal_path, keep) == 0;
@@ -688,7 +691,7 @@ int store_commit(struct store *s, struct store_error *err)
         rc = store_step_done(s->w.commit);
     if (rc != SQLITE_OK) {
         if ((rc & 0xFF) == SQLITE_IOERR && !s->cfg.no_fault_detection)
-            s->wal_trim_bytes = s->acked_wal_bytes;
+            s->wal_trim_pending = 1;
         int status = store_sqlite_failure(s, s->w.db, rc, err);
         store_rollback_if_open(s);
         return status;
@@ -706,6 +709,10 @@ int store_begin(struct store *s, struct store_error *err)
 {
     if (!usable(s, err))
         return STORE_UNAVAILABLE;
+    if (atomic_load(&s->sync_failed) && !store_on_monitor_thread) {
+        copy_fault(s, err);
+        return STORE_UNAVAILABLE;
+    }
     int rc = store_step_done(s->w.begin);
     return rc == SQLITE_OK ? STORE_OK : store_sqlite_failure(s, s->w.db, rc, err);
 }
@@ -932,7 +939,6 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
         return -1;
     }
     snprintf(s->wal_path, n, "%s-wal", cfg->path);
-    s->wal_trim_bytes = -1;
     s->cfg.path = s->path;
     /* VFS diagnostics such as "(21) open(…) - Is a directory"; only effective before SQLite
      * initialises, so a second store in the same process keeps the first registration. */

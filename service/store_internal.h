@@ -38,12 +38,18 @@ struct store {
     pthread_mutex_t read_lock;
     struct conn w, r;
     int wal_frames; /* frames in the WAL after the last commit (writer thread, write_lock) */
-    /* The -wal as of the last acknowledged commit (frames and page size), and the size to cut
-     * it back to before the next open after a commit failed with an I/O error: its frames may
-     * be complete on disk, and SQLite's recovery would replay a transaction answered 503. */
+    /* The -wal's size as of the last acknowledged commit (from the WAL hook, or the scan at
+     * open), and whether to cut it back to that before the next open: a commit failed with an
+     * I/O error, its frames may be complete on disk, and SQLite's recovery would replay a
+     * transaction answered 503. Writer's lock, or both locks. */
     int page_size;
     int64_t acked_wal_bytes;
-    int64_t wal_trim_bytes; /* -1: nothing to cut */
+    int wal_trim_pending;
+    /* A write or sync failed with an I/O error: no transaction but the monitor's probe may
+     * commit until that probe has committed and synced (store_begin refuses the others). Under
+     * --sync normal commits do not sync, so without this writes would be acknowledged after
+     * a failed sync as if nothing happened. */
+    _Atomic int sync_failed;
     int open;
     _Atomic int available; /* == open, readable without a lock: reads never wait on a reconnect */
     _Atomic int reopen_wanted; /* a statement saw "not a database": reconnect on the next check */

@@ -46,6 +46,8 @@ static int probe_write(struct store *s, struct store_error *err)
             status = store_commit(s, err);
         }
     }
+    if (status == STORE_OK)
+        atomic_store(&s->sync_failed, 0); /* it committed, and synced when that was in doubt */
     if (s->open)
         sqlite3_busy_timeout(s->w.db, (int)s->cfg.busy_timeout_ms);
     if (sync_probe && s->open)
