@@ -100,6 +100,19 @@ static int swap_back(void)
     return 0;
 }
 
+static int checkpoint_truncate(const char *db, char *err, size_t errlen)
+{
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "cannot checkpoint %s: %s", db,
+                 h ? sqlite3_errmsg(h) : "out of memory");
+    sqlite3_close(h);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 static int older_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     if (paths(c, err, errlen) < 0)
@@ -150,8 +163,11 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     if (paths(c, err, errlen) < 0)
         return -1;
-    /* A clean restart: the -wal is checkpointed into the file, the next one builds on it. */
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0 ||
+    /* A clean restart: the -wal is checkpointed into the file, the next one builds on it.
+     * taskd's last close usually removes the -wal; chaos makes sure (its own connection,
+     * taskd stopped), or the next -wal would continue this one and the copy would still be
+     * a state it may be replayed on. */
+    if (taskd_runner_stop(c->taskd, err, errlen) < 0 || checkpoint_truncate(c->db, err, errlen) < 0 ||
         taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
         return -1;
     sleep_ms(WRITES_AFTER_COPY_MS);
