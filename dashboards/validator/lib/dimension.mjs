@@ -5,8 +5,9 @@
 // seconds" for anyone's metrics, as long as they follow the conventions.
 //
 // A dim: { base, perSecond: 0|1, scale }. base is one of seconds, bytes, bits, count, ratio,
-// timestamp, none (a state or boolean), number (a literal), unknown, or other:<suffix>. Unknown
-// wins over everything: no check speaks about an unknown dimension.
+// timestamp, none (a state or boolean), number (a literal), unknown, or other:<suffix>; scale is
+// what the base quantity was multiplied by (a _milliseconds metric: seconds × 1000; a ratio × 100
+// is a percentage). Unknown wins over everything: no check speaks about an unknown dimension.
 
 const d = (base, perSecond = 0, scale = 1) => Object.freeze({ base, perSecond, scale });
 
@@ -24,8 +25,8 @@ export const DIM = {
 const SUFFIXES = [
   [/(_timestamp|_time|start_time|_created)_seconds$/, () => DIM.timestamp],
   [/_seconds$/, () => DIM.seconds],
-  [/_(milliseconds|ms)$/, () => d('seconds', 0, 0.001)],
-  [/_(microseconds|us)$/, () => d('seconds', 0, 0.000001)],
+  [/_(milliseconds|ms)$/, () => d('seconds', 0, 1000)],
+  [/_(microseconds|us)$/, () => d('seconds', 0, 1e6)],
   [/_bytes$/, () => DIM.bytes],
   [/_bits$/, () => d('bits')],
   [/_ratio$/, () => DIM.ratio],
@@ -113,8 +114,8 @@ export function describeDim(dim) {
   const x = asRatio(dim);
   if (!known(x)) return 'unknown';
   let s = { ratio: 'a ratio', count: 'a count', timestamp: 'a unix time', none: 'a state', number: 'a number' }[x.base] || x.base.replace(/^other:/, '');
-  if (x.base === 'seconds' && x.scale === 0.001) s = 'milliseconds';
-  else if (x.base === 'seconds' && x.scale === 0.000001) s = 'microseconds';
+  if (x.base === 'seconds' && x.scale === 1000) s = 'milliseconds';
+  else if (x.base === 'seconds' && x.scale === 1e6) s = 'microseconds';
   else if (x.base === 'ratio' && x.scale === 100) s = 'a percentage (ratio × 100)';
   else if (x.base === 'ratio' && x.scale === 1) s = 'a ratio (0–1)';
   else if (x.scale !== 1) s += ` × ${x.scale}`;

@@ -11,9 +11,9 @@ const bad = (d, u, re) => assert.match(unitMismatch(d, u) || '', re, `${u} shoul
 test('seconds', () => {
   ok(DIM.seconds, 's');
   ok(DIM.seconds, 'dtdurations');
-  ok({ base: 'seconds', perSecond: 0, scale: 0.001 }, 'ms');
+  ok({ base: 'seconds', perSecond: 0, scale: 1000 }, 'ms');
   bad(DIM.seconds, 'ms', /returns seconds/);
-  bad({ base: 'seconds', perSecond: 0, scale: 0.001 }, 's', /milliseconds/);
+  bad({ base: 'seconds', perSecond: 0, scale: 1000 }, 's', /milliseconds/);
   bad(DIM.seconds, 'bytes', /returns seconds/);
 });
 
@@ -49,4 +49,15 @@ test('unknown dimensions and custom units are left alone', () => {
   ok(DIM.none, 'percentunit');
   bad(DIM.timestamp, 'dateTimeAsIso', /milliseconds/);
   ok({ base: 'timestamp', perSecond: 0, scale: 1000 }, 'dateTimeAsIso');
+});
+
+test('scaled queries: × 1000 into ms, × 8 into bits, / 1024 into kbytes, × 60 per minute', () => {
+  ok({ base: 'seconds', perSecond: 0, scale: 1000 }, 'ms');
+  ok({ base: 'bytes', perSecond: 1, scale: 8 }, 'bps');
+  ok({ base: 'bytes', perSecond: 0, scale: 1 / 1024 }, 'kbytes');
+  ok({ base: 'bytes', perSecond: 0, scale: 1 / 1000 }, 'kbytes');
+  bad(DIM.bytes, 'kbytes', /1024x/);
+  ok({ base: 'count', perSecond: 1, scale: 60 }, 'rpm');
+  bad({ base: 'count', perSecond: 1, scale: 60 }, 'reqps', /60x/);
+  bad({ base: 'bits', perSecond: 0, scale: 1 }, 'bytes', /8x/);
 });

@@ -11,6 +11,9 @@ import { isKnownUnit, suggestUnits, unitClaim } from '../units.mjs';
 const UNIT_PANELS = new Set(['timeseries', 'graph', 'stat', 'gauge', 'bargauge', 'barchart', 'trend', 'singlestat']);
 
 const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+// Bytes scaled by 1000 or by 1024 are both what people mean by "kilo": within 3% is the same.
+const near = (a, b) => Math.abs(a - b) <= 0.03 * Math.max(Math.abs(a), Math.abs(b));
+const off = (a, b) => Math.round(Math.max(a / b, b / a));
 
 // A sentence when `unit` misstates numbers of dimension `dim`, else null.
 export function unitMismatch(measured, unit) {
@@ -22,27 +25,39 @@ export function unitMismatch(measured, unit) {
   const bad = (why) => `unit "${unit}" but the query returns ${what}${why ? `: ${why}` : ''}; use ${suggestUnits(dim)}`;
   switch (dim.base) {
     case 'seconds':
-      if (c.kind === 'time') return close(c.factor, dim.scale) ? null : bad(`Grafana would show ${dim.scale === 1 ? '0.25 s as "0.25 ' + unit + '"' : 'the value off by ' + Math.round(Math.max(c.factor / dim.scale, dim.scale / c.factor)) + 'x'}`);
+      if (c.kind === 'time') return close(c.factor, 1 / dim.scale) ? null : bad(`Grafana would show ${dim.scale === 1 ? `0.25 s as "0.25 ${unit}"` : `the value off by ${off(c.factor, 1 / dim.scale)}x`}`);
       return c.kind === 'count' ? null : bad();
     case 'bytes':
     case 'bits':
-      if (c.kind === dim.base) {
+      if (c.kind === 'bytes' || c.kind === 'bits') {
         if (!!c.perSecond !== !!dim.perSecond) return bad(dim.perSecond ? 'a rate needs a per-second unit' : 'this is an amount, not a rate');
-        return close(c.factor, dim.scale) ? null : bad(`the value would be off by ${Math.round(Math.max(c.factor / dim.scale, dim.scale / c.factor))}x`);
+        // the query's numbers are dim.scale bytes (or bits) each; the unit says c.factor of its kind
+        const inBits = (base, factor) => (base === 'bytes' ? factor * 8 : factor);
+        const want = inBits(c.kind, c.factor);
+        const got = inBits(dim.base, 1 / dim.scale);
+        return near(want, got) ? null : bad(`the value would be off by ${off(want, got)}x`);
       }
       return bad(c.kind === 'count' ? 'bytes shown as a plain number' : '');
     case 'ratio':
-      if (c.kind === 'ratio') return close(c.factor, dim.scale) ? null : bad(c.factor === 100 ? 'the unit "percent" expects 0–100, so 0.05 would read as 0.05%' : 'percentunit expects 0–1, so 5 would read as 500%');
+      if (c.kind === 'ratio') {
+        if (close(c.factor, 1 / dim.scale)) return null;
+        if (dim.scale === 1 && close(c.factor, 0.01)) return bad('the unit "percent" expects 0–100, so 0.05 would read as 0.05%');
+        if (dim.scale === 100 && close(c.factor, 1)) return bad('percentunit expects 0–1, so 5 would read as 500%');
+        return bad(`the value would be off by ${off(c.factor, 1 / dim.scale)}x`);
+      }
       return c.kind === 'count' ? null : bad();
     case 'count':
       if (dim.perSecond) {
-        if (c.kind === 'rate') return c.perMinute ? bad('rate() is per second, the unit says per minute (60x off)') : null;
+        if (c.kind === 'rate') {
+          if (close(c.factor, 1 / dim.scale)) return null;
+          return bad(c.perMinute ? 'rate() is per second, the unit says per minute (60x off): multiply by 60 or use a per-second unit' : `the value would be off by ${off(c.factor, 1 / dim.scale)}x`);
+        }
         return bad(c.kind === 'count' ? 'a rate shown with a count unit reads as a number of events, not events per second' : '');
       }
       if (c.kind === 'rate') return bad('a count is not per second (increase() and count() give totals over their window)');
       return c.kind === 'count' ? null : bad();
     case 'timestamp':
-      if (c.kind === 'timestamp') return close(dim.scale, 1000) ? null : bad('Grafana\'s date units expect milliseconds: multiply by 1000');
+      if (c.kind === 'timestamp') return close(c.factor, 1 / dim.scale) ? null : bad('Grafana\'s date units expect milliseconds: multiply by 1000');
       if (c.kind === 'count') return null;
       return bad();
     default:
