@@ -110,12 +110,17 @@ static int remount_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     close(fd);
     const char *mkfs[] = {"mkfs.ext4", "-q", "-F", st.image, NULL};
-    int rc = mechanism_run(mkfs, st.log, 30, err, errlen);
-    if (rc == 127 || (rc < 0 && strstr(err, "could not be run"))) {
+    int rc = taskd_runner_exec(mkfs, st.log, 30, err, errlen);
+    if (rc == 127) {
         snprintf(err, errlen, "skipped: mkfs.ext4 is not installed (make deps: e2fsprogs)");
         return 1;
     }
-    if (rc != 0 || mount_image(err, errlen) < 0)
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err, errlen, "mkfs.ext4 %s exited with %d (see %s)", st.image, rc, st.log);
+        return -1;
+    }
+    if (mount_image(err, errlen) < 0)
         return -1;
     c->mechanism[0] = '\0';
     mechanism_say(c, "%s is ext4 on %s (%s, mounted %s); ", c->data_dir, st.device, st.image,
@@ -152,7 +157,7 @@ static int remount_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     st.mounted = 0;
     const char *fsck[] = {"e2fsck", "-f", "-y", st.image, NULL};
-    int rc = mechanism_run(fsck, st.log, 60, err, errlen);
+    int rc = taskd_runner_exec(fsck, st.log, 60, err, errlen);
     if (rc < 0 || rc > 1) { /* 1: errors corrected */
         snprintf(err, errlen, "e2fsck -f -y %s exited with %d (see %s)", st.image, rc, st.log);
         return -1;

@@ -56,11 +56,6 @@ extern const struct mechanism mechanism_fiu, mechanism_power, mechanism_corrupt_
 /* The path of a tool installed beside the chaos binary (lossyfs), into out. Returns 0 or -1. */
 int mechanism_sibling(const char *name, char *out, size_t cap);
 
-/* Runs argv (argv[0] a path or a name on PATH) with output to `log_path` (appended; NULL:
- * /dev/null), bounded by timeout_s. Returns its exit status, or -1 with a sentence in err. */
-int mechanism_run(const char *const *argv, const char *log_path, int timeout_s, char *err,
-                  size_t errlen);
-
 /* "skipped: needs root (...)" into err and returns 1 when not root, else 0. */
 int mechanism_need_root(const char *why, char *err, size_t errlen);
 

@@ -368,20 +368,30 @@ void taskd_runner_emergency_kill(struct taskd_runner *r)
         kill(r->pid, SIGKILL);
 }
 
-int taskd_runner_shell(const char *cmd, int timeout_s, char *err, size_t errlen)
+int taskd_runner_exec(const char *const *argv, const char *log_path, int timeout_s, char *err,
+                      size_t errlen)
 {
     pid_t pid = fork();
     if (pid < 0) {
-        snprintf(err, errlen, "cannot fork /bin/sh for '%s': %s", cmd, strerror(errno));
+        snprintf(err, errlen, "cannot fork %s: %s", argv[0], strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (log_path) {
+            int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+            }
+        }
         signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        setpgid(0, 0); /* so a timeout kills the whole hook, background jobs included */
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        setpgid(0, 0); /* so a timeout kills the whole group, background jobs included */
+        execvp(argv[0], (char *const *)argv);
+        dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);
@@ -392,20 +402,30 @@ int taskd_runner_shell(const char *cmd, int timeout_s, char *err, size_t errlen)
         if (got == pid)
             break;
         if (got < 0 && errno != EINTR) {
-            snprintf(err, errlen, "cannot wait for '%s': %s", cmd, strerror(errno));
+            snprintf(err, errlen, "cannot wait for %s: %s", argv[0], strerror(errno));
             return -1;
         }
         if (clock_monotonic_ns() >= deadline) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
-            snprintf(err, errlen, "'%s' did not finish within %d s and was killed", cmd, timeout_s);
+            snprintf(err, errlen, "'%s' did not finish within %d s and was killed", argv[0],
+                     timeout_s);
             return -1;
         }
         sleep_ms(10);
     }
     if (!WIFEXITED(status)) {
-        snprintf(err, errlen, "'%s' was killed by signal %d", cmd, WTERMSIG(status));
+        snprintf(err, errlen, "'%s' was killed by signal %d", argv[0], WTERMSIG(status));
         return -1;
     }
     return WEXITSTATUS(status);
+}
+
+int taskd_runner_shell(const char *cmd, int timeout_s, char *err, size_t errlen)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    int rc = taskd_runner_exec(argv, NULL, timeout_s, err, errlen);
+    if (rc < 0 && strstr(err, "did not finish"))
+        snprintf(err, errlen, "'%s' did not finish within %d s and was killed", cmd, timeout_s);
+    return rc;
 }

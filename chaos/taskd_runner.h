@@ -75,6 +75,12 @@ int taskd_runner_signal(struct taskd_runner *r, int sig, char *err, size_t errle
 /* Async-signal-safe: SIGKILLs a managed child that is still running (crash cleanup). */
 void taskd_runner_emergency_kill(struct taskd_runner *r);
 
+/* Runs argv (argv[0] a path or a name on PATH) in a process group of its own, output to
+ * `log_path` (appended; NULL: chaos's own), bounded by timeout_s (the group is killed after).
+ * Returns its exit status (0..255; 127: it could not be run), or -1 with a sentence in err. */
+int taskd_runner_exec(const char *const *argv, const char *log_path, int timeout_s, char *err,
+                      size_t errlen);
+
 /* Runs `cmd` with /bin/sh -c, bounded by timeout_s (killed after). Returns its exit status
  * (0..255), or -1 with a sentence in err. */
 int taskd_runner_shell(const char *cmd, int timeout_s, char *err, size_t errlen);

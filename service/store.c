@@ -388,17 +388,22 @@ static int earlier_database_left_files(const struct store *s, struct store_error
  * so that recovery cannot replay the failed transaction (its frames may have reached the disk
  * although the write or sync reported an error). Only frames of the same generation are cut:
  * a shorter -wal was reset meanwhile and is left alone. The -shm goes too: its index counts
- * the frames cut, and SQLite rebuilds it from the -wal at the next open. Connections closed. */
-static void trim_failed_commit(struct store *s)
+ * the frames cut, and SQLite rebuilds it from the -wal at the next open. Returns 0, or -1 with
+ * errno when the cut could not be made (a read-only file system): it stays pending, and the
+ * -wal must not be opened meanwhile. Connections closed. */
+static int trim_failed_commit(struct store *s)
 {
     int64_t keep = s->acked_wal_bytes;
-    int pending = s->wal_trim_pending;
-    s->wal_trim_pending = 0;
     struct stat st;
-    if (!pending || keep <= 0 || stat(s->wal_path, &st) < 0 || st.st_size <= keep)
-        return;
+    if (!s->wal_trim_pending || keep <= 0 || stat(s->wal_path, &st) < 0 || st.st_size <= keep) {
+        s->wal_trim_pending = 0;
+        return 0;
+    }
     struct log_entry e;
     int cut = truncate(s->wal_path, keep) == 0;
+    int cut_errno = cut ? 0 : errno;
+    if (cut)
+        s->wal_trim_pending = 0;
     if (cut) { /* its index would still count the frames cut: SQLite rebuilds it from the -wal */
         char shm[4200];
         snprintf(shm, sizeof(shm), "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
@@ -408,9 +413,11 @@ static void trim_failed_commit(struct store *s)
         jw_member_string(&e.w, "db_path", s->path);
         jw_member_int(&e.w, "wal_bytes", (int64_t)st.st_size);
         jw_member_int(&e.w, "kept_bytes", keep);
-        jw_member_int(&e.w, "errno", cut ? 0 : errno);
+        jw_member_int(&e.w, "errno", cut_errno);
         log_end(&e);
     }
+    errno = cut_errno;
+    return cut ? 0 : -1;
 }
 
 /* Reads the -wal before SQLite replays it, which it would do silently: a torn frame inside the
@@ -423,7 +430,15 @@ static void trim_failed_commit(struct store *s)
 static int check_wal(struct store *s, struct store_error *err)
 {
     struct wal_file_scan w;
-    trim_failed_commit(s);
+    if (trim_failed_commit(s) < 0) {
+        store_file_error(err, errno == EROFS ? DB_FILE_READONLY : DB_FILE_IO_ERROR, errno);
+        snprintf(err->message, sizeof(err->message),
+                 "the -wal still holds a transaction whose commit failed (answered 503) and "
+                 "cannot be cut back to the last acknowledged commit (%s); taskd does not open "
+                 "it, or SQLite would replay that transaction",
+                 strerror(err->sys_errno));
+        return STORE_UNAVAILABLE;
+    }
     if (wal_file_scan_path(s->wal_path, &w) < 0)
         return STORE_OK; /* unreadable: SQLite will say what is wrong */
     s->epoch_due = w.frames == 0;
