@@ -351,6 +351,8 @@ int experiment_plan(const struct scenario *sc, const struct experiment_options *
                    "  taskd: %s --listen 127.0.0.1:0 --db %s --port-file %s/taskd.port "
                    "--log-file %s/taskd.log",
                    o->taskd_bin, db, dir, dir);
+        for (size_t i = 0; sc->taskd_args_always && sc->taskd_args_always[i]; i++)
+            buf_printf(&b, " %s", sc->taskd_args_always[i]);
         for (size_t i = 0; o->taskd_args[i]; i++)
             buf_printf(&b, " %s", o->taskd_args[i]);
         buf_printf(&b, "\n");
