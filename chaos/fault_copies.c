@@ -121,8 +121,9 @@ static int older_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     if (swap_in(1, err, errlen) < 0)
         return -1;
     c->mechanism[0] = '\0';
-    mechanism_say(c, "VACUUM INTO %s while taskd served; %d ms of writes later, %s and its -wal "
-                     "moved to %s and the copy renamed to %s",
+    mechanism_say(c,
+                  "VACUUM INTO %s while taskd served; %d ms of writes later, %s and its -wal "
+                  "moved to %s and the copy renamed to %s",
                   st.copy, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
     return 0;
 }
@@ -167,7 +168,8 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
      * taskd's last close usually removes the -wal; chaos makes sure (its own connection,
      * taskd stopped), or the next -wal would continue this one and the copy would still be
      * a state it may be replayed on. */
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0 || checkpoint_truncate(c->db, err, errlen) < 0 ||
+    if (taskd_runner_stop(c->taskd, err, errlen) < 0 ||
+        checkpoint_truncate(c->db, err, errlen) < 0 ||
         taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
         return -1;
     sleep_ms(WRITES_AFTER_COPY_MS);
@@ -184,9 +186,10 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         return -1;
     }
     c->mechanism[0] = '\0';
-    mechanism_say(c, "VACUUM INTO %s; taskd restarted (its -wal checkpointed), %d ms of writes, "
-                     "SIGKILL; %s moved to %s and the copy put at its path beside the crashed "
-                     "-wal; taskd started",
+    mechanism_say(c,
+                  "VACUUM INTO %s; taskd restarted (its -wal checkpointed), %d ms of writes, "
+                  "SIGKILL; %s moved to %s and the copy put at its path beside the crashed "
+                  "-wal; taskd started",
                   st.copy, WRITES_AFTER_COPY_MS, c->db, st.newer);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 }

@@ -30,7 +30,7 @@ static struct {
     char preload[256];  /* LD_PRELOAD=... */
     char fifo_env[600]; /* FIU_CTRL_FIFO=DIR/fiu */
     char prefix[560];
-    char point[128];    /* the failure point's name, for disable */
+    char point[128]; /* the failure point's name, for disable */
     int enabled;
 } st;
 
@@ -71,8 +71,9 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
 static int fiu_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     if (!c->taskd->bin) {
-        snprintf(err, errlen, "skipped: libfiu's preload must be in taskd from its start; give "
-                              "no --target (chaos starts taskd), or run yours under fiu-run -x");
+        snprintf(err, errlen,
+                 "skipped: libfiu's preload must be in taskd from its start; give "
+                 "no --target (chaos starts taskd), or run yours under fiu-run -x");
         return 1;
     }
     static const char *const libs[] = {FIU_LIB_DIR "/fiu_run_preload.so",
@@ -96,8 +97,9 @@ static int fiu_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
         return -1;
     }
     c->mechanism[0] = '\0';
-    mechanism_say(c, "taskd started under libfiu's POSIX preload (%s); at the injection, "
-                     "'enable name=%s' through its control FIFO %s-PID.in",
+    mechanism_say(c,
+                  "taskd started under libfiu's POSIX preload (%s); at the injection, "
+                  "'enable name=%s' through its control FIFO %s-PID.in",
                   st.preload + 11, c->param, st.prefix);
     return 0;
 }

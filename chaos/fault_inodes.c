@@ -79,8 +79,9 @@ static int inodes_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         taskd_runner_start(c->taskd, NULL, path, sizeof(path));
         return -1;
     }
-    mechanism_say(c, "taskd stopped; %d empty files took every free inode of %s (bytes still "
-                     "free); taskd started",
+    mechanism_say(c,
+                  "taskd stopped; %d empty files took every free inode of %s (bytes still "
+                  "free); taskd started",
                   st.fillers, c->data_dir);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 }

@@ -71,8 +71,7 @@ static int owner_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     if (chown(c->dir, SERVICE_UID, SERVICE_GID) < 0 ||
         chown(c->data_dir, SERVICE_UID, SERVICE_GID) < 0) {
-        snprintf(err, errlen, "cannot give %s to uid %d: %s", c->dir, SERVICE_UID,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot give %s to uid %d: %s", c->dir, SERVICE_UID, strerror(errno));
         return -1;
     }
     if (!user_reaches(c->dir)) {
@@ -101,8 +100,9 @@ static int owner_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         taskd_runner_start(c->taskd, NULL, err, errlen);
         return -1;
     }
-    mechanism_say(c, "taskd stopped; %s (and any -wal, -shm) chowned to root:root, mode 0644, "
-                     "as a restore done as root leaves it; taskd started",
+    mechanism_say(c,
+                  "taskd stopped; %s (and any -wal, -shm) chowned to root:root, mode 0644, "
+                  "as a restore done as root leaves it; taskd started",
                   c->db);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 }

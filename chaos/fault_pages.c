@@ -103,8 +103,9 @@ static int corrupt_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     if (write_page(c->db, garbage, err, errlen) < 0)
         goto restart;
     c->mechanism[0] = '\0';
-    mechanism_say(c, "taskd stopped; page %lld of %s (a leaf of the tasks table, %d bytes at "
-                     "offset %lld) overwritten with 0xA5 bytes; taskd started on it",
+    mechanism_say(c,
+                  "taskd stopped; page %lld of %s (a leaf of the tasks table, %d bytes at "
+                  "offset %lld) overwritten with 0xA5 bytes; taskd started on it",
                   st.pgno, c->db, st.page_size, (st.pgno - 1) * st.page_size);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 restart:;
@@ -185,9 +186,10 @@ static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     st.cut = 1;
     st.keep_bytes = torn.commit_end;
     c->mechanism[0] = '\0';
-    mechanism_say(c, "SIGKILL taskd; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
-                     "(a commit frame; the last intact commit ends at byte %llu); taskd started "
-                     "on it",
+    mechanism_say(c,
+                  "SIGKILL taskd; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
+                  "(a commit frame; the last intact commit ends at byte %llu); taskd started "
+                  "on it",
                   c->wal, (unsigned long long)w.file_size, (unsigned long long)cut,
                   (unsigned long long)frame, (unsigned long long)w.frames, st.keep_bytes);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
@@ -211,8 +213,7 @@ static int torn_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
                  strerror(errno));
         return -1;
     }
-    mechanism_say(c, "; rollback: the loss accepted, -wal truncated to %llu bytes",
-                  st.keep_bytes);
+    mechanism_say(c, "; rollback: the loss accepted, -wal truncated to %llu bytes", st.keep_bytes);
     st.cut = 0;
     return 0;
 }

@@ -77,8 +77,7 @@ static int start_lossyfs(struct mechanism_ctx *c, const char *bin, char *err, si
         }
         sleep_ms(20);
     }
-    snprintf(err, errlen, "lossyfs did not answer on %s within %d ms", st.socket,
-             MOUNT_TIMEOUT_MS);
+    snprintf(err, errlen, "lossyfs did not answer on %s within %d ms", st.socket, MOUNT_TIMEOUT_MS);
     return -1;
 }
 
@@ -111,8 +110,9 @@ static int power_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     char bin[600];
     if (mechanism_sibling("lossyfs", bin, sizeof(bin)) < 0) {
-        snprintf(err, errlen, "skipped: lossyfs is not built beside chaos (make; it needs "
-                              "libfuse3-dev from make deps)");
+        snprintf(err, errlen,
+                 "skipped: lossyfs is not built beside chaos (make; it needs "
+                 "libfuse3-dev from make deps)");
         return 1;
     }
     memset(&st, 0, sizeof(st));

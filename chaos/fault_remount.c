@@ -141,8 +141,9 @@ static int remount_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     close(fd);
     st.ro = 1;
-    mechanism_say(c, "'chaos readonly-remount' written to %s: the file system is emergency "
-                     "read-only under taskd",
+    mechanism_say(c,
+                  "'chaos readonly-remount' written to %s: the file system is emergency "
+                  "read-only under taskd",
                   trigger);
     return 0;
 }

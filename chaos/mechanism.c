@@ -22,8 +22,7 @@ int mechanism_sibling(const char *name, char *out, size_t cap)
     if (!slash)
         return -1;
     *slash = '\0';
-    return (size_t)snprintf(out, cap, "%s/%s", self, name) < cap && access(out, X_OK) == 0 ? 0
-                                                                                            : -1;
+    return (size_t)snprintf(out, cap, "%s/%s", self, name) < cap && access(out, X_OK) == 0 ? 0 : -1;
 }
 
 int mechanism_need_root(const char *why, char *err, size_t errlen)

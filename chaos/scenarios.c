@@ -238,7 +238,9 @@ static const struct scenario table[] = {
         .needs_root = 1,
         .mech = &mechanism_power,
         .taskd_args_always = sync_full_args,
-        .expect = {.detect = DETECT_NOT_READY, .refuse_writes = 1, .unanswered_ok = 1,
+        .expect = {.detect = DETECT_NOT_READY,
+                   .refuse_writes = 1,
+                   .unanswered_ok = 1,
                    .alerts = {ALERT_TASKD_DOWN, NULL}},
     },
     {
@@ -253,8 +255,11 @@ static const struct scenario table[] = {
         .needs_root = 1,
         .mech = &mechanism_power,
         .taskd_args_always = sync_normal_args,
-        .expect = {.detect = DETECT_NOT_READY, .refuse_writes = 1, .unanswered_ok = 1,
-                   .max_lost = SCENARIO_ANY_LOSS, .alerts = {ALERT_TASKD_DOWN, NULL}},
+        .expect = {.detect = DETECT_NOT_READY,
+                   .refuse_writes = 1,
+                   .unanswered_ok = 1,
+                   .max_lost = SCENARIO_ANY_LOSS,
+                   .alerts = {ALERT_TASKD_DOWN, NULL}},
     },
     {
         .name = "corrupt-page",
@@ -326,7 +331,9 @@ static const struct scenario table[] = {
                     "acknowledges nothing it did not commit, loses nothing",
         .fault = FAULT_MECHANISM,
         .mech = &mechanism_pause,
-        .expect = {.detect = DETECT_NOT_READY, .refuse_writes = 1, .unanswered_ok = 1,
+        .expect = {.detect = DETECT_NOT_READY,
+                   .refuse_writes = 1,
+                   .unanswered_ok = 1,
                    .alerts = {ALERT_TASKD_DOWN, NULL}},
     },
     {
@@ -342,8 +349,8 @@ static const struct scenario table[] = {
         .needs_root = 1,
         .mech = &mechanism_remount,
         .taskd_args_always = sync_full_args, /* what was acknowledged reached the image */
-        .expect = REFUSE_WITH_STATE("readonly", NULL,
-                                    .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
+        .expect =
+            REFUSE_WITH_STATE("readonly", NULL, .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
     },
     {
         .name = "inodes",
@@ -359,8 +366,8 @@ static const struct scenario table[] = {
         .at_start = 1,
         .needs_root = 1,
         .mech = &mechanism_inodes,
-        .expect = REFUSE_WITH_STATE("no_inodes", NULL,
-                                    .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
+        .expect =
+            REFUSE_WITH_STATE("no_inodes", NULL, .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
     },
     {
         .name = "owner",
@@ -375,11 +382,10 @@ static const struct scenario table[] = {
         .at_start = 1,
         .needs_root = 1,
         .mech = &mechanism_owner,
-        .expect = REFUSE_WITH_STATE("readonly", NULL,
-                                    .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
+        .expect =
+            REFUSE_WITH_STATE("readonly", NULL, .alerts = {ALERT_DB_DOWN, ALERT_FILE_STATE, NULL}),
     },
 };
-
 
 #define TABLE_LEN (sizeof(table) / sizeof(table[0]))
 

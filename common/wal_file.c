@@ -121,7 +121,8 @@ int wal_file_scan_fd(int fd, struct wal_file_scan *s)
         checksum(big_endian, frame, 8, next);
         checksum(big_endian, frame + WAL_FILE_FRAME_HEADER, s->page_size, next);
         uint32_t pgno = be32(frame);
-        if (!same_salts || pgno == 0 || next[0] != be32(frame + 16) || next[1] != be32(frame + 20)) {
+        if (!same_salts || pgno == 0 || next[0] != be32(frame + 16) ||
+            next[1] != be32(frame + 20)) {
             /* Torn only inside a transaction: after a commit frame, a frame of the same salts
              * that fails the chain is what an aborted longer transaction left when a shorter
              * one overwrote its start (SQLite writes after the last commit again). Older

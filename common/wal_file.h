@@ -26,7 +26,7 @@
 #define WAL_FILE_RECENT_COMMITS 4
 
 struct wal_file_scan {
-    int header_valid;           /* magic, version, page size and header checksum all hold */
+    int header_valid; /* magic, version, page size and header checksum all hold */
     uint32_t page_size;
     uint32_t salt1, salt2;
     uint64_t file_size;
@@ -37,8 +37,8 @@ struct wal_file_scan {
     uint64_t last_commit_frame; /* 1-based index of that frame, 0 when none */
     /* The commit frames before it, newest first (0: none): where to tear deeper in a test. */
     uint64_t earlier_commit_frames[WAL_FILE_RECENT_COMMITS];
-    int torn;                   /* the chain ends in a torn frame of the current salts */
-    uint64_t torn_offset;       /* where that frame starts */
+    int torn;             /* the chain ends in a torn frame of the current salts */
+    uint64_t torn_offset; /* where that frame starts */
     /* The last committed frame of page 1, for the epoch check of the database header: its
      * user_version (offset 60) and application_id (offset 68). */
     int has_page1;

@@ -316,8 +316,8 @@ static void handle_command(const char *cmd, char *out, size_t cap, void *ctx)
     if (strcmp(cmd, "drop") == 0) {
         pagecache_drop_all(fs.cache, &s);
         fs.drops++;
-        snprintf(out, cap, "ok dropped %llu bytes in %llu files",
-                 (unsigned long long)s.dirty_bytes, (unsigned long long)s.files);
+        snprintf(out, cap, "ok dropped %llu bytes in %llu files", (unsigned long long)s.dirty_bytes,
+                 (unsigned long long)s.files);
     } else if (strcmp(cmd, "flush") == 0) {
         int rc = pagecache_sync_all(fs.cache, &s);
         if (rc < 0)
@@ -394,12 +394,13 @@ static const struct fuse_operations ops = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: lossyfs [--control SOCKET] BACKING_DIR MOUNTPOINT [-o FUSE_OPTION]...\n"
-                 "       lossyfs ctl SOCKET drop|flush|stat|ping\n"
-                 "\n"
-                 "Mounts BACKING_DIR at MOUNTPOINT, keeping every write in memory until the file\n"
-                 "is fsync'ed; 'drop' on the control socket loses every unsynced write, as a power\n"
-                 "cut would. Runs in the foreground; unmount with 'fusermount3 -u MOUNTPOINT'.\n");
+    fprintf(out,
+            "usage: lossyfs [--control SOCKET] BACKING_DIR MOUNTPOINT [-o FUSE_OPTION]...\n"
+            "       lossyfs ctl SOCKET drop|flush|stat|ping\n"
+            "\n"
+            "Mounts BACKING_DIR at MOUNTPOINT, keeping every write in memory until the file\n"
+            "is fsync'ed; 'drop' on the control socket loses every unsynced write, as a power\n"
+            "cut would. Runs in the foreground; unmount with 'fusermount3 -u MOUNTPOINT'.\n");
 }
 
 static int ctl_main(int argc, char **argv)

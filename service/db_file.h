@@ -22,11 +22,11 @@ enum db_file_state {
     DB_FILE_UNLINKED,     /* the open file was deleted or moved away */
     DB_FILE_READONLY,     /* writes are refused (permissions, read-only mount) */
     DB_FILE_NOT_A_DB,     /* not a SQLite database, or not ours */
-    DB_FILE_CORRUPT,      /* malformed pages (SQLITE_CORRUPT), or a -wal that ends in a torn frame */
-    DB_FILE_IO_ERROR,     /* the device fails reads, writes or syncs (SQLITE_IOERR: EIO) */
-    DB_FILE_OLDER_COPY,   /* the file at the path is older than what taskd already committed */
-    DB_FILE_STALE_WAL,    /* the -wal beside the file belongs to another state of it */
-    DB_FILE_NO_INODES,    /* the file system has no free inode for the -wal or -shm */
+    DB_FILE_CORRUPT,    /* malformed pages (SQLITE_CORRUPT), or a -wal that ends in a torn frame */
+    DB_FILE_IO_ERROR,   /* the device fails reads, writes or syncs (SQLITE_IOERR: EIO) */
+    DB_FILE_OLDER_COPY, /* the file at the path is older than what taskd already committed */
+    DB_FILE_STALE_WAL,  /* the -wal beside the file belongs to another state of it */
+    DB_FILE_NO_INODES,  /* the file system has no free inode for the -wal or -shm */
     DB_FILE_STATE_COUNT
 };
 

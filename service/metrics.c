@@ -139,9 +139,9 @@ static void render_http(struct buf *out)
  * appears at 1 loses that first error to rate() and increase(), and alerts would miss it. */
 static int always_exported(size_t slot)
 {
-    static const int codes[] = {SQLITE_BUSY,         SQLITE_FULL,        SQLITE_READONLY,
-                                SQLITE_IOERR,        SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC,
-                                SQLITE_CANTOPEN,     SQLITE_NOTADB,      SQLITE_CORRUPT};
+    static const int codes[] = {SQLITE_BUSY,     SQLITE_FULL,        SQLITE_READONLY,
+                                SQLITE_IOERR,    SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC,
+                                SQLITE_CANTOPEN, SQLITE_NOTADB,      SQLITE_CORRUPT};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         if (db_error_slot(codes[i]) == slot)
             return 1;

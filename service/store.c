@@ -174,9 +174,10 @@ static int file_still_open_one(struct store *s, struct store_error *err)
  *
  * "Not a database", "corrupt", an I/O error and "read-only" (any extended code) ask the monitor
  * to reopen rather than retry on the same connections: a new connection reads the file afresh
- * (a corrupt page is then found by the count at open, not served from a cache), and SQLite falls back to a read-only descriptor when it cannot open
- * the file for writing (a read-only mount, even one being unmounted at that moment), and that
- * descriptor never becomes writable again, so only a new connection can see that the file has. */
+ * (a corrupt page is then found by the count at open, not served from a cache), and SQLite falls
+ * back to a read-only descriptor when it cannot open the file for writing (a read-only mount, even
+ * one being unmounted at that moment), and that descriptor never becomes writable again, so only a
+ * new connection can see that the file has. */
 int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
 {
     int status = store_sqlite_error(db, rc, err);

@@ -362,16 +362,19 @@ static void expect_held(const char *scenario, const char *const *extra)
     if (status != 0 || strcmp(cj_status(exp), "passed") != 0)
         fx_fail_at(__FILE__, __LINE__, "%s did not hold (exit %d):\n%s", scenario, status, text);
     const cJSON *writes = cj_member(exp, "writes");
-    double detect = cj_number(exp, "time_to_detect_s"), recover = cj_number(exp, "time_to_recover_s");
+    double detect = cj_number(exp, "time_to_detect_s"),
+           recover = cj_number(exp, "time_to_recover_s");
     assert_true(detect >= 0 && detect <= 2.0);
     assert_true(recover >= 0 && recover <= 10.0);
     assert_true(cj_number(writes, "acknowledged") > 0);
     assert_true(cj_number(writes, "lost") == 0);
     assert_true(cj_number(writes, "unexpected") == 0);
     assert_true(cJSON_IsTrue(cj_member(writes, "audited")));
-    assert_string_equal(cj_member(cj_member(exp, "observed"), "integrity_check")->valuestring, "ok");
+    assert_string_equal(cj_member(cj_member(exp, "observed"), "integrity_check")->valuestring,
+                        "ok");
     const cJSON *c;
-    cJSON_ArrayForEach(c, cj_member(exp, "checks")) assert_true(cJSON_IsTrue(cj_member(c, "passed")));
+    cJSON_ArrayForEach(c, cj_member(exp, "checks"))
+        assert_true(cJSON_IsTrue(cj_member(c, "passed")));
     print_message("# %s: detected in %.3f s, recovered in %.3f s, %.0f writes acknowledged, "
                   "%.0f refused, %.0f lost\n",
                   scenario, detect, recover, cj_number(writes, "acknowledged"),

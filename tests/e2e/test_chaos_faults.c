@@ -41,8 +41,8 @@
 struct run_case {
     const char *scenario;
     int root;
-    int naive;               /* expected to be caught (deviated) */
-    const char *extra[4];    /* more chaos arguments */
+    int naive;                /* expected to be caught (deviated) */
+    const char *extra[4];     /* more chaos arguments */
     const char *must_fail[4]; /* checks that must fail when caught */
 };
 
@@ -283,10 +283,11 @@ static double lost_of(const cJSON *exp)
 static void test_every_fault_of_issue_12_is_a_scenario_with_a_mechanism(void **state)
 {
     (void)state;
-    static const char *const names[] = {
-        "fsync-eio", "write-eio",  "write-enospc", "short-write",      "power-loss",
-        "power-loss-normal", "corrupt-page", "torn-wal", "older-copy", "stale-wal",
-        "pause",     "readonly-remount", "inodes", "owner"};
+    static const char *const names[] = {"fsync-eio",    "write-eio",  "write-enospc",
+                                        "short-write",  "power-loss", "power-loss-normal",
+                                        "corrupt-page", "torn-wal",   "older-copy",
+                                        "stale-wal",    "pause",      "readonly-remount",
+                                        "inodes",       "owner"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const struct scenario *sc = scenarios_find(names[i]);
         if (!sc)
@@ -418,8 +419,8 @@ static int processes_under(const char *dir)
         char path[300];
         size_t len;
         snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        char *cmd = e->d_name[0] >= '1' && e->d_name[0] <= '9' ? taskd_proc_read_file(path, &len)
-                                                                 : NULL;
+        char *cmd =
+            e->d_name[0] >= '1' && e->d_name[0] <= '9' ? taskd_proc_read_file(path, &len) : NULL;
         for (size_t i = 0; cmd && i + 1 < len; i++)
             if (cmd[i] == '\0')
                 cmd[i] = ' ';
@@ -447,8 +448,8 @@ static void test_sigkill_of_chaos_leaves_no_mount_loop_device_or_helper(void **s
         char out[600], err[600];
         snprintf(out, sizeof(out), "%s.out", dirs[i]);
         snprintf(err, sizeof(err), "%s.err", dirs[i]);
-        const char *args[] = {"run",     scenarios[i], "--work-dir", dirs[i], "--steady", "30s",
-                              "--fault", "5s",         "-q",         NULL};
+        const char *args[] = {"run", scenarios[i], "--work-dir", dirs[i], "--steady",
+                              "30s", "--fault",    "5s",         "-q",    NULL};
         pids[i] = taskd_proc_spawn_program(taskd_proc_tool_bin("chaos"), args, out, err);
         assert_true(pids[i] > 0);
     }
