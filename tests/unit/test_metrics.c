@@ -211,22 +211,24 @@ static void test_metrics_counts_database_errors_by_code_name(void **state)
     assert_line(text, "taskd_db_errors_total{code=\"SQLITE_IOERR\"} 1");
     /* the counted codes, plus the persistence-fault codes exported at 0 */
     assert_line(text, "taskd_db_errors_total{code=\"SQLITE_FULL\"} 0");
-    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 8);
+    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 10);
 }
 
 static void test_metrics_exports_fault_error_codes_at_zero(void **state)
 {
     (void)state;
     const char *text = render(&healthy);
-    static const char *const codes[] = {"SQLITE_BUSY",   "SQLITE_FULL",     "SQLITE_READONLY",
-                                        "SQLITE_IOERR",  "SQLITE_CANTOPEN", "SQLITE_NOTADB",
+    static const char *const codes[] = {"SQLITE_BUSY",        "SQLITE_FULL",
+                                        "SQLITE_READONLY",    "SQLITE_IOERR",
+                                        "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC",
+                                        "SQLITE_CANTOPEN",    "SQLITE_NOTADB",
                                         "SQLITE_CORRUPT"};
     char line[128];
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         snprintf(line, sizeof(line), "taskd_db_errors_total{code=\"%s\"} 0", codes[i]);
         assert_line(text, line);
     }
-    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 7);
+    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 9);
 }
 
 static void test_metrics_counts_unknown_database_error_as_other(void **state)
@@ -287,7 +289,7 @@ static void test_metrics_init_resets_every_counter(void **state)
     metrics_init();
     const char *text = render(&healthy);
     assert_int_equal(count_lines_starting(text, "http_requests_total{"), 0);
-    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 7); /* all at 0 */
+    assert_int_equal(count_lines_starting(text, "taskd_db_errors_total{"), 9); /* all at 0 */
     assert_line(text, "taskd_db_errors_total{code=\"SQLITE_BUSY\"} 0");
     assert_int_equal(count_lines_starting(text, "taskd_db_query_duration_seconds_"), 0);
     assert_line(text, "http_requests_in_flight 0");
