@@ -148,10 +148,14 @@ $(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuz
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-# Everything the test runner needs, in this build flavour.
+# Everything the test runner needs, in this build flavour, and the list of test programs it
+# runs (so a binary left over from a renamed test never runs).
 tests: $(BINS) $(VALIDATOR) $(TEST_BINS)
+	@mkdir -p $(BUILD)/tests
+	@printf '%s\n' $(TEST_BINS) >$(BUILD)/tests/list
 
-# The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with "N passed, N failed".
+# The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with
+# "N passed, N failed, N skipped".
 test:
 	@tests/run_all.sh
 

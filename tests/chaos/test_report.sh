@@ -6,48 +6,28 @@
 # failed checks, nothing is logged to the console.
 # Usage: tests/chaos/test_report.sh BUILD_DIR (from the repository root). Prints TAP.
 set -u
+# shellcheck source=tests/support/tap.sh
+. "$(dirname "$0")/../support/tap.sh"
 build=${1:?usage: tests/chaos/test_report.sh BUILD_DIR}
-if [ -n "${TASKBENCH_SANITIZE:-}" ]; then
-    echo "# skipped: the page does not change in a sanitizer build (tests/e2e/test_chaos runs chaos under ASan+UBSan)"
-    exit 0
-fi
+tap_skip_under_sanitizer "the page does not change in a sanitizer build (tests/e2e/test_chaos runs chaos under ASan+UBSan)"
 chaos="$build/bin/chaos"
 taskd=${TASKD_BIN:-$build/bin/taskd}
 
-n=0 failed=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-not_ok() {
-    n=$((n + 1))
-    failed=1
-    echo "not ok $n - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -40 | sed 's/^/# /'
-}
-finish() {
-    echo "1..$n"
-    exit "$failed"
-}
+tap_skip_without chromium
 
-if ! command -v chromium >/dev/null 2>&1; then
-    not_ok "chromium is installed (scripts/deps.sh installs it)"
-    finish
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
+tap_workdir chaos-report
+tmp=$tap_work
 
 out=$(timeout 120 "$chaos" run db-deleted --work-dir "$tmp/work" --taskd "$taskd" --steady 1s \
     --fault 2s --probe-interval 50ms --taskd-arg=--check-interval=50ms \
     --taskd-arg=--unsafe-no-fault-detection --html "$tmp/report.html" -q 2>&1)
 rc=$?
 if [ "$rc" -eq 1 ] && [ -s "$tmp/report.html" ]; then
-    ok "chaos exits 1 for a taskd that does not fail closed, and writes the report"
+    tap_ok "chaos exits 1 for a taskd that does not fail closed, and writes the report"
 else
-    not_ok "chaos exits 1 for a taskd that does not fail closed, and writes the report (exit $rc)" "$out"
-    finish
+    tap_not_ok "chaos exits 1 for a taskd that does not fail closed, and writes the report (exit $rc)" "$out"
+    tap_finish
+    exit 1
 fi
 
 timeout 60 chromium --headless=new --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
@@ -57,7 +37,7 @@ timeout 60 chromium --headless=new --no-sandbox --disable-gpu --no-first-run --h
 check() {
     local desc=$1 pattern=$2 want=$3 got
     got=$(grep -o "$pattern" "$tmp/dom" | wc -l)
-    if [ "$got" -eq "$want" ]; then ok "$desc"; else not_ok "$desc: $got, not $want" "$(head -c 2000 "$tmp/dom")"; fi
+    if [ "$got" -eq "$want" ]; then tap_ok "$desc"; else tap_not_ok "$desc: $got, not $want" "$(head -c 2000 "$tmp/dom")"; fi
 }
 check "the page renders (data-rendered=ok)" 'data-rendered="ok"' 1
 check "the page has one heading, naming the scenario" '<h1>' 1
@@ -72,14 +52,14 @@ done
 check "the verdict card is marked bad" 'class="card bad" data-card="verdict"' 1
 check "a notice names the deviation" '<strong>taskd deviated:</strong> db-deleted (deviated)' 1
 if grep -q '>FAILED<' "$tmp/dom" && grep -q 'writes refused' "$tmp/dom"; then
-    ok "the checks table shows the failed checks"
+    tap_ok "the checks table shows the failed checks"
 else
-    not_ok "the checks table shows the failed checks"
+    tap_not_ok "the checks table shows the failed checks"
 fi
 # Chromium's log carries every console message, CSP violation and uncaught exception.
 if grep -E 'CONSOLE|Uncaught' "$tmp/log" >/dev/null; then
-    not_ok "nothing is written to the console" "$(grep -E 'CONSOLE|Uncaught' "$tmp/log")"
+    tap_not_ok "nothing is written to the console" "$(grep -E 'CONSOLE|Uncaught' "$tmp/log")"
 else
-    ok "nothing is written to the console"
+    tap_ok "nothing is written to the console"
 fi
-finish
+tap_finish

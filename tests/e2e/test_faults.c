@@ -28,6 +28,7 @@
 
 #include "db_file.h"
 #include "fixture.h"
+#include "skip.h"
 #include "logfile.h"
 #include "scratch.h"
 
@@ -602,9 +603,7 @@ static void private_mount_namespace(void)
     if (entered)
         return;
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-        print_message("skipped: cannot make a private mount namespace (%s); needs root\n",
-                      strerror(errno));
-        skip();
+        skip_because("cannot make a private mount namespace (%s); needs root", strerror(errno));
     }
     entered = 1;
 }
@@ -631,8 +630,7 @@ static void test_disk_full_refuses_writes_serves_reads_and_recovers(void **state
     assert_int_equal(mkdir(mnt, 0755), 0);
     private_mount_namespace();
     if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m") < 0) {
-        print_message("skipped: cannot mount a tmpfs (%s); needs root\n", strerror(errno));
-        skip();
+        skip_because("cannot mount a tmpfs (%s); needs root", strerror(errno));
     }
     stop(fx);
     /* Later flags win: the same taskd, its database on the small file system. */

@@ -16,10 +16,7 @@ loadgen="$build/bin/loadgen"
 TASKD_BIN=${TASKD_BIN:-$build/bin/taskd}
 fixture=tests/loadgen/fixtures/result.json
 
-if ! command -v chromium >/dev/null 2>&1; then
-    tap_not_ok "chromium is installed (scripts/deps.sh installs it)"
-    exit 1
-fi
+tap_skip_without chromium
 if [ ! -x "$render" ]; then
     tap_not_ok "$render exists (make BUILD=$build tests)"
     exit 1
@@ -488,26 +485,22 @@ tap_check "invalid JSON: an error box says so" py error-box "$tmp/broken.dom" "n
 dump "$tmp/kind.html" kind
 tap_check "unknown report kind: an error box names it" py error-box "$tmp/kind.dom" 'no renderer for report kind "no-such-kind"'
 
-# 4. A real loadgen run against a real taskd, when this loadgen writes HTML.
-if ! "$loadgen" --help 2>&1 | grep -q -- '--html'; then
-    echo "# skipped: $loadgen does not support --html yet"
+# 4. A real loadgen run against a real taskd.
+tap_start_taskd "$tmp/taskd"
+port=$TASKD_PORT
+page="$tmp/real.html"
+if [ -n "$port" ] && timeout 60 "$loadgen" --quiet --rate 200 --duration 3s --html "$page" \
+    --json "$tmp/real.json" --threshold 'p99<5s' "http://127.0.0.1:$port" >"$tmp/loadgen.out" 2>&1; then
+    tap_ok "loadgen --html writes a report of a 3-second run against taskd"
+    dump "$page" real
+    tap_check "loadgen: the page renders (data-rendered=ok)" py rendered "$tmp/real.dom" ok
+    tap_check "loadgen: all six charts are drawn" py charts "$tmp/real.dom" "$charts"
+    tap_check "loadgen: nothing is written to the console" py console "$tmp/real.log"
+    tap_check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
+    live "$page" "$tmp/real.json" basic loadgen
 else
-    tap_start_taskd "$tmp/taskd"
-    port=$TASKD_PORT
-    page="$tmp/real.html"
-    if [ -n "$port" ] && timeout 60 "$loadgen" --quiet --rate 200 --duration 3s --html "$page" \
-        --json "$tmp/real.json" --threshold 'p99<5s' "http://127.0.0.1:$port" >"$tmp/loadgen.out" 2>&1; then
-        tap_ok "loadgen --html writes a report of a 3-second run against taskd"
-        dump "$page" real
-        tap_check "loadgen: the page renders (data-rendered=ok)" py rendered "$tmp/real.dom" ok
-        tap_check "loadgen: all six charts are drawn" py charts "$tmp/real.dom" "$charts"
-        tap_check "loadgen: nothing is written to the console" py console "$tmp/real.log"
-        tap_check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
-        live "$page" "$tmp/real.json" basic loadgen
-    else
-        tap_not_ok "loadgen --html writes a report of a 3-second run against taskd (port ${port:-none})" \
-            "$(cat "$tmp/loadgen.out" "$tmp/taskd/taskd.log" 2>/dev/null | tail -20)"
-    fi
+    tap_not_ok "loadgen --html writes a report of a 3-second run against taskd (port ${port:-none})" \
+        "$(cat "$tmp/loadgen.out" "$tmp/taskd/taskd.log" 2>/dev/null | tail -20)"
 fi
 
 tap_finish

@@ -10,6 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+int promtool_installed(void)
+{
+    return access(PROMTOOL_PATH, X_OK) == 0;
+}
+
 int promtool_check_metrics(const char *text, size_t len, char *report, size_t report_len)
 {
     int rc = -1;

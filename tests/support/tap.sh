@@ -51,11 +51,17 @@ tap_bail() {
     exit 1
 }
 
-# tap_skip REASON: the whole script is skipped; exits 0.
+# tap_skip REASON: the whole script is skipped (TAP's "1..0 # SKIP REASON", which
+# tests/run_suite.sh counts as one skip); exits 0.
 tap_skip() {
-    echo "# skipped: $1"
-    echo "1..0"
+    echo "1..0 # SKIP $1"
     exit 0
+}
+
+# tap_skip_one DESCRIPTION REASON: one test that cannot run here, counted as skipped.
+tap_skip_one() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - $1 # SKIP $2"
 }
 
 # tap_skip_under_sanitizer REASON: skips when this run is the sanitizer build's

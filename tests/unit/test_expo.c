@@ -20,6 +20,7 @@
 #include "expo.h"
 #include "histogram.h"
 #include "promtool.h"
+#include "skip.h"
 
 static const struct histogram_bounds small_bounds = {
     .count = 3,
@@ -181,6 +182,8 @@ static void test_expo_sets_overflowed_when_output_exceeds_limit(void **state)
 static void test_expo_output_passes_promtool_check_metrics(void **state)
 {
     struct buf *out = *state;
+    if (!promtool_installed())
+        skip_because("%s is not installed (make deps installs prometheus)", PROMTOOL_PATH);
     struct expo_label labels[] = {{"path", "C:\\dir \"quoted\"\nnext"}, {"code", "200"}};
     expo_family(out, "demo_requests_total", "counter", "Requests with a \\ and a\nnewline.");
     expo_sample_u64(out, "demo_requests_total", labels, 2, 3);
