@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 ifeq ($(CI),true)
 WARNINGS += -Werror
 endif
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread -Icommon -Iservice -Iloadgen -Ichaos -Ilossyfs -Itests/support -I$(BUILD)/gen \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -pthread \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(LDFLAGS)
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -29,27 +29,41 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-COMMON_SRC := $(wildcard common/*.c)
-SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+# ---- the modules: one library each, with only the include paths it may use ----------------
+# A file finds the headers of its own folder by itself; everything else comes through these
+# paths. common/ uses nothing else; taskd's service/ uses common/; loadgen/ uses common/ and
+# publishes loadgen/include/ (the engine, its results and workload, the ledger, the audit);
+# lossyfs/ uses common/ and publishes lossyfs/include/ (its control socket's client); chaos/
+# links loadgen's engine and lossyfs's client and sees only those public headers. So an include that
+# goes up (common/ using service/), sideways (loadgen/ using service/, chaos/ using loadgen's
+# internals) or around the paths ("../service/store.h", refused by $(BUILD)/layout.ok) does not
+# build. Tests and benchmarks reach into every module.
+INCLUDES_common := -I$(BUILD)/gen
+INCLUDES_service := -Icommon
+INCLUDES_lossyfs := -Ilossyfs/include -Icommon
+INCLUDES_loadgen := -Iloadgen/include -Icommon
+INCLUDES_chaos := -Iloadgen/include -Ilossyfs/include -Icommon
+INCLUDES_tests := -Itests/support -Itests/e2e -Iservice -Iloadgen -Iloadgen/include -Ichaos \
+	-Ilossyfs/include \
+	-Ilossyfs -Icommon -I$(BUILD)/gen
+MODULE_SOURCES := $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] loadgen/include/*.h \
+	chaos/*.[ch] lossyfs/*.[ch] lossyfs/include/*.h)
+
 # Files under common/assets/ (the HTML reports' scripts and styles) are compiled in as byte
 # arrays, so a report is one self-contained file and the binaries need nothing at run time.
 ASSET_FILES := $(sort $(wildcard common/assets/*))
 ASSET_OBJ := $(BUILD)/obj/gen/assets.o
-LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC) $(SERVICE_SRC)) $(ASSET_OBJ)
-LIB := $(BUILD)/libtaskbench.a
-# loadgen's engine, reports and audit, and chaos's experiments: libraries, so chaos drives
-# load with loadgen's engine and the unit tests reach every module.
-LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out loadgen/main.c,$(wildcard loadgen/*.c)))
+module_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+COMMON_LIB := $(BUILD)/libcommon.a
+TASKD_LIB := $(BUILD)/libtaskd.a
 LOADGEN_LIB := $(BUILD)/libloadgen.a
-CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out chaos/main.c,$(wildcard chaos/*.c)))
 CHAOS_LIB := $(BUILD)/libchaos.a
 # lossyfs: the FUSE file system that loses unsynced writes on command (chaos's power loss). Its
 # page cache and control socket are a library without FUSE, so the unit tests reach them.
-LOSSYFS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out lossyfs/main.c,$(wildcard lossyfs/*.c)))
 LOSSYFS_LIB := $(BUILD)/liblossyfs.a
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
-ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(LOSSYFS_LIB) $(LIB)
+ALL_LIBS := $(CHAOS_LIB) $(LOADGEN_LIB) $(TASKD_LIB) $(LOSSYFS_LIB) $(COMMON_LIB)
 BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos $(BUILD)/bin/lossyfs
 # The dashboard validator is Node.js (the PromQL/LogQL grammars live on npm): build/bin/validator
 # is a launcher that installs its pinned packages on first use and runs it.
@@ -67,12 +81,23 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 .PHONY: all test test-one tests deps k8s bench run demo fuzz format clean FORCE
 
-all: $(BINS) $(VALIDATOR)
+all: $(BUILD)/layout.ok $(BINS) $(VALIDATOR)
 
-# Every object may include the generated assets.h.
+# An object gets the include paths of its module: the first folder of its path (tests/... for
+# every test and benchmark).
 $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(INCLUDES_$(firstword $(subst /, ,$*))) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# Modules include headers by name only: a path in an include ("../service/store.h") would walk
+# around the include paths above.
+$(BUILD)/layout.ok: $(MODULE_SOURCES)
+	@mkdir -p $(dir $@)
+	@if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' $^; then \
+		echo 'layout: the includes above name a path; a module includes headers by name, through the include paths the Makefile gives it' >&2; \
+		exit 1; \
+	fi
+	@touch $@
 
 # The version lives in one object, rebuilt when the git description changes (the stamp file is
 # rewritten only then), so a binary never reports two versions.
@@ -82,7 +107,8 @@ $(BUILD)/version.stamp: FORCE
 
 $(BUILD)/obj/common/version.o: common/version.c $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTASKBENCH_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(INCLUDES_common) $(ALL_CFLAGS) -DTASKBENCH_VERSION='"$(VERSION)"' -MMD -MP \
+		-c $< -o $@
 
 FORCE:
 
@@ -96,19 +122,12 @@ $(ASSET_OBJ): $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(LOADGEN_LIB): $(LOADGEN_OBJ)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(CHAOS_LIB): $(CHAOS_OBJ)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(LOSSYFS_LIB): $(LOSSYFS_OBJ)
+$(COMMON_LIB): $(call module_objs,common) $(ASSET_OBJ)
+$(TASKD_LIB): $(call module_objs,service)
+$(LOADGEN_LIB): $(call module_objs,loadgen)
+$(CHAOS_LIB): $(call module_objs,chaos)
+$(LOSSYFS_LIB): $(call module_objs,lossyfs)
+$(ALL_LIBS):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -118,15 +137,15 @@ $(BUILD)/bin/lossyfs: $(BUILD)/obj/lossyfs/main.o $(LOSSYFS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(FUSE_LIBS) -o $@
 
-$(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(LIB)
+$(BUILD)/bin/taskd: $(BUILD)/obj/service/main.o $(TASKD_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/bin/loadgen: $(BUILD)/obj/loadgen/main.o $(LOADGEN_LIB) $(LIB)
+$(BUILD)/bin/loadgen: $(BUILD)/obj/loadgen/main.o $(LOADGEN_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/bin/chaos: $(BUILD)/obj/chaos/main.o $(CHAOS_LIB) $(LOADGEN_LIB) $(LOSSYFS_LIB) $(LIB)
+$(BUILD)/bin/chaos: $(BUILD)/obj/chaos/main.o $(CHAOS_LIB) $(LOADGEN_LIB) $(LOSSYFS_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
@@ -144,13 +163,14 @@ $(BUILD)/tests/e2e/%: $(BUILD)/obj/tests/e2e/%.o $(patsubst %.c,$(BUILD)/obj/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
-$(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LOADGEN_LIB) $(LIB)
+$(BUILD)/tests/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o \
+		$(TASKD_LIB) $(LOADGEN_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Everything the test runner needs, in this build flavour, and the list of test programs it
 # runs (so a binary left over from a renamed test never runs).
-tests: $(BINS) $(VALIDATOR) $(TEST_BINS)
+tests: $(BUILD)/layout.ok $(BINS) $(VALIDATOR) $(TEST_BINS)
 	@mkdir -p $(BUILD)/tests
 	@printf '%s\n' $(TEST_BINS) >$(BUILD)/tests/list
 
@@ -194,7 +214,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] chaos/*.[ch] lossyfs/*.[ch] tests/*/*.[ch])
+	clang-format -i $(MODULE_SOURCES) $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
 
 clean:
 	rm -rf build

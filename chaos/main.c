@@ -242,10 +242,16 @@ static int cleanup(int argc, char **argv)
 static int run(int argc, char **argv)
 {
     static struct chaos_options c; /* big: options with arrays */
-    int rc = chaos_options_parse(&c, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? EXIT_HELD : EXIT_USAGE;
     char work[PATH_MAX], err[600];
+    switch (chaos_options_parse(&c, argc, argv, err, sizeof(err))) {
+    case CHAOS_OPTIONS_EXIT_OK:
+        return EXIT_HELD;
+    case CHAOS_OPTIONS_ERROR:
+        fprintf(stderr, "chaos: %s\n", err);
+        return EXIT_USAGE;
+    case CHAOS_OPTIONS_OK:
+        break;
+    }
     if (workdir_resolve(c.work_dir, c.dry_run, work, sizeof(work), err, sizeof(err)) < 0) {
         fprintf(stderr, "chaos: %s\n", err);
         return EXIT_USAGE;
@@ -265,8 +271,8 @@ static int run(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct webhook *hook = NULL;
     if (c.webhook_listen) {
-        if (webhook_start(&hook, c.webhook_listen, err, sizeof(err)) < 0) {
-            fprintf(stderr, "chaos: %s\n", err);
+        if (webhook_start(&hook, &c.webhook_addr, err, sizeof(err)) < 0) {
+            fprintf(stderr, "chaos: --webhook-listen %s: %s\n", c.webhook_listen, err);
             return EXIT_USAGE;
         }
         fprintf(stderr, "chaos: receiving Alertmanager webhooks on port %u\n", webhook_port(hook));

@@ -1,7 +1,7 @@
 /*
  * options: see options.h. Options that keep their argument as is go through a table of slots;
- * numbers and durations are parsed with range checks; the rest are flags. Every usage error is
- * one sentence on stderr that names the option and what it accepts.
+ * values are parsed by common/flag_value with its range checks and sentences; the rest are
+ * switches. Every usage error is one sentence in the caller's buffer, as taskd's and loadgen's.
  */
 #include "options.h"
 
@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "duration.h"
+#include "flag_value.h"
 #include "version.h"
 
 #define MIN_WINDOW_NS 10000000ull /* 10 ms: no window or period may be shorter */
-#define NOT_A_VALUE_OPTION 2
+#define NOT_A_VALUE_OPTION 2 /* neither 0, -1 nor CHAOS_OPTIONS_EXIT_OK */
 
 void chaos_options_usage(FILE *out)
 {
@@ -111,27 +111,11 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_duration_opt(const char *name, const char *v, uint64_t min_ns, uint64_t *out)
+/* A duration option: at least 10 ms, except the p99 tolerance. */
+static int take_duration(const char *name, const char *v, uint64_t min_ns, uint64_t *out,
+                         char *err, size_t errlen)
 {
-    if (duration_parse(v, out) < 0 || *out < min_ns) {
-        fprintf(stderr, "chaos: --%s '%s' is not a duration such as 500ms, 3s or 1m%s\n", name, v,
-                min_ns ? " (and not below 10ms)" : "");
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_number(const char *name, const char *v, double min, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (!*v || *end || errno || !(d >= min && d <= max)) {
-        fprintf(stderr, "chaos: --%s '%s' is not a number from %g to %g\n", name, v, min, max);
-        return -1;
-    }
-    *out = d;
-    return 0;
+    return flag_duration(name, v, min_ns, FLAG_NO_MAX, out, err, errlen);
 }
 
 /* Options that keep their argument as is: where it goes, or NULL for the others. */
@@ -151,8 +135,6 @@ static const char **text_slot(struct chaos_options *c, int opt)
         return &o->prometheus_url;
     case OPT_AM:
         return &o->alertmanager_url;
-    case OPT_HOOK:
-        return &c->webhook_listen;
     case OPT_TARGET:
         return &o->target_url;
     case OPT_DB:
@@ -168,57 +150,65 @@ static const char **text_slot(struct chaos_options *c, int opt)
     }
 }
 
-/* Options with a number or a duration. Returns 0, -1 for a bad value, or NOT_A_VALUE_OPTION. */
-static int take_value(struct chaos_options *c, int opt, const char *arg)
+/* Options with a value to parse. Returns 0, -1 for a bad value (err says why), or
+ * NOT_A_VALUE_OPTION. */
+static int take_value(struct chaos_options *c, int opt, const char *arg, char *err, size_t errlen)
 {
     struct experiment_options *o = &c->o;
     switch (opt) {
     case OPT_RATE:
-        return parse_number("rate", arg, 1, 100000, &o->rate);
+        return flag_rate("rate", arg, 1, 100000, &o->rate, err, errlen);
     case OPT_STEADY:
-        return parse_duration_opt("steady", arg, MIN_WINDOW_NS, &o->steady_ns);
+        return take_duration("steady", arg, MIN_WINDOW_NS, &o->steady_ns, err, errlen);
     case OPT_FAULT:
-        return parse_duration_opt("fault", arg, MIN_WINDOW_NS, &o->fault_ns);
+        return take_duration("fault", arg, MIN_WINDOW_NS, &o->fault_ns, err, errlen);
     case OPT_RECOVER:
-        return parse_duration_opt("recover-timeout", arg, MIN_WINDOW_NS, &o->recover_timeout_ns);
+        return take_duration("recover-timeout", arg, MIN_WINDOW_NS, &o->recover_timeout_ns, err,
+                             errlen);
     case OPT_PROBE:
-        return parse_duration_opt("probe-interval", arg, MIN_WINDOW_NS, &o->probe_interval_ns);
+        return take_duration("probe-interval", arg, MIN_WINDOW_NS, &o->probe_interval_ns, err,
+                             errlen);
     case OPT_ALERT_TIMEOUT:
-        return parse_duration_opt("alert-timeout", arg, MIN_WINDOW_NS, &o->alert_timeout_ns);
+        return take_duration("alert-timeout", arg, MIN_WINDOW_NS, &o->alert_timeout_ns, err,
+                             errlen);
     case OPT_MAX_ERR:
-        return parse_number("max-error-ratio", arg, 0, 1, &o->max_error_ratio);
+        return flag_ratio("max-error-ratio", arg, &o->max_error_ratio, err, errlen);
     case OPT_MAX_P99:
-        return parse_duration_opt("max-p99", arg, 0, &o->max_p99_ns);
+        return take_duration("max-p99", arg, 0, &o->max_p99_ns, err, errlen);
+    case OPT_HOOK:
+        c->webhook_listen = arg;
+        return flag_addr("webhook-listen", arg, &c->webhook_addr, err, errlen);
     default:
         return NOT_A_VALUE_OPTION;
     }
 }
 
-static int add_taskd_arg(struct chaos_options *c, const char *arg)
+static int add_taskd_arg(struct chaos_options *c, const char *arg, char *err, size_t errlen)
 {
     if (c->nargs == EXPERIMENT_MAX_ARGS - 8) {
-        fprintf(stderr, "chaos: too many --taskd-arg values (at most %d)\n",
-                EXPERIMENT_MAX_ARGS - 8);
+        snprintf(err, errlen, "too many --taskd-arg values (at most %d)", EXPERIMENT_MAX_ARGS - 8);
         return -1;
     }
     c->o.taskd_args[c->nargs++] = arg;
     return 0;
 }
 
-/* One option. Returns 0, 1 to exit 0 (help, version), or -1 for a usage error. */
-static int take_option(struct chaos_options *c, int opt, const char *arg)
+/* One option. Returns 0, CHAOS_OPTIONS_EXIT_OK after help or the version (printed), or -1 for
+ * a usage error (err says why). */
+static int take_option(struct chaos_options *c, int opt, const char *arg, const char *given,
+                       char *err, size_t errlen)
 {
     const char **slot = text_slot(c, opt);
     if (slot) {
         *slot = arg;
         return 0;
     }
-    int rc = take_value(c, opt, arg);
+    int rc = take_value(c, opt, arg, err, errlen);
     if (rc != NOT_A_VALUE_OPTION)
         return rc;
     switch (opt) {
     case OPT_TASKD_ARG:
-        return add_taskd_arg(c, arg);
+        return add_taskd_arg(c, arg, err, errlen);
     case OPT_DRY:
         c->dry_run = 1;
         return 0;
@@ -227,63 +217,64 @@ static int take_option(struct chaos_options *c, int opt, const char *arg)
         return 0;
     case 'h':
         chaos_options_usage(stdout);
-        return 1;
+        return CHAOS_OPTIONS_EXIT_OK;
     case OPT_VERSION:
         printf("chaos %s\n", taskbench_version());
-        return 1;
+        return CHAOS_OPTIONS_EXIT_OK;
     default:
-        fprintf(stderr, "chaos: see 'chaos --help'\n");
+        snprintf(err, errlen, "unknown option or missing value: %s (see chaos --help)", given);
         return -1;
     }
 }
 
-static int add_scenario(struct chaos_options *c, const char *name)
+static int add_scenario(struct chaos_options *c, const char *name, char *err, size_t errlen)
 {
     if (strcmp(name, "all") == 0) {
         for (size_t i = 0; i < scenarios_count(); i++)
-            if (add_scenario(c, scenarios_at(i)->name) < 0)
+            if (add_scenario(c, scenarios_at(i)->name, err, errlen) < 0)
                 return -1;
         return 0;
     }
     const struct scenario *sc = scenarios_find(name);
     if (!sc) {
-        fprintf(stderr, "chaos: unknown scenario '%s'; 'chaos list' shows them\n", name);
+        snprintf(err, errlen, "unknown scenario '%s'; 'chaos list' shows them", name);
         return -1;
     }
     for (size_t i = 0; i < c->nscenarios; i++) {
         if (c->scenarios[i] == sc)
             return 0;
     }
-    if (c->nscenarios == CHAOS_OPTIONS_MAX_SCENARIOS)
+    if (c->nscenarios == CHAOS_OPTIONS_MAX_SCENARIOS) {
+        snprintf(err, errlen, "at most %d scenarios", CHAOS_OPTIONS_MAX_SCENARIOS);
         return -1;
+    }
     c->scenarios[c->nscenarios++] = sc;
     return 0;
 }
 
-/* Options that only make sense together, or not together. Returns 0, or -1 (printed). */
-static int check_combinations(const struct chaos_options *c)
+/* Options that only make sense together, or not together. Returns 0, or -1 (err says why). */
+static int check_combinations(const struct chaos_options *c, char *err, size_t errlen)
 {
     const struct experiment_options *o = &c->o;
     if (c->nscenarios == 0) {
-        fprintf(stderr, "chaos: name at least one scenario ('chaos list' shows them, 'all' runs "
-                        "every one)\n");
+        snprintf(err, errlen,
+                 "name at least one scenario ('chaos list' shows them, 'all' runs every one)");
         return -1;
     }
     if (!o->target_url && (o->start_cmd || o->stop_cmd || o->kill_cmd || o->target_db)) {
-        fprintf(stderr, "chaos: --start-cmd, --stop-cmd, --kill-cmd and --db go with --target\n");
+        snprintf(err, errlen, "--start-cmd, --stop-cmd, --kill-cmd and --db go with --target");
         return -1;
     }
     if (o->target_url && o->taskd_bin) {
-        fprintf(stderr, "chaos: give --taskd (chaos starts it) or --target (you run it), not "
-                        "both\n");
+        snprintf(err, errlen, "give --taskd (chaos starts it) or --target (you run it), not both");
         return -1;
     }
     return 0;
 }
 
-/* Without --taskd or --target: the taskd beside the chaos binary. Returns 0, or -1 (printed)
- * when the taskd to start cannot be run. */
-static int find_taskd(struct chaos_options *c)
+/* Without --taskd or --target: the taskd beside the chaos binary. Returns 0, or -1 (err says
+ * why) when the taskd to start cannot be run. */
+static int find_taskd(struct chaos_options *c, char *err, size_t errlen)
 {
     if (!c->o.target_url && !c->o.taskd_bin) {
         char self[PATH_MAX];
@@ -300,30 +291,34 @@ static int find_taskd(struct chaos_options *c)
         c->o.taskd_bin = c->taskd_default;
     }
     if (c->o.taskd_bin && access(c->o.taskd_bin, X_OK) != 0) {
-        fprintf(stderr, "chaos: cannot run taskd at %s: %s; build it (make) or give --taskd\n",
-                c->o.taskd_bin, strerror(errno));
+        snprintf(err, errlen, "cannot run taskd at %s: %s; build it (make) or give --taskd",
+                 c->o.taskd_bin, strerror(errno));
         return -1;
     }
     return 0;
 }
 
-int chaos_options_parse(struct chaos_options *c, int argc, char **argv)
+enum chaos_options_result chaos_options_parse(struct chaos_options *c, int argc, char **argv,
+                                              char *err, size_t errlen)
 {
     experiment_options_default(&c->o);
     c->o.verbose = 1;
     c->work_dir = "chaos-work";
     int opt;
-    optind = 1;
+    optind = 0; /* restarts getopt at argv[1], also between calls (the tests parse many) */
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "qh", long_options, NULL)) != -1) {
-        int rc = take_option(c, opt, optarg);
-        if (rc != 0)
-            return rc;
+        int rc = take_option(c, opt, optarg, argv[optind - 1], err, errlen);
+        if (rc == CHAOS_OPTIONS_EXIT_OK)
+            return CHAOS_OPTIONS_EXIT_OK;
+        if (rc < 0)
+            return CHAOS_OPTIONS_ERROR;
     }
     for (int i = optind; i < argc; i++) {
-        if (add_scenario(c, argv[i]) < 0)
-            return -1;
+        if (add_scenario(c, argv[i], err, errlen) < 0)
+            return CHAOS_OPTIONS_ERROR;
     }
-    if (check_combinations(c) < 0)
-        return -1;
-    return find_taskd(c);
+    if (check_combinations(c, err, errlen) < 0 || find_taskd(c, err, errlen) < 0)
+        return CHAOS_OPTIONS_ERROR;
+    return CHAOS_OPTIONS_OK;
 }

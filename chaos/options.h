@@ -1,6 +1,7 @@
 /*
  * options: the command line of `chaos run SCENARIO... [options]` — the usage text, the parsing
- * with range checks, and the checks that options that go together were given together. Its
+ * with range checks (common/flag_value), and the checks that options that go together were
+ * given together. Errors come back as one sentence; nothing here prints them. Its
  * names carry a chaos_ prefix because loadgen, linked into the same binaries, has options_*.
  */
 #ifndef CHAOS_OPTIONS_H
@@ -11,6 +12,7 @@
 #include <stdio.h>
 
 #include "experiment.h"
+#include "listen_addr.h"
 #include "scenarios.h"
 
 #define CHAOS_OPTIONS_MAX_SCENARIOS 32
@@ -20,6 +22,7 @@ struct chaos_options {
     const struct scenario *scenarios[CHAOS_OPTIONS_MAX_SCENARIOS]; /* each once, in order */
     size_t nscenarios;
     const char *work_dir, *journal, *html, *webhook_listen; /* journal, html, webhook: NULL */
+    struct listen_addr webhook_addr;                        /* --webhook-listen, parsed */
     char taskd_default[PATH_MAX];                           /* taskd beside the chaos binary */
     size_t nargs;                                           /* --taskd-arg values in o.taskd_args */
     int dry_run;
@@ -28,9 +31,13 @@ struct chaos_options {
 /* Prints the usage text. */
 void chaos_options_usage(FILE *out);
 
-/* Parses `run ...` (argv[0] is "run") into c, filling the defaults first. Returns 0, 1 when
- * chaos should exit 0 (--help, --version: already printed), or -1 for a usage error (a
- * sentence already printed on stderr). */
-int chaos_options_parse(struct chaos_options *c, int argc, char **argv);
+enum chaos_options_result { CHAOS_OPTIONS_OK, CHAOS_OPTIONS_EXIT_OK = 1, CHAOS_OPTIONS_ERROR = -1 };
+
+/* Parses `run ...` (argv[0] is "run") into c, filling the defaults first, and checks that the
+ * taskd to start can be run. CHAOS_OPTIONS_EXIT_OK after --help or --version (printed on
+ * stdout); CHAOS_OPTIONS_ERROR with one sentence in err (common/flag_value's style for values),
+ * which the caller prints after "chaos: ". Strings point into argv. */
+enum chaos_options_result chaos_options_parse(struct chaos_options *c, int argc, char **argv,
+                                              char *err, size_t errlen);
 
 #endif

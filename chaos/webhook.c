@@ -108,7 +108,7 @@ static int on_request(void *ctx, const struct mini_http_request *req, struct buf
     return 200;
 }
 
-int webhook_start(struct webhook **out, const char *addr, char *err, size_t errlen)
+int webhook_start(struct webhook **out, const struct listen_addr *addr, char *err, size_t errlen)
 {
     *out = NULL;
     struct webhook *w = calloc(1, sizeof(*w));
@@ -122,10 +122,8 @@ int webhook_start(struct webhook **out, const char *addr, char *err, size_t errl
         snprintf(err, errlen, "out of memory for the webhook receiver");
         return -1;
     }
-    char why[300];
-    w->server = mini_http_start(addr, on_request, w, why, sizeof(why));
+    w->server = mini_http_start(addr, on_request, w, err, errlen);
     if (!w->server) {
-        snprintf(err, errlen, "--webhook-listen '%s': %s", addr, why);
         webhook_stop(w);
         return -1;
     }

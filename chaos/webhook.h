@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "listen_addr.h"
+
 #define WEBHOOK_MAX_EVENTS 4096
 
 struct webhook_event {
@@ -25,8 +27,8 @@ struct webhook_event {
 
 struct webhook;
 
-/* Listens on addr (HOST:PORT; port 0 picks one). Returns 0, or -1 with a sentence in err. */
-int webhook_start(struct webhook **out, const char *addr, char *err, size_t errlen);
+/* Listens on addr (port 0 picks one). Returns 0, or -1 with a sentence in err. */
+int webhook_start(struct webhook **out, const struct listen_addr *addr, char *err, size_t errlen);
 
 unsigned webhook_port(const struct webhook *w);
 

@@ -3,7 +3,9 @@
  */
 #include "listen_addr.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +64,21 @@ int listen_addr_parse(const char *text, struct listen_addr *out, char *error, si
     out->len = res->ai_addrlen;
     freeaddrinfo(res);
     return 0;
+}
+
+void listen_addr_format(const struct listen_addr *a, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (a->addr.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->addr;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(out, len, "[%s]:%u", host, port);
+        return;
+    }
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&a->addr;
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    snprintf(out, len, "%s:%u", host, port);
 }

@@ -18,4 +18,7 @@ struct listen_addr {
 /* Returns 0, or -1 with a sentence in `error` (e.g. "port 70000 is out of range"). */
 int listen_addr_parse(const char *text, struct listen_addr *out, char *error, size_t error_len);
 
+/* The address as numbers, "127.0.0.1:5000" or "[::1]:5000", for messages. */
+void listen_addr_format(const struct listen_addr *a, char *out, size_t len);
+
 #endif

@@ -88,12 +88,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     }
 }
 
-struct mini_http *mini_http_start(const char *listen, mini_http_handler handler, void *ctx,
-                                  char *err, size_t errlen)
+struct mini_http *mini_http_start(const struct listen_addr *addr, mini_http_handler handler,
+                                  void *ctx, char *err, size_t errlen)
 {
-    struct listen_addr addr;
-    if (listen_addr_parse(listen, &addr, err, errlen))
-        return NULL;
     struct mini_http *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -102,15 +99,18 @@ struct mini_http *mini_http_start(const char *listen, mini_http_handler handler,
     s->handler = handler;
     s->ctx = ctx;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-    if (addr.addr.ss_family == AF_INET6)
+    if (addr->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&addr.addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                         (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                          s, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!s->daemon) {
+        int saved = errno;
+        char where[80];
+        listen_addr_format(addr, where, sizeof(where));
         snprintf(err, errlen, "cannot listen on %s: %s (is another process using the port?)",
-                 listen, strerror(errno));
+                 where, strerror(saved));
         free(s);
         return NULL;
     }

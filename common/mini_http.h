@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "listen_addr.h"
 
 #define MINI_HTTP_BODY_MAX (1u << 20)
 
@@ -28,9 +29,10 @@ typedef int (*mini_http_handler)(void *ctx, const struct mini_http_request *req,
 
 struct mini_http;
 
-/* Starts serving on `listen` (HOST:PORT). Returns NULL with a sentence in err. */
-struct mini_http *mini_http_start(const char *listen, mini_http_handler handler, void *ctx,
-                                  char *err, size_t errlen);
+/* Starts serving on `addr` (port 0 picks a free one; parse it with flag_addr() or
+ * listen_addr_parse()). Returns NULL with a sentence in err. */
+struct mini_http *mini_http_start(const struct listen_addr *addr, mini_http_handler handler,
+                                  void *ctx, char *err, size_t errlen);
 
 /* The bound port (useful after port 0). */
 unsigned mini_http_port(const struct mini_http *s);

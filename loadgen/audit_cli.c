@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "duration.h"
+#include "flag_value.h"
 
 static const char usage[] =
     "usage: loadgen audit --ledger FILE [options] URL\n"
@@ -105,6 +105,7 @@ struct cli_args {
 static int value_flag(int argc, char **argv, int *i, struct cli_args *a, int *missing)
 {
     const char *v;
+    char err[300];
     if ((v = flag_value(argc, argv, i, "--ledger", missing))) {
         a->ledger = v;
     } else if ((v = flag_value(argc, argv, i, "--json", missing))) {
@@ -114,18 +115,16 @@ static int value_flag(int argc, char **argv, int *i, struct cli_args *a, int *mi
             return usage_error("--tag needs a non-empty run tag");
         a->opt.tag = v;
     } else if ((v = flag_value(argc, argv, i, "--max-report", missing))) {
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (end == v || *end || errno || n < 0 || n > 1000000)
-            return usage_error("--max-report %s: expected a whole number 0..1000000", v);
+        uint64_t n;
+        if (flag_count("max-report", v, 0, 1000000, &n, err, sizeof err))
+            return usage_error("%s", err);
         a->opt.max_report = (size_t)n;
     } else if ((v = flag_value(argc, argv, i, "--timeout", missing))) {
-        if (duration_parse(v, &a->opt.timeout_ns) < 0 || a->opt.timeout_ns < 1000000u)
-            return usage_error("--timeout %s: expected a duration of 1ms or more, e.g. 10s", v);
+        if (flag_duration("timeout", v, 1000000u, FLAG_NO_MAX, &a->opt.timeout_ns, err, sizeof err))
+            return usage_error("%s", err);
     } else if ((v = flag_value(argc, argv, i, "--retry-for", missing))) {
-        if (duration_parse(v, &a->opt.retry_for_ns) < 0)
-            return usage_error("--retry-for %s: expected a duration, e.g. 10s or 0s", v);
+        if (flag_duration("retry-for", v, 0, FLAG_NO_MAX, &a->opt.retry_for_ns, err, sizeof err))
+            return usage_error("%s", err);
     } else {
         return 0;
     }

@@ -210,7 +210,7 @@ static int run_load(struct loadgen_options *o)
                 (double)(o->engine.start_unix_ns - clock_realtime_ns()) / 1e9);
     }
     if (o->metrics_listen &&
-        !(metrics = mini_http_start(o->metrics_listen, metrics_handler, e, err, sizeof err))) {
+        !(metrics = mini_http_start(&o->metrics_addr, metrics_handler, e, err, sizeof err))) {
         fprintf(stderr, "loadgen: --metrics-listen: %s\n", err);
         goto out; /* engine_free stops the run; no result of a run that did not happen */
     } else if (metrics) {

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cpus.h"
 #include "duration.h"
+#include "flag_value.h"
 #include "version.h"
 
 enum {
@@ -141,41 +142,19 @@ void options_usage(FILE *out)
         out);
 }
 
-static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
-                      unsigned long *out, char *err, size_t errlen)
+static int parse_unsigned(const char *flag, const char *s, unsigned min, unsigned max,
+                          unsigned *out, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || errno || v < min || v > max || s[0] == '-') {
-        snprintf(err, errlen, "%s %s: expected a whole number from %lu to %lu", flag, s, min, max);
+    uint64_t v;
+    if (flag_count(flag, s, min, max, &v, err, errlen))
         return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_rate(const char *flag, const char *s, double *out, char *err, size_t errlen)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !isfinite(v) || v <= 0 || v > 10e6) {
-        snprintf(err, errlen, "%s %s: expected requests per second above 0 (at most 10000000)",
-                 flag, s);
-        return -1;
-    }
-    *out = v;
+    *out = (unsigned)v;
     return 0;
 }
 
 static int parse_duration(const char *flag, const char *s, uint64_t *out, char *err, size_t errlen)
 {
-    if (duration_parse(s, out)) {
-        snprintf(err, errlen, "%s %s: expected a duration with a unit, e.g. 500ms, 30s, 2m", flag,
-                 s);
-        return -1;
-    }
-    return 0;
+    return flag_duration(flag, s, 0, FLAG_NO_MAX, out, err, errlen);
 }
 
 /* "30s@100,1m@1000": each stage ramps to its rate over its duration. */
@@ -183,7 +162,7 @@ static int parse_stages(struct engine_config *c, const char *spec, char *err, si
 {
     char copy[1024];
     if (strlen(spec) >= sizeof copy) {
-        snprintf(err, errlen, "--stages: the list is too long");
+        snprintf(err, errlen, "--stages: the list is longer than %zu characters", sizeof copy - 1);
         return -1;
     }
     memcpy(copy, spec, strlen(spec) + 1);
@@ -192,7 +171,7 @@ static int parse_stages(struct engine_config *c, const char *spec, char *err, si
     for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
         char *at = strchr(part, '@');
         if (c->nstages == ENGINE_MAX_STAGES) {
-            snprintf(err, errlen, "--stages %s: at most %d stages", spec, ENGINE_MAX_STAGES);
+            snprintf(err, errlen, "--stages '%s' has more than %d stages", spec, ENGINE_MAX_STAGES);
             return -1;
         }
         struct lg_stage *st = &c->stages[c->nstages];
@@ -210,7 +189,8 @@ static int parse_stages(struct engine_config *c, const char *spec, char *err, si
         return 0;
 bad:
     snprintf(err, errlen,
-             "--stages %s: expected DURATION@RATE pairs separated by commas, e.g. 30s@100,1m@1000",
+             "--stages '%s' is not a list of DURATION@RATE stages separated by commas, such as "
+             "30s@100,1m@1000",
              spec);
     return -1;
 }
@@ -231,7 +211,7 @@ static int parse_shard(struct engine_config *c, const char *s, char *err, size_t
     c->shard_count = (unsigned)n;
     return 0;
 bad:
-    snprintf(err, errlen, "--shard %s: expected I/N with 1 <= I <= N, e.g. 1/4", s);
+    snprintf(err, errlen, "--shard '%s' is not I/N with 1 <= I <= N <= 10000, such as 1/4", s);
     return -1;
 }
 
@@ -265,29 +245,15 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
 {
     struct engine_config *c = &o->engine;
     struct workload_config *wl = &c->workload;
-    unsigned long v;
     switch (opt) {
     case OPT_MIX:
         return workload_parse_mix(wl, arg, err, errlen);
-    case OPT_MISSING: {
-        char *end;
-        wl->missing_ratio = strtod(arg, &end);
-        if (*end || !(wl->missing_ratio >= 0 && wl->missing_ratio <= 1)) {
-            snprintf(err, errlen, "--missing-ratio %s: expected a share from 0 to 1", arg);
-            return -1;
-        }
-        return 0;
-    }
+    case OPT_MISSING:
+        return flag_ratio("missing-ratio", arg, &wl->missing_ratio, err, errlen);
     case OPT_TASK_SIZE:
-        if (parse_uint("--task-size", arg, 0, WORKLOAD_TASK_MAX, &v, err, errlen))
-            return -1;
-        wl->task_size = (unsigned)v;
-        return 0;
+        return parse_unsigned("task-size", arg, 0, WORKLOAD_TASK_MAX, &wl->task_size, err, errlen);
     case OPT_LIST_LIMIT:
-        if (parse_uint("--list-limit", arg, 1, 1000, &v, err, errlen))
-            return -1;
-        wl->list_limit = (unsigned)v;
-        return 0;
+        return parse_unsigned("list-limit", arg, 1, 1000, &wl->list_limit, err, errlen);
     case OPT_TAG:
         wl->run_tag = arg;
         return 0;
@@ -298,8 +264,13 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
         wl->method = arg;
         return 0;
     case 'H':
-        if (wl->nheaders == sizeof wl->headers / sizeof wl->headers[0] || !strchr(arg, ':')) {
-            snprintf(err, errlen, "--header %s: expected 'Name: value' (at most 16 headers)", arg);
+        if (!strchr(arg, ':')) {
+            snprintf(err, errlen, "--header '%s' is not a header such as 'Name: value'", arg);
+            return -1;
+        }
+        if (wl->nheaders == sizeof wl->headers / sizeof wl->headers[0]) {
+            snprintf(err, errlen, "at most %zu --header flags",
+                     sizeof wl->headers / sizeof wl->headers[0]);
             return -1;
         }
         wl->headers[wl->nheaders++] = arg;
@@ -308,13 +279,10 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
         wl->body = arg;
         return 0;
     case 'c':
-        if (parse_uint("--connections", arg, 1, 100000, &v, err, errlen))
-            return -1;
-        c->connections = (unsigned)v;
-        return 0;
+        return parse_unsigned("connections", arg, 1, 100000, &c->connections, err, errlen);
     case 'r':
         c->model = LG_MODEL_OPEN;
-        return parse_rate("--rate", arg, &c->rate, err, errlen);
+        return flag_rate("rate", arg, 0, 10e6, &c->rate, err, errlen);
     case OPT_STAGES:
         c->model = LG_MODEL_OPEN;
         return parse_stages(c, arg, err, errlen);
@@ -322,40 +290,28 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
         c->poisson = 1;
         return 0;
     case OPT_MAX_INFLIGHT:
-        if (parse_uint("--max-inflight", arg, 1, 100000, &v, err, errlen))
-            return -1;
-        c->max_inflight = (unsigned)v;
-        return 0;
+        return parse_unsigned("max-inflight", arg, 1, 100000, &c->max_inflight, err, errlen);
     case 't':
-        if (parse_uint("--threads", arg, 1, 256, &v, err, errlen))
-            return -1;
-        c->threads = (unsigned)v;
-        return 0;
+        return parse_unsigned("threads", arg, 1, 256, &c->threads, err, errlen);
     case 'd':
-        return parse_duration("--duration", arg, &c->duration_ns, err, errlen);
+        return parse_duration("duration", arg, &c->duration_ns, err, errlen);
     case OPT_WARMUP:
-        return parse_duration("--warmup", arg, &c->warmup_ns, err, errlen);
+        return parse_duration("warmup", arg, &c->warmup_ns, err, errlen);
     case OPT_TIMEOUT:
-        return parse_duration("--timeout", arg, &c->timeout_ns, err, errlen);
-    case OPT_SEED: {
-        char *end;
-        errno = 0;
-        c->seed = strtoull(arg, &end, 10);
-        if (*end || errno || !*arg) {
-            snprintf(err, errlen, "--seed %s: expected a whole number", arg);
-            return -1;
-        }
-        return 0;
-    }
+        return parse_duration("timeout", arg, &c->timeout_ns, err, errlen);
+    case OPT_SEED:
+        return flag_count("seed", arg, 0, UINT64_MAX, &c->seed, err, errlen);
     case OPT_SHARD:
         o->shard_flags++;
         return parse_shard(c, arg, err, errlen);
-    case OPT_SHARDS:
+    case OPT_SHARDS: {
+        uint64_t n;
         o->shard_flags++;
-        return parse_uint("--shards", arg, 1, 10000, &v, err, errlen) ||
-                       shard_from_job_index(c, v, err, errlen)
+        return flag_count("shards", arg, 1, 10000, &n, err, errlen) ||
+                       shard_from_job_index(c, (unsigned long)n, err, errlen)
                    ? -1
                    : 0;
+    }
     case OPT_START_AT:
         if (clock_parse_rfc3339(arg, &c->start_unix_ns) || c->start_unix_ns == 0) {
             snprintf(err, errlen,
@@ -381,9 +337,9 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
         return 0;
     case OPT_METRICS:
         o->metrics_listen = arg;
-        return 0;
+        return flag_addr("metrics-listen", arg, &o->metrics_addr, err, errlen);
     case OPT_LINGER:
-        return parse_duration("--metrics-linger", arg, &o->metrics_linger_ns, err, errlen);
+        return parse_duration("metrics-linger", arg, &o->metrics_linger_ns, err, errlen);
     case OPT_QUIET:
         o->quiet = 1;
         return 0;

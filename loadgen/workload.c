@@ -33,8 +33,8 @@ int workload_parse_mix(struct workload_config *cfg, const char *spec, char *err,
             i++;
         if (i == 5 || p[name_len] != '=') {
             snprintf(err, errlen,
-                     "--mix %s: expected NAME=WEIGHT pairs with names create, read, update, "
-                     "delete, list (e.g. create=20,read=60,update=15,delete=5,list=0)",
+                     "--mix '%s' is not a list of NAME=WEIGHT pairs with the names create, read, "
+                     "update, delete and list, such as create=20,read=60,update=15,delete=5,list=0",
                      spec);
             return -1;
         }
@@ -42,8 +42,9 @@ int workload_parse_mix(struct workload_config *cfg, const char *spec, char *err,
         p += name_len + 1;
         unsigned long v = strtoul(p, &end, 10);
         if (end == p || v > 1000000 || (*end && *end != ',')) {
-            snprintf(err, errlen, "--mix %s: the weight of %s must be a whole number 0..1000000",
-                     spec, mix_names[i]);
+            snprintf(err, errlen,
+                     "--mix '%s': the weight of %s is not a whole number from 0 to 1000000", spec,
+                     mix_names[i]);
             return -1;
         }
         values[i] = (unsigned)v;
@@ -53,7 +54,7 @@ int workload_parse_mix(struct workload_config *cfg, const char *spec, char *err,
     for (size_t i = 0; i < 5; i++)
         total += values[i];
     if (total == 0) {
-        snprintf(err, errlen, "--mix %s: at least one weight must be above 0", spec);
+        snprintf(err, errlen, "--mix '%s': at least one weight must be above 0", spec);
         return -1;
     }
     for (size_t i = 0; i < 5; i++)

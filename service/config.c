@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "cpus.h"
-#include "duration.h"
+#include "flag_value.h"
 #include "version.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:5000"
 
 typedef int (*setter)(struct taskd_config *cfg, const char *value, char *error, size_t len);
 
@@ -23,7 +25,8 @@ struct flag {
 
 static int set_listen(struct taskd_config *cfg, const char *v, char *e, size_t n)
 {
-    (void)e, (void)n;
+    if (flag_addr("listen", v, &cfg->listen_addr, e, n) < 0)
+        return -1;
     cfg->listen = v;
     return 0;
 }
@@ -56,12 +59,9 @@ static int set_log_level(struct taskd_config *cfg, const char *v, char *e, size_
 static int parse_count(const char *flag, const char *v, unsigned min, unsigned max, unsigned *out,
                        char *e, size_t n)
 {
-    char *end;
-    long value = strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || value < (long)min || value > (long)max) {
-        snprintf(e, n, "--%s '%s' is not a whole number from %u to %u", flag, v, min, max);
+    uint64_t value;
+    if (flag_count(flag, v, min, max, &value, e, n) < 0)
         return -1;
-    }
     *out = (unsigned)value;
     return 0;
 }
@@ -99,14 +99,7 @@ static int set_port_file(struct taskd_config *cfg, const char *v, char *e, size_
 static int parse_duration_flag(const char *flag, const char *v, uint64_t min, uint64_t *out,
                                char *e, size_t n)
 {
-    uint64_t ns;
-    if (duration_parse(v, &ns) < 0 || ns < min) {
-        snprintf(e, n, "--%s '%s' is not a duration such as 250ms, 30s or 1m%s", flag, v,
-                 min >= 1000000000u ? " (at least 1s)" : "");
-        return -1;
-    }
-    *out = ns;
-    return 0;
+    return flag_duration(flag, v, min, FLAG_NO_MAX, out, e, n);
 }
 
 static int set_busy_timeout(struct taskd_config *cfg, const char *v, char *e, size_t n)
@@ -262,7 +255,7 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
                                 size_t error_len)
 {
     *cfg = (struct taskd_config){
-        .listen = "127.0.0.1:5000",
+        .listen = NULL,
         .db_path = "./data/tasks.db",
         .log_file = "-",
         .log_level = LOG_INFO,
@@ -324,6 +317,8 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
         if (f->set(cfg, value, error, error_len) < 0)
             return CONFIG_ERROR;
     }
+    if (!cfg->listen && set_listen(cfg, DEFAULT_LISTEN, error, error_len) < 0)
+        return CONFIG_ERROR;
     if (cfg->unsafe_no_fault_detection && cfg->no_create) {
         snprintf(error, error_len,
                  "--unsafe-no-fault-detection creates a missing database as a naive service "

@@ -11,11 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "listen_addr.h"
 #include "log.h"
 #include "store.h"
 
 struct taskd_config {
-    const char *listen;
+    const char *listen;             /* as given (for messages and the log) */
+    struct listen_addr listen_addr; /* parsed and resolved */
     const char *db_path;
     const char *log_file;
     enum log_level log_level;

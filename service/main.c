@@ -147,6 +147,7 @@ int main(int argc, char **argv)
     }
     struct api api = {.store = store, .version = taskbench_version()};
     struct server_config server_cfg = {
+        .addr = &cfg.listen_addr,
         .listen = cfg.listen,
         .threads = cfg.threads,
         .max_connections = cfg.max_connections,

@@ -449,10 +449,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 int server_start(struct server **out, const struct server_config *cfg, const struct api *api,
                  char *error, size_t error_len)
 {
-    struct listen_addr addr;
     *out = NULL;
-    if (listen_addr_parse(cfg->listen, &addr, error, error_len) < 0)
-        return -1;
     struct server *srv = calloc(1, sizeof(*srv));
     if (!srv) {
         snprintf(error, error_len, "out of memory");
@@ -465,13 +462,13 @@ int server_start(struct server **out, const struct server_config *cfg, const str
     atomic_init(&srv->next_request_id, seed);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (addr.addr.ss_family == AF_INET6)
+    if (cfg->addr->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->max_connections = cfg->max_connections;
     srv->daemon = MHD_start_daemon(
         flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.addr, MHD_OPTION_THREAD_POOL_SIZE,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr->addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections + CONNECTION_HEADROOM, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

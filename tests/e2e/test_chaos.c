@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "faults.h"
 #include "fixture.h"
+#include "flag_value.h"
 #include "http_fetch.h"
 #include "probes.h"
 #include "scenarios.h"
@@ -190,7 +191,9 @@ static void test_webhook_receiver_timestamps_each_alert(void **state)
     (void)state;
     struct webhook *w;
     char err[300];
-    assert_int_equal(webhook_start(&w, "127.0.0.1:0", err, sizeof(err)), 0);
+    struct listen_addr addr;
+    assert_int_equal(flag_addr("webhook-listen", "127.0.0.1:0", &addr, err, sizeof(err)), 0);
+    assert_int_equal(webhook_start(&w, &addr, err, sizeof(err)), 0);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/alerts", webhook_port(w));
     static const char body[] =
@@ -232,9 +235,9 @@ static void test_webhook_receiver_timestamps_each_alert(void **state)
     assert_int_equal(webhook_posts(w), 3); /* neither the GET nor the refused body */
     assert_int_equal(webhook_dropped(w), 0);
     webhook_stop(w);
-    assert_int_equal(webhook_start(&w, "127.0.0.1:99999", err, sizeof(err)), -1);
-    assert_string_equal(err, "--webhook-listen '127.0.0.1:99999': '99999' is not a port number "
-                             "from 0 to 65535");
+    assert_int_equal(flag_addr("webhook-listen", "127.0.0.1:99999", &addr, err, sizeof(err)), -1);
+    assert_string_equal(err, "--webhook-listen '127.0.0.1:99999' is not an address to listen on: "
+                             "'99999' is not a port number from 0 to 65535");
 }
 
 static void test_list_names_every_scenario(void **state)

@@ -439,11 +439,11 @@ static void test_usage_errors_are_one_sentence(void **state)
         const char *args[6];
         const char *says;
     } cases[] = {
-        {{"--rate", "0", "http://127.0.0.1:1", NULL}, "--rate 0"},
-        {{"--duration", "10", "http://127.0.0.1:1", NULL}, "--duration 10"},
-        {{"--stages", "30s", "http://127.0.0.1:1", NULL}, "--stages 30s"},
-        {{"--shard", "3/2", "http://127.0.0.1:1", NULL}, "--shard 3/2"},
-        {{"--mix", "creat=1", "http://127.0.0.1:1", NULL}, "--mix creat=1"},
+        {{"--rate", "0", "http://127.0.0.1:1", NULL}, "--rate '0'"},
+        {{"--duration", "10", "http://127.0.0.1:1", NULL}, "--duration '10'"},
+        {{"--stages", "30s", "http://127.0.0.1:1", NULL}, "--stages '30s'"},
+        {{"--shard", "3/2", "http://127.0.0.1:1", NULL}, "--shard '3/2'"},
+        {{"--mix", "creat=1", "http://127.0.0.1:1", NULL}, "--mix 'creat=1'"},
         {{"ftp://x", NULL}, "ftp://x"},
         {{"--connections", "4", NULL}, "missing the target URL"},
     };

@@ -57,7 +57,9 @@ static int start_server(void **state)
 {
     struct server *s = calloc(1, sizeof(*s));
     char err[256];
-    if (!s || !(s->http = mini_http_start("127.0.0.1:0", on_request, NULL, err, sizeof(err)))) {
+    struct listen_addr addr;
+    if (!s || listen_addr_parse("127.0.0.1:0", &addr, err, sizeof(err)) < 0 ||
+        !(s->http = mini_http_start(&addr, on_request, NULL, err, sizeof(err)))) {
         free(s);
         return -1;
     }

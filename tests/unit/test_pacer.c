@@ -102,7 +102,7 @@ static void test_mix_flag_is_parsed_or_refused_in_one_sentence(void **state)
     assert_true(cfg.create == 1 && cfg.read == 2 && cfg.update == 3 && cfg.delete_ == 4 &&
                 cfg.list == 5);
     assert_int_equal(workload_parse_mix(&cfg, "creat=1", err, sizeof err), -1);
-    assert_non_null(strstr(err, "--mix creat=1"));
+    assert_non_null(strstr(err, "--mix 'creat=1'"));
     assert_int_equal(workload_parse_mix(&cfg, "read=x", err, sizeof err), -1);
     assert_int_equal(workload_parse_mix(&cfg, "read=0", err, sizeof err), -1);
     assert_non_null(strstr(err, "at least one weight"));
