@@ -1,6 +1,5 @@
-// provisioning: reads Grafana's provisioning files and Prometheus rule files from the repository
-// — the datasources (with the fixed uids dashboards refer to) and the recording rules panels may
-// use in place of raw metrics.
+// provisioning: reads Grafana's provisioning files — the datasources, with the fixed uids
+// dashboards refer to, their types and the scrape interval Grafana assumes for each.
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,19 +44,4 @@ export async function provisionedDatasources(dir) {
   }
   if (!out.length) throw new Error(`no provisioned datasources under ${dir}/datasources`);
   return out;
-}
-
-// Names recorded by recording rules in the rule files under dir.
-export async function recordingRules(dir) {
-  const names = new Set();
-  for (const f of await yamlFiles(dir)) {
-    let doc;
-    try {
-      doc = parseYaml(await readFile(f, 'utf8'));
-    } catch {
-      continue; // not for this validator to judge: promtool checks rule files
-    }
-    for (const g of doc?.groups || []) for (const r of g.rules || []) if (r.record) names.add(r.record);
-  }
-  return names;
 }

@@ -2,9 +2,8 @@
 // metrics (scrapes, a Prometheus, recording rules), with the labels its selectors match on. Without
 // any source there is nothing to compare with, and nothing is claimed (one note says so).
 
+import { TARGET_LABELS } from '../scrape.mjs';
 import { didYouMean } from '../suggest.mjs';
-
-const TARGET_LABELS = new Set(['job', 'instance', '__name__']);
 
 export function checkMetrics(q, ctx) {
   const { catalog } = ctx;
