@@ -156,6 +156,20 @@ export class Dashboard {
   }
 }
 
+// The unit of a panel: fieldConfig (Grafana 7+), or the old graph panel's left y axis and
+// singlestat's format. A graph that puts series on its right axis (seriesOverrides yaxis: 2)
+// has two units: which target gets which is not checked (unitAmbiguous).
+function legacyAwareUnit(model) {
+  const modern = model.fieldConfig?.defaults?.unit;
+  if (modern !== undefined && modern !== null && modern !== '') return { unit: modern, unitAmbiguous: false };
+  if (model.type === 'graph' && Array.isArray(model.yaxes) && model.yaxes[0]?.format) {
+    const right = (model.seriesOverrides || []).some((o) => o.yaxis === 2);
+    return { unit: model.yaxes[0].format, unitAmbiguous: right };
+  }
+  if (model.type === 'singlestat' && model.format) return { unit: model.format, unitAmbiguous: false };
+  return { unit: modern ?? null, unitAmbiguous: false };
+}
+
 function loadTarget(dash, panel, doc, path, t, i) {
   const tpath = [...path, 'targets', i];
   const refId = t.refId ?? null;
@@ -203,7 +217,7 @@ function loadPanel(dash, json, doc, path, row, libraryPanels, report) {
   const where = { ...dash.where, panel: identity, node: doc.position(path) };
   const panel = {
     ...identity, type: model.type || null, row, library, json: model, node: where.node, where, doc: mdoc, path: mpath,
-    unit: model.fieldConfig?.defaults?.unit ?? null,
+    ...legacyAwareUnit(model),
     description: typeof model.description === 'string' ? model.description : null,
     links: Array.isArray(model.links) ? model.links : [],
     overrides: Array.isArray(model.fieldConfig?.overrides) ? model.fieldConfig.overrides : [],

@@ -86,3 +86,13 @@ test('the report: JSON envelope, and a baseline that accepts and goes stale', ()
   r.result('truth', { item: 'x' }, 'fail', 'off');
   assert.equal(r.findings.filter((f) => f.from_result).length, 1);
 });
+
+test('the unit of an old graph panel is its left y axis, of a singlestat its format', () => {
+  const { dash } = load({ panels: [
+    P(1, 'g', { type: 'graph', yaxes: [{ format: 'ms' }, { format: 'short' }] }),
+    P(2, 'g2', { type: 'graph', yaxes: [{ format: 'bytes' }, { format: 'short' }], seriesOverrides: [{ alias: 'x', yaxis: 2 }] }),
+    P(3, 's', { type: 'singlestat', format: 'percentunit' }),
+    P(4, 't', { fieldConfig: { defaults: { unit: 'reqps' } } }),
+  ] });
+  assert.deepEqual(dash.panels.map((p) => [p.unit, p.unitAmbiguous]), [['ms', false], ['bytes', true], ['percentunit', false], ['reqps', false]]);
+});

@@ -69,7 +69,7 @@ export function unitMismatch(measured, unit) {
 // wins over the panel's default. Returns { unit, ambiguous }.
 export function unitOfTarget(panel, target) {
   let unit = panel.unit;
-  let ambiguous = false;
+  let ambiguous = !!panel.unitAmbiguous;
   const legend = target.legend?.text || null;
   for (const o of panel.overrides) {
     const prop = (o.properties || []).find((p) => p.id === 'unit');
