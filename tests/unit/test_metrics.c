@@ -25,8 +25,12 @@
 
 #define MS UINT64_C(1000000)
 
-static const struct db_gauges healthy = {
-    .up = 1, .file_state = DB_FILE_OK, .tasks = 3, .free_bytes = 1024, .created_total = 0};
+static const struct db_gauges healthy = {.up = 1,
+                                         .file_state = DB_FILE_OK,
+                                         .tasks = 3,
+                                         .free_bytes = 1024,
+                                         .free_inodes = 77,
+                                         .created_total = 0};
 
 static int setup(void **state)
 {
@@ -199,6 +203,17 @@ static void test_metrics_leaves_out_unknown_free_bytes(void **state)
     assert_null(strstr(text, "taskd_data_dir_free_bytes"));
 }
 
+/* Free inodes are exported when the file system counts them, and left out when it does not
+ * (btrfs reports no inode total): never a 0 that would page TaskdInodesLow. */
+static void test_metrics_exports_free_inodes_when_counted(void **state)
+{
+    (void)state;
+    assert_line(render(&healthy), "taskd_data_dir_free_inodes 77");
+    struct db_gauges db = healthy;
+    db.free_inodes = -1;
+    assert_null(strstr(render(&db), "taskd_data_dir_free_inodes"));
+}
+
 static void test_metrics_counts_database_errors_by_code_name(void **state)
 {
     (void)state;
@@ -338,6 +353,7 @@ int main(void)
         TEST(test_metrics_file_state_has_exactly_one_state_at_one),
         TEST(test_metrics_renders_database_gauges),
         TEST(test_metrics_leaves_out_unknown_free_bytes),
+        TEST(test_metrics_exports_free_inodes_when_counted),
         TEST(test_metrics_counts_database_errors_by_code_name),
         TEST(test_metrics_counts_unknown_database_error_as_other),
         TEST(test_metrics_exports_fault_error_codes_at_zero),
