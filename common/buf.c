@@ -4,6 +4,7 @@
  */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,4 +118,22 @@ char *buf_detach(struct buf *b, size_t *len)
         *len = b->len;
     buf_init(b, b->limit);
     return data;
+}
+
+int buf_append_file(struct buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char chunk[65536];
+    size_t n;
+    int why = 0;
+    while (!why && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(b, chunk, n) != 0)
+            why = b->len + n > b->limit ? EFBIG : ENOMEM;
+    if (!why && ferror(f))
+        why = errno ? errno : EIO;
+    fclose(f);
+    errno = why;
+    return why ? -1 : 0;
 }

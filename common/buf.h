@@ -38,6 +38,11 @@ int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Appends the whole file at `path`. Returns 0, or -1 with errno set: EFBIG when the file holds
+ * more than the limit allows, ENOMEM, or the error of opening or reading it (the buffer then
+ * keeps what was read). */
+int buf_append_file(struct buf *b, const char *path);
+
 /* Hands the contents to the caller (who frees them with free()) and leaves `b` empty.
  * Returns an empty allocated string when nothing was appended, NULL when out of memory. */
 char *buf_detach(struct buf *b, size_t *len);

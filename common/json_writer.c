@@ -143,13 +143,11 @@ static const char *escape_for(uint32_t cp, char tmp[8])
     }
 }
 
-int json_escape_string(struct buf *out, const char *s, size_t n)
+int json_escape_inner(struct buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0; /* start of the bytes copied verbatim */
     size_t i = 0;
-    if (buf_putc(out, '"') < 0)
-        return -1;
     while (i < n) {
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
@@ -169,7 +167,12 @@ int json_escape_string(struct buf *out, const char *s, size_t n)
         i += step ? step : 1;
         run = i;
     }
-    if (buf_append(out, s + run, i - run) < 0)
+    return buf_append(out, s + run, i - run) < 0 ? -1 : 0;
+}
+
+int json_escape_string(struct buf *out, const char *s, size_t n)
+{
+    if (buf_putc(out, '"') < 0 || json_escape_inner(out, s, n) < 0)
         return -1;
     return buf_putc(out, '"');
 }

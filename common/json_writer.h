@@ -72,4 +72,8 @@ static inline void jw_member_bool(struct json_writer *w, const char *key, int v)
 /* Appends `s` as an escaped JSON string (with quotes) to `out`. Returns 0 or -1 (limit). */
 int json_escape_string(struct buf *out, const char *s, size_t n);
 
+/* The same without the quotes: what goes between them (a value pasted into a JSON string by a
+ * template). Returns 0 or -1 (limit). */
+int json_escape_inner(struct buf *out, const char *s, size_t n);
+
 #endif

@@ -8,13 +8,16 @@
  * libcurl's internal queue never hides waiting: waiting shows up as lag. Sleeps use
  * epoll_pwait2 with nanosecond timeouts and a 1 ns timer slack, so arrivals go out on time.
  *
- * For --raw over http:// the requests themselves take the direct path (engine_direct.c):
- * libcurl still opens the connections, loadgen writes and frames HTTP/1.1 itself.
+ * Over plain http:// every workload takes the direct path (engine_direct.c): libcurl still
+ * opens the connections, loadgen writes and frames HTTP/1.1 itself. https:// (and --libcurl)
+ * use full libcurl transfers. Every connection libcurl opens or closes, on either path, goes
+ * through our socket callbacks, so connections are counted the same way everywhere.
  *
  * Per second, each worker accumulates counts and histograms in a ring of four interval slots
  * (indexed by second); a collector thread folds second k from every worker two seconds later,
  * when no worker can still be writing it, and appends one series row. Results for the whole
- * measured period are per-worker and merged exactly at the end.
+ * measured period are per-worker and merged exactly at the end. What is recorded per request
+ * and per connection is in engine_record.c.
  */
 #include "engine.h"
 
@@ -33,9 +36,7 @@
 
 #include "clock.h"
 #include "client_metrics.h"
-#include "ledger.h"
 #include "engine_internal.h"
-#include "ledger.h"
 #include "pacer.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -51,15 +52,6 @@ uint64_t engine_min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-static uint64_t run_end(const struct engine *e)
-{
-    return engine_min_u64(e->end_ns, atomic_load(&((struct engine *)e)->stop_ns));
-}
-
-static uint64_t unix_ns_of(const struct engine *e, uint64_t mono_ns)
-{
-    return e->unix_at_t0_ns + (mono_ns - e->t0_ns);
-}
 
 /* ---- libcurl callbacks ---------------------------------------------------------------- */
 
@@ -67,13 +59,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 {
     struct slot *s = userp;
     size_t len = size * n;
-    if (s->response_len < RESPONSE_KEEP) {
-        size_t keep = engine_min_u64(len, RESPONSE_KEEP - s->response_len);
-        memcpy(s->response + s->response_len, data, keep);
-        s->response_len += keep;
-    }
+    if (s->response_bytes == 0)
+        s->first_byte_ns = clock_monotonic_ns();
+    engine_on_body(s, data, len);
     s->response_bytes += len;
     return len;
+}
+
+/* Every connection libcurl opens or closes, for either path, passes here. */
+static curl_socket_t on_open_socket(void *userp, curlsocktype purpose,
+                                    struct curl_sockaddr *address)
+{
+    (void)purpose;
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC,
+                              address->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        engine_connection_event(userp, 1);
+    return fd;
+}
+
+static int on_close_socket(void *userp, curl_socket_t fd)
+{
+    engine_connection_event(userp, 0);
+    return close(fd);
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -107,29 +115,6 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- recording ---------------------------------------------------------------------------- */
 
-static struct interval_acc *interval_at(struct worker *w, uint64_t mono_ns)
-{
-    const struct engine *e = w->e;
-    if (mono_ns < e->measure_start_ns)
-        return NULL;
-    /* Answers that arrive while the run drains count in its last second, so the series has
-     * exactly one row per second of the measured period. */
-    uint64_t end = run_end(e);
-    if (mono_ns >= end && end > e->measure_start_ns)
-        mono_ns = end - 1;
-    int64_t second = (int64_t)((mono_ns - e->measure_start_ns) / 1000000000ull);
-    struct interval_acc *a = &w->ring[second % INTERVAL_RING];
-    if (a->second != second) {
-        a->second = second;
-        a->started = a->completed = 0;
-        memset(a->classes, 0, sizeof a->classes);
-        loghist_reset(&a->corrected);
-        loghist_reset(&a->service);
-        loghist_reset(&a->lag);
-    }
-    return a;
-}
-
 static enum lg_error_kind error_kind_of(CURLcode rc)
 {
     switch (rc) {
@@ -151,135 +136,125 @@ static enum lg_error_kind error_kind_of(CURLcode rc)
     }
 }
 
-static void write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
-                         int64_t created_id)
-{
-    const struct engine *e = w->e;
-    const struct workload_request *r = &s->req;
-    if (!e->cfg.ledger || r->missing)
-        return;
-    enum ledger_op op;
-    switch (r->route) {
-    case LG_ROUTE_CREATE:
-        op = LEDGER_CREATE;
-        break;
-    case LG_ROUTE_UPDATE:
-        op = LEDGER_UPDATE;
-        break;
-    case LG_ROUTE_DELETE:
-        op = LEDGER_DELETE;
-        break;
-    default:
-        return;
-    }
-    struct ledger_entry entry = {
-        .op = op,
-        .outcome = status >= 200 && status < 300 ? LEDGER_OK
-                   : status                      ? LEDGER_FAIL
-                                                 : LEDGER_INFO,
-        .status = status,
-        .id = op == LEDGER_CREATE ? created_id : r->id,
-        .task = op == LEDGER_DELETE ? NULL : r->task,
-        .done = r->done,
-        .invoke_unix_ns = unix_ns_of(e, s->sent_ns),
-        .complete_unix_ns = unix_ns_of(e, done_ns),
-    };
-    ledger_append(e->cfg.ledger, &entry);
-}
-
-void engine_record(struct worker *w, const struct slot *s, int status, enum lg_error_kind err,
-                   uint64_t done_ns)
-{
-    uint64_t corrected = done_ns - s->intended_ns, service = done_ns - s->sent_ns;
-    uint64_t lag = s->sent_ns - s->intended_ns;
-    enum lg_class c = status ? results_class_of(status) : LG_CLASS_ERROR;
-    client_metrics_record(&w->e->metrics, s->req.route, c, err, corrected, service, lag);
-    atomic_fetch_add_explicit(&w->completed, 1, memory_order_relaxed);
-    if (c == LG_CLASS_ERROR || c == LG_CLASS_5XX)
-        atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);
-    if (s->intended_ns < w->e->measure_start_ns)
-        return; /* warm-up */
-    pthread_mutex_lock(&w->lock);
-    results_record(&w->results, s->req.route, status, err, corrected, service, lag);
-    w->results.completed++;
-    w->results.bytes_received += s->response_bytes;
-    struct interval_acc *a = interval_at(w, done_ns);
-    if (a) {
-        a->completed++;
-        a->classes[c]++;
-        loghist_record(&a->corrected, corrected);
-        loghist_record(&a->service, service);
-        loghist_record(&a->lag, lag);
-    }
-    pthread_mutex_unlock(&w->lock);
-}
-
 /* ---- requests ----------------------------------------------------------------------------- */
 
-static void configure_request(struct worker *w, struct slot *s)
+/* The libcurl transfer for the slot's request: URL, method, headers and body. */
+static int configure_request(struct worker *w, struct slot *s)
 {
     struct engine *e = w->e;
     const struct workload_request *r = &s->req;
     CURL *h = s->easy;
-    if (!e->cfg.workload.raw) {
-        snprintf(s->url, sizeof s->url, "%s%s", e->cfg.url, r->path);
-        curl_easy_setopt(h, CURLOPT_URL, s->url);
-    }
-    int has_body = r->body_len > 0;
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-    if (e->cfg.workload.raw) {
-        const char *m = r->method;
-        const char *body = e->cfg.workload.body;
-        curl_easy_setopt(h, CURLOPT_NOBODY, (long)!strcmp(m, "HEAD"));
-        if (body) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        } else if (strcmp(m, "HEAD")) {
-            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    buf_reset(&s->url);
+    if (buf_puts(&s->url, e->origins[r->origin].url) ||
+        (!r->target && buf_puts(&s->url, e->path_prefix)) ||
+        buf_append(&s->url, r->path, r->path_len))
+        return -1;
+    curl_easy_setopt(h, CURLOPT_URL, s->url.data);
+    curl_slist_free_all(s->curl_headers);
+    s->curl_headers = curl_slist_append(NULL, "Expect:");
+    for (const char *line = r->headers, *end = r->headers + r->headers_len; line < end;) {
+        const char *crlf = memchr(line, '\r', (size_t)(end - line));
+        size_t n = crlf ? (size_t)(crlf - line) : (size_t)(end - line);
+        char one[8192];
+        if (n < sizeof one) {
+            memcpy(one, line, n);
+            one[n] = '\0';
+            s->curl_headers = curl_slist_append(s->curl_headers, one);
         }
-        if (strcmp(m, "GET") && strcmp(m, "HEAD") && !(body && !strcmp(m, "POST")))
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
-        return;
+        line += n + 2;
     }
-    if (has_body) {
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->json_headers);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body);
-        if (r->route == LG_ROUTE_UPDATE)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-    } else {
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    if (!s->curl_headers)
+        return -1;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->curl_headers);
+    int head = !strcmp(r->method, "HEAD");
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_NOBODY, (long)head);
+    if (r->has_body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body_len ? r->body : "");
+    } else if (!head) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        if (r->route == LG_ROUTE_DELETE)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
     }
+    if (strcmp(r->method, "GET") && !head && !(r->has_body && !strcmp(r->method, "POST")))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+    return 0;
+}
+
+/* A free slot for a request to `origin`: one connected there if the direct path has one. */
+static unsigned take_slot(struct worker *w, size_t origin)
+{
+    unsigned pick = w->nfree - 1;
+    if (w->e->direct && w->e->norigins > 1) {
+        for (unsigned f = w->nfree; f-- > 0;)
+            if (w->slots[w->free_slots[f]].conn_origin == origin) {
+                pick = f;
+                break;
+            }
+    }
+    unsigned index = w->free_slots[pick];
+    w->free_slots[pick] = w->free_slots[--w->nfree];
+    return index;
+}
+
+/* Renders the next request into a free slot (with several origins, renders first, then takes a
+ * slot connected to the request's origin). */
+static struct slot *next_request(struct worker *w)
+{
+    /* In the open model with even arrivals, pacer.u is this request's number in the schedule. */
+    int numbered = w->e->cfg.model == LG_MODEL_OPEN && !w->e->cfg.poisson;
+    uint64_t arrival = numbered ? (uint64_t)w->pacer.u : WORKLOAD_ANY_ARRIVAL;
+    if (w->e->direct && w->e->norigins > 1) {
+        int rc = workload_next(&w->workload, &w->spare, arrival);
+        struct slot *s = &w->slots[take_slot(w, w->spare.origin)];
+        struct workload_request tmp = s->req; /* swap: the slot keeps its buffers' owner */
+        s->req = w->spare;
+        w->spare = tmp;
+        s->render_failed = rc != 0;
+        return s;
+    }
+    struct slot *s = &w->slots[take_slot(w, 0)];
+    s->render_failed = workload_next(&w->workload, &s->req, arrival) != 0;
+    return s;
 }
 
 static void start_request(struct worker *w, uint64_t intended_ns)
 {
-    struct slot *s = &w->slots[w->free_slots[--w->nfree]];
-    /* In the open model with even arrivals, pacer.u is this request's number in the schedule. */
-    int numbered = w->e->cfg.model == LG_MODEL_OPEN && !w->e->cfg.poisson;
-    workload_next(&w->workload, &s->req, numbered ? (uint64_t)w->pacer.u : WORKLOAD_ANY_ARRIVAL);
-    if (!w->e->direct)
-        configure_request(w, s);
+    struct engine *e = w->e;
+    struct slot *s = next_request(w);
     s->response_len = 0;
     s->response_bytes = 0;
+    s->first_byte_ns = 0;
+    s->bytes_sent = 0;
+    s->new_connection = 0;
+    s->keep_body = !s->req.target && s->req.route == LG_ROUTE_CREATE;
+    if (s->req.expect)
+        expect_scan_init(&s->scan, s->req.expect);
+    else
+        s->scan.found = 1;
     s->intended_ns = intended_ns;
     s->sent_ns = clock_monotonic_ns();
     if (s->intended_ns > s->sent_ns)
         s->intended_ns = s->sent_ns; /* the pacer woke a hair early: never a negative lag */
     atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->in_flight, 1, memory_order_relaxed);
-    if (s->intended_ns >= w->e->measure_start_ns) {
+    if (s->intended_ns >= e->measure_start_ns) {
+        if (w->quota != UINT64_MAX)
+            w->quota--;
         pthread_mutex_lock(&w->lock);
         w->measured_started++;
-        struct interval_acc *a = interval_at(w, s->sent_ns);
+        struct interval_acc *a = engine_interval_at(w, s->sent_ns);
         if (a)
             a->started++;
         pthread_mutex_unlock(&w->lock);
     }
-    if (w->e->direct)
+    if (s->render_failed || (!e->direct && configure_request(w, s))) {
+        /* A rendered part outgrew its limit: the request cannot go out. */
+        s->render_failed = 1;
+        engine_record(w, s, 0, LG_ERR_OTHER, clock_monotonic_ns());
+        engine_release_slot(w, s);
+        return;
+    }
+    if (e->direct)
         direct_start(w, s);
     else
         curl_multi_add_handle(w->multi, s->easy);
@@ -287,7 +262,7 @@ static void start_request(struct worker *w, uint64_t intended_ns)
 
 void engine_release_slot(struct worker *w, struct slot *s)
 {
-    if (!w->e->direct) /* a direct slot's handle holds its connection */
+    if (!w->e->direct && !s->render_failed) /* a direct slot's handle holds its connection */
         curl_multi_remove_handle(w->multi, s->easy);
     w->free_slots[w->nfree++] = (unsigned)(s - w->slots);
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
@@ -295,13 +270,17 @@ void engine_release_slot(struct worker *w, struct slot *s)
 
 static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64_t done_ns)
 {
-    long status = 0;
+    long status = 0, connects = 0;
+    curl_off_t up = 0;
+    long head_size = 0;
     if (rc == CURLE_OK)
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    int64_t created =
-        workload_complete(&w->workload, &s->req, (int)status, s->response, s->response_len);
-    write_ledger(w, s, (int)status, done_ns, created);
-    engine_record(w, s, (int)status, error_kind_of(rc), done_ns);
+    curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(s->easy, CURLINFO_REQUEST_SIZE, &head_size);
+    curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    s->new_connection = connects > 0;
+    s->bytes_sent = (uint64_t)head_size + (uint64_t)up;
+    engine_complete(w, s, (int)status, error_kind_of(rc), done_ns);
     engine_release_slot(w, s);
 }
 
@@ -322,18 +301,23 @@ static void collect_completions(struct worker *w)
     }
 }
 
+static int slot_busy(const struct worker *w, unsigned i)
+{
+    for (unsigned f = 0; f < w->nfree; f++)
+        if (w->free_slots[f] == i)
+            return 0;
+    return 1;
+}
+
 /* At the end of the drain: whatever is still in flight is cancelled (an "info" write). */
 static void cancel_in_flight(struct worker *w)
 {
     uint64_t now = clock_monotonic_ns();
     for (unsigned i = 0; i < w->nslots; i++) {
         struct slot *s = &w->slots[i];
-        int busy = 1;
-        for (unsigned f = 0; f < w->nfree && busy; f++)
-            busy = w->free_slots[f] != i;
-        if (!busy)
+        if (!slot_busy(w, i))
             continue;
-        write_ledger(w, s, 0, now, 0);
+        engine_write_ledger(w, s, 0, now, 0);
         if (s->intended_ns >= w->e->measure_start_ns)
             w->measured_cancelled++;
         if (w->e->direct)
@@ -352,11 +336,11 @@ static int open_model(const struct worker *w)
 static void start_due(struct worker *w, uint64_t now, uint64_t end)
 {
     if (!open_model(w)) {
-        while (w->nfree)
+        while (w->nfree && w->quota)
             start_request(w, clock_monotonic_ns());
         return;
     }
-    while (w->nfree && w->pacer.next_ns <= now && w->pacer.next_ns < end) {
+    while (w->nfree && w->quota && w->pacer.next_ns <= now && w->pacer.next_ns < end) {
         start_request(w, w->pacer.next_ns);
         pacer_advance(&w->pacer);
     }
@@ -372,6 +356,8 @@ static uint64_t next_wake(const struct worker *w, uint64_t now, uint64_t end, in
     uint64_t wake = engine_min_u64(w->curl_deadline_ns, now + WAKE_MAX_NS);
     if (ending)
         return engine_min_u64(wake, end + w->e->drain_ns);
+    if (!w->quota)
+        return wake; /* -n reached: only answers to wait for */
     if (open_model(w) && w->nfree)
         wake = engine_min_u64(wake, w->pacer.next_ns);
     return engine_min_u64(wake, end);
@@ -412,7 +398,7 @@ static void count_not_started(struct worker *w, uint64_t end)
         return;
     uint64_t due = pacer_count_due(&w->pacer, end, UINT64_MAX);
     uint64_t before = pacer_count_due(&w->pacer, w->e->measure_start_ns, UINT64_MAX);
-    w->not_started = due - before;
+    w->not_started = engine_min_u64(due - before, w->quota); /* -n: never more than were left */
     atomic_store(&w->backlog, 0);
 }
 
@@ -426,14 +412,15 @@ static void *worker_main(void *arg)
     struct timespec t0 = {(time_t)(e->t0_ns / 1000000000ull), (long)(e->t0_ns % 1000000000ull)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t0, NULL) == EINTR)
         ;
+    w->looping = 1;
     for (;;) {
-        uint64_t now = clock_monotonic_ns(), end = run_end(e);
+        uint64_t now = clock_monotonic_ns(), end = engine_run_end(e);
         int ending = now >= end;
-        if (!ending)
+        if (!ending && w->quota)
             start_due(w, now, end);
         else if (w->nfree == w->nslots)
-            break;
-        else if (now >= end + e->drain_ns) {
+            break; /* the time is up, or -n requests were sent, and every answer came */
+        else if (ending && now >= end + e->drain_ns) {
             cancel_in_flight(w);
             break;
         }
@@ -441,7 +428,13 @@ static void *worker_main(void *arg)
         if (e->direct)
             direct_check_timeouts(w, clock_monotonic_ns());
     }
-    count_not_started(w, run_end(e));
+    w->looping = 0;
+    count_not_started(w, engine_run_end(e));
+    if (e->direct)
+        for (unsigned i = 0; i < w->nslots; i++)
+            direct_cancel(w, &w->slots[i]); /* close the connections now, in this thread */
+    if (e->cfg.requests_out)
+        requests_out_buf_close(&w->out);
     pthread_mutex_lock(&e->lock);
     if (atomic_fetch_sub(&e->workers_running, 1) == 1) {
         e->finished_ns = clock_monotonic_ns();
@@ -471,6 +464,9 @@ static void fold_second(struct engine *e, int64_t k, struct fold_scratch *f, uin
         if (a->second == k) {
             row.started += a->started;
             row.completed += a->completed;
+            row.failed += a->failed;
+            row.opened += a->opened;
+            row.closed += a->closed;
             for (int c = 0; c < LG_CLASS_COUNT; c++)
                 row.classes[c] += a->classes[c];
             loghist_merge(&f->corrected, &a->corrected);
@@ -528,7 +524,7 @@ static void *collector_main(void *arg)
         }
         pthread_mutex_unlock(&e->lock);
         if (finished) {
-            uint64_t end = engine_min_u64(e->finished_ns, run_end(e));
+            uint64_t end = engine_min_u64(e->finished_ns, engine_run_end(e));
             if (end <= e->measure_start_ns)
                 break;
             int64_t last = (int64_t)((end - e->measure_start_ns - 1) / 1000000000ull);
@@ -559,23 +555,42 @@ static int setup_easy(struct engine *e, struct slot *s, char *err, size_t errlen
     curl_easy_setopt(h, CURLOPT_PRIVATE, s);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s->w);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s->w);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->timeout_ns / 1000000));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)engine_min_u64(e->timeout_ns / 1000000, 5000));
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
-    if (e->cfg.workload.raw) {
-        curl_easy_setopt(h, CURLOPT_URL, e->cfg.url);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->raw_headers);
-    }
     if (e->direct)
         curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
     s->fd = -1;
+    s->conn_origin = NO_ORIGIN;
+    workload_request_init(&s->req);
+    buf_init(&s->url, URL_MAX);
+    buf_init(&s->head, HEAD_MAX);
     return 0;
 }
 
+static void free_slot(struct slot *s)
+{
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    curl_slist_free_all(s->curl_headers);
+    workload_request_free(&s->req);
+    buf_free(&s->url);
+    buf_free(&s->head);
+}
+
 static unsigned share(unsigned total, unsigned parts, unsigned index)
+{
+    return total / parts + (index < total % parts ? 1 : 0);
+}
+
+static uint64_t share64(uint64_t total, unsigned parts, unsigned index)
 {
     return total / parts + (index < total % parts ? 1 : 0);
 }
@@ -594,14 +609,19 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
     atomic_init(&w->backlog, 0);
     pthread_mutex_init(&w->lock, NULL);
     results_init(&w->results);
+    if (workload_add_routes(&e->cfg.workload, &w->results)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     w->ring = calloc(INTERVAL_RING, sizeof *w->ring);
     w->slots = calloc(nslots, sizeof *w->slots);
     w->free_slots = calloc(nslots, sizeof *w->free_slots);
     uint64_t seed = e->cfg.seed ? e->cfg.seed : clock_realtime_ns();
     seed ^= 0x9e3779b97f4a7c15ull * (index + 1 + (uint64_t)e->cfg.shard_index * 1000);
+    workload_request_init(&w->spare);
     if (!w->ring || !w->slots || !w->free_slots ||
-        workload_state_init(&w->workload, &e->cfg.workload, index + e->cfg.shard_index * 1000,
-                            seed)) {
+        workload_state_init(&w->workload, &e->cfg.workload, index, e->nworkers,
+                            e->cfg.shard_index, e->shards, seed)) {
         snprintf(err, errlen, "out of memory setting up %u slots", nslots);
         return -1;
     }
@@ -623,6 +643,8 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
     curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
     curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
+    if (e->cfg.requests_out)
+        requests_out_buf_init(&w->out, e->cfg.requests_out);
     for (unsigned i = 0; i < nslots; i++) {
         w->slots[i].w = w;
         if (setup_easy(e, &w->slots[i], err, errlen))
@@ -638,9 +660,13 @@ static void free_worker(struct worker *w)
         return; /* never set up */
     for (unsigned i = 0; w->slots && i < w->nslots; i++)
         if (w->slots[i].easy)
-            curl_easy_cleanup(w->slots[i].easy);
+            curl_multi_remove_handle(w->multi, w->slots[i].easy);
     if (w->multi)
         curl_multi_cleanup(w->multi);
+    for (unsigned i = 0; w->slots && i < w->nslots; i++)
+        free_slot(&w->slots[i]);
+    workload_request_free(&w->spare);
+    requests_out_buf_close(&w->out);
     if (w->epfd >= 0)
         close(w->epfd);
     workload_state_free(&w->workload);
@@ -653,13 +679,15 @@ static void free_worker(struct worker *w)
 
 static int check_config(const struct engine_config *c, char *err, size_t errlen)
 {
-    if (!c->url || (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))) {
+    int url_optional = c->workload.targets_path || (c->workload.targets && !c->workload.raw);
+    if (!(url_optional && !c->url) &&
+        (!c->url || (strncasecmp(c->url, "http://", 7) && strncasecmp(c->url, "https://", 8)))) {
         snprintf(err, errlen, "the target %s is not an http:// or https:// URL",
                  c->url ? c->url : "(none)");
         return -1;
     }
-    if (strlen(c->url) > URL_MAX - 200) {
-        snprintf(err, errlen, "the target URL is longer than %d characters", URL_MAX - 200);
+    if (c->url && strlen(c->url) > BASE_URL_MAX) {
+        snprintf(err, errlen, "the target URL is longer than %d characters", BASE_URL_MAX);
         return -1;
     }
     if (c->model == LG_MODEL_OPEN && c->rate <= 0 && c->nstages == 0) {
@@ -693,14 +721,80 @@ static int build_plan(struct engine *e, char *err, size_t errlen)
     return 0;
 }
 
-static int build_headers(struct engine *e)
+static int add_origin(struct engine *e, const char *url, size_t url_len, const char *authority,
+                      size_t authority_len)
 {
-    e->json_headers = curl_slist_append(NULL, "Content-Type: application/json");
-    e->json_headers = curl_slist_append(e->json_headers, "Expect:");
-    for (size_t i = 0; i < e->cfg.workload.nheaders; i++)
-        e->raw_headers = curl_slist_append(e->raw_headers, e->cfg.workload.headers[i]);
-    e->raw_headers = curl_slist_append(e->raw_headers, "Expect:");
-    return e->json_headers && e->raw_headers ? 0 : -1;
+    struct origin *o = &e->origins[e->norigins];
+    o->url = malloc(url_len + 1);
+    o->authority = malloc(authority_len + 1);
+    if (!o->url || !o->authority) {
+        free(o->url);
+        free(o->authority);
+        return -1;
+    }
+    memcpy(o->url, url, url_len);
+    o->url[url_len] = '\0';
+    memcpy(o->authority, authority, authority_len);
+    o->authority[authority_len] = '\0';
+    e->norigins++;
+    return 0;
+}
+
+/* Where requests go: the targets' origins, or the task mix's base URL (whose path, if any, is
+ * a prefix of every request-target: e->path_prefix). */
+static int build_origins(struct engine *e, char *err, size_t errlen)
+{
+    const struct target_set *set = e->cfg.workload.targets;
+    size_t n = set ? set->norigins : 1;
+    e->origins = calloc(n, sizeof *e->origins);
+    if (!e->origins)
+        goto nomem;
+    if (set) {
+        for (size_t o = 0; o < set->norigins; o++) {
+            const struct target *t = NULL;
+            for (size_t i = 0; i < set->n && !t; i++)
+                if (set->items[i].origin_index == o)
+                    t = &set->items[i];
+            if (add_origin(e, t->origin, strlen(t->origin), t->authority, strlen(t->authority)))
+                goto nomem;
+        }
+        return 0;
+    }
+    const char *url = e->cfg.url;
+    size_t scheme = strncasecmp(url, "https://", 8) ? 7 : 8;
+    size_t alen = strcspn(url + scheme, "/?#");
+    if (add_origin(e, url, scheme + alen, url + scheme, alen))
+        goto nomem;
+    const char *prefix = url + scheme + alen;
+    size_t plen = strcspn(prefix, "?#");
+    while (plen > 0 && prefix[plen - 1] == '/')
+        plen--;
+    e->path_prefix = malloc(plen + 1);
+    if (!e->path_prefix)
+        goto nomem;
+    memcpy(e->path_prefix, prefix, plen);
+    e->path_prefix[plen] = '\0';
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+/* The workload: prepared here when the caller did not, and its routes named. */
+static int setup_workload(struct engine *e, char *err, size_t errlen)
+{
+    struct workload_config *wl = &e->cfg.workload;
+    if (!wl->targets && workload_is_targets(wl)) {
+        if (workload_prepare(wl, e->cfg.url, e->cfg.shard_index, e->shards, err, errlen))
+            return -1;
+        e->prepared_workload = 1;
+    }
+    if (workload_add_routes(wl, &e->routes) ||
+        client_metrics_init(&e->metrics, &e->routes)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return build_origins(e, err, errlen);
 }
 
 static int setup_workers(struct engine *e, char *err, size_t errlen)
@@ -787,15 +881,12 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
     pthread_cond_init(&e->wake, &attr);
     pthread_condattr_destroy(&attr);
     results_init(&e->series);
-    client_metrics_init(&e->metrics);
-    e->direct = direct_usable(cfg);
-    if (build_plan(e, err, errlen) || (e->direct && direct_build_request(e, err, errlen)) ||
-        setup_workers(e, err, errlen))
+    results_init(&e->routes);
+    if (setup_workload(e, err, errlen) || build_plan(e, err, errlen))
         goto fail;
-    if (build_headers(e)) {
-        snprintf(err, errlen, "out of memory");
+    e->direct = direct_usable(e);
+    if ((e->direct && direct_prepare(e, err, errlen)) || setup_workers(e, err, errlen))
         goto fail;
-    }
     if (set_t0(e, err, errlen))
         goto fail;
     e->measure_start_ns = e->t0_ns + cfg->warmup_ns;
@@ -806,6 +897,9 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
         unsigned offset = cfg->shard_index + e->shards * i;
         pacer_init(&w->pacer, &e->plan, e->t0_ns, offset, stride, cfg->poisson,
                    (cfg->seed ? cfg->seed : clock_realtime_ns()) * 2654435761u + i + 1);
+        /* -n: this stream's share of the requests (shards and threads split them as they
+         * split a rate). */
+        w->quota = cfg->requests ? share64(cfg->requests, stride, offset) : UINT64_MAX;
     }
     atomic_init(&e->workers_running, e->nworkers);
     for (unsigned i = 0; i < e->nworkers; i++) {
@@ -837,7 +931,7 @@ void engine_live(struct engine *e, struct engine_live *out)
     memset(out, 0, sizeof *out);
     uint64_t now = clock_monotonic_ns();
     out->elapsed_s = now > e->t0_ns ? (double)(now - e->t0_ns) / 1e9 : 0;
-    uint64_t end = run_end(e);
+    uint64_t end = engine_run_end(e);
     out->remaining_s = end == UINT64_MAX ? -1 : end > now ? (double)(end - now) / 1e9 : 0;
     out->warming_up = now < e->measure_start_ns;
     if (e->cfg.model == LG_MODEL_OPEN && now < end)
@@ -847,6 +941,8 @@ void engine_live(struct engine *e, struct engine_live *out)
         out->started += atomic_load_explicit(&w->started, memory_order_relaxed);
         out->completed += atomic_load_explicit(&w->completed, memory_order_relaxed);
         out->errors += atomic_load_explicit(&w->errors, memory_order_relaxed);
+        out->connections_opened += atomic_load_explicit(&w->opened, memory_order_relaxed);
+        out->connections_closed += atomic_load_explicit(&w->closed, memory_order_relaxed);
     }
     live_gauges(e, &out->in_flight, &out->backlog);
     pthread_mutex_lock(&e->lock);
@@ -891,9 +987,18 @@ void engine_stop(struct engine *e)
     atomic_compare_exchange_strong(&e->stop_ns, &expected, now);
 }
 
+int engine_direct_path(const struct engine *e)
+{
+    return e->direct;
+}
+
 int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errlen)
 {
     results_init(out);
+    if (workload_add_routes(&e->cfg.workload, out)) { /* every route, in order, even unused */
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (unsigned i = 0; i < e->nworkers; i++)
         if (e->workers[i].thread_started) {
             pthread_join(e->workers[i].thread, NULL);
@@ -903,7 +1008,7 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
         pthread_join(e->collector, NULL);
         e->collector_started = 0;
     }
-    uint64_t end = run_end(e);
+    uint64_t end = engine_run_end(e);
     if (end == UINT64_MAX)
         end = e->finished_ns;
     uint64_t connections = 0;
@@ -920,7 +1025,7 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
     out->threads = e->nworkers;
     out->connections = connections;
     out->runs = 1;
-    out->start_unix_ns = unix_ns_of(e, e->measure_start_ns);
+    out->start_unix_ns = engine_unix_ns(e, e->measure_start_ns);
     out->duration_ns = end > e->measure_start_ns ? end - e->measure_start_ns : 0;
     out->started = out->cancelled = out->not_started = 0;
     for (unsigned i = 0; i < e->nworkers; i++) {
@@ -960,10 +1065,18 @@ void engine_free(struct engine *e)
             free_worker(&e->workers[i]);
         free(e->workers);
     }
-    curl_slist_free_all(e->json_headers);
-    curl_slist_free_all(e->raw_headers);
+    direct_free(e);
+    for (size_t o = 0; o < e->norigins; o++) {
+        free(e->origins[o].url);
+        free(e->origins[o].authority);
+    }
+    free(e->origins);
+    free(e->path_prefix);
+    client_metrics_free(&e->metrics);
     results_free(&e->series);
-    buf_free(&e->direct_request);
+    results_free(&e->routes);
+    if (e->prepared_workload)
+        workload_release(&e->cfg.workload);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->wake);
     free(e);

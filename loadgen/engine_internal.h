@@ -1,6 +1,7 @@
 /*
  * engine_internal: the engine's own types, shared by engine.c (the loop, libcurl transfers,
- * results) and engine_direct.c (the direct path for --raw over http://). Not for other modules.
+ * results) and engine_direct.c (the direct HTTP/1.1 path for plain http://). Not for other
+ * modules.
  */
 #ifndef LOADGEN_ENGINE_INTERNAL_H
 #define LOADGEN_ENGINE_INTERNAL_H
@@ -13,12 +14,15 @@
 #include "buf.h"
 #include "client_metrics.h"
 #include "engine.h"
+#include "expect.h"
 #include "http1.h"
 #include "pacer.h"
+#include "requests_out.h"
+#include "workload.h"
 
 #define INTERVAL_RING 4
 #define RESPONSE_KEEP 512 /* enough of a body to read a created task's id */
-#define URL_MAX 2048
+#define HEAD_MAX 131072   /* a request head the direct path renders */
 #define DRAIN_MAX_NS 2000000000ull
 #define WAKE_MAX_NS 20000000ull /* notice engine_stop() within 20 ms */
 #define BACKLOG_EVERY_NS 10000000ull
@@ -27,10 +31,13 @@
 #define EPOLL_BATCH 64
 #define T0_LEAD_NS 20000000ull /* threads up and settled before the first arrival */
 #define SPIN_NS 20000ull       /* closer deadlines are polled for, not slept on */
+#define NO_ORIGIN ((size_t)-1)
+#define URL_MAX 65536      /* a full URL the libcurl path builds */
+#define BASE_URL_MAX 1848  /* the run's URL (reports keep 2048 bytes of it) */
 
 struct interval_acc {
     int64_t second; /* -1: free */
-    uint64_t started, completed, classes[LG_CLASS_COUNT];
+    uint64_t started, completed, failed, opened, closed, classes[LG_CLASS_COUNT];
     struct loghist corrected, service, lag;
 };
 
@@ -40,17 +47,26 @@ struct slot {
     struct worker *w;
     CURL *easy;
     struct workload_request req;
-    uint64_t intended_ns, sent_ns;
-    char url[URL_MAX];
+    int render_failed; /* workload_next() could not render the request */
+    uint64_t intended_ns, sent_ns, first_byte_ns;
+    uint64_t bytes_sent;
+    int new_connection;      /* this request opened its connection */
+    struct buf url;          /* libcurl path: origin + request-target */
+    struct curl_slist *curl_headers; /* libcurl path: this request's headers */
     char response[RESPONSE_KEEP];
     size_t response_len;
     uint64_t response_bytes;
+    int keep_body;           /* copy the body's first bytes into response[] */
+    struct expect_scan scan; /* the body check */
     /* The direct path: libcurl connected (CONNECT_ONLY); loadgen sends and parses itself. */
     enum { DIRECT_NONE, DIRECT_CONNECTING, DIRECT_READY } conn;
-    int fd;       /* the connection's socket while DIRECT_READY */
-    int busy;     /* a request is in flight on this slot */
-    int want_out; /* EPOLLOUT registered: the request is partly sent */
-    size_t sent_len;
+    size_t conn_origin; /* the origin the connection goes to (NO_ORIGIN: none) */
+    int fd;             /* the connection's socket while DIRECT_READY */
+    int busy;           /* a request is in flight on this slot */
+    int want_out;       /* EPOLLOUT registered: the request is partly sent */
+    struct buf head;    /* a rendered request head */
+    const char *out_head, *out_body; /* what goes on the wire: head, then body */
+    size_t out_head_len, out_body_len, sent_len;
     struct http1_response parser;
 };
 
@@ -59,6 +75,7 @@ struct worker {
     unsigned index;
     pthread_t thread;
     int thread_started;
+    int looping; /* inside the load loop: connection events count in the results */
     CURLM *multi;
     int epfd;
     uint64_t curl_deadline_ns;
@@ -68,7 +85,10 @@ struct worker {
     unsigned nfree;
     struct pacer pacer;
     struct workload_state workload;
+    struct workload_request spare; /* multi-origin direct path: rendered before a slot is chosen */
     uint64_t backlog_checked_ns;
+    uint64_t quota;           /* -n: measured requests this worker may still start (UINT64_MAX: no count) */
+    struct requests_out_buf out; /* --requests-out */
 
     pthread_mutex_t lock; /* guards results and ring against the collector */
     struct lg_results results;
@@ -76,16 +96,22 @@ struct worker {
     uint64_t measured_started, measured_cancelled;
 
     _Atomic uint64_t started, completed, errors, in_flight, backlog;
+    _Atomic uint64_t opened, closed; /* connections, whole run */
     uint64_t not_started; /* set when the worker ends */
     char error[256];
     uint64_t timeouts_checked_ns; /* direct path: last scan for requests past --timeout */
+};
+
+/* Where requests go: one per distinct scheme://host:port of the workload. */
+struct origin {
+    char *url;       /* "http://host:port" (what libcurl connects to) */
+    char *authority; /* "host:port": the Host header */
 };
 
 struct engine {
     struct engine_config cfg;
     struct pacer_plan plan;
     unsigned shards;
-    struct curl_slist *json_headers, *raw_headers;
     struct worker *workers;
     unsigned nworkers;
     uint64_t t0_ns, measure_start_ns, end_ns, drain_ns, timeout_ns;
@@ -93,6 +119,7 @@ struct engine {
     _Atomic uint64_t stop_ns; /* UINT64_MAX until engine_stop() */
     _Atomic unsigned workers_running;
     uint64_t finished_ns;
+    int prepared_workload; /* engine_start prepared cfg.workload: engine_free releases it */
 
     pthread_t collector;
     int collector_started;
@@ -102,21 +129,40 @@ struct engine {
     struct lg_interval last_row;
     int have_last_row;
     struct client_metrics metrics;
-    int direct;                /* --raw over http://: engine_direct.c frames the requests */
-    struct buf direct_request; /* the request's bytes, built once */
-    int direct_head;           /* HEAD: responses carry no body */
+    struct lg_results routes; /* the route table (names), no counts */
+
+    struct origin *origins;
+    size_t norigins;
+    char *path_prefix; /* task mix: the base URL's path, put before every request-target */
+    int direct;               /* requests take the direct path (engine_direct.c) */
+    int close_connections;    /* no keep-alive: "Connection: close", one request per connection */
+    struct buf *static_heads; /* direct path: per target, the head of a static target */
 };
 
 /* engine.c, for engine_direct.c */
 uint64_t engine_min_u64(uint64_t a, uint64_t b);
-void engine_record(struct worker *w, const struct slot *s, int status, enum lg_error_kind err,
-                   uint64_t done_ns);
 void engine_release_slot(struct worker *w, struct slot *s);
+
+/* engine_record.c */
+uint64_t engine_run_end(const struct engine *e);              /* end of the measured period */
+uint64_t engine_unix_ns(const struct engine *e, uint64_t mono_ns);
+struct interval_acc *engine_interval_at(struct worker *w, uint64_t mono_ns); /* under w->lock */
+void engine_on_body(void *slot, const char *data, size_t n);  /* an http1 on_body callback */
+void engine_connection_event(struct worker *w, int opened);
+void engine_write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
+                         int64_t created_id);
+/* A finished request: status, or 0 and the transport error's kind. engine_complete() also
+ * feeds the outcome back to the workload (ids) and the ledger; engine_record() only records. */
+void engine_record(struct worker *w, struct slot *s, int status, enum lg_error_kind err,
+                   uint64_t done_ns);
+void engine_complete(struct worker *w, struct slot *s, int status, enum lg_error_kind err,
+                     uint64_t done_ns);
 
 /* engine_direct.c */
 #define DIRECT_TAG (1ull << 63) /* epoll data of a direct connection: tag | slot index */
-int direct_usable(const struct engine_config *cfg);
-int direct_build_request(struct engine *e, char *err, size_t errlen);
+int direct_usable(const struct engine *e);
+int direct_prepare(struct engine *e, char *err, size_t errlen);
+void direct_free(struct engine *e);
 void direct_start(struct worker *w, struct slot *s);
 void direct_connected(struct worker *w, struct slot *s, CURLcode rc);
 void direct_event(struct worker *w, struct slot *s, uint32_t events);

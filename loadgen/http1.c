@@ -91,6 +91,9 @@ void http1_response_init(struct http1_response *r, int head_request)
     r->remaining = 0;
     r->line_len = 0;
     r->got_bytes = 0;
+    r->on_body = NULL;
+    r->on_header = NULL;
+    r->body_ctx = NULL;
 }
 
 static int fail(struct http1_response *r, const char *msg)
@@ -221,6 +224,9 @@ static int parse_header(struct http1_response *r, const char *p, size_t n)
     while (vn > 0 && is_ows(v[vn - 1]))
         vn--;
 
+    /* Headers of an interim (1xx) response are not the final response's. */
+    if (r->on_header && r->status >= 200)
+        r->on_header(r->body_ctx, p, name_len, v, vn);
     /* Dispatch on the length first: most headers are none of the three and cost one switch. */
     switch (name_len) {
     case 14:
@@ -392,12 +398,16 @@ enum http1_result http1_response_feed(struct http1_response *r, const char *data
             take = min_size(r->remaining, n - i);
             r->remaining -= take;
             r->body_bytes += take;
+            if (r->on_body && take)
+                r->on_body(r->body_ctx, data + i, take);
             if (r->remaining == 0)
                 r->state = r->state == ST_BODY_LENGTH ? ST_DONE : ST_CHUNK_END;
             break;
         case ST_BODY_CLOSE:
             take = n - i;
             r->body_bytes += take;
+            if (r->on_body)
+                r->on_body(r->body_ctx, data + i, take);
             break;
         default:
             take = feed_line(r, data + i, n - i);

@@ -1,10 +1,11 @@
 /*
- * http1: HTTP/1.1 request framing and an incremental response parser for loadgen's raw path.
+ * http1: HTTP/1.1 request framing and an incremental response parser for loadgen's direct path.
  *
- * loadgen sends one request over and over on keep-alive connections and only needs to know where
- * each response ends, its status and whether the connection may be reused. The parser makes one
- * pass over the bytes, allocates nothing and keeps all state in the fixed-size struct (a line
- * buffer holds a header line split across reads), so it costs little at ~100k responses/s.
+ * loadgen sends requests on keep-alive connections and needs to know where each response ends,
+ * its status and whether the connection may be reused, and sometimes to see the body (a created
+ * id, a body check). The parser makes one pass over the bytes, allocates nothing and keeps all
+ * state in the fixed-size struct (a line buffer holds a header line split across reads), so it
+ * costs little at ~100k responses/s.
  */
 #ifndef TASKBENCH_HTTP1_H
 #define TASKBENCH_HTTP1_H
@@ -34,6 +35,14 @@ struct http1_response {
     uint64_t body_bytes; /* body bytes so far, chunk framing excluded */
     const char *error;   /* after HTTP1_ERROR: a static sentence saying what was malformed */
 
+    /* Optional, set after init: called with every piece of the final response's body as it is
+     * parsed (chunk framing removed), for callers that look into bodies; and with every header
+     * of the final response (name and value trimmed, not NUL-terminated). */
+    void (*on_body)(void *ctx, const char *data, size_t n);
+    void (*on_header)(void *ctx, const char *name, size_t name_len, const char *value,
+                      size_t value_len);
+    void *body_ctx; /* the context of both */
+
     /* Private parser state; init sets every field it reads, the line buffer is not cleared. */
     int state;
     int head_request;
@@ -47,8 +56,8 @@ struct http1_response {
     char line[HTTP1_LINE_MAX];
 };
 
-/* Prepares `r` for the next response; call it before each one. head_request != 0 when the
- * request was HEAD, whose response has no body whatever its headers say. */
+/* Prepares `r` for the next response; call it before each one (it clears the callbacks). head_request
+ * != 0 when the request was HEAD, whose response has no body whatever its headers say. */
 void http1_response_init(struct http1_response *r, int head_request);
 
 /* Feeds n bytes. HTTP1_MORE: all consumed (*used = n), more are needed. HTTP1_DONE: the response

@@ -24,6 +24,7 @@
 #include "options.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "requests_out.h"
 #include "threshold.h"
 
 #define EXIT_RUN_FAILED 1
@@ -159,35 +160,60 @@ static void make_run_tag(char *out, size_t len)
     snprintf(out, len, "lg-%08llx", (unsigned long long)(x * 0x9e3779b97f4a7c15ull >> 32));
 }
 
+/* Parses every --threshold and checks the routes they name against the run's. */
 static int parse_thresholds(const struct loadgen_options *o, struct threshold *out)
 {
-    for (size_t i = 0; i < o->nthresholds; i++) {
-        char err[256];
-        if (threshold_parse(o->thresholds[i], &out[i], err, sizeof err)) {
+    struct lg_results routes;
+    results_init(&routes);
+    int rc = workload_add_routes(&o->engine.workload, &routes);
+    for (size_t i = 0; rc == 0 && i < o->nthresholds; i++) {
+        char err[1024];
+        if (threshold_parse(o->thresholds[i], &out[i], err, sizeof err) ||
+            threshold_check_route(&out[i], &routes, err, sizeof err)) {
             fprintf(stderr, "loadgen: %s\n", err);
-            return -1;
+            rc = -1;
         }
     }
-    return 0;
+    results_free(&routes);
+    return rc;
+}
+
+static const char *workload_mode(const struct workload_config *wl)
+{
+    return wl->raw ? "raw" : wl->targets_path ? "targets" : "tasks";
 }
 
 static int run_load(struct loadgen_options *o)
 {
-    char err[512], tag[32], addr[300];
+    char err[1024], tag[32], addr[300];
     struct threshold th[OPTIONS_MAX_THRESHOLDS];
     struct threshold_result th_results[OPTIONS_MAX_THRESHOLDS];
-    if (parse_thresholds(o, th))
-        return EXIT_USAGE;
     if (!o->engine.workload.run_tag) {
         make_run_tag(tag, sizeof tag);
         o->engine.workload.run_tag = tag;
     }
-    struct ledger *ledger = NULL;
-    if (o->ledger_path && !(ledger = ledger_open(o->ledger_path, err, sizeof err))) {
+    /* Targets, data and templates are read and compiled before anything starts. */
+    if (workload_prepare(&o->engine.workload, o->engine.url, o->engine.shard_index,
+                         o->engine.shard_count, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return EXIT_RUN_FAILED;
     }
+    if (parse_thresholds(o, th)) {
+        workload_release(&o->engine.workload);
+        return EXIT_USAGE;
+    }
+    struct ledger *ledger = NULL;
+    struct requests_out *requests = NULL;
+    if ((o->ledger_path && !(ledger = ledger_open(o->ledger_path, err, sizeof err))) ||
+        (o->requests_out_path &&
+         requests_out_open(&requests, o->requests_out_path, err, sizeof err))) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        ledger_close(ledger, err, sizeof err);
+        workload_release(&o->engine.workload);
+        return EXIT_RUN_FAILED;
+    }
     o->engine.ledger = ledger;
+    o->engine.requests_out = requests;
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -222,8 +248,10 @@ static int run_load(struct loadgen_options *o)
         fprintf(stderr, "loadgen: %s\n", err);
         goto out;
     }
-    struct report_meta meta; /* cannot fail: engine_start refused over-long URLs */
-    report_meta_set(&meta, o->engine.url, o->engine.workload.raw ? "raw" : "tasks");
+    struct report_meta meta; /* engine_start refused over-long URLs; a path may be longer */
+    if (report_meta_set(&meta, o->engine.url ? o->engine.url : o->engine.workload.targets_path,
+                        workload_mode(&o->engine.workload)))
+        report_meta_set(&meta, "(a targets file with a very long name)", "targets");
     int failed = evaluate_thresholds(th, o->nthresholds, &results, th_results);
     if (!o->quiet)
         report_text_write(stdout, &results, &meta);
@@ -240,6 +268,11 @@ out:
         fprintf(stderr, "loadgen: %s\n", err);
         exit_code = EXIT_RUN_FAILED;
     }
+    if (requests && requests_out_close(requests, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        exit_code = EXIT_RUN_FAILED;
+    }
+    workload_release(&o->engine.workload);
     return exit_code;
 }
 

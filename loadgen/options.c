@@ -42,7 +42,13 @@ enum {
     OPT_NO_PROGRESS,
     OPT_VERSION,
     OPT_TAG,
-    OPT_LINGER
+    OPT_LINGER,
+    OPT_TARGETS,
+    OPT_DATA,
+    OPT_EXPECT_STATUS,
+    OPT_EXPECT_BODY,
+    OPT_REQUESTS_OUT,
+    OPT_LIBCURL
 };
 
 static const struct option long_options[] = {
@@ -74,6 +80,13 @@ static const struct option long_options[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"metrics-linger", required_argument, NULL, OPT_LINGER},
+    {"targets", required_argument, NULL, OPT_TARGETS},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"requests", required_argument, NULL, 'n'},
+    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
+    {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
+    {"requests-out", required_argument, NULL, OPT_REQUESTS_OUT},
+    {"libcurl", no_argument, NULL, OPT_LIBCURL},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, 'h'},
@@ -85,6 +98,7 @@ void options_usage(FILE *out)
 {
     fputs(
         "usage: loadgen [options] URL            load a taskd at base URL (or any URL with --raw)\n"
+        "       loadgen --targets FILE [options] [BASE_URL]   send the requests FILE describes\n"
         "       loadgen audit --ledger FILE URL  check every acknowledged write is there\n"
         "       loadgen merge A.json B.json ...  combine results of several machines\n"
         "\n"
@@ -102,6 +116,15 @@ void options_usage(FILE *out)
         "  -X, --method M         raw: request method (default GET, or POST with --body)\n"
         "  -H, --header 'N: V'    raw: extra header (repeatable)\n"
         "  --body DATA            raw: request body\n"
+        "  --targets FILE         requests described in FILE (vegeta's HTTP format or JSON lines),\n"
+        "                         each a named route; relative URLs join BASE_URL\n"
+        "  --data FILE.csv        rows for {{data.COLUMN}} in targets and --raw (with --shard, each\n"
+        "                         shard takes its own rows)\n"
+        "  --expect-status LIST   success for targets without their own rule, e.g. 200,201 or 2xx\n"
+        "                         (default 2xx,3xx); other statuses count as errors\n"
+        "  --expect-body TEXT     success also needs TEXT in the response body\n",
+        out);
+    fputs( /* two strings: a C17 compiler need not take one longer than 4095 bytes */
         "load model:\n"
         "  -c, --connections N    closed model: N connections, each sends as soon as the last\n"
         "                         answer came (default 16 when no --rate is given)\n"
@@ -113,6 +136,7 @@ void options_usage(FILE *out)
         "  -t, --threads N        threads (default: the CPUs loadgen may use)\n"
         "  -d, --duration D       measured period, e.g. 30s (default 10s; with --stages their "
         "sum)\n"
+        "  -n, --requests N       end after N measured requests (and --duration, if given)\n"
         "  --warmup D             load before measuring, excluded from results (default 0s)\n"
         "  --timeout D            per request (default 10s)\n"
         "  --seed N               random seed for the mix and Poisson gaps\n"
@@ -128,14 +152,19 @@ void options_usage(FILE *out)
         "  --json FILE            versioned JSON result (schema in docs/loadgen-json.md)\n"
         "  --html FILE            self-contained HTML report with charts\n"
         "  --ledger FILE          one JSON line per write, for `loadgen audit`\n"
+        "  --requests-out FILE    every request: times, target, status, bytes, error, connection\n"
+        "                         (JSON lines; CSV when FILE ends in .csv)\n"
         "  --threshold EXPR       fail (exit 99) unless EXPR holds, e.g. 'p99<50ms', "
         "'error_ratio<1%',\n"
-        "                         'achieved_ratio>0.99', 'create.p99.9<100ms' (repeatable)\n"
+        "                         'login.p99.9<100ms', 'status.429<10', '4xx_ratio<1%' "
+        "(repeatable)\n"
         "  --metrics-listen ADDR  serve loadgen's own Prometheus metrics on HOST:PORT /metrics\n"
         "  --metrics-linger D     keep serving /metrics for D after the run, so the last counts\n"
         "                         get scraped (default 0s)\n"
         "  --quiet                no summary on stdout\n"
         "  --no-progress          no live progress line (it is shown only on a terminal anyway)\n"
+        "  --libcurl              full libcurl transfers even over http:// (loadgen otherwise\n"
+        "                         writes HTTP/1.1 itself there, which is faster)\n"
         "  --help, --version\n"
         "\n"
         "exit: 0 ok, 1 the run could not be done, 2 usage error, 99 a threshold failed\n",
@@ -278,6 +307,42 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
     case OPT_BODY:
         wl->body = arg;
         return 0;
+    case OPT_TARGETS:
+        wl->targets_path = arg;
+        return 0;
+    case OPT_DATA:
+        wl->data_path = arg;
+        return 0;
+    case OPT_EXPECT_STATUS: {
+        struct expect probe; /* refused here, before anything starts */
+        char why[256];
+        expect_default(&probe);
+        if (expect_parse_statuses(&probe, arg, why, sizeof why)) {
+            snprintf(err, errlen,
+                     "--expect-status '%.80s' is not a list of codes (200), classes (2xx) and "
+                     "ranges (200-299) separated by commas",
+                     arg);
+            return -1;
+        }
+        wl->expect_status = arg;
+        return 0;
+    }
+    case OPT_EXPECT_BODY:
+        if (!*arg || strlen(arg) > EXPECT_BODY_MAX) {
+            snprintf(err, errlen, "--expect-body '%.80s' is not 1 to %d bytes of text", arg,
+                     EXPECT_BODY_MAX);
+            return -1;
+        }
+        wl->expect_body = arg;
+        return 0;
+    case 'n':
+        return flag_count("requests", arg, 1, UINT64_MAX / 2, &c->requests, err, errlen);
+    case OPT_REQUESTS_OUT:
+        o->requests_out_path = arg;
+        return 0;
+    case OPT_LIBCURL:
+        c->force_libcurl = 1;
+        return 0;
     case 'c':
         return parse_unsigned("connections", arg, 1, 100000, &c->connections, err, errlen);
     case 'r':
@@ -354,16 +419,30 @@ static int apply(struct loadgen_options *o, int opt, const char *arg, char *err,
 static int finish(struct loadgen_options *o, char *err, size_t errlen)
 {
     struct engine_config *c = &o->engine;
-    if (c->workload.raw && c->workload.body && !c->workload.method)
-        c->workload.method = "POST";
-    if (!c->workload.raw && (c->workload.method || c->workload.body || c->workload.nheaders)) {
+    struct workload_config *wl = &c->workload;
+    if (wl->raw && wl->body && !wl->method)
+        wl->method = "POST";
+    if (wl->raw && wl->targets_path) {
+        snprintf(err, errlen, "--raw sends one request and --targets a file of them: pick one");
+        return -1;
+    }
+    if (!wl->raw && (wl->method || wl->body)) {
         snprintf(err, errlen,
-                 "--method, --header and --body need --raw (the task mix builds its "
+                 "--method and --body need --raw (the task mix and --targets describe their "
                  "own requests)");
         return -1;
     }
-    if (c->workload.raw && o->ledger_path) {
-        snprintf(err, errlen, "--ledger records the task mix's writes; it does not apply to --raw");
+    if (!workload_is_targets(wl) &&
+        (wl->nheaders || wl->data_path || wl->expect_status || wl->expect_body)) {
+        snprintf(err, errlen,
+                 "--header, --data, --expect-status and --expect-body need --raw or --targets "
+                 "(the task mix builds its own requests and knows its own statuses)");
+        return -1;
+    }
+    if (workload_is_targets(wl) && o->ledger_path) {
+        snprintf(err, errlen,
+                 "--ledger records the task mix's writes; it does not apply to --raw or "
+                 "--targets");
         return -1;
     }
     if (c->model == LG_MODEL_OPEN && c->poisson == 0 && c->rate <= 0 && c->nstages == 0) {
@@ -378,8 +457,8 @@ static int finish(struct loadgen_options *o, char *err, size_t errlen)
         snprintf(err, errlen, "--poisson shapes the open model's arrivals: add --rate");
         return -1;
     }
-    if (!c->duration_ns && !(c->model == LG_MODEL_OPEN && c->nstages))
-        c->duration_ns = 10000000000ull;
+    if (!c->duration_ns && !(c->model == LG_MODEL_OPEN && c->nstages) && !c->requests)
+        c->duration_ns = 10000000000ull; /* with -n alone, the count ends the run */
     if (!c->threads)
         c->threads = cpus_usable();
     return 0;
@@ -392,7 +471,7 @@ enum options_result options_parse(struct loadgen_options *o, int argc, char **ar
     optind = 0; /* also resets getopt's state between calls (tests parse many argv) */
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+c:r:t:d:X:H:h", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:r:t:d:n:X:H:h", long_options, NULL)) != -1) {
         if (opt == 'h') {
             options_usage(stdout);
             return OPTIONS_EXIT_OK;
@@ -409,12 +488,13 @@ enum options_result options_parse(struct loadgen_options *o, int argc, char **ar
         if (apply(o, opt, optarg, err, errlen))
             return OPTIONS_ERROR;
     }
-    if (optind != argc - 1) {
+    int url_optional = o->engine.workload.targets_path != NULL;
+    if (optind < argc - 1 || (optind == argc && !url_optional)) {
         snprintf(err, errlen,
                  optind >= argc ? "missing the target URL (see loadgen --help)"
                                 : "expected one target URL, got more arguments");
         return OPTIONS_ERROR;
     }
-    o->engine.url = argv[optind];
+    o->engine.url = optind < argc ? argv[optind] : NULL;
     return finish(o, err, errlen) ? OPTIONS_ERROR : OPTIONS_OK;
 }

@@ -17,7 +17,8 @@
 struct loadgen_options {
     struct engine_config engine;
     const char *json_path, *html_path, *ledger_path;
-    const char *metrics_listen;     /* --metrics-listen as given (NULL: none) */
+    const char *requests_out_path;   /* --requests-out */
+    const char *metrics_listen;      /* --metrics-listen as given (NULL: none) */
     struct listen_addr metrics_addr; /* ... parsed */
     uint64_t metrics_linger_ns; /* keep serving /metrics this long after the run (final scrape) */
     const char *thresholds[OPTIONS_MAX_THRESHOLDS];

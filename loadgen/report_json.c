@@ -23,7 +23,7 @@ int report_meta_set(struct report_meta *meta, const char *target, const char *mo
 {
     if (strlen(target) >= sizeof(meta->target))
         return -1;
-    if (strcmp(mode, "tasks") != 0 && strcmp(mode, "raw") != 0)
+    if (strcmp(mode, "tasks") != 0 && strcmp(mode, "raw") != 0 && strcmp(mode, "targets") != 0)
         return -1;
     snprintf(meta->target, sizeof(meta->target), "%s", target);
     snprintf(meta->mode, sizeof(meta->mode), "%s", mode);
@@ -199,10 +199,11 @@ static void put_route(struct json_writer *w, const struct lg_results *r, int i, 
 {
     const struct lg_route_stats *rs = &r->routes[i];
     double seconds = (double)r->duration_ns / 1e9;
+    uint64_t failed = results_route_failed(r, i);
     jw_object_begin(w);
-    jw_member_string(w, "name", results_route_name((enum lg_route)i));
-    jw_member_string(w, "method", results_route_method((enum lg_route)i));
-    jw_member_string(w, "route", results_route_template((enum lg_route)i));
+    jw_member_string(w, "name", rs->name);
+    jw_member_string(w, "method", rs->method);
+    jw_member_string(w, "route", rs->route);
     jw_member_uint(w, "requests", requests);
     jw_member_double(w, "rate", seconds > 0 ? (double)requests / seconds : 0);
     jw_key(w, "classes");
@@ -211,8 +212,11 @@ static void put_route(struct json_writer *w, const struct lg_results *r, int i, 
     put_codes(w, rs->codes);
     jw_key(w, "errors");
     put_errors(w, rs->errors);
+    jw_member_uint(w, "unexpected_status", rs->unexpected_status);
+    jw_member_uint(w, "body_mismatch", rs->body_mismatch);
+    jw_member_uint(w, "failed", failed);
     jw_key(w, "error_ratio");
-    put_ratio(w, rs->classes[LG_CLASS_ERROR] + rs->classes[LG_CLASS_5XX], requests);
+    put_ratio(w, failed, requests);
     jw_key(w, "latency");
     collect_three(r, i, s);
     put_three_summaries(w, &s->corrected, &s->service, &s->lag);
@@ -224,10 +228,8 @@ static void put_route(struct json_writer *w, const struct lg_results *r, int i, 
 static void put_routes(struct json_writer *w, const struct lg_results *r, struct scratch *s)
 {
     jw_array_begin(w);
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
-        uint64_t requests = 0;
-        for (int c = 0; c < LG_CLASS_COUNT; c++)
-            requests += r->routes[i].classes[c];
+    for (int i = 0; i < (int)r->nroutes; i++) {
+        uint64_t requests = results_route_completed(r, i);
         if (requests)
             put_route(w, r, i, requests, s);
     }
@@ -237,8 +239,11 @@ static void put_routes(struct json_writer *w, const struct lg_results *r, struct
 static void put_totals(struct json_writer *w, const struct lg_results *r)
 {
     uint64_t classes[LG_CLASS_COUNT] = {0}, errors[LG_ERR_COUNT] = {0}, codes[LG_STATUS_MAX] = {0};
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+    uint64_t unexpected = 0, mismatch = 0;
+    for (size_t i = 0; i < r->nroutes; i++) {
         const struct lg_route_stats *rs = &r->routes[i];
+        unexpected += rs->unexpected_status;
+        mismatch += rs->body_mismatch;
         for (int c = 0; c < LG_CLASS_COUNT; c++)
             classes[c] += rs->classes[c];
         for (int k = 0; k < LG_ERR_COUNT; k++)
@@ -261,8 +266,16 @@ static void put_totals(struct json_writer *w, const struct lg_results *r)
     put_codes(w, codes);
     jw_key(w, "errors");
     put_errors(w, errors);
+    jw_member_uint(w, "unexpected_status", unexpected);
+    jw_member_uint(w, "body_mismatch", mismatch);
+    jw_member_uint(w, "failed", results_error_total(r));
     jw_key(w, "error_ratio");
     put_ratio(w, results_error_total(r), r->completed);
+    jw_key(w, "connections");
+    jw_object_begin(w);
+    jw_member_uint(w, "opened", r->connections_opened);
+    jw_member_uint(w, "closed", r->connections_closed);
+    jw_object_end(w);
     jw_object_end(w);
 }
 
@@ -290,7 +303,9 @@ static void put_series_row(struct json_writer *w, const struct lg_interval *row)
     }
     jw_key(w, "classes");
     put_classes(w, row->classes);
-    jw_member_uint(w, "errors", row->classes[LG_CLASS_ERROR] + row->classes[LG_CLASS_5XX]);
+    jw_member_uint(w, "failed", row->failed);
+    jw_member_uint(w, "connections_opened", row->opened);
+    jw_member_uint(w, "connections_closed", row->closed);
     jw_member_uint(w, "in_flight", row->in_flight);
     jw_member_uint(w, "backlog", row->backlog);
     jw_key(w, "latency");

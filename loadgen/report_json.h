@@ -1,5 +1,5 @@
 /*
- * report_json: a run's results as versioned JSON (schema "taskbench.loadgen.result", version 1,
+ * report_json: a run's results as versioned JSON (schema "taskbench.loadgen.result", version 2,
  * documented in docs/loadgen-json.md), and the reader that turns such a file back into the
  * exact struct lg_results it was written from: histograms travel as sparse [index, count]
  * pairs with their count, min, max and sum, so `loadgen merge` of files equals merging in
@@ -22,12 +22,12 @@
 /* What the results do not say about a run: what it was aimed at and how. */
 struct report_meta {
     char target[REPORT_TARGET_MAX]; /* the base URL (tasks) or the URL (raw) */
-    char mode[8];                   /* "tasks" or "raw" */
+    char mode[8];                   /* "tasks", "raw" or "targets" */
     char tool_version[64];          /* read back from a file; written as taskbench_version() */
 };
 
 /* Fills meta. Returns 0, or -1 when the target is longer than REPORT_TARGET_MAX - 1 bytes or
- * mode is not "tasks"/"raw" (meta is then unchanged). */
+ * mode is not "tasks", "raw" or "targets" (meta is then unchanged). */
 int report_meta_set(struct report_meta *meta, const char *target, const char *mode);
 
 /* Appends the JSON document (one line and a newline) to out. th: nth threshold outcomes for

@@ -22,6 +22,7 @@
 struct reader {
     char *err;
     size_t errlen;
+    uint64_t version; /* 1: failures were 5xx and transport errors, no connection counts */
 };
 
 __attribute__((format(printf, 2, 3))) static int fail(struct reader *rd, const char *fmt, ...)
@@ -139,14 +140,6 @@ static int error_of_name(const char *name)
     return -1;
 }
 
-static int route_of_name(const char *name)
-{
-    for (int i = 0; i < LG_ROUTE_COUNT; i++)
-        if (strcmp(name, results_route_name((enum lg_route)i)) == 0)
-            return i;
-    return -1;
-}
-
 /* ---- header ---- */
 
 static int check_identity(struct reader *rd, const cJSON *root)
@@ -158,11 +151,12 @@ static int check_identity(struct reader *rd, const cJSON *root)
     uint64_t version;
     if (get_u64(rd, root, "", "version", &version) != 0)
         return -1;
-    if (version != RESULTS_SCHEMA_VERSION)
+    if (version != 1 && version != RESULTS_SCHEMA_VERSION)
         return fail(rd,
-                    "it is version %llu of the loadgen result and this loadgen reads version %d; "
-                    "use the loadgen that wrote it",
+                    "it is version %llu of the loadgen result and this loadgen reads versions 1 "
+                    "and %d; use the loadgen that wrote it",
                     (unsigned long long)version, RESULTS_SCHEMA_VERSION);
+    rd->version = version;
     const cJSON *layout = get_typed(rd, root, "", "histogram_layout", 0);
     uint64_t bits, maxexp;
     const char *unit;
@@ -188,7 +182,9 @@ static int read_meta(struct reader *rd, const cJSON *root, struct report_meta *m
         return -1;
     struct report_meta m = {0};
     if (report_meta_set(&m, target, mode) != 0)
-        return fail(rd, "its target is longer than %d bytes or its mode \"%s\" is not tasks or raw",
+        return fail(rd,
+                    "its target is longer than %d bytes or its mode \"%s\" is not tasks, raw or "
+                    "targets",
                     REPORT_TARGET_MAX - 1, mode);
     const cJSON *tool = member(root, "tool");
     const char *version = cJSON_GetStringValue(member(tool, "version"));
@@ -226,6 +222,12 @@ static int read_run(struct reader *rd, const cJSON *root, struct lg_results *r)
         get_u64(rd, t, "totals", "not_started", &r->not_started) != 0 ||
         get_u64(rd, t, "totals", "cancelled", &r->cancelled) != 0 ||
         get_u64(rd, t, "totals", "bytes_received", &r->bytes_received) != 0)
+        return -1;
+    if (rd->version < 2)
+        return 0;
+    const cJSON *c = get_typed(rd, t, "totals", "connections", 0);
+    if (!c || get_u64(rd, c, "totals.connections", "opened", &r->connections_opened) != 0 ||
+        get_u64(rd, c, "totals.connections", "closed", &r->connections_closed) != 0)
         return -1;
     return 0;
 }
@@ -381,21 +383,40 @@ static int read_route_counts(struct reader *rd, const cJSON *item, const char *p
     if (read_codes(rd, codes, sub, rs->codes) != 0)
         return -1;
     snprintf(sub, sizeof(sub), "%s.errors", path);
-    return read_errors(rd, errors, sub, rs->errors);
+    if (read_errors(rd, errors, sub, rs->errors) != 0)
+        return -1;
+    if (rd->version < 2) { /* version 1 counted 5xx (and transport errors) as its errors */
+        rs->unexpected_status = rs->classes[LG_CLASS_5XX];
+        return 0;
+    }
+    if (get_u64(rd, item, path, "unexpected_status", &rs->unexpected_status) != 0 ||
+        get_u64(rd, item, path, "body_mismatch", &rs->body_mismatch) != 0)
+        return -1;
+    uint64_t answered = 0;
+    for (int c = 0; c < LG_CLASS_COUNT; c++)
+        answered += c == LG_CLASS_ERROR ? 0 : rs->classes[c];
+    if (rs->unexpected_status + rs->body_mismatch > answered)
+        return fail(rd, "%s: unexpected_status and body_mismatch add up to more than the %llu "
+                        "responses",
+                    path, (unsigned long long)answered);
+    return 0;
 }
 
-static int read_route(struct reader *rd, const cJSON *item, const char *path, struct lg_results *r,
-                      unsigned *seen)
+static int read_route(struct reader *rd, const cJSON *item, const char *path, struct lg_results *r)
 {
     const char *name = get_string(rd, item, path, "name");
-    if (!name)
+    const char *method = name ? get_string(rd, item, path, "method") : NULL;
+    const char *template = method ? get_string(rd, item, path, "route") : NULL;
+    if (!template)
         return -1;
-    int route = route_of_name(name);
-    if (route < 0)
-        return fail(rd, "%s.name \"%s\" is not a loadgen route", path, name);
-    if (*seen & (1u << route))
+    if (!*name || strlen(name) >= LG_ROUTE_NAME_MAX)
+        return fail(rd, "%s.name \"%.80s\" is empty or longer than %d bytes", path, name,
+                    LG_ROUTE_NAME_MAX - 1);
+    if (results_route_find(r, name) >= 0)
         return fail(rd, "%s repeats the route %s", path, name);
-    *seen |= 1u << route;
+    int route = results_route_add(r, name, method, template);
+    if (route < 0)
+        return fail(rd, "%s: out of memory or more than %d routes", path, LG_ROUTES_MAX);
     if (read_route_counts(rd, item, path, &r->routes[route]) != 0)
         return -1;
     const cJSON *by_class = get_typed(rd, item, path, "by_class", 1);
@@ -420,12 +441,11 @@ static int read_routes(struct reader *rd, const cJSON *root, struct lg_results *
         return -1;
     const cJSON *item;
     size_t i = 0;
-    unsigned seen = 0;
     cJSON_ArrayForEach(item, routes)
     {
         char path[PATH_MAX_LEN];
         snprintf(path, sizeof(path), "routes[%zu]", i++);
-        if (read_route(rd, item, path, r, &seen) != 0)
+        if (read_route(rd, item, path, r) != 0)
             return -1;
     }
     return 0;
@@ -453,6 +473,12 @@ static int read_row(struct reader *rd, const cJSON *item, const char *path, stru
         return -1;
     snprintf(sub, sizeof(sub), "%s.classes", path);
     if (read_classes(rd, classes, sub, row->classes) != 0)
+        return -1;
+    if (rd->version < 2)
+        row->failed = row->classes[LG_CLASS_ERROR] + row->classes[LG_CLASS_5XX];
+    else if (get_u64(rd, item, path, "failed", &row->failed) != 0 ||
+             get_u64(rd, item, path, "connections_opened", &row->opened) != 0 ||
+             get_u64(rd, item, path, "connections_closed", &row->closed) != 0)
         return -1;
     snprintf(sub, sizeof(sub), "%s.latency", path);
     if (get_seconds_ns(rd, lat, sub, "p50", &row->corrected_p50_ns) != 0 ||
@@ -486,7 +512,7 @@ static int read_series(struct reader *rd, const cJSON *root, struct lg_results *
 int report_json_parse(const char *text, size_t len, struct lg_results *out,
                       struct report_meta *meta_out, char *err, size_t errlen)
 {
-    struct reader rd = {err, errlen};
+    struct reader rd = {err, errlen, RESULTS_SCHEMA_VERSION};
     int rc = -1;
     results_init(out);
     cJSON *root = cJSON_ParseWithLength(text, len);
@@ -507,26 +533,18 @@ out:
 /* Reads the whole file, up to REPORT_JSON_LIMIT bytes. Returns 0, or -1 with errno set. */
 static int slurp(const char *path, char **text, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
     struct buf b;
     buf_init(&b, REPORT_JSON_LIMIT);
-    char chunk[65536];
-    size_t n;
-    int why = 0;
-    while (!why && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_append(&b, chunk, n) != 0)
-            why = b.len + n > REPORT_JSON_LIMIT ? EFBIG : ENOMEM;
-    if (!why && ferror(f))
-        why = EIO;
-    fclose(f);
-    *text = why ? NULL : buf_detach(&b, len);
+    int rc = buf_append_file(&b, path);
+    int why = errno;
+    *text = rc ? NULL : buf_detach(&b, len);
     buf_free(&b);
-    if (!why && !*text)
+    if (!rc && !*text) {
+        rc = -1;
         why = ENOMEM;
+    }
     errno = why;
-    return why ? -1 : 0;
+    return rc;
 }
 
 int report_json_read_file(const char *path, struct lg_results *out, struct report_meta *meta_out,

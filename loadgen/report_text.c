@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 
@@ -99,22 +100,46 @@ static void write_rates(FILE *f, const struct lg_results *r)
                 achieved, r->target_rate, r->not_started);
 }
 
+/* "failed    none" or "failed    1203 of 5000 (24.06%): unexpected status 1200, transport 3
+ * (connect 3)". */
 static void write_errors(FILE *f, const struct lg_results *r)
 {
-    uint64_t kinds[LG_ERR_COUNT] = {0};
-    int any = 0;
-    for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
+    uint64_t kinds[LG_ERR_COUNT] = {0}, unexpected = 0, mismatch = 0, transport = 0;
+    for (size_t i = 0; i < r->nroutes; i++) {
         for (size_t k = 0; k < LG_ERR_COUNT; k++)
             kinds[k] += r->routes[i].errors[k];
-    fputs("  errors   ", f);
-    for (size_t k = 0; k < LG_ERR_COUNT; k++) {
-        if (kinds[k] == 0)
-            continue;
-        fprintf(f, "%s %s %" PRIu64, any ? "," : "", results_error_name((enum lg_error_kind)k),
-                kinds[k]);
-        any = 1;
+        unexpected += r->routes[i].unexpected_status;
+        mismatch += r->routes[i].body_mismatch;
+        transport += r->routes[i].classes[LG_CLASS_ERROR];
     }
-    fputs(any ? " (transport)\n" : " none (transport)\n", f);
+    uint64_t failed = results_error_total(r);
+    if (failed == 0) {
+        fputs("  failed    none\n", f);
+        return;
+    }
+    fprintf(f, "  failed    %" PRIu64 " of %" PRIu64 " (%.2f%%):", failed, r->completed,
+            r->completed ? 100.0 * (double)failed / (double)r->completed : 0);
+    const char *sep = "";
+    if (unexpected) {
+        fprintf(f, " unexpected status %" PRIu64, unexpected);
+        sep = ",";
+    }
+    if (mismatch) {
+        fprintf(f, "%s body check %" PRIu64, sep, mismatch);
+        sep = ",";
+    }
+    if (transport) {
+        fprintf(f, "%s transport %" PRIu64 " (", sep, transport);
+        const char *inner = "";
+        for (size_t k = 0; k < LG_ERR_COUNT; k++) {
+            if (kinds[k] == 0)
+                continue;
+            fprintf(f, "%s%s %" PRIu64, inner, results_error_name((enum lg_error_kind)k), kinds[k]);
+            inner = ", ";
+        }
+        fputc(')', f);
+    }
+    fputc('\n', f);
 }
 
 static void write_codes(FILE *f, const struct lg_results *r)
@@ -122,9 +147,7 @@ static void write_codes(FILE *f, const struct lg_results *r)
     int any = 0;
     fputs("  status   ", f);
     for (size_t code = 0; code < LG_STATUS_MAX; code++) {
-        uint64_t n = 0;
-        for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
-            n += r->routes[i].codes[code];
+        uint64_t n = results_code_total(r, (int)code);
         if (n == 0)
             continue;
         if (code == 0)
@@ -135,7 +158,9 @@ static void write_codes(FILE *f, const struct lg_results *r)
     }
     fputs(any ? "\n" : " none\n", f);
     char bytes[32];
-    fprintf(f, "  received  %s\n\n", format_bytes(r->bytes_received, bytes, sizeof(bytes)));
+    fprintf(f, "  received  %s\n", format_bytes(r->bytes_received, bytes, sizeof(bytes)));
+    fprintf(f, "  connections %" PRIu64 " opened, %" PRIu64 " closed while measuring\n\n",
+            r->connections_opened, r->connections_closed);
 }
 
 /* Right-aligns s in width columns; printf's width counts bytes, and "µ" is two. */
@@ -156,52 +181,67 @@ static void write_latency_cells(FILE *f, const struct loghist *h)
     fputc('\n', f);
 }
 
-static void write_row(FILE *f, const char *name, uint64_t count, uint64_t errors,
+#define LABEL_MAX 44 /* the route column: name, method and route, cut with "…" */
+
+static void write_row(FILE *f, const char *label, int width, uint64_t count, uint64_t errors,
                       const struct lg_results *r, const struct loghist *h)
 {
     double seconds = (double)r->duration_ns / 1e9;
     double rate = seconds > 0 ? (double)count / seconds : 0;
     double err_pct = count ? 100.0 * (double)errors / (double)count : 0;
-    fprintf(f, "  %-26s %9" PRIu64 " %9.1f %7.2f%%", name, count, rate, err_pct);
+    int shown = 0;
+    for (const char *c = label; *c; c++)
+        shown += ((unsigned char)*c & 0xC0) != 0x80;
+    fprintf(f, "  %s%*s %9" PRIu64 " %9.1f %7.2f%%", label, width > shown ? width - shown : 0, "",
+            count, rate, err_pct);
     write_latency_cells(f, h);
 }
 
-static uint64_t route_errors(const struct lg_route_stats *rs)
+/* "login  POST /api/login": the route's name, method and template, cut to LABEL_MAX columns. */
+static void route_label(const struct lg_route_stats *rs, int name_width, char *out, size_t len)
 {
-    return rs->classes[LG_CLASS_ERROR] + rs->classes[LG_CLASS_5XX];
-}
-
-static uint64_t route_count(const struct lg_route_stats *rs)
-{
-    uint64_t n = 0;
-    for (size_t c = 0; c < LG_CLASS_COUNT; c++)
-        n += rs->classes[c];
-    return n;
+    int n = snprintf(out, len, "%-*s %s %s", name_width, rs->name, rs->method, rs->route);
+    if (n > LABEL_MAX && len > LABEL_MAX + 3) /* "…" is three bytes, one column */
+        snprintf(out + LABEL_MAX - 1, len - (LABEL_MAX - 1), "\xE2\x80\xA6");
+    while (n > 0 && out[strlen(out) - 1] == ' ') /* a route without method or template */
+        out[strlen(out) - 1] = '\0', n--;
 }
 
 /* One row per route with requests, then the whole run in each view. */
 static void write_table(FILE *f, const struct lg_results *r, struct loghist *h)
 {
-    fprintf(f, "  %-26s %9s %9s %8s %8s %8s %8s %8s %8s\n", "route", "count", "rate/s", "errors",
-            "p50", "p90", "p99", "p99.9", "max");
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
-        const struct lg_route_stats *rs = &r->routes[i];
-        uint64_t count = route_count(rs);
+    int name_width = 0, width = 16;
+    char label[LABEL_MAX + 8];
+    for (size_t i = 0; i < r->nroutes; i++)
+        if (results_route_completed(r, (int)i) && (int)strlen(r->routes[i].name) > name_width)
+            name_width = (int)strlen(r->routes[i].name);
+    for (size_t i = 0; i < r->nroutes; i++) {
+        if (!results_route_completed(r, (int)i))
+            continue;
+        route_label(&r->routes[i], name_width, label, sizeof(label));
+        int shown = 0;
+        for (const char *c = label; *c; c++)
+            shown += ((unsigned char)*c & 0xC0) != 0x80;
+        width = shown > width ? shown : width;
+    }
+    fprintf(f, "  %-*s %9s %9s %8s %8s %8s %8s %8s %8s\n", width, "route", "count", "rate/s",
+            "errors", "p50", "p90", "p99", "p99.9", "max");
+    for (int i = 0; i < (int)r->nroutes; i++) {
+        uint64_t count = results_route_completed(r, i);
         if (count == 0)
             continue;
-        char name[40];
-        snprintf(name, sizeof(name), "%-6s %s %s", results_route_name((enum lg_route)i),
-                 results_route_method((enum lg_route)i), results_route_template((enum lg_route)i));
+        route_label(&r->routes[i], name_width, label, sizeof(label));
         results_collect(r, i, -1, LG_VIEW_CORRECTED, h);
-        write_row(f, i == LG_ROUTE_RAW ? "raw" : name, count, route_errors(rs), r, h);
+        write_row(f, label, width, count, results_route_failed(r, i), r, h);
     }
     static const char *const views[] = {"all (corrected)", "all (service)", "all (lag)"};
     for (int v = LG_VIEW_CORRECTED; v <= LG_VIEW_LAG; v++) {
         results_collect(r, -1, -1, (enum lg_view_kind)v, h);
-        write_row(f, views[v], h->count, results_error_total(r), r, h);
+        write_row(f, views[v], width, h->count, results_error_total(r), r, h);
     }
     fputs("  routes show corrected latency (intended start -> done); service is sent -> done,\n"
-          "  lag is intended start -> sent. errors: transport errors and 5xx.\n",
+          "  lag is intended start -> sent. errors: requests that failed the success rule\n"
+          "  (an unexpected status, a failed body check) or got no answer.\n",
           f);
 }
 

@@ -4,37 +4,19 @@
  * Invariant kept by results_record(): per route, the classes add up to the requests finished,
  * and classes[ERROR] equals the sum of errors[] — a status outside 100..599 is counted as a
  * protocol error (its code in codes[0]), so every finished request is in exactly one class.
+ * Every request that got a status is ok, an unexpected status or a body mismatch, so failures
+ * are classes[ERROR] + unexpected_status + body_mismatch.
  */
 #include "results.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const route_names[LG_ROUTE_COUNT] = {"create", "read", "update",
-                                                        "delete", "list", "raw"};
-static const char *const route_methods[LG_ROUTE_COUNT] = {"POST",   "GET", "PUT",
-                                                          "DELETE", "GET", ""};
-static const char *const route_templates[LG_ROUTE_COUNT] = {
-    "/tasks", "/tasks/{id}", "/tasks/{id}", "/tasks/{id}", "/tasks", ""};
 static const char *const class_names[LG_CLASS_COUNT] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
 static const char *const error_names[LG_ERR_COUNT] = {"connect", "timeout", "reset", "protocol",
                                                       "other"};
-
-const char *results_route_name(enum lg_route r)
-{
-    return (unsigned)r < LG_ROUTE_COUNT ? route_names[r] : "unknown";
-}
-
-const char *results_route_method(enum lg_route r)
-{
-    return (unsigned)r < LG_ROUTE_COUNT ? route_methods[r] : "";
-}
-
-const char *results_route_template(enum lg_route r)
-{
-    return (unsigned)r < LG_ROUTE_COUNT ? route_templates[r] : "";
-}
 
 const char *results_class_name(enum lg_class c)
 {
@@ -63,14 +45,47 @@ void results_free(struct lg_results *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
-        for (size_t c = 0; c < LG_CLASS_COUNT; c++) {
+    for (size_t i = 0; i < r->nroutes; i++)
+        for (size_t c = 0; c < LG_CLASS_COUNT; c++)
             free(r->routes[i].views[c]);
-            r->routes[i].views[c] = NULL;
-        }
+    free(r->routes);
+    r->routes = NULL;
+    r->nroutes = r->routes_cap = 0;
     free(r->series);
     r->series = NULL;
     r->series_len = r->series_cap = 0;
+}
+
+int results_route_find(const struct lg_results *r, const char *name)
+{
+    for (size_t i = 0; i < r->nroutes; i++)
+        if (!strcmp(r->routes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int results_route_add(struct lg_results *r, const char *name, const char *method,
+                      const char *route)
+{
+    int found = results_route_find(r, name);
+    if (found >= 0)
+        return found;
+    if (r->nroutes == LG_ROUTES_MAX)
+        return -1;
+    if (r->nroutes == r->routes_cap) {
+        size_t cap = r->routes_cap ? 2 * r->routes_cap : 8;
+        struct lg_route_stats *routes = realloc(r->routes, cap * sizeof(*routes));
+        if (!routes)
+            return -1;
+        r->routes = routes;
+        r->routes_cap = cap;
+    }
+    struct lg_route_stats *rs = &r->routes[r->nroutes];
+    memset(rs, 0, sizeof(*rs));
+    snprintf(rs->name, sizeof(rs->name), "%s", name);
+    snprintf(rs->method, sizeof(rs->method), "%s", method ? method : "");
+    snprintf(rs->route, sizeof(rs->route), "%s", route ? route : "");
+    return (int)r->nroutes++;
 }
 
 static struct lg_views *views_new(void)
@@ -92,18 +107,19 @@ static struct lg_views *views_get(struct lg_route_stats *rs, enum lg_class c)
     return rs->views[c];
 }
 
-struct lg_views *results_views_alloc(struct lg_results *r, enum lg_route route, enum lg_class c)
+struct lg_views *results_views_alloc(struct lg_results *r, int route, enum lg_class c)
 {
-    if ((unsigned)route >= LG_ROUTE_COUNT || (unsigned)c >= LG_CLASS_COUNT)
+    if (route < 0 || (size_t)route >= r->nroutes || (unsigned)c >= LG_CLASS_COUNT)
         return NULL;
     return views_get(&r->routes[route], c);
 }
 
-int results_record(struct lg_results *r, enum lg_route route, int status, enum lg_error_kind err,
-                   uint64_t corrected_ns, uint64_t service_ns, uint64_t lag_ns)
+int results_record(struct lg_results *r, int route, int status, enum lg_error_kind err,
+                   enum lg_verdict verdict, uint64_t corrected_ns, uint64_t service_ns,
+                   uint64_t lag_ns)
 {
-    if ((unsigned)route >= LG_ROUTE_COUNT)
-        route = LG_ROUTE_RAW;
+    if (route < 0 || (size_t)route >= r->nroutes)
+        return -1;
     struct lg_route_stats *rs = &r->routes[route];
     enum lg_class c = results_class_of(status);
     if (status >= 100 && status < LG_STATUS_MAX) {
@@ -114,6 +130,10 @@ int results_record(struct lg_results *r, enum lg_route route, int status, enum l
     }
     if (c == LG_CLASS_ERROR)
         rs->errors[(unsigned)err < LG_ERR_COUNT ? err : LG_ERR_OTHER]++;
+    else if (verdict == LG_VERDICT_STATUS)
+        rs->unexpected_status++;
+    else if (verdict == LG_VERDICT_BODY)
+        rs->body_mismatch++;
     rs->classes[c]++;
     struct lg_views *v = views_get(rs, c);
     if (!v)
@@ -124,10 +144,9 @@ int results_record(struct lg_results *r, enum lg_route route, int status, enum l
     return 0;
 }
 
-const struct lg_views *results_views(const struct lg_results *r, enum lg_route route,
-                                     enum lg_class c)
+const struct lg_views *results_views(const struct lg_results *r, int route, enum lg_class c)
 {
-    if ((unsigned)route >= LG_ROUTE_COUNT || (unsigned)c >= LG_CLASS_COUNT)
+    if (route < 0 || (size_t)route >= r->nroutes || (unsigned)c >= LG_CLASS_COUNT)
         return NULL;
     return r->routes[route].views[c];
 }
@@ -148,7 +167,7 @@ void results_collect(const struct lg_results *r, int route, int class_or_all,
                      enum lg_view_kind view, struct loghist *out)
 {
     loghist_reset(out);
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+    for (int i = 0; i < (int)r->nroutes; i++) {
         if (route >= 0 && route != i)
             continue;
         for (int c = 0; c < LG_CLASS_COUNT; c++) {
@@ -161,19 +180,49 @@ void results_collect(const struct lg_results *r, int route, int class_or_all,
     }
 }
 
+uint64_t results_route_completed(const struct lg_results *r, int route)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->nroutes; i++)
+        if (route < 0 || (size_t)route == i)
+            for (size_t c = 0; c < LG_CLASS_COUNT; c++)
+                n += r->routes[i].classes[c];
+    return n;
+}
+
+uint64_t results_route_failed(const struct lg_results *r, int route)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->nroutes; i++)
+        if (route < 0 || (size_t)route == i)
+            n += r->routes[i].classes[LG_CLASS_ERROR] + r->routes[i].unexpected_status +
+                 r->routes[i].body_mismatch;
+    return n;
+}
+
 uint64_t results_class_total(const struct lg_results *r, enum lg_class c)
 {
     uint64_t n = 0;
     if ((unsigned)c >= LG_CLASS_COUNT)
         return 0;
-    for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
+    for (size_t i = 0; i < r->nroutes; i++)
         n += r->routes[i].classes[c];
+    return n;
+}
+
+uint64_t results_code_total(const struct lg_results *r, int status)
+{
+    uint64_t n = 0;
+    if (status < 0 || status >= LG_STATUS_MAX)
+        return 0;
+    for (size_t i = 0; i < r->nroutes; i++)
+        n += r->routes[i].codes[status];
     return n;
 }
 
 uint64_t results_error_total(const struct lg_results *r)
 {
-    return results_class_total(r, LG_CLASS_ERROR) + results_class_total(r, LG_CLASS_5XX);
+    return results_route_failed(r, -1);
 }
 
 double results_achieved_rate(const struct lg_results *r)
@@ -210,6 +259,8 @@ int results_append_interval(struct lg_results *r, const struct lg_interval *row)
 
 static int route_merge(struct lg_route_stats *dst, const struct lg_route_stats *src)
 {
+    dst->unexpected_status += src->unexpected_status;
+    dst->body_mismatch += src->body_mismatch;
     for (size_t i = 0; i < LG_STATUS_MAX; i++)
         dst->codes[i] += src->codes[i];
     for (size_t k = 0; k < LG_ERR_COUNT; k++)
@@ -245,6 +296,9 @@ static void interval_add(struct lg_interval *dst, const struct lg_interval *src)
     dst->completed += src->completed;
     for (size_t c = 0; c < LG_CLASS_COUNT; c++)
         dst->classes[c] += src->classes[c];
+    dst->failed += src->failed;
+    dst->opened += src->opened;
+    dst->closed += src->closed;
     dst->in_flight += src->in_flight;
     dst->backlog += src->backlog;
     dst->corrected_p50_ns = max_u64(dst->corrected_p50_ns, src->corrected_p50_ns);
@@ -320,6 +374,8 @@ static void totals_merge(struct lg_results *dst, const struct lg_results *src)
     dst->not_started += src->not_started;
     dst->cancelled += src->cancelled;
     dst->bytes_received += src->bytes_received;
+    dst->connections_opened += src->connections_opened;
+    dst->connections_closed += src->connections_closed;
 }
 
 int results_merge(struct lg_results *dst, const struct lg_results *src)
@@ -332,8 +388,11 @@ int results_merge(struct lg_results *dst, const struct lg_results *src)
         return -1;
     dst->start_unix_ns = start;
     totals_merge(dst, src);
-    for (size_t i = 0; i < LG_ROUTE_COUNT; i++)
-        if (route_merge(&dst->routes[i], &src->routes[i]) != 0)
+    for (size_t i = 0; i < src->nroutes; i++) {
+        const struct lg_route_stats *s = &src->routes[i];
+        int d = results_route_add(dst, s->name, s->method, s->route);
+        if (d < 0 || route_merge(&dst->routes[d], s) != 0)
             return -1;
+    }
     return 0;
 }

@@ -21,8 +21,9 @@
 static const char *const view_names[] = {"corrected", "service", "lag"};
 
 static const char *const metric_help =
-    "write [ROUTE.][VIEW.]METRIC OP VALUE, e.g. p99<50ms, create.service.p99.9<=200ms, "
-    "error_ratio<1%, rate>=950, achieved_ratio>0.99 or not_started<=0";
+    "write [ROUTE.][VIEW.]METRIC OP VALUE, e.g. p99<50ms, login.service.p99.9<=200ms, "
+    "error_ratio<1%, status.429<10, 4xx_ratio<0.5%, rate>=950, achieved_ratio>0.99 or "
+    "not_started<=0";
 
 /* Copies s[0..n) without surrounding whitespace into out. Returns 0, or -1 when too long. */
 static int copy_trimmed(const char *s, size_t n, char *out, size_t outlen)
@@ -96,21 +97,64 @@ static int parse_latency_metric(const char *name, struct threshold *th)
     return 0;
 }
 
+/* "4xx", "4xx_ratio": a status class 1xx..5xx, counted or as a share. */
+static int parse_class_metric(const char *name, struct threshold *th)
+{
+    if (name[0] < '1' || name[0] > '5' || name[1] != 'x' || name[2] != 'x')
+        return -1;
+    th->class_ = (enum lg_class)(LG_CLASS_1XX + (name[0] - '1'));
+    if (name[3] == '\0')
+        th->kind = THRESHOLD_CLASS;
+    else if (strcmp(name + 3, "_ratio") == 0)
+        th->kind = THRESHOLD_CLASS_RATIO;
+    else
+        return -1;
+    return 0;
+}
+
+/* "status.429", "status.429_ratio". */
+static int parse_status_metric(const char *name, struct threshold *th)
+{
+    if (strncmp(name, "status.", 7) != 0)
+        return -1;
+    const char *code = name + 7;
+    if (code[0] < '1' || code[0] > '5' || !isdigit((unsigned char)code[1]) ||
+        !isdigit((unsigned char)code[2]))
+        return -1;
+    th->status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    if (code[3] == '\0')
+        th->kind = THRESHOLD_STATUS;
+    else if (strcmp(code + 3, "_ratio") == 0)
+        th->kind = THRESHOLD_STATUS_RATIO;
+    else
+        return -1;
+    return 0;
+}
+
 static int parse_other_metric(const char *name, struct threshold *th)
 {
     static const struct {
         const char *name;
         enum threshold_metric kind;
     } others[] = {{"error_ratio", THRESHOLD_ERROR_RATIO},
+                  {"errors", THRESHOLD_ERRORS},
                   {"rate", THRESHOLD_RATE},
                   {"achieved_ratio", THRESHOLD_ACHIEVED_RATIO},
-                  {"not_started", THRESHOLD_NOT_STARTED}};
+                  {"not_started", THRESHOLD_NOT_STARTED},
+                  {"connections_opened", THRESHOLD_CONNECTIONS_OPENED},
+                  {"connections_closed", THRESHOLD_CONNECTIONS_CLOSED}};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         if (strcmp(name, others[i].name) == 0) {
             th->kind = others[i].kind;
             return 0;
         }
-    return -1;
+    return parse_class_metric(name, th) == 0 ? 0 : parse_status_metric(name, th);
+}
+
+static int whole_run_only(enum threshold_metric kind)
+{
+    return kind == THRESHOLD_ACHIEVED_RATIO || kind == THRESHOLD_NOT_STARTED ||
+           kind == THRESHOLD_CONNECTIONS_OPENED || kind == THRESHOLD_CONNECTIONS_CLOSED;
 }
 
 /* The canonical metric name: "corrected.p99", "create.service.p99.9", "create.error_ratio". */
@@ -121,39 +165,66 @@ static void canonical_name(struct threshold *th, const char *metric)
         snprintf(quantile, sizeof(quantile), "p%.10g", th->quantile * 100);
         metric = quantile; /* p999 is written p99.9 */
     }
-    const char *route = th->route >= 0 ? results_route_name((enum lg_route)th->route) : "";
+    const char *route = th->route;
     const char *view = th->kind == THRESHOLD_LATENCY ? view_names[th->view] : "";
     snprintf(th->metric, sizeof(th->metric), "%s%s%s%s%s", route, *route ? "." : "", view,
              *view ? "." : "", metric);
 }
 
+/* [VIEW.]METRIC at p. Returns 0 and the metric's name in *name, or -1 when it is not one;
+ * *view gets the view's index or -1. */
+static int parse_view_metric(const char *p, struct threshold *th, int *view, const char **name)
+{
+    *view = take_prefix(&p, view_names, 3);
+    th->view = *view < 0 ? LG_VIEW_CORRECTED : (enum lg_view_kind)*view;
+    *name = p;
+    return parse_latency_metric(p, th) == 0 || parse_other_metric(p, th) == 0 ? 0 : -1;
+}
+
+/* A route's name: what targets allow (letters, digits, _ and -, not a view or "status"). */
+static int route_name_ok(const char *s, size_t n)
+{
+    static const char *const reserved[] = {"corrected", "service", "lag", "status"};
+    if (n == 0 || n >= LG_ROUTE_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strlen(reserved[i]) == n && !memcmp(s, reserved[i], n))
+            return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return 0;
+    return 1;
+}
+
 static int parse_subject(struct threshold *th, char *err, size_t errlen)
 {
     const char *p = th->subject;
-    const char *route_names[LG_ROUTE_COUNT];
-    for (int i = 0; i < LG_ROUTE_COUNT; i++)
-        route_names[i] = results_route_name((enum lg_route)i);
-    th->route = take_prefix(&p, route_names, LG_ROUTE_COUNT);
-    int view = take_prefix(&p, view_names, 3);
-    th->view = view < 0 ? LG_VIEW_CORRECTED : (enum lg_view_kind)view;
-    if (parse_latency_metric(p, th) != 0 && parse_other_metric(p, th) != 0) {
-        snprintf(err, errlen, "threshold \"%s\": unknown metric \"%s\"; %s", th->expr, th->subject,
-                 metric_help);
-        return -1;
+    int view;
+    th->route[0] = '\0';
+    if (parse_view_metric(p, th, &view, &p) != 0) { /* then it starts with a route */
+        const char *dot = strchr(th->subject, '.');
+        size_t n = dot ? (size_t)(dot - th->subject) : 0;
+        if (!dot || !route_name_ok(th->subject, n) ||
+            parse_view_metric(dot + 1, th, &view, &p) != 0) {
+            snprintf(err, errlen, "threshold \"%s\": unknown metric \"%s\"; %s", th->expr,
+                     th->subject, metric_help);
+            return -1;
+        }
+        memcpy(th->route, th->subject, n);
+        th->route[n] = '\0';
     }
+    canonical_name(th, p);
     if (view >= 0 && th->kind != THRESHOLD_LATENCY) {
         snprintf(err, errlen,
                  "threshold \"%s\": a view (%s) applies only to latency metrics (p99, max, mean…)",
                  th->expr, view_names[view]);
         return -1;
     }
-    if (th->route >= 0 &&
-        (th->kind == THRESHOLD_ACHIEVED_RATIO || th->kind == THRESHOLD_NOT_STARTED)) {
+    if (th->route[0] && whole_run_only(th->kind)) {
         snprintf(err, errlen, "threshold \"%s\": %s applies to the whole run, not to one route",
                  th->expr, p);
         return -1;
     }
-    canonical_name(th, p);
     return 0;
 }
 
@@ -188,6 +259,8 @@ static int parse_value(struct threshold *th, const char *s, char *err, size_t er
                    : "is not a duration like 50ms, 1.5s or 200us";
         break;
     case THRESHOLD_ERROR_RATIO:
+    case THRESHOLD_CLASS_RATIO:
+    case THRESHOLD_STATUS_RATIO:
     case THRESHOLD_ACHIEVED_RATIO:
         if (parse_number(s, &v, &suffix) == 0 && (*suffix == '\0' || strcmp(suffix, "%") == 0)) {
             th->limit = *suffix ? v / 100 : v;
@@ -203,6 +276,11 @@ static int parse_value(struct threshold *th, const char *s, char *err, size_t er
         want = "is not a rate in requests per second like 950 or 950/s";
         break;
     case THRESHOLD_NOT_STARTED:
+    case THRESHOLD_ERRORS:
+    case THRESHOLD_CLASS:
+    case THRESHOLD_STATUS:
+    case THRESHOLD_CONNECTIONS_OPENED:
+    case THRESHOLD_CONNECTIONS_CLOSED:
         if (parse_number(s, &v, &suffix) == 0 && *suffix == '\0' && v == floor(v)) {
             th->limit = v;
             return 0;
@@ -262,32 +340,29 @@ int threshold_parse(const char *expr, struct threshold *out, char *err, size_t e
 
 /* ---- evaluation ---- */
 
-static uint64_t route_completed(const struct lg_results *r, int route)
+/* Responses of one route (all when route < 0) with a status in [lo, hi]. */
+static uint64_t codes_between(const struct lg_results *r, int route, int lo, int hi)
 {
     uint64_t n = 0;
-    for (int i = 0; i < LG_ROUTE_COUNT; i++)
+    for (int i = 0; i < (int)r->nroutes; i++)
         if (route < 0 || route == i)
-            for (int c = 0; c < LG_CLASS_COUNT; c++)
-                n += r->routes[i].classes[c];
+            for (int code = lo; code <= hi && code < LG_STATUS_MAX; code++)
+                n += r->routes[i].codes[code];
     return n;
 }
 
-static uint64_t route_failed(const struct lg_results *r, int route)
+static double ratio(uint64_t n, uint64_t completed)
 {
-    uint64_t n = 0;
-    for (int i = 0; i < LG_ROUTE_COUNT; i++)
-        if (route < 0 || route == i)
-            n += r->routes[i].classes[LG_CLASS_ERROR] + r->routes[i].classes[LG_CLASS_5XX];
-    return n;
+    return completed ? (double)n / (double)completed : NAN;
 }
 
-static double latency_value(const struct threshold *th, const struct lg_results *r)
+static double latency_value(const struct threshold *th, int route, const struct lg_results *r)
 {
     struct loghist *h = malloc(sizeof(*h)); /* ~220 KiB: not on the stack */
     double v = NAN;
     if (!h)
         return v;
-    results_collect(r, th->route, -1, th->view, h);
+    results_collect(r, route, -1, th->view, h);
     if (h->count > 0) {
         switch (th->stat) {
         case THRESHOLD_MIN:
@@ -311,20 +386,50 @@ static double latency_value(const struct threshold *th, const struct lg_results 
 static double metric_value(const struct threshold *th, const struct lg_results *r)
 {
     double seconds = (double)r->duration_ns / 1e9;
-    uint64_t completed = route_completed(r, th->route);
+    int route = th->route[0] ? results_route_find(r, th->route) : -1;
+    if (th->route[0] && route < 0)
+        return NAN; /* a route this run does not have */
+    uint64_t completed = results_route_completed(r, route);
+    int lo = 100 * ((int)th->class_ - LG_CLASS_1XX + 1); /* 1xx: 100 … 5xx: 500 */
     switch (th->kind) {
     case THRESHOLD_LATENCY:
-        return latency_value(th, r);
+        return latency_value(th, route, r);
     case THRESHOLD_ERROR_RATIO:
-        return completed ? (double)route_failed(r, th->route) / (double)completed : NAN;
+        return ratio(results_route_failed(r, route), completed);
+    case THRESHOLD_ERRORS:
+        return completed ? (double)results_route_failed(r, route) : NAN;
+    case THRESHOLD_CLASS:
+        return completed ? (double)codes_between(r, route, lo, lo + 99) : NAN;
+    case THRESHOLD_CLASS_RATIO:
+        return ratio(codes_between(r, route, lo, lo + 99), completed);
+    case THRESHOLD_STATUS:
+        return completed ? (double)codes_between(r, route, th->status, th->status) : NAN;
+    case THRESHOLD_STATUS_RATIO:
+        return ratio(codes_between(r, route, th->status, th->status), completed);
     case THRESHOLD_RATE:
         return seconds > 0 ? (double)completed / seconds : NAN;
     case THRESHOLD_ACHIEVED_RATIO:
         return r->target_rate > 0 ? results_achieved_rate(r) / r->target_rate : NAN;
     case THRESHOLD_NOT_STARTED:
         return (double)r->not_started;
+    case THRESHOLD_CONNECTIONS_OPENED:
+        return (double)r->connections_opened;
+    case THRESHOLD_CONNECTIONS_CLOSED:
+        return (double)r->connections_closed;
     }
     return NAN;
+}
+
+int threshold_check_route(const struct threshold *th, const struct lg_results *routes, char *err,
+                          size_t errlen)
+{
+    if (!th->route[0] || results_route_find(routes, th->route) >= 0)
+        return 0;
+    int at = snprintf(err, errlen, "threshold \"%s\": this run has no route %s; its routes are",
+                      th->expr, th->route);
+    for (size_t i = 0; i < routes->nroutes && at > 0 && (size_t)at < errlen; i++)
+        at += snprintf(err + at, errlen - (size_t)at, "%s %s", i ? "," : "", routes->routes[i].name);
+    return -1;
 }
 
 static int compare(double v, enum threshold_op op, double limit)
@@ -373,6 +478,8 @@ static void format_value(const struct threshold_result *res, char *out, size_t l
         snprintf(out, len, "%s", report_text_duration((uint64_t)llround(v * 1e9), d));
         break;
     case THRESHOLD_ERROR_RATIO:
+    case THRESHOLD_CLASS_RATIO:
+    case THRESHOLD_STATUS_RATIO:
         snprintf(out, len, "%.3g%%", v * 100);
         break;
     case THRESHOLD_RATE:
@@ -382,6 +489,11 @@ static void format_value(const struct threshold_result *res, char *out, size_t l
         snprintf(out, len, "%.4g", v);
         break;
     case THRESHOLD_NOT_STARTED:
+    case THRESHOLD_ERRORS:
+    case THRESHOLD_CLASS:
+    case THRESHOLD_STATUS:
+    case THRESHOLD_CONNECTIONS_OPENED:
+    case THRESHOLD_CONNECTIONS_CLOSED:
         snprintf(out, len, "%.0f", v);
         break;
     }
@@ -396,7 +508,8 @@ static const char *unmeasured_reason(const struct threshold *th)
     case THRESHOLD_RATE:
         return "the run has no measured duration";
     default:
-        return th->route >= 0 ? "no request on this route completed" : "no request completed";
+        return th->route[0] ? "no request on this route completed (or the run has no such route)"
+                            : "no request completed";
     }
 }
 

@@ -1,20 +1,80 @@
 /*
- * workload: builds each request of the task mix (or the raw request) and keeps the ids the
- * run created. See workload.h for the contract; the choices that matter for the audit are
- * that task text is unique per write (run tag, thread, sequence number) and that an id is
- * out of the pool while a request on it is in flight.
+ * workload: builds each request of the task mix and keeps the ids the run created; hands
+ * targets workloads to workload_targets.c. See workload.h for the contract; the choices that
+ * matter for the audit are that task text is unique per write (run tag, thread, sequence
+ * number) and that an id is out of the pool while a request on it is in flight.
  */
 #include "workload.h"
+#include "workload_internal.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Ids far above anything a run creates and below taskd's int64 limit: always a 404. */
 #define MISSING_ID_BASE 9000000000000000000LL
+#define URL_PATH_MAX 16384 /* a rendered request-target */
+#define HEADERS_MAX 65536  /* rendered header lines */
 
-static const char *const mix_names[5] = {"create", "read", "update", "delete", "list"};
+static const char *const mix_names[LG_TASK_ROUTES] = {"create", "read", "update", "delete",
+                                                      "list"};
+static const char *const mix_methods[LG_TASK_ROUTES] = {"POST", "GET", "PUT", "DELETE", "GET"};
+static const char *const mix_templates[LG_TASK_ROUTES] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
+                                                        "/tasks/{id}", "/tasks"};
+static const char json_header[] = "Content-Type: application/json\r\n";
+
+const char *workload_task_route_name(enum lg_route r)
+{
+    return (unsigned)r < LG_TASK_ROUTES ? mix_names[r] : "unknown";
+}
+
+const char *workload_task_route_method(enum lg_route r)
+{
+    return (unsigned)r < LG_TASK_ROUTES ? mix_methods[r] : "";
+}
+
+const char *workload_task_route_template(enum lg_route r)
+{
+    return (unsigned)r < LG_TASK_ROUTES ? mix_templates[r] : "";
+}
+
+int workload_is_targets(const struct workload_config *cfg)
+{
+    return cfg->raw || cfg->targets_path || cfg->targets;
+}
+
+int workload_add_routes(const struct workload_config *cfg, struct lg_results *r)
+{
+    if (cfg->targets) {
+        for (size_t i = 0; i < cfg->targets->n; i++) {
+            const struct target *t = &cfg->targets->items[i];
+            if (results_route_add(r, t->name, t->method, t->url) != (int)i)
+                return -1;
+        }
+        return 0;
+    }
+    for (int i = 0; i < LG_TASK_ROUTES; i++)
+        if (results_route_add(r, mix_names[i], mix_methods[i], mix_templates[i]) != i)
+            return -1;
+    return 0;
+}
+
+void workload_request_init(struct workload_request *req)
+{
+    memset(req, 0, sizeof *req);
+    buf_init(&req->path_buf, URL_PATH_MAX);
+    buf_init(&req->headers_buf, HEADERS_MAX);
+    buf_init(&req->body_buf, WORKLOAD_RENDER_MAX);
+}
+
+void workload_request_free(struct workload_request *req)
+{
+    buf_free(&req->path_buf);
+    buf_free(&req->headers_buf);
+    buf_free(&req->body_buf);
+}
 
 static unsigned *mix_field(struct workload_config *cfg, size_t i)
 {
@@ -62,7 +122,7 @@ int workload_parse_mix(struct workload_config *cfg, const char *spec, char *err,
     return 0;
 }
 
-static uint64_t next_random(struct workload_state *st)
+uint64_t workload_random(struct workload_state *st)
 {
     uint64_t x = st->rng;
     x ^= x << 13;
@@ -72,13 +132,19 @@ static uint64_t next_random(struct workload_state *st)
 }
 
 int workload_state_init(struct workload_state *st, const struct workload_config *cfg,
-                        unsigned thread, uint64_t seed)
+                        unsigned thread, unsigned threads, unsigned shard, unsigned shards,
+                        uint64_t seed)
 {
     memset(st, 0, sizeof *st);
     st->cfg = cfg;
-    st->thread = thread;
+    st->thread = thread + shard * 1000; /* in the task text: unique across shards */
     st->rng = seed ? seed : 0x2545f4914f6cdd1dull;
-    unsigned w[5] = {cfg->create, cfg->read, cfg->update, cfg->delete_, cfg->list};
+    shards = shards ? shards : 1;
+    threads = threads ? threads : 1;
+    /* Streams interleave as the pacer's do: thread i of shard s is stream s + shards * i. */
+    template_stream_init(&st->stream, shard + shards * thread, shards * threads, thread, threads,
+                         st->rng ^ 0x5851f42d4c957f2dull, cfg->data, cfg->run_tag);
+    unsigned w[LG_TASK_ROUTES] = {cfg->create, cfg->read, cfg->update, cfg->delete_, cfg->list};
     if (!(w[0] | w[1] | w[2] | w[3] | w[4])) {
         unsigned def[5] = {20, 60, 15, 5, 0};
         memcpy(w, def, sizeof w);
@@ -86,7 +152,7 @@ int workload_state_init(struct workload_state *st, const struct workload_config 
     memcpy(st->weights, w, sizeof w);
     for (size_t i = 0; i < 5; i++)
         st->total_weight += w[i];
-    if (!cfg->raw) {
+    if (!cfg->targets) {
         st->pool = malloc(WORKLOAD_POOL_CAP * sizeof *st->pool);
         if (!st->pool)
             return -1;
@@ -105,7 +171,7 @@ static int64_t pool_checkout(struct workload_state *st)
 {
     if (st->pool_len == 0)
         return 0;
-    size_t i = next_random(st) % st->pool_len;
+    size_t i = workload_random(st) % st->pool_len;
     int64_t id = st->pool[i];
     st->pool[i] = st->pool[--st->pool_len];
     return id;
@@ -117,7 +183,7 @@ static void pool_return(struct workload_state *st, int64_t id)
     if (st->pool_len < WORKLOAD_POOL_CAP)
         st->pool[st->pool_len++] = id;
     else
-        st->pool[next_random(st) % WORKLOAD_POOL_CAP] = id;
+        st->pool[workload_random(st) % WORKLOAD_POOL_CAP] = id;
 }
 
 /* splitmix64's finaliser: arrival numbers in, well-spread draws out. */
@@ -129,12 +195,15 @@ static uint64_t mix_hash(uint64_t x)
     return x ^ (x >> 31);
 }
 
+uint64_t workload_draw(struct workload_state *st, uint64_t arrival)
+{
+    return arrival == WORKLOAD_ANY_ARRIVAL ? workload_random(st)
+                                           : mix_hash(st->cfg->mix_seed ^ mix_hash(arrival));
+}
+
 static enum lg_route pick_route(struct workload_state *st, uint64_t arrival)
 {
-    uint64_t draw = arrival == WORKLOAD_ANY_ARRIVAL
-                        ? next_random(st)
-                        : mix_hash(st->cfg->mix_seed ^ mix_hash(arrival));
-    unsigned r = (unsigned)(draw % st->total_weight);
+    unsigned r = (unsigned)(workload_draw(st, arrival) % st->total_weight);
     for (unsigned i = 0; i < 5; i++) {
         if (r < st->weights[i])
             return (enum lg_route)i;
@@ -156,66 +225,90 @@ static void write_task_text(struct workload_state *st, struct workload_request *
     req->task[len] = '\0';
 }
 
-static void write_body(struct workload_request *req)
+/* {"task":"…","done":…}: the text is the run's own ([A-Za-z0-9.-]), so it needs no escaping. */
+static int write_body(struct workload_request *req)
 {
-    int n = snprintf(req->body, sizeof req->body, "{\"task\":\"%s\",\"done\":%s}", req->task,
-                     req->done ? "true" : "false");
-    req->body_len = n < 0 ? 0 : (size_t)n;
+    buf_reset(&req->body_buf);
+    if (buf_printf(&req->body_buf, "{\"task\":\"%s\",\"done\":%s}", req->task,
+                   req->done ? "true" : "false"))
+        return -1;
+    req->body = req->body_buf.data;
+    req->body_len = req->body_buf.len;
+    req->has_body = 1;
+    req->headers = json_header;
+    req->headers_len = sizeof json_header - 1;
+    return 0;
 }
 
-static void build_raw(struct workload_state *st, struct workload_request *req)
+static int write_path(struct workload_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int write_path(struct workload_request *req, const char *fmt, ...)
 {
-    req->route = LG_ROUTE_RAW;
-    req->method = st->cfg->method ? st->cfg->method : "GET";
-    req->path[0] = '\0';
-    req->body_len = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_reset(&req->path_buf);
+    int rc = buf_vprintf(&req->path_buf, fmt, ap);
+    va_end(ap);
+    req->path = req->path_buf.data;
+    req->path_len = req->path_buf.len;
+    return rc;
 }
 
-void workload_next(struct workload_state *st, struct workload_request *req, uint64_t arrival)
+enum lg_verdict workload_verdict(const struct workload_request *req, int status, int body_ok)
+{
+    if (req->target) {
+        if (!expect_status_ok(&req->target->expect, status))
+            return LG_VERDICT_STATUS;
+        return body_ok ? LG_VERDICT_OK : LG_VERDICT_BODY;
+    }
+    int expected = req->missing ? status == 404 : status >= 200 && status < 300;
+    return expected ? LG_VERDICT_OK : LG_VERDICT_STATUS;
+}
+
+int workload_next(struct workload_state *st, struct workload_request *req, uint64_t arrival)
 {
     req->id = 0;
     req->missing = 0;
     req->task[0] = '\0';
     req->done = 0;
+    req->body = NULL;
     req->body_len = 0;
-    if (st->cfg->raw) {
-        build_raw(st, req);
-        return;
-    }
+    req->has_body = 0;
+    req->headers = "";
+    req->headers_len = 0;
+    req->target = NULL;
+    req->expect = NULL;
+    req->origin = 0;
+    req->is_static = 0;
+    if (st->cfg->targets)
+        return workload_targets_next(st, req, arrival);
     enum lg_route route = pick_route(st, arrival);
     if (route == LG_ROUTE_READ || route == LG_ROUTE_UPDATE || route == LG_ROUTE_DELETE) {
-        double draw = (double)(next_random(st) >> 11) / 9007199254740992.0;
+        double draw = (double)(workload_random(st) >> 11) / 9007199254740992.0;
         if (draw < st->cfg->missing_ratio) {
             req->missing = 1;
-            req->id = MISSING_ID_BASE + (int64_t)(next_random(st) % 1000000000);
+            req->id = MISSING_ID_BASE + (int64_t)(workload_random(st) % 1000000000);
         } else if (!(req->id = pool_checkout(st))) {
             route = LG_ROUTE_CREATE; /* nothing to read yet: make something */
         }
     }
     req->route = route;
-    req->method = results_route_method(route);
+    req->method = mix_methods[route];
     switch (route) {
     case LG_ROUTE_CREATE:
-        snprintf(req->path, sizeof req->path, "/tasks");
         write_task_text(st, req, 'c');
-        write_body(req);
-        break;
+        return write_path(req, "/tasks") || write_body(req) ? -1 : 0;
     case LG_ROUTE_UPDATE:
-        snprintf(req->path, sizeof req->path, "/tasks/%" PRId64, req->id);
         write_task_text(st, req, 'u');
-        req->done = (int)(next_random(st) & 1);
-        write_body(req);
-        break;
+        req->done = (int)(workload_random(st) & 1);
+        return write_path(req, "/tasks/%" PRId64, req->id) || write_body(req) ? -1 : 0;
     case LG_ROUTE_LIST: {
         unsigned limit = st->cfg->list_limit ? st->cfg->list_limit : 100;
-        int64_t after = st->pool_len ? st->pool[next_random(st) % st->pool_len] - 1 : 0;
-        snprintf(req->path, sizeof req->path, "/tasks?limit=%u&after=%" PRId64, limit,
-                 after > 0 ? after : 0);
-        break;
+        int64_t after = st->pool_len ? st->pool[workload_random(st) % st->pool_len] - 1 : 0;
+        return write_path(req, "/tasks?limit=%u&after=%" PRId64, limit, after > 0 ? after : 0);
     }
     default: /* read, delete */
-        snprintf(req->path, sizeof req->path, "/tasks/%" PRId64, req->id);
-        break;
+        return write_path(req, "/tasks/%" PRId64, req->id);
     }
 }
 
@@ -239,7 +332,7 @@ int64_t workload_parse_id(const char *body, size_t len)
 int64_t workload_complete(struct workload_state *st, const struct workload_request *req, int status,
                           const char *body, size_t body_len)
 {
-    if (st->cfg->raw)
+    if (st->cfg->targets)
         return 0;
     int64_t created = 0;
     if (req->route == LG_ROUTE_CREATE && status == 201) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make fuzz / scripts/fuzz.sh SECONDS: coverage-guided fuzzing of tests/fuzz/fuzz_request.c
-# (taskd's request parsing) and tests/fuzz/fuzz_http1.c (loadgen's response parser), each for
-# SECONDS.
+# (taskd's request parsing), tests/fuzz/fuzz_http1.c (loadgen's response parser) and loadgen's
+# workload parsers (fuzz_targets.c, fuzz_template.c, fuzz_csv.c), each for SECONDS.
+# FUZZ_ONLY="targets csv" fuzzes only the targets named.
 # Builds each libFuzzer binary (clang, ASan + UBSan) under build/fuzz/, fuzzes a scratch copy of
 # its committed corpus for SECONDS, then merges only the inputs that add coverage back into
 # tests/fuzz/corpus/NAME with -merge=1, so the corpus grows without duplicates. A crash
@@ -18,6 +19,9 @@ cjson_libs=$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 fuzz() {
     local name=$1 max_len=$2
     shift 2
+    if [ -n "${FUZZ_ONLY:-}" ] && [[ " $FUZZ_ONLY " != *" $name "* ]]; then
+        return 0
+    fi
     local corpus=tests/fuzz/corpus/$name bin=build/fuzz/fuzz_$name dict=tests/fuzz/$name.dict
     mkdir -p "$corpus"
     # shellcheck disable=SC2086 # the pkg-config output is a list of flags
@@ -43,3 +47,7 @@ fuzz() {
 # Only the modules each target reaches: request parsing needs no SQLite or libmicrohttpd.
 fuzz request 8192 common/buf.c common/utf8.c common/json_writer.c service/routes.c service/task.c
 fuzz http1 16384 loadgen/http1.c common/buf.c
+fuzz csv 65536 loadgen/data.c common/buf.c
+fuzz template 4096 loadgen/template.c loadgen/data.c common/buf.c common/json_writer.c common/utf8.c
+fuzz targets 16384 loadgen/targets.c loadgen/template.c loadgen/data.c loadgen/expect.c \
+    common/buf.c common/json_writer.c common/utf8.c

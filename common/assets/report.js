@@ -742,11 +742,18 @@
       { id: 'requests', label: 'Requests completed', value: fmtInt(num(t.completed)),
         sub: [isNum(t.scheduled) && c.open ? fmtInt(t.scheduled) + ' scheduled' : null,
           t.cancelled > 0 ? fmtInt(t.cancelled) + ' cancelled at the end' : null,
-          c.duration !== null ? 'in ' + fmtDuration(c.duration) : null].filter(Boolean).join(DOT) },
+          c.duration !== null ? 'in ' + fmtDuration(c.duration) : null,
+          isNum(get(t, 'connections.opened')) ? fmtInt(get(t, 'connections.opened')) + ' connections opened' +
+            (num(get(t, 'connections.closed')) ? ', ' + fmtInt(get(t, 'connections.closed')) + ' closed' : '') : null,
+        ].filter(Boolean).join(DOT) },
       { id: 'errors', label: 'Error ratio', value: fmtPct(errRatio),
         status: errRatio === null ? null : errRatio > 0.01 ? 'bad' : errRatio > 0 ? 'warn' : 'ok',
-        sub: '5xx ' + fmtInt(classCount(t.classes, '5xx')) + DOT + 'transport ' + fmtInt(sum(Object.values(t.errors || {}))) +
-          DOT + '4xx ' + fmtInt(classCount(t.classes, '4xx')) + ' (not errors)' },
+        /* version 2 counts failures of the success rule; version 1 counted 5xx and transport errors */
+        sub: isNum(t.failed)
+          ? 'unexpected status ' + fmtInt(num(t.unexpected_status) || 0) + DOT + 'body check ' +
+            fmtInt(num(t.body_mismatch) || 0) + DOT + 'transport ' + fmtInt(sum(Object.values(t.errors || {})))
+          : '5xx ' + fmtInt(classCount(t.classes, '5xx')) + DOT + 'transport ' + fmtInt(sum(Object.values(t.errors || {}))) +
+            DOT + '4xx ' + fmtInt(classCount(t.classes, '4xx')) + ' (not errors)' },
       { id: 'p99', label: 'p99 latency (corrected)', value: fmtLatency(num(corrected.p99)),
         sub: 'p50 ' + fmtLatency(num(corrected.p50)) + DOT + 'p99.9 ' + fmtLatency(num(corrected.p999)) +
           DOT + 'max ' + fmtLatency(num(corrected.max)) },
@@ -778,9 +785,12 @@
         { name: 'achieved', color: '#2563eb', width: 2, points: col((r) => num(isNum(r.rate) ? r.rate : r.completed)) },
         { name: 'sent', color: '#0891b2', dash: 'dot', hidden: true, points: col((r) => num(r.started)) },
       ] }));
-    charts.appendChild(lineChart({ id: 'errors', title: 'Errors per second', note: '5xx and transport errors; 4xx for reference',
+    const v2 = rows.some((r) => isNum(r.failed));
+    charts.appendChild(lineChart({ id: 'errors', title: 'Errors per second',
+      note: v2 ? 'requests that failed the success rule; status classes for reference' : '5xx and transport errors; 4xx for reference',
       x: timeX, y: { label: 'per second', tooltipFormat: perSec, integer: true }, series: [
-        { name: '5xx', color: '#dc2626', area: true, width: 2, points: col((r) => classCount(r.classes, '5xx')) },
+        v2 ? { name: 'failed', color: '#b91c1c', area: true, width: 2, points: col((r) => num(r.failed)) } : null,
+        { name: '5xx', color: '#dc2626', area: !v2, width: v2 ? 1.4 : 2, points: col((r) => classCount(r.classes, '5xx')) },
         { name: 'transport errors', color: '#7c2d12', points: col((r) => classCount(r.classes, 'error')) },
         { name: '4xx', color: '#f59e0b', points: col((r) => classCount(r.classes, '4xx')) },
       ] }));
@@ -795,11 +805,19 @@
         { name: 'lag p99', color: '#d97706', dash: 'dash', points: colLat((r) => ms(r.lag_p99)) },
       ] }));
     charts.appendChild(lineChart({ id: 'inflight', title: 'In flight and backlog', note: 'at the end of each second',
-      wide: true, height: 200, x: timeX, y: { label: 'requests', tooltipFormat: fmtInt, integer: true }, bands: behind,
+      wide: !v2, height: 200, x: timeX, y: { label: 'requests', tooltipFormat: fmtInt, integer: true }, bands: behind,
       series: [
         { name: 'in flight', color: '#0891b2', area: true, points: col((r) => num(r.in_flight)) },
         { name: 'backlog (due, not sent)', color: '#db2777', width: 2, points: col((r) => num(r.backlog)) },
       ] }));
+    if (rows.some((r) => isNum(r.connections_opened))) {
+      charts.appendChild(lineChart({ id: 'connections', title: 'Connections opened and closed',
+        note: 'per second; a steady stream of opens is a reconnect storm', height: 200, x: timeX,
+        y: { label: 'per second', tooltipFormat: perSec, integer: true }, series: [
+          { name: 'opened', color: '#7c3aed', width: 2, points: col((r) => num(r.connections_opened)) },
+          { name: 'closed', color: '#64748b', dash: 'dash', points: col((r) => num(r.connections_closed)) },
+        ] }));
+    }
     root.appendChild(section('Over time', rows.length ? rows.length + ' one-second intervals'
       : 'no per-second series in this result', charts));
   }
@@ -847,7 +865,9 @@
       { label: 'Route', value: routeCell },
       { label: 'Requests', num: true, value: (r) => fmtInt(r.requests) },
       { label: 'Rate /s', num: true, value: (r) => fmtRate(r.rate) },
-      { label: 'Errors', num: true, title: '5xx and transport errors', value: (r) => fmtPct(r.error_ratio),
+      { label: 'Errors', num: true, title: isNum(t.failed)
+        ? 'requests that failed the success rule: an unexpected status, a failed body check, no answer'
+        : '5xx and transport errors', value: (r) => fmtPct(r.error_ratio),
         cls: (r) => (r.error_ratio > 0.01 ? 'bad' : r.error_ratio > 0 ? 'warn' : null) },
       { label: 'p50', num: true, value: msCell('corrected', 'p50') },
       { label: 'p90', num: true, value: msCell('corrected', 'p90') },
@@ -880,7 +900,10 @@
       h('b', { text: 'corrected' }), ': from the moment a request was due (its place in the schedule) to its response, ' +
       'so a stall that delays sending counts against the service, as users would feel it. ',
       h('b', { text: 'service' }), ': from sent to response. ', h('b', { text: 'lag' }), ': how late it was sent. ' +
-      'The error ratio counts 5xx responses and transport errors; 4xx answers are the service working as specified.');
+      (isNum(t.failed)
+        ? 'The error ratio counts requests that failed the success rule: a status outside the expected ones ' +
+          '(2xx and 3xx unless a target says otherwise), a body without the expected text, or no answer.'
+        : 'The error ratio counts 5xx responses and transport errors; 4xx answers are the service working as specified.'));
     root.appendChild(section('Routes', c.routes.length + ' routes', routes, side, explain));
   }
 

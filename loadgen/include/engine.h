@@ -20,6 +20,7 @@
 #include "workload.h"
 
 struct ledger;
+struct requests_out;
 
 struct lg_stage {
     uint64_t duration_ns;
@@ -29,7 +30,8 @@ struct lg_stage {
 #define ENGINE_MAX_STAGES 32
 
 struct engine_config {
-    const char *url; /* task workload: base URL (http://host:port); raw: the URL */
+    const char *url; /* task workload: base URL (http://host:port); raw: the URL; targets: the
+                        base of relative target URLs (may be NULL when every URL is absolute) */
     struct workload_config workload;
     enum lg_model model;
     unsigned connections; /* closed model: total connections (split over threads) */
@@ -41,7 +43,9 @@ struct engine_config {
     unsigned max_inflight; /* open model: total in-flight bound (0: connections) */
     unsigned threads;
     uint64_t duration_ns;   /* measured period; 0 with model open+stages: sum of stages;
-                               0 otherwise: until engine_stop() */
+                               0 otherwise: until engine_stop() or `requests` */
+    uint64_t requests;      /* -n: the run ends after this many measured requests (this shard's
+                               share of them; 0: no count) */
     uint64_t warmup_ns;     /* run before measuring; not in results (still in the ledger) */
     uint64_t timeout_ns;    /* per request (0: 10 s) */
     unsigned shard_index;   /* --shard i/N: this process runs share i of N (0-based) */
@@ -50,11 +54,15 @@ struct engine_config {
                                shards in separate processes share one schedule; it must lie in
                                the future */
     struct ledger *ledger;  /* NULL: no ledger */
+    struct requests_out *requests_out; /* NULL: no per-request records */
+    int force_libcurl;      /* full libcurl transfers even where the direct path could go */
 };
 
 struct engine;
 
-/* Starts the threads. Returns 0, or -1 with a sentence in err (bad URL, libcurl init). */
+/* Starts the threads. A targets workload not yet prepared (workload.h) is prepared here, and
+ * freed by engine_free(). Returns 0, or -1 with a sentence in err (bad URL or targets,
+ * libcurl init). */
 int engine_start(struct engine **out, const struct engine_config *cfg, char *err, size_t errlen);
 
 /* Live counters (whole run including warm-up), cheap; any thread may call. */
@@ -65,6 +73,7 @@ struct engine_live {
     double target_rate;                  /* current scheduled rate (0 closed) */
     uint64_t started, completed, errors; /* errors: transport + 5xx */
     uint64_t in_flight, backlog;
+    uint64_t connections_opened, connections_closed; /* whole run */
     uint64_t last_second_p99_ns; /* corrected p99 of the last complete second */
     double last_second_rate;
 };
@@ -72,6 +81,9 @@ void engine_live(struct engine *e, struct engine_live *out);
 
 /* Copies series rows [from, from+max) completed so far (measured period). Returns how many. */
 size_t engine_series(struct engine *e, size_t from, struct lg_interval *rows, size_t max);
+
+/* 1 when the run's requests take the direct HTTP/1.1 path (libcurl only connects). */
+int engine_direct_path(const struct engine *e);
 
 /* Client-side metrics for --metrics-listen, appended in Prometheus text format. */
 struct buf;

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # make bench, loadgen part: how loadgen compares with wrk and hey, side by side in one run.
 #
-# 1. Closed-loop throughput: loadgen --raw, wrk and hey, each on CPU 1 with 16 keep-alive
-#    connections, against one target on CPU 0 (nginx `return 200` when installed — fast enough
-#    that the client is the bottleneck — else taskd's /livez). Rounds alternate the tools so
-#    drift hits all alike; medians are compared: loadgen must reach 0.9x wrk and 1.5x hey.
+# 1. Closed-loop throughput, each client on CPU 1 with 16 keep-alive connections against nginx
+#    on CPU 0 (one worker; `return` answers, fast enough that the client is the bottleneck):
+#    wrk on one URL; loadgen --raw on the same URL; loadgen with a 5-target weighted targets
+#    file whose URLs, headers and bodies are templates ({{seq}}, {{uuid}}, {{randint}}, a CSV
+#    column); loadgen's task mix (nginx plays taskd: POST /tasks answers 201 with an id, the rest
+#    200/204, so every route of the mix runs); and hey. Rounds alternate the tools so drift hits
+#    all alike; medians are compared: each loadgen figure should reach 0.9x wrk (1.0x is the
+#    aim), and --raw 1.5x hey. Without nginx, taskd's /livez is the target and only wrk, --raw
+#    and hey run.
 # 2. Open model: loadgen --rate 20000 for BENCH_SECONDS after a 1 s warm-up; achieved must be
 #    within 1 % of the target and the scheduling lag p99 under 1 ms (read from its JSON result).
 # 3. Memory: loadgen at 10,000 requests/s for BENCH_MEMORY_SECONDS (default 300), resident size
@@ -46,24 +51,26 @@ start_target() {
     if [ "$want" != taskd ] && command -v nginx >/dev/null 2>&1; then
         local port
         port=$(tap_free_port)
-        mkdir -p "$scratch/nginx"
-        cat >"$scratch/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $scratch/nginx/nginx.pid;
-error_log $scratch/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
+        url="http://127.0.0.1:$port/"
+        tap_start_nginx "$scratch/nginx" "$url" taskset -c 0 <<CONF || fail "nginx did not start: $(cat "$scratch/nginx/stderr")"
     keepalive_requests 1000000;
+    client_body_buffer_size 64k;
     server {
         listen 127.0.0.1:$port;
         location / { return 200 "ok\n"; }
+        # taskd's API, answered by nginx: a create gets 201 and an id, so the mix reaches
+        # every route
+        location = /tasks {
+            if (\$request_method = POST) { return 201 '{"id":\$connection\$connection_requests,"task":"x","done":false}'; }
+            return 200 '[]';
+        }
+        location /tasks/ {
+            if (\$request_method = DELETE) { return 204; }
+            return 200 '{"id":1,"task":"x","done":false}';
+        }
     }
-}
 CONF
-        taskset -c 0 nginx -c "$scratch/nginx/nginx.conf" -p "$scratch/nginx" 2>"$scratch/nginx/stderr" &
-        tap_pids+=("$!")
+        nginx_api=1
         target_name="nginx (1 worker, return 200)"
         url="http://127.0.0.1:$port/"
     else
@@ -85,37 +92,101 @@ run_hey() {
     taskset -c 1 hey -c $conns -z "${seconds}s" -cpus 1 "$url" >"$scratch/hey.out" 2>&1 || fail "hey failed"
     awk '/Requests\/sec/ { print $2 }' "$scratch/hey.out"
 }
+# run_loadgen ARGS...: loadgen closed loop on CPU 1 with ARGS (the workload); prints requests/s
+# and refuses a run with failures (nginx answers every request of every workload).
 run_loadgen() {
-    taskset -c 1 "$loadgen" --raw -c $conns -t 1 -d "${seconds}s" --json "$scratch/lg.json" \
-        --quiet "$url" 2>"$scratch/lg.err" || fail "loadgen failed: $(cat "$scratch/lg.err")"
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rate"]["achieved"])' \
-        "$scratch/lg.json"
+    taskset -c 1 "$loadgen" -c $conns -t 1 -d "${seconds}s" --json "$scratch/lg.json" \
+        --quiet "$@" 2>"$scratch/lg.err" || fail "loadgen $* failed: $(cat "$scratch/lg.err")"
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+if d["totals"]["failed"]:
+    sys.exit("loadgen: %d requests failed: %s" % (d["totals"]["failed"], d["totals"]["codes"]))
+print(d["rate"]["achieved"])' "$scratch/lg.json" || fail "loadgen $* had failures"
 }
 
+# A 5-target weighted targets file with templated URLs, headers and bodies, and its CSV rows.
+write_targets() {
+    python3 - "$scratch" <<'PY'
+import sys
+d = sys.argv[1]
+with open(d + "/users.csv", "w") as f:
+    f.write("id,email,name\n")
+    for i in range(1000):
+        f.write("%d,user%d@example.com,User %d\n" % (i, i, i))
+with open(d + "/create.json", "w") as f:
+    f.write('{"task":"bench {{seq}} {{uuid}}","owner":"{{data.email}}","done":false}')
+with open(d + "/targets.txt", "w") as f:
+    f.write("""# @name create
+# @weight 20
+# @expect 201
+POST /tasks
+Content-Type: application/json
+X-Request-Id: {{uuid}}
+@create.json
+
+# @name read
+# @weight 50
+GET /tasks/{{randint 1 100000}}
+
+# @name update
+# @weight 15
+PUT /tasks/{{randint 1 100000}}
+Content-Type: application/json
+@update.json
+
+# @name list
+# @weight 10
+GET /tasks?limit=100&after={{seq}}
+
+# @name profile
+# @weight 5
+GET /users/{{data.id}}?name={{data.name | url}}
+""")
+with open(d + "/update.json", "w") as f:
+    f.write('{"task":"updated by {{data.name | json}}","done":true}')
+PY
+}
+
+nginx_api=0
 start_target
+base=${url%/}
+write_targets
 echo "== loadgen vs wrk vs hey: closed loop, $conns connections, one core each, ${seconds}s x $rounds rounds"
 echo "   target: $target_name on CPU 0; clients on CPU 1"
-: >"$scratch/wrk.all"
-: >"$scratch/hey.all"
-: >"$scratch/lg.all"
+echo "   loadgen workloads: raw = --raw on wrk's URL; targets = 5 weighted targets, templated"
+echo "   URLs, headers and bodies (tests/bench/loadgen.sh writes them); mix = the task mix"
+tools=(wrk raw hey)
+[ "$nginx_api" = 1 ] && tools=(wrk raw targets mix hey)
+for t in "${tools[@]}"; do : >"$scratch/$t.all"; done
 for round in $(seq "$rounds"); do
-    w=$(run_wrk)
-    l=$(run_loadgen)
-    h=$(run_hey)
-    echo "$w" >>"$scratch/wrk.all"
-    echo "$l" >>"$scratch/lg.all"
-    echo "$h" >>"$scratch/hey.all"
-    printf '   round %d: wrk %8.0f  loadgen %8.0f  hey %8.0f req/s\n' "$round" "$w" "$l" "$h"
+    line="   round $round:"
+    for t in "${tools[@]}"; do
+        case $t in
+        wrk) v=$(run_wrk) ;;
+        hey) v=$(run_hey) ;;
+        raw) v=$(run_loadgen --raw "$url") ;;
+        targets) v=$(run_loadgen --targets "$scratch/targets.txt" --data "$scratch/users.csv" "$base") ;;
+        mix) v=$(run_loadgen "$base") ;;
+        esac
+        echo "$v" >>"$scratch/$t.all"
+        line+=$(printf '  %s %7.0f' "$t" "$v")
+    done
+    echo "$line req/s"
 done
-wrk_med=$(median <"$scratch/wrk.all")
-lg_med=$(median <"$scratch/lg.all")
-hey_med=$(median <"$scratch/hey.all")
-vs_wrk=$(tap_calc %.2f "$lg_med / $wrk_med")
-vs_hey=$(tap_calc %.2f "$lg_med / $hey_med")
-printf '   median:  wrk %8.0f  loadgen %8.0f  hey %8.0f req/s\n' "$wrk_med" "$lg_med" "$hey_med"
 verdict() { [ "$(tap_calc %d "$1 >= $2")" = 1 ] && echo PASS || echo BELOW; }
-echo "   loadgen / wrk = $vs_wrk  (target >= 0.9)  $(verdict "$vs_wrk" 0.9)"
-echo "   loadgen / hey = $vs_hey  (target >= 1.5)  $(verdict "$vs_hey" 1.5)"
+line="   median:"
+for t in "${tools[@]}"; do
+    eval "med_$t=$(median <"$scratch/$t.all")"
+    line+=$(printf '  %s %7.0f' "$t" "$(eval echo "\$med_$t")")
+done
+echo "$line req/s"
+for t in "${tools[@]}"; do
+    case $t in wrk | hey) continue ;; esac
+    ratio=$(tap_calc %.2f "$(eval echo "\$med_$t") / $med_wrk")
+    printf '   loadgen %-7s / wrk = %s  (target >= 0.9, aim 1.0)  %s\n' "$t" "$ratio" "$(verdict "$ratio" 0.9)"
+done
+vs_hey=$(tap_calc %.2f "$med_raw / $med_hey")
+echo "   loadgen raw     / hey = $vs_hey  (target >= 1.5)  $(verdict "$vs_hey" 1.5)"
 
 echo
 echo "== open model: --rate 20000 for ${seconds}s after a 1 s warm-up (as wrk2 does), one thread on CPU 1"

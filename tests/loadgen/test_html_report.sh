@@ -433,14 +433,14 @@ live() {
         tap_not_ok "$4: the DevTools driver ran to the end" "$extra"
     fi
 }
-charts=rate,errors,latency,inflight,distribution,histogram
+charts=rate,errors,latency,inflight,connections,distribution,histogram
 
 # 1. The fixture: a 30-second run with 503s, a stall, a missed target rate.
 page="$tmp/fixture.html"
 tap_check "fixture: test_html_report renders the page" "$render" render loadgen "loadgen report" "$fixture" "$page"
 dump "$page" fixture
 tap_check "fixture: the page renders (data-rendered=ok)" py rendered "$tmp/fixture.dom" ok
-tap_check "fixture: all six charts are drawn" py charts "$tmp/fixture.dom" "$charts"
+tap_check "fixture: all seven charts are drawn" py charts "$tmp/fixture.dom" "$charts"
 tap_check "fixture: nothing is written to the console" py console "$tmp/fixture.log"
 tap_check "fixture: no element links outside the page" py no-external "$tmp/fixture.dom"
 chrome --window-size=1280,2400 --screenshot="$tmp/fixture.png" "file://$page" >/dev/null 2>&1
@@ -494,7 +494,7 @@ if [ -n "$port" ] && timeout 60 "$loadgen" --quiet --rate 200 --duration 3s --ht
     tap_ok "loadgen --html writes a report of a 3-second run against taskd"
     dump "$page" real
     tap_check "loadgen: the page renders (data-rendered=ok)" py rendered "$tmp/real.dom" ok
-    tap_check "loadgen: all six charts are drawn" py charts "$tmp/real.dom" "$charts"
+    tap_check "loadgen: all seven charts are drawn" py charts "$tmp/real.dom" "$charts"
     tap_check "loadgen: nothing is written to the console" py console "$tmp/real.log"
     tap_check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
     live "$page" "$tmp/real.json" basic loadgen

@@ -128,6 +128,30 @@ tap_calc() {
     awk "BEGIN { printf \"$1\", ($2) }"
 }
 
+# tap_start_nginx DIR URL [PREFIX...]: starts nginx (one worker, no access log, files under DIR)
+# with the http-block directives read from stdin (server blocks and settings), under PREFIX
+# (e.g. taskset -c 0) if given, and waits up to 5 s for URL to answer. Adds it to tap_pids;
+# returns 1 when it does not come up (DIR/stderr and DIR/error.log say why).
+tap_start_nginx() {
+    local dir=$1 url=$2
+    shift 2
+    mkdir -p "$dir"
+    {
+        printf 'worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n' "$dir" "$dir"
+        printf 'events { worker_connections 1024; }\nhttp {\n    access_log off;\n'
+        for t in client_body proxy fastcgi uwsgi scgi; do printf '    %s_temp_path %s/%s;\n' "$t" "$dir" "$t"; done
+        cat
+        printf '}\n'
+    } >"$dir/nginx.conf"
+    "$@" nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/stderr" &
+    tap_pids+=("$!")
+    for _ in $(seq 100); do
+        curl -fs -o /dev/null "$url" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # tap_start_taskd DIR [TASKD FLAGS...]: starts $TASKD_BIN on 127.0.0.1:0 with DIR/port,
 # DIR/tasks.db and DIR/taskd.log (its stdout and stderr go to DIR/taskd.out), under tap_taskd_cmd
 # if set, and waits up to 10 s for its port file. Sets TASKD_PID (also in tap_pids), TASKD_PORT

@@ -9,8 +9,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -271,6 +274,31 @@ static void test_buf_free_keeps_limit_and_accepts_null(void **state)
     buf_free(NULL);
 }
 
+static void test_buf_append_file_reads_whole_files_within_the_limit(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/test_buf.%d", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 100000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    struct buf b;
+    buf_init(&b, 100000);
+    assert_int_equal(buf_append_file(&b, path), 0);
+    assert_int_equal(b.len, 100000);
+    assert_int_equal(b.data[99999], 'a' + 99999 % 26);
+    buf_free(&b);
+    buf_init(&b, 99999); /* one byte short */
+    assert_int_equal(buf_append_file(&b, path), -1);
+    assert_int_equal(errno, EFBIG);
+    buf_free(&b);
+    unlink(path);
+    assert_int_equal(buf_append_file(&b, path), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_buf_reset_keeps_memory_and_clears_overflow),
         cmocka_unit_test(test_buf_reset_of_unused_buffer_is_harmless),
         cmocka_unit_test(test_buf_free_keeps_limit_and_accepts_null),
+        cmocka_unit_test(test_buf_append_file_reads_whole_files_within_the_limit),
     };
     return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

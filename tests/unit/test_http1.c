@@ -370,6 +370,60 @@ static void test_interim_100_continue_is_skipped(void **state)
     assert_int_equal(o.keep_alive, 1);
 }
 
+struct seen {
+    char body[256];
+    size_t body_len;
+    char headers[512];
+    size_t headers_len;
+};
+
+static void seen_body(void *ctx, const char *data, size_t n)
+{
+    struct seen *s = ctx;
+    assert_true(s->body_len + n < sizeof(s->body));
+    memcpy(s->body + s->body_len, data, n);
+    s->body_len += n;
+}
+
+static void seen_header(void *ctx, const char *name, size_t nl, const char *value, size_t vl)
+{
+    struct seen *s = ctx;
+    s->headers_len += (size_t)snprintf(s->headers + s->headers_len,
+                                       sizeof(s->headers) - s->headers_len, "[%.*s=%.*s]",
+                                       (int)nl, name, (int)vl, value);
+}
+
+/* The callbacks see the final response's headers and its body without chunk framing, however
+ * the bytes are split. */
+static void test_callbacks_see_headers_and_the_unframed_body(void **state)
+{
+    (void)state;
+    const char *text = "HTTP/1.1 100 Continue\r\nX-Early: no\r\n\r\n"
+                       "HTTP/1.1 201 Created\r\nLocation:  /tasks/42 \r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n"
+                       "5\r\n{\"id\"\r\n6;ext=1\r\n:42,\"x\r\n2\r\n\"}\r\n0\r\nX-Trailer: t\r\n\r\n";
+    size_t len = strlen(text);
+    for (size_t split = 0; split <= len; split++) {
+        struct http1_response *r = test_malloc(sizeof(*r));
+        struct seen s;
+        memset(&s, 0, sizeof(s));
+        http1_response_init(r, 0);
+        r->on_body = seen_body;
+        r->on_header = seen_header;
+        r->body_ctx = &s;
+        size_t used = 0, off = 0;
+        enum http1_result res = http1_response_feed(r, text, split, &used);
+        off = used;
+        if (res == HTTP1_MORE)
+            res = http1_response_feed(r, text + off, len - off, &used);
+        assert_int_equal(res, HTTP1_DONE);
+        assert_int_equal(s.body_len, 13);
+        assert_memory_equal(s.body, "{\"id\":42,\"x\"}", 13);
+        assert_string_equal(s.headers, "[Location=/tasks/42][Transfer-Encoding=chunked]");
+        test_free(r);
+    }
+}
+
 static void test_switching_protocols_is_an_error(void **state)
 {
     (void)state;
@@ -734,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_head_response_has_no_body),
         cmocka_unit_test(test_204_and_304_have_no_body),
         cmocka_unit_test(test_interim_100_continue_is_skipped),
+        cmocka_unit_test(test_callbacks_see_headers_and_the_unframed_body),
         cmocka_unit_test(test_switching_protocols_is_an_error),
         cmocka_unit_test(test_connection_close_clears_keep_alive),
         cmocka_unit_test(test_http10_keeps_alive_only_when_asked),

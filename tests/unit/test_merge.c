@@ -17,6 +17,7 @@
 
 #include "merge.h"
 #include "temp_names.h"
+#include "workload.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -30,7 +31,9 @@ struct shard_files {
 
 static void run_init(struct lg_results *r, enum lg_model model, double rate, uint64_t start_ns)
 {
+    struct workload_config mix = {0};
     results_init(r);
+    assert_int_equal(workload_add_routes(&mix, r), 0); /* the task mix's five routes */
     r->model = model;
     r->target_rate = rate;
     r->connections = 10;
@@ -46,10 +49,11 @@ static void record_request(struct lg_results *r, uint64_t i)
     int status = i % 50 == 0 ? 500 : i % 17 == 0 ? 404 : route == LG_ROUTE_CREATE ? 201 : 200;
     uint64_t lag = i % 7 == 0 ? (i % 300) * MS : (i % 100) * 1000;
     uint64_t service = (i * 7919) % (80 * MS) + 50000;
+    enum lg_verdict verdict = status < 300 ? LG_VERDICT_OK : LG_VERDICT_STATUS;
     if (i % 401 == 0)
-        results_record(r, route, 0, LG_ERR_TIMEOUT, lag + 10 * SEC, 10 * SEC, lag);
+        results_record(r, route, 0, LG_ERR_TIMEOUT, LG_VERDICT_OK, lag + 10 * SEC, 10 * SEC, lag);
     else
-        results_record(r, route, status, 0, lag + service, service, lag);
+        results_record(r, route, status, 0, verdict, lag + service, service, lag);
     r->scheduled++;
     r->started++;
     r->completed++;
@@ -139,8 +143,11 @@ static void test_merge_of_shards_equals_one_run_bucket_for_bucket(void **state)
     remove_paths(&f);
     if (rc != 0)
         fail_msg("%s", err);
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
+    assert_int_equal(merged.nroutes, single.nroutes);
+    for (size_t i = 0; i < single.nroutes; i++) {
         const struct lg_route_stats *a = &merged.routes[i], *b = &single.routes[i];
+        assert_string_equal(a->name, b->name);
+        assert_int_equal(a->unexpected_status, b->unexpected_status);
         assert_memory_equal(a->codes, b->codes, sizeof(a->codes));
         assert_memory_equal(a->errors, b->errors, sizeof(a->errors));
         assert_memory_equal(a->classes, b->classes, sizeof(a->classes));
@@ -181,7 +188,7 @@ static void test_merge_of_shards_has_the_totals_and_percentiles_of_one_run(void 
     struct loghist *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
     static const double qs[] = {0, 0.5, 0.9, 0.99, 0.999, 1};
     for (int view = LG_VIEW_CORRECTED; view <= LG_VIEW_LAG; view++)
-        for (int route = -1; route < LG_ROUTE_COUNT; route++) {
+        for (int route = -1; route < LG_TASK_ROUTES; route++) {
             results_collect(&merged, route, -1, (enum lg_view_kind)view, a);
             results_collect(&single, route, -1, (enum lg_view_kind)view, b);
             for (size_t q = 0; q < sizeof(qs) / sizeof(qs[0]); q++)

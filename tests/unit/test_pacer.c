@@ -113,8 +113,9 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     (void)state;
     struct workload_config cfg = {.create = 1, .read = 3, .run_tag = "t"};
     struct workload_state st;
-    assert_int_equal(workload_state_init(&st, &cfg, 0, 7), 0);
+    assert_int_equal(workload_state_init(&st, &cfg, 0, 1, 0, 1, 7), 0);
     struct workload_request req;
+    workload_request_init(&req);
     workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL); /* nothing to read yet: a create */
     assert_int_equal(req.route, LG_ROUTE_CREATE);
     assert_string_equal(req.path, "/tasks");
@@ -132,7 +133,7 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     workload_state_free(&st);
 
     /* Over many draws with a full pool, reads come three times as often as creates. */
-    assert_int_equal(workload_state_init(&st, &cfg, 0, 9), 0);
+    assert_int_equal(workload_state_init(&st, &cfg, 0, 1, 0, 1, 9), 0);
     unsigned reads = 0, creates = 0;
     for (int i = 0; i < 40000; i++) {
         workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL);
@@ -146,6 +147,19 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     }
     assert_true(fabs((double)reads / (reads + creates) - 0.75) < 0.02);
     workload_state_free(&st);
+    workload_request_free(&req);
+}
+
+static void test_mix_success_is_2xx_or_the_404_of_a_missing_id(void **state)
+{
+    (void)state;
+    struct workload_request req = {.route = LG_ROUTE_READ};
+    assert_int_equal(workload_verdict(&req, 200, 1), LG_VERDICT_OK);
+    assert_int_equal(workload_verdict(&req, 404, 1), LG_VERDICT_STATUS); /* a lost row */
+    assert_int_equal(workload_verdict(&req, 503, 1), LG_VERDICT_STATUS);
+    req.missing = 1;
+    assert_int_equal(workload_verdict(&req, 404, 1), LG_VERDICT_OK);
+    assert_int_equal(workload_verdict(&req, 200, 1), LG_VERDICT_STATUS);
 }
 
 /* Arrival-numbered choices: the arrivals split over shards and threads (every k-th) make the
@@ -165,9 +179,10 @@ static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
     unsigned whole[5] = {0}, split[5] = {0};
     struct workload_state one, part[SPLIT];
     struct workload_request req;
-    assert_int_equal(workload_state_init(&one, &cfg, 0, 1), 0);
+    workload_request_init(&req);
+    assert_int_equal(workload_state_init(&one, &cfg, 0, 1, 0, 1, 1), 0);
     for (unsigned i = 0; i < SPLIT; i++)
-        assert_int_equal(workload_state_init(&part[i], &cfg, i, 100 + i), 0);
+        assert_int_equal(workload_state_init(&part[i], &cfg, i, SPLIT, 0, 1, 100 + i), 0);
     struct workload_request created = {.route = LG_ROUTE_CREATE};
     for (int n = 0; n < 100; n++) {
         workload_complete(&one, &created, 201, "{\"id\":7}", 8);
@@ -188,6 +203,7 @@ static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
     for (int r = 0; r < 5; r++)
         assert_int_equal(whole[r], split[r]);
     assert_true(fabs((double)whole[LG_ROUTE_READ] / ARRIVALS - 5.0 / 11) < 0.02);
+    workload_request_free(&req);
     workload_state_free(&one);
     for (unsigned i = 0; i < SPLIT; i++)
         workload_state_free(&part[i]);
@@ -213,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_mix_flag_is_parsed_or_refused_in_one_sentence),
         cmocka_unit_test(test_mix_draws_by_weight_and_checks_ids_out),
         cmocka_unit_test(test_mix_by_arrival_number_is_the_same_however_split),
+        cmocka_unit_test(test_mix_success_is_2xx_or_the_404_of_a_missing_id),
         cmocka_unit_test(test_id_is_parsed_from_a_task_body),
     };
     return cmocka_run_group_tests_name("pacer and workload", tests, NULL, NULL);

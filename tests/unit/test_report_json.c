@@ -22,26 +22,47 @@
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
 #define START_NS UINT64_C(1764219662123456789) /* beyond 2^53: a double would lose it */
+#define ROUTE_RAW 5
+
+/* The task mix's five routes and "raw", as the engine names them. */
+static void init_routes(struct lg_results *r)
+{
+    static const char *const names[] = {"create", "read", "update", "delete", "list", "raw"};
+    static const char *const methods[] = {"POST", "GET", "PUT", "DELETE", "GET", "GET"};
+    static const char *const templates[] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
+                                            "/tasks/{id}", "/tasks", "http://h/x"};
+    results_init(r);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(results_route_add(r, names[i], methods[i], templates[i]), i);
+}
+
+/* 2xx and 3xx succeed, other statuses fail (the default rule). */
+static void record(struct lg_results *r, int route, int status, enum lg_error_kind err,
+                   uint64_t corrected, uint64_t service, uint64_t lag)
+{
+    enum lg_verdict v = status >= 200 && status < 400 ? LG_VERDICT_OK : LG_VERDICT_STATUS;
+    results_record(r, route, status, err, v, corrected, service, lag);
+}
 
 static void record_many(struct lg_results *r)
 {
     for (uint64_t i = 1; i <= 3000; i++) {
         enum lg_route route = (enum lg_route)(i % 5);
         int status = i % 97 == 0 ? 503 : i % 31 == 0 ? 404 : route == LG_ROUTE_CREATE ? 201 : 200;
-        results_record(r, route, status, 0, i * 7919 % (200 * MS) + 1, i * 3 % (50 * MS), i % 1000);
+        record(r, route, status, 0, i * 7919 % (200 * MS) + 1, i * 3 % (50 * MS), i % 1000);
     }
-    results_record(r, LG_ROUTE_READ, 0, LG_ERR_TIMEOUT, 10 * SEC, 10 * SEC, 0);
-    results_record(r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 3 * MS, 2 * MS, 0);
-    results_record(r, LG_ROUTE_RAW, 777, 0, 42, 41, 0); /* an impossible status: codes "other" */
-    results_record(r, LG_ROUTE_UPDATE, 200, 0, UINT64_C(1) << 40, 5, 0); /* clamped */
+    record(r, LG_ROUTE_READ, 0, LG_ERR_TIMEOUT, 10 * SEC, 10 * SEC, 0);
+    record(r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 3 * MS, 2 * MS, 0);
+    record(r, ROUTE_RAW, 777, 0, 42, 41, 0); /* an impossible status: codes "other" */
+    record(r, LG_ROUTE_UPDATE, 200, 0, UINT64_C(1) << 40, 5, 0); /* clamped */
     /* 10000 values of 1000 s: a sum of 10^16 ns, beyond 2^53 */
     for (int i = 0; i < 10000; i++)
-        results_record(r, LG_ROUTE_LIST, 302, 0, 1000 * SEC, 1000 * SEC, 0);
+        record(r, LG_ROUTE_LIST, 302, 0, 1000 * SEC, 1000 * SEC, 0);
 }
 
 static void build(struct lg_results *r)
 {
-    results_init(r);
+    init_routes(r);
     r->model = LG_MODEL_OPEN;
     r->target_rate = 1000.0 / 3;
     r->connections = 64;
@@ -54,7 +75,11 @@ static void build(struct lg_results *r)
     r->not_started = 6;
     r->cancelled = 2;
     r->bytes_received = UINT64_C(123456789012);
+    r->connections_opened = 70;
+    r->connections_closed = 6;
     record_many(r);
+    record(r, LG_ROUTE_READ, 200, 0, MS, MS, 0);
+    results_record(r, LG_ROUTE_READ, 200, 0, LG_VERDICT_BODY, MS, MS, 0);
     for (int t = 0; t < 30; t++) {
         struct lg_interval row = {.t = t,
                                   .target_rate = 1000.0 / 3 + t,
@@ -72,6 +97,9 @@ static void build(struct lg_results *r)
         row.classes[LG_CLASS_2XX] = 320;
         row.classes[LG_CLASS_5XX] = 9;
         row.classes[LG_CLASS_ERROR] = (uint64_t)t % 2;
+        row.failed = 9 + (uint64_t)t % 2;
+        row.opened = (uint64_t)t / 10;
+        row.closed = (uint64_t)t / 20;
         assert_int_equal(results_append_interval(r, &row), 0);
     }
 }
@@ -100,14 +128,27 @@ static void assert_results_equal(const struct lg_results *a, const struct lg_res
     assert_int_equal(a->not_started, b->not_started);
     assert_int_equal(a->cancelled, b->cancelled);
     assert_int_equal(a->bytes_received, b->bytes_received);
-    for (int i = 0; i < LG_ROUTE_COUNT; i++) {
-        const struct lg_route_stats *x = &a->routes[i], *y = &b->routes[i];
+    assert_int_equal(a->connections_opened, b->connections_opened);
+    assert_int_equal(a->connections_closed, b->connections_closed);
+    size_t used = 0; /* routes without requests are not written */
+    for (size_t i = 0; i < a->nroutes; i++) {
+        const struct lg_route_stats *x = &a->routes[i];
+        if (!results_route_completed(a, (int)i))
+            continue;
+        assert_true(used < b->nroutes);
+        const struct lg_route_stats *y = &b->routes[used++];
+        assert_string_equal(x->name, y->name);
+        assert_string_equal(x->method, y->method);
+        assert_string_equal(x->route, y->route);
+        assert_int_equal(x->unexpected_status, y->unexpected_status);
+        assert_int_equal(x->body_mismatch, y->body_mismatch);
         assert_memory_equal(x->codes, y->codes, sizeof(x->codes));
         assert_memory_equal(x->errors, y->errors, sizeof(x->errors));
         assert_memory_equal(x->classes, y->classes, sizeof(x->classes));
         for (int c = 0; c < LG_CLASS_COUNT; c++)
             assert_views_equal(x->views[c], y->views[c]);
     }
+    assert_int_equal(used, b->nroutes);
     assert_int_equal(a->series_len, b->series_len);
     if (a->series_len)
         assert_memory_equal(a->series, b->series, a->series_len * sizeof(*a->series));
@@ -192,7 +233,7 @@ static void test_report_json_empty_result_round_trips(void **state)
     (void)state;
     struct lg_results r, back;
     char err[512] = "";
-    results_init(&r);
+    init_routes(&r);
     char *text = render(&r, NULL, 0);
     assert_int_equal(report_json_parse(text, strlen(text), &back, NULL, err, sizeof(err)), 0);
     assert_results_equal(&r, &back);
@@ -217,7 +258,7 @@ static void test_report_json_head_and_rate_fields(void **state)
     char *text = render(&r, NULL, 0);
     cJSON *doc = cJSON_Parse(text);
     assert_string_equal(at(doc, "schema")->valuestring, "taskbench.loadgen.result");
-    assert_int_equal(at(doc, "version")->valuedouble, 1);
+    assert_int_equal(at(doc, "version")->valuedouble, 2);
     assert_string_equal(at(at(doc, "tool"), "name")->valuestring, "loadgen");
     assert_string_equal(at(doc, "target")->valuestring, "http://127.0.0.1:8080");
     assert_string_equal(at(doc, "mode")->valuestring, "tasks");
@@ -260,21 +301,25 @@ static void test_report_json_totals_count_classes_codes_and_errors(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    r.completed = 5;
+    init_routes(&r);
+    r.completed = 6;
+    r.connections_opened = 3;
     r.duration_ns = SEC;
-    results_record(&r, LG_ROUTE_CREATE, 201, 0, MS, MS, 0);
-    results_record(&r, LG_ROUTE_CREATE, 201, 0, MS, MS, 0);
-    results_record(&r, LG_ROUTE_READ, 503, 0, MS, MS, 0);
-    results_record(&r, LG_ROUTE_READ, 0, LG_ERR_RESET, MS, MS, 0);
-    results_record(&r, LG_ROUTE_READ, 999, 0, MS, MS, 0);
+    record(&r, LG_ROUTE_CREATE, 201, 0, MS, MS, 0);
+    record(&r, LG_ROUTE_CREATE, 201, 0, MS, MS, 0);
+    record(&r, LG_ROUTE_READ, 503, 0, MS, MS, 0);
+    record(&r, LG_ROUTE_READ, 0, LG_ERR_RESET, MS, MS, 0);
+    record(&r, LG_ROUTE_READ, 999, 0, MS, MS, 0);
+    results_record(&r, LG_ROUTE_READ, 200, 0, LG_VERDICT_BODY, MS, MS, 0);
     char *text = render(&r, NULL, 0);
-    assert_non_null(strstr(text, "\"classes\":{\"2xx\":2,\"5xx\":1,\"error\":2},"
-                                 "\"codes\":{\"201\":2,\"503\":1,\"other\":1},"
+    assert_non_null(strstr(text, "\"classes\":{\"2xx\":3,\"5xx\":1,\"error\":2},"
+                                 "\"codes\":{\"200\":1,\"201\":2,\"503\":1,\"other\":1},"
                                  "\"errors\":{\"connect\":0,\"timeout\":0,\"reset\":1,"
-                                 "\"protocol\":1,\"other\":0},\"error_ratio\":"));
+                                 "\"protocol\":1,\"other\":0},\"unexpected_status\":1,"
+                                 "\"body_mismatch\":1,\"failed\":4,\"error_ratio\":"));
+    assert_non_null(strstr(text, "\"connections\":{\"opened\":3,\"closed\":0}"));
     cJSON *doc = cJSON_Parse(text);
-    assert_true(at(at(doc, "totals"), "error_ratio")->valuedouble == 3.0 / 5);
+    assert_true(at(at(doc, "totals"), "error_ratio")->valuedouble == 4.0 / 6);
     cJSON_Delete(doc);
     free(text);
     results_free(&r);
@@ -284,12 +329,12 @@ static void test_report_json_route_latency_and_histograms(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
+    init_routes(&r);
     r.completed = 3;
     r.duration_ns = 2 * SEC;
-    results_record(&r, LG_ROUTE_DELETE, 204, 0, 10 * MS, 8 * MS, 2 * MS);
-    results_record(&r, LG_ROUTE_DELETE, 204, 0, 20 * MS, 9 * MS, 11 * MS);
-    results_record(&r, LG_ROUTE_DELETE, 404, 0, 1000, 900, 100);
+    record(&r, LG_ROUTE_DELETE, 204, 0, 10 * MS, 8 * MS, 2 * MS);
+    record(&r, LG_ROUTE_DELETE, 204, 0, 20 * MS, 9 * MS, 11 * MS);
+    record(&r, LG_ROUTE_DELETE, 404, 0, 1000, 900, 100);
     char *text = render(&r, NULL, 0);
     cJSON *doc = cJSON_Parse(text);
     const cJSON *routes = at(doc, "routes");
@@ -337,7 +382,8 @@ static void test_report_json_series_row_fields(void **state)
     assert_non_null(strstr(text, "\"target_rate\":334.3333333333333"));
     assert_non_null(strstr(text, "\"scheduled\":333,"
                                  "\"started\":330,\"completed\":330,\"rate\":330,"
-                                 "\"classes\":{\"2xx\":320,\"5xx\":9,\"error\":1},\"errors\":10,"
+                                 "\"classes\":{\"2xx\":320,\"5xx\":9,\"error\":1},\"failed\":10,"
+                                 "\"connections_opened\":0,\"connections_closed\":0,"
                                  "\"in_flight\":4,\"backlog\":1,\"latency\":{\"p50\":0.012345678,"
                                  "\"p90\":0.023456789,\"p99\":0.987654321,\"max\":10.000000000},"
                                  "\"service_p99\":0.000000001,\"lag_p99\":0.000001000}"));
@@ -404,7 +450,7 @@ static void set_schema(cJSON *doc)
 
 static void set_version(cJSON *doc)
 {
-    cJSON_ReplaceItemInObject(doc, "version", cJSON_CreateNumber(2));
+    cJSON_ReplaceItemInObject(doc, "version", cJSON_CreateNumber(3));
 }
 
 static void set_layout(cJSON *doc)
@@ -439,10 +485,16 @@ static void bucket_beyond_layout(cJSON *doc)
     cJSON_ReplaceItemInArray(pair, 0, cJSON_CreateNumber(LOGHIST_BUCKETS));
 }
 
-static void rename_route(cJSON *doc)
+static void repeat_route(cJSON *doc)
 {
     cJSON *route = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "routes"), 1);
-    cJSON_ReplaceItemInObject(route, "name", cJSON_CreateString("patch"));
+    cJSON_ReplaceItemInObject(route, "name", cJSON_CreateString("create"));
+}
+
+static void too_many_failures(cJSON *doc)
+{
+    cJSON *route = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "routes"), 0);
+    cJSON_ReplaceItemInObject(route, "unexpected_status", cJSON_CreateNumber(1e6));
 }
 
 static void fractional_count(cJSON *doc)
@@ -460,8 +512,8 @@ static void test_report_json_refuses_another_schema(void **state)
 static void test_report_json_refuses_another_version(void **state)
 {
     (void)state;
-    assert_parse_refused(set_version, "it is version 2 of the loadgen result and this loadgen "
-                                      "reads version 1");
+    assert_parse_refused(set_version, "it is version 3 of the loadgen result and this loadgen "
+                                      "reads versions 1 and 2");
 }
 
 static void test_report_json_refuses_another_histogram_layout(void **state)
@@ -479,7 +531,48 @@ static void test_report_json_refuses_damaged_fields_by_path(void **state)
     assert_parse_refused(bump_histogram_count,
                          "routes[0].by_class[0].histograms.lag: its buckets hold");
     assert_parse_refused(bucket_beyond_layout, "out of order or beyond 27647");
-    assert_parse_refused(rename_route, "routes[1].name \"patch\" is not a loadgen route");
+    assert_parse_refused(repeat_route, "routes[1] repeats the route create");
+    assert_parse_refused(too_many_failures, "routes[0]: unexpected_status and body_mismatch add up");
+}
+
+/* A version 1 file (before targets and success rules) reads as it meant: its failures were its
+ * 5xx and transport errors, and it counted no connections. */
+static void test_report_json_reads_version_1(void **state)
+{
+    (void)state;
+    struct lg_results r, back;
+    char err[512] = "";
+    build(&r);
+    char *text = render(&r, NULL, 0);
+    cJSON *doc = cJSON_Parse(text);
+    cJSON_ReplaceItemInObject(doc, "version", cJSON_CreateNumber(1));
+    cJSON *totals = cJSON_GetObjectItem(doc, "totals");
+    cJSON_DeleteItemFromObject(totals, "connections");
+    cJSON *route;
+    cJSON_ArrayForEach(route, cJSON_GetObjectItem(doc, "routes"))
+    {
+        cJSON_DeleteItemFromObject(route, "unexpected_status");
+        cJSON_DeleteItemFromObject(route, "body_mismatch");
+    }
+    cJSON *row;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "series"))
+    {
+        cJSON_DeleteItemFromObject(row, "failed");
+        cJSON_DeleteItemFromObject(row, "connections_opened");
+    }
+    char *v1 = cJSON_PrintUnformatted(doc);
+    int rc = report_json_parse(v1, strlen(v1), &back, NULL, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(back.connections_opened, 0);
+    assert_int_equal(results_error_total(&back), results_class_total(&r, LG_CLASS_5XX) +
+                                                     results_class_total(&r, LG_CLASS_ERROR));
+    assert_int_equal(back.series[1].failed, 9 + 1);
+    cJSON_free(v1);
+    cJSON_Delete(doc);
+    free(text);
+    results_free(&r);
+    results_free(&back);
 }
 
 static void test_report_json_refuses_text_that_is_not_json(void **state)
@@ -511,7 +604,7 @@ static void test_report_json_write_file_names_an_unwritable_path(void **state)
     struct lg_results r;
     struct report_meta m = meta_for("http://x", "tasks");
     char err[256];
-    results_init(&r);
+    init_routes(&r);
     assert_int_equal(
         report_json_write_file("/nonexistent/run.json", &r, &m, NULL, 0, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot write the JSON result to /nonexistent/run.json: No such "
@@ -549,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_report_json_refuses_another_version),
         cmocka_unit_test(test_report_json_refuses_another_histogram_layout),
         cmocka_unit_test(test_report_json_refuses_damaged_fields_by_path),
+        cmocka_unit_test(test_report_json_reads_version_1),
         cmocka_unit_test(test_report_json_refuses_text_that_is_not_json),
         cmocka_unit_test(test_report_json_read_file_names_a_missing_file),
         cmocka_unit_test(test_report_json_write_file_names_an_unwritable_path),

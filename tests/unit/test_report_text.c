@@ -63,7 +63,13 @@ static void test_report_text_duration_beyond_999s_keeps_whole_seconds(void **sta
 
 static void open_run(struct lg_results *r, double target, uint64_t completed, uint64_t not_started)
 {
+    static const char *const names[] = {"create", "read", "update", "delete", "list"};
+    static const char *const methods[] = {"POST", "GET", "PUT", "DELETE", "GET"};
+    static const char *const templates[] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
+                                            "/tasks/{id}", "/tasks"};
     results_init(r);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(results_route_add(r, names[i], methods[i], templates[i]), i);
     r->model = LG_MODEL_OPEN;
     r->target_rate = target;
     r->duration_ns = 10 * SEC;
@@ -73,9 +79,12 @@ static void open_run(struct lg_results *r, double target, uint64_t completed, ui
     r->completed = completed;
     r->started = completed;
     r->not_started = not_started;
+    r->connections_opened = 66;
+    r->connections_closed = 2;
     for (uint64_t i = 0; i < 100; i++)
-        results_record(r, LG_ROUTE_CREATE, i < 98 ? 201 : 503, 0, (i + 1) * MS, MS, 1000);
-    results_record(r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 5 * MS, 5 * MS, 0);
+        results_record(r, LG_ROUTE_CREATE, i < 98 ? 201 : 503, 0,
+                       i < 98 ? LG_VERDICT_OK : LG_VERDICT_STATUS, (i + 1) * MS, MS, 1000);
+    results_record(r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, LG_VERDICT_OK, 5 * MS, 5 * MS, 0);
 }
 
 /* The summary as text (caller frees). */
@@ -146,6 +155,30 @@ static void test_report_text_closed_model_has_no_target(void **state)
     results_free(&r);
 }
 
+static void test_report_text_names_targets_and_cuts_long_routes(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    results_init(&r);
+    r.duration_ns = SEC;
+    r.completed = 3;
+    assert_int_equal(results_route_add(&r, "login", "POST", "/api/login"), 0);
+    assert_int_equal(results_route_add(&r, "search_by_name", "GET",
+                                       "http://127.0.0.1:8080/api/search?q={{data.name | url}}"),
+                     1);
+    results_record(&r, 0, 401, 0, LG_VERDICT_STATUS, MS, MS, 0);
+    results_record(&r, 1, 200, 0, LG_VERDICT_OK, MS, MS, 0);
+    results_record(&r, 1, 200, 0, LG_VERDICT_BODY, MS, MS, 0);
+    char *text = summary(&r);
+    assert_non_null(strstr(text, "failed    2 of 3 (66.67%): unexpected status 1, body check 1\n"));
+    assert_non_null(strstr(text, "  login          POST /api/login "));
+    /* the route column is cut at 44 columns with an ellipsis */
+    assert_non_null(strstr(text, "  search_by_name GET http://127.0.0.1:8080/ap\xE2\x80\xA6         2 "));
+    assert_non_null(strstr(text, "POST /api/login                       1       1.0  100.00%"));
+    free(text);
+    results_free(&r);
+}
+
 static void test_report_text_lists_errors_codes_and_routes(void **state)
 {
     (void)state;
@@ -153,8 +186,10 @@ static void test_report_text_lists_errors_codes_and_routes(void **state)
     open_run(&r, 1000, 10000, 0);
     char *text = summary(&r);
     assert_non_null(strstr(text, "loadgen: http://127.0.0.1:8080 (tasks workload)"));
-    assert_non_null(strstr(text, "errors    connect 1 (transport)"));
+    assert_non_null(strstr(text, "failed    3 of 10000 (0.03%): unexpected status 2, transport 1 "
+                                 "(connect 1)\n"));
     assert_non_null(strstr(text, "status    201: 98, 503: 2\n"));
+    assert_non_null(strstr(text, "connections 66 opened, 2 closed while measuring\n"));
     /* create: 100 requests over 10 s, 2 % errors, p50 50 ms, max 100 ms */
     assert_non_null(strstr(text, "create POST /tasks"));
     assert_non_null(strstr(text, "      100      10.0    2.00%   50.0ms"));
@@ -182,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_report_text_is_quiet_when_the_target_was_reached),
         cmocka_unit_test(test_report_text_closed_model_has_no_target),
         cmocka_unit_test(test_report_text_lists_errors_codes_and_routes),
+        cmocka_unit_test(test_report_text_names_targets_and_cuts_long_routes),
     };
     return cmocka_run_group_tests_name("report_text", tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
- * Unit tests for loadgen/results: status codes land in the right class and counter, transport
- * errors and impossible statuses count as errors, views are allocated only where something was
- * recorded, collection merges the right views, and results_merge adds runs the way shards
+ * Unit tests for loadgen/results: the route table, status codes in the right class and counter,
+ * transport errors and impossible statuses as errors, failures as the success rule says, views
+ * allocated only where something was recorded, collection of the right views, and
+ * results_merge adding runs (routes matched by name) the way shards
  * split one — series rows aligned by wall-clock second, percentiles of a shared second the
  * highest of the two.
  */
@@ -11,12 +12,31 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "results.h"
 
 #define SEC UINT64_C(1000000000)
+#define ROUTE_RAW 5
+
+/* A run with the task mix's five routes and "raw", as the engine names them. */
+static void init_routes(struct lg_results *r)
+{
+    static const char *const names[] = {"create", "read", "update", "delete", "list", "raw"};
+    results_init(r);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(results_route_add(r, names[i], "GET", "/x"), i);
+}
+
+/* Records with the default rule: 2xx is a success, any other status a failure. */
+static int record(struct lg_results *r, int route, int status, enum lg_error_kind err,
+                  uint64_t corrected, uint64_t service, uint64_t lag)
+{
+    enum lg_verdict v = status >= 200 && status < 300 ? LG_VERDICT_OK : LG_VERDICT_STATUS;
+    return results_record(r, route, status, err, v, corrected, service, lag);
+}
 
 static void test_results_class_of_maps_status_ranges(void **state)
 {
@@ -35,15 +55,31 @@ static void test_results_class_of_maps_status_ranges(void **state)
     assert_int_equal(results_class_of(600), LG_CLASS_ERROR);
 }
 
-static void test_results_names_of_routes_classes_and_errors(void **state)
+static void test_results_route_table_keeps_order_and_names(void **state)
 {
     (void)state;
-    assert_string_equal(results_route_name(LG_ROUTE_CREATE), "create");
-    assert_string_equal(results_route_name(LG_ROUTE_LIST), "list");
-    assert_string_equal(results_route_name(LG_ROUTE_RAW), "raw");
-    assert_string_equal(results_route_method(LG_ROUTE_UPDATE), "PUT");
-    assert_string_equal(results_route_method(LG_ROUTE_RAW), "");
-    assert_string_equal(results_route_template(LG_ROUTE_READ), "/tasks/{id}");
+    struct lg_results r;
+    results_init(&r);
+    assert_int_equal(results_route_add(&r, "login", "POST", "/api/login"), 0);
+    assert_int_equal(results_route_add(&r, "search", "GET", "/s?q={{data.q}}"), 1);
+    assert_int_equal(results_route_add(&r, "login", "GET", "/other"), 0); /* the same name */
+    assert_int_equal(r.nroutes, 2);
+    assert_string_equal(r.routes[1].route, "/s?q={{data.q}}");
+    assert_int_equal(results_route_find(&r, "search"), 1);
+    assert_int_equal(results_route_find(&r, "nope"), -1);
+    assert_int_equal(results_record(&r, 2, 200, 0, LG_VERDICT_OK, 1, 1, 0), -1); /* no route 2 */
+    for (int i = 2; i < LG_ROUTES_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "t%d", i);
+        assert_int_equal(results_route_add(&r, name, "GET", "/"), i);
+    }
+    assert_int_equal(results_route_add(&r, "one-too-many", "GET", "/"), -1);
+    results_free(&r);
+}
+
+static void test_results_names_of_classes_and_errors(void **state)
+{
+    (void)state;
     assert_string_equal(results_class_name(LG_CLASS_2XX), "2xx");
     assert_string_equal(results_class_name(LG_CLASS_ERROR), "error");
     assert_string_equal(results_error_name(LG_ERR_TIMEOUT), "timeout");
@@ -54,8 +90,8 @@ static void test_results_record_counts_code_class_and_views(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    assert_int_equal(results_record(&r, LG_ROUTE_CREATE, 201, LG_ERR_OTHER, 3000, 2000, 1000), 0);
+    init_routes(&r);
+    assert_int_equal(record(&r, LG_ROUTE_CREATE, 201, LG_ERR_OTHER, 3000, 2000, 1000), 0);
     const struct lg_route_stats *rs = &r.routes[LG_ROUTE_CREATE];
     assert_int_equal(rs->codes[201], 1);
     assert_int_equal(rs->classes[LG_CLASS_2XX], 1);
@@ -72,11 +108,11 @@ static void test_results_views_exist_only_where_recorded(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    results_record(&r, LG_ROUTE_READ, 200, 0, 1, 1, 0);
-    results_record(&r, LG_ROUTE_READ, 404, 0, 1, 1, 0);
+    init_routes(&r);
+    record(&r, LG_ROUTE_READ, 200, 0, 1, 1, 0);
+    record(&r, LG_ROUTE_READ, 404, 0, 1, 1, 0);
     int allocated = 0;
-    for (int i = 0; i < LG_ROUTE_COUNT; i++)
+    for (size_t i = 0; i < r.nroutes; i++)
         for (int c = 0; c < LG_CLASS_COUNT; c++)
             allocated += r.routes[i].views[c] != NULL;
     assert_int_equal(allocated, 2);
@@ -89,8 +125,8 @@ static void test_results_transport_error_counts_kind_not_code(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    results_record(&r, LG_ROUTE_READ, 0, LG_ERR_TIMEOUT, 10 * SEC, 10 * SEC, 0);
+    init_routes(&r);
+    record(&r, LG_ROUTE_READ, 0, LG_ERR_TIMEOUT, 10 * SEC, 10 * SEC, 0);
     const struct lg_route_stats *rs = &r.routes[LG_ROUTE_READ];
     assert_int_equal(rs->errors[LG_ERR_TIMEOUT], 1);
     assert_int_equal(rs->classes[LG_CLASS_ERROR], 1);
@@ -104,10 +140,10 @@ static void test_results_impossible_status_is_a_protocol_error(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    results_record(&r, LG_ROUTE_RAW, 700, LG_ERR_OTHER, 5, 5, 0);
-    results_record(&r, LG_ROUTE_RAW, 42, LG_ERR_OTHER, 5, 5, 0);
-    const struct lg_route_stats *rs = &r.routes[LG_ROUTE_RAW];
+    init_routes(&r);
+    record(&r, ROUTE_RAW, 700, LG_ERR_OTHER, 5, 5, 0);
+    record(&r, ROUTE_RAW, 42, LG_ERR_OTHER, 5, 5, 0);
+    const struct lg_route_stats *rs = &r.routes[ROUTE_RAW];
     assert_int_equal(rs->codes[0], 2);
     assert_int_equal(rs->errors[LG_ERR_PROTOCOL], 2);
     assert_int_equal(rs->errors[LG_ERR_OTHER], 0);
@@ -120,10 +156,10 @@ static void test_results_collect_merges_routes_and_classes(void **state)
     (void)state;
     struct lg_results r;
     struct loghist *h = malloc(sizeof(*h));
-    results_init(&r);
-    results_record(&r, LG_ROUTE_CREATE, 201, 0, 100, 10, 1);
-    results_record(&r, LG_ROUTE_CREATE, 500, 0, 200, 20, 2);
-    results_record(&r, LG_ROUTE_READ, 200, 0, 300, 30, 3);
+    init_routes(&r);
+    record(&r, LG_ROUTE_CREATE, 201, 0, 100, 10, 1);
+    record(&r, LG_ROUTE_CREATE, 500, 0, 200, 20, 2);
+    record(&r, LG_ROUTE_READ, 200, 0, 300, 30, 3);
     results_collect(&r, -1, -1, LG_VIEW_CORRECTED, h);
     assert_int_equal(h->count, 3);
     assert_int_equal(h->sum_ns, 600);
@@ -139,19 +175,26 @@ static void test_results_collect_merges_routes_and_classes(void **state)
     results_free(&r);
 }
 
-static void test_results_error_total_is_transport_errors_plus_5xx(void **state)
+static void test_results_failures_are_what_the_rule_says(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
-    results_record(&r, LG_ROUTE_CREATE, 503, 0, 1, 1, 0);
-    results_record(&r, LG_ROUTE_READ, 500, 0, 1, 1, 0);
-    results_record(&r, LG_ROUTE_READ, 404, 0, 1, 1, 0);
-    results_record(&r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 1, 1, 0);
-    results_record(&r, LG_ROUTE_READ, 200, 0, 1, 1, 0);
-    assert_int_equal(results_error_total(&r), 3);
+    init_routes(&r);
+    record(&r, LG_ROUTE_CREATE, 503, 0, 1, 1, 0);
+    record(&r, LG_ROUTE_READ, 500, 0, 1, 1, 0);
+    record(&r, LG_ROUTE_READ, 429, 0, 1, 1, 0);
+    record(&r, LG_ROUTE_READ, 0, LG_ERR_CONNECT, 1, 1, 0);
+    record(&r, LG_ROUTE_READ, 200, 0, 1, 1, 0);
+    results_record(&r, LG_ROUTE_READ, 404, 0, LG_VERDICT_OK, 1, 1, 0); /* an expected 404 */
+    results_record(&r, LG_ROUTE_READ, 200, 0, LG_VERDICT_BODY, 1, 1, 0);
+    assert_int_equal(results_error_total(&r), 5);
+    assert_int_equal(results_route_failed(&r, LG_ROUTE_READ), 4);
+    assert_int_equal(results_route_completed(&r, LG_ROUTE_READ), 6);
+    assert_int_equal(r.routes[LG_ROUTE_READ].unexpected_status, 2);
+    assert_int_equal(r.routes[LG_ROUTE_READ].body_mismatch, 1);
     assert_int_equal(results_class_total(&r, LG_CLASS_5XX), 2);
-    assert_int_equal(results_class_total(&r, LG_CLASS_4XX), 1);
+    assert_int_equal(results_class_total(&r, LG_CLASS_4XX), 2);
+    assert_int_equal(results_code_total(&r, 429), 1);
     results_free(&r);
 }
 
@@ -159,7 +202,7 @@ static void test_results_achieved_rate_is_completed_per_second(void **state)
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
+    init_routes(&r);
     assert_true(results_achieved_rate(&r) == 0);
     r.completed = 2500;
     r.duration_ns = 2 * SEC + SEC / 2;
@@ -171,7 +214,7 @@ static void test_results_append_interval_grows_past_its_first_allocation(void **
 {
     (void)state;
     struct lg_results r;
-    results_init(&r);
+    init_routes(&r);
     for (int i = 0; i < 1000; i++) {
         struct lg_interval row = {.t = i, .completed = (uint64_t)i};
         assert_int_equal(results_append_interval(&r, &row), 0);
@@ -194,7 +237,7 @@ static void test_results_free_accepts_null_and_zeroed(void **state)
 
 static void fill_run(struct lg_results *r, uint64_t start_ns, double rate)
 {
-    results_init(r);
+    init_routes(r);
     r->model = LG_MODEL_OPEN;
     r->target_rate = rate;
     r->connections = 50;
@@ -207,6 +250,32 @@ static void fill_run(struct lg_results *r, uint64_t start_ns, double rate)
     r->not_started = 1;
     r->cancelled = 1;
     r->bytes_received = 1000;
+    r->connections_opened = 10;
+    r->connections_closed = 2;
+}
+
+static void test_results_merge_matches_routes_by_name(void **state)
+{
+    (void)state;
+    struct lg_results a, b;
+    results_init(&a);
+    results_init(&b);
+    assert_int_equal(results_route_add(&a, "login", "POST", "/login"), 0);
+    assert_int_equal(results_route_add(&b, "search", "GET", "/s"), 0);
+    assert_int_equal(results_route_add(&b, "login", "POST", "/login"), 1);
+    results_record(&a, 0, 200, 0, LG_VERDICT_OK, 10, 10, 0);
+    results_record(&b, 1, 401, 0, LG_VERDICT_STATUS, 10, 10, 0);
+    results_record(&b, 0, 200, 0, LG_VERDICT_BODY, 10, 10, 0);
+    assert_int_equal(results_merge(&a, &b), 0);
+    assert_int_equal(a.nroutes, 2);
+    assert_string_equal(a.routes[1].name, "search");
+    assert_string_equal(a.routes[1].route, "/s");
+    assert_int_equal(a.routes[0].codes[200], 1);
+    assert_int_equal(a.routes[0].codes[401], 1);
+    assert_int_equal(a.routes[0].unexpected_status, 1);
+    assert_int_equal(a.routes[1].body_mismatch, 1);
+    results_free(&a);
+    results_free(&b);
 }
 
 static void test_results_merge_adds_totals_and_split_rates(void **state)
@@ -216,9 +285,9 @@ static void test_results_merge_adds_totals_and_split_rates(void **state)
     fill_run(&a, 1000 * SEC, 100);
     fill_run(&b, 999 * SEC, 50);
     b.duration_ns = 4 * SEC;
-    results_record(&a, LG_ROUTE_CREATE, 201, 0, 1000, 900, 100);
-    results_record(&b, LG_ROUTE_CREATE, 201, 0, 3000, 900, 2100);
-    results_record(&b, LG_ROUTE_READ, 0, LG_ERR_RESET, 5000, 5000, 0);
+    record(&a, LG_ROUTE_CREATE, 201, 0, 1000, 900, 100);
+    record(&b, LG_ROUTE_CREATE, 201, 0, 3000, 900, 2100);
+    record(&b, LG_ROUTE_READ, 0, LG_ERR_RESET, 5000, 5000, 0);
     assert_int_equal(results_merge(&a, &b), 0);
     assert_true(a.target_rate == 150);
     assert_int_equal(a.connections, 100);
@@ -234,6 +303,8 @@ static void test_results_merge_adds_totals_and_split_rates(void **state)
     assert_int_equal(a.bytes_received, 2000);
     assert_int_equal(a.routes[LG_ROUTE_CREATE].codes[201], 2);
     assert_int_equal(a.routes[LG_ROUTE_READ].errors[LG_ERR_RESET], 1);
+    assert_int_equal(a.connections_opened, 20);
+    assert_int_equal(a.connections_closed, 4);
     const struct lg_views *v = results_views(&a, LG_ROUTE_CREATE, LG_CLASS_2XX);
     assert_int_equal(v->corrected.count, 2);
     assert_int_equal(v->corrected.min_ns, 1000);
@@ -341,17 +412,19 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_class_of_maps_status_ranges),
-        cmocka_unit_test(test_results_names_of_routes_classes_and_errors),
+        cmocka_unit_test(test_results_route_table_keeps_order_and_names),
+        cmocka_unit_test(test_results_names_of_classes_and_errors),
         cmocka_unit_test(test_results_record_counts_code_class_and_views),
         cmocka_unit_test(test_results_views_exist_only_where_recorded),
         cmocka_unit_test(test_results_transport_error_counts_kind_not_code),
         cmocka_unit_test(test_results_impossible_status_is_a_protocol_error),
         cmocka_unit_test(test_results_collect_merges_routes_and_classes),
-        cmocka_unit_test(test_results_error_total_is_transport_errors_plus_5xx),
+        cmocka_unit_test(test_results_failures_are_what_the_rule_says),
         cmocka_unit_test(test_results_achieved_rate_is_completed_per_second),
         cmocka_unit_test(test_results_append_interval_grows_past_its_first_allocation),
         cmocka_unit_test(test_results_free_accepts_null_and_zeroed),
         cmocka_unit_test(test_results_merge_adds_totals_and_split_rates),
+        cmocka_unit_test(test_results_merge_matches_routes_by_name),
         cmocka_unit_test(test_results_merge_aligns_series_by_wall_clock_second),
         cmocka_unit_test(test_results_merge_rebases_t_on_the_earlier_start),
         cmocka_unit_test(test_results_merge_of_one_run_keeps_its_series),

@@ -45,7 +45,7 @@ static void test_threshold_parses_default_p99(void **state)
     assert_int_equal(th.kind, THRESHOLD_LATENCY);
     assert_int_equal(th.stat, THRESHOLD_QUANTILE);
     assert_true(th.quantile == 0.99);
-    assert_int_equal(th.route, -1);
+    assert_string_equal(th.route, "");
     assert_int_equal(th.view, LG_VIEW_CORRECTED);
     assert_int_equal(th.op, THRESHOLD_LT);
     assert_true(th.limit == 0.05);
@@ -58,7 +58,7 @@ static void test_threshold_parses_route_view_and_dotted_quantile(void **state)
 {
     (void)state;
     struct threshold th = parsed("  create.service.p99.9 <= 1.5s ");
-    assert_int_equal(th.route, LG_ROUTE_CREATE);
+    assert_string_equal(th.route, "create");
     assert_int_equal(th.view, LG_VIEW_SERVICE);
     assert_true(th.quantile == 0.999);
     assert_int_equal(th.op, THRESHOLD_LE);
@@ -83,7 +83,7 @@ static void test_threshold_parses_max_mean_and_min(void **state)
     (void)state;
     assert_int_equal(parsed("max<2s").stat, THRESHOLD_MAX);
     assert_int_equal(parsed("read.mean<10ms").stat, THRESHOLD_MEAN);
-    assert_int_equal(parsed("read.mean<10ms").route, LG_ROUTE_READ);
+    assert_string_equal(parsed("read.mean<10ms").route, "read");
     assert_int_equal(parsed("min>1us").stat, THRESHOLD_MIN);
     assert_int_equal(parsed("min>1us").op, THRESHOLD_GT);
 }
@@ -132,10 +132,60 @@ static void test_threshold_refuses_unknown_metric_and_route(void **state)
 {
     (void)state;
     assert_refused("p99x<50ms", "unknown metric \"p99x\"");
-    assert_refused("fetch.p99<50ms", "unknown metric \"fetch.p99\"");
+    assert_refused("a.b.p99<50ms", "unknown metric \"a.b.p99\"");
+    assert_refused("lo gin.p99<50ms", "unknown metric");
+    assert_refused("status.99<1", "unknown metric");
+    assert_refused("status.4xx<1", "unknown metric");
+    assert_refused("6xx_ratio<1", "unknown metric");
     assert_refused("p100<50ms", "unknown metric");
     assert_refused("p0<50ms", "unknown metric");
     assert_refused("latency<50ms", "unknown metric");
+}
+
+/* Any route name parses; the run's route table decides whether it exists. */
+static void test_threshold_route_must_be_one_of_the_runs(void **state)
+{
+    (void)state;
+    struct lg_results routes;
+    results_init(&routes);
+    assert_int_equal(results_route_add(&routes, "login", "POST", "/login"), 0);
+    assert_int_equal(results_route_add(&routes, "search", "GET", "/s"), 1);
+    struct threshold ok = parsed("login.p99<50ms"), typo = parsed("logon.p99<50ms");
+    char err[512] = "";
+    assert_int_equal(threshold_check_route(&ok, &routes, err, sizeof(err)), 0);
+    assert_int_equal(threshold_check_route(&typo, &routes, err, sizeof(err)), -1);
+    assert_string_equal(err, "threshold \"logon.p99<50ms\": this run has no route logon; its "
+                             "routes are login, search");
+    struct threshold whole = parsed("p99<50ms");
+    assert_int_equal(threshold_check_route(&whole, &routes, err, sizeof(err)), 0);
+    results_free(&routes);
+}
+
+static void test_threshold_parses_statuses_and_classes(void **state)
+{
+    (void)state;
+    struct threshold th = parsed("status.429<10");
+    assert_int_equal(th.kind, THRESHOLD_STATUS);
+    assert_int_equal(th.status, 429);
+    assert_true(th.limit == 10);
+    assert_string_equal(th.metric, "status.429");
+    th = parsed("login.status.401_ratio<=1%");
+    assert_int_equal(th.kind, THRESHOLD_STATUS_RATIO);
+    assert_string_equal(th.route, "login");
+    assert_true(th.limit == 0.01);
+    assert_string_equal(th.metric, "login.status.401_ratio");
+    th = parsed("4xx_ratio<0.5%");
+    assert_int_equal(th.kind, THRESHOLD_CLASS_RATIO);
+    assert_int_equal(th.class_, LG_CLASS_4XX);
+    th = parsed("search.5xx<1");
+    assert_int_equal(th.kind, THRESHOLD_CLASS);
+    assert_int_equal(th.class_, LG_CLASS_5XX);
+    th = parsed("errors<=0");
+    assert_int_equal(th.kind, THRESHOLD_ERRORS);
+    th = parsed("connections_opened<=16");
+    assert_int_equal(th.kind, THRESHOLD_CONNECTIONS_OPENED);
+    assert_refused("status.429<1.5", "is not a count");
+    assert_refused("login.connections_opened<2", "applies to the whole run");
 }
 
 static void test_threshold_refuses_unit_less_latency(void **state)
@@ -185,19 +235,26 @@ static void test_threshold_refuses_overlong_expression(void **state)
     assert_non_null(strstr(err, "is longer than 127 characters"));
 }
 
-/* 100 requests: create 1..100 ms (90 of them 201, 10 of them 500), plus nothing else. */
+/* 100 creates of 1..100 ms (90 of them 201, 10 of them 500) and 50 reads of 1 ms (40 of them
+ * 200, 10 of them an expected 404): the task mix's routes, create and read used. */
 static void build_results(struct lg_results *r)
 {
+    static const char *const names[] = {"create", "read", "update", "delete", "list"};
     results_init(r);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(results_route_add(r, names[i], "GET", "/"), i);
     r->model = LG_MODEL_OPEN;
     r->target_rate = 100;
     r->duration_ns = 2 * SEC;
     r->completed = 150;
     r->not_started = 3;
+    r->connections_opened = 20;
     for (uint64_t i = 1; i <= 100; i++)
-        results_record(r, LG_ROUTE_CREATE, i <= 90 ? 201 : 500, 0, i * MS, i * MS / 2, i * 1000);
+        results_record(r, LG_ROUTE_CREATE, i <= 90 ? 201 : 500, 0,
+                       i <= 90 ? LG_VERDICT_OK : LG_VERDICT_STATUS, i * MS, i * MS / 2, i * 1000);
     for (uint64_t i = 1; i <= 50; i++)
-        results_record(r, LG_ROUTE_READ, 200, 0, 1 * MS, 1 * MS, 0);
+        results_record(r, LG_ROUTE_READ, i <= 40 ? 200 : 404, 0, LG_VERDICT_OK, 1 * MS, 1 * MS,
+                       0);
 }
 
 static struct threshold_result evaluated(const char *expr, const struct lg_results *r)
@@ -237,7 +294,25 @@ static void test_threshold_eval_whole_run_latency_includes_every_route(void **st
     results_free(&r);
 }
 
-static void test_threshold_eval_error_ratio_counts_5xx(void **state)
+static void test_threshold_eval_statuses_classes_and_connections(void **state)
+{
+    (void)state;
+    struct lg_results r;
+    build_results(&r);
+    assert_true(evaluated("status.404<100", &r).value == 10);
+    assert_true(evaluated("read.status.404_ratio<1", &r).value == 10.0 / 50);
+    assert_true(evaluated("create.status.404<1", &r).value == 0);
+    assert_true(evaluated("4xx_ratio<1", &r).value == 10.0 / 150);
+    assert_true(evaluated("5xx<=10", &r).ok);
+    assert_false(evaluated("5xx<10", &r).ok);
+    assert_true(evaluated("2xx>=130", &r).ok);
+    assert_true(evaluated("errors<=10", &r).ok); /* the expected 404s are not failures */
+    assert_true(evaluated("connections_opened<=20", &r).value == 20);
+    assert_true(isnan(evaluated("nothere.errors<1", &r).value));
+    results_free(&r);
+}
+
+static void test_threshold_eval_error_ratio_counts_failures(void **state)
 {
     (void)state;
     struct lg_results r;
@@ -318,7 +393,8 @@ static void test_threshold_format_failure_message(void **state)
     res = evaluated("delete.p99<1s", &r);
     threshold_format(&res, msg, sizeof(msg));
     assert_string_equal(msg, "threshold failed: delete.p99<1s (delete.p99 could not be measured: "
-                             "no request on this route completed)");
+                             "no request on this route completed (or the run has no such "
+                             "route))");
     results_free(&r);
 }
 
@@ -334,6 +410,8 @@ int main(void)
         cmocka_unit_test(test_threshold_refuses_missing_operator),
         cmocka_unit_test(test_threshold_refuses_missing_sides),
         cmocka_unit_test(test_threshold_refuses_unknown_metric_and_route),
+        cmocka_unit_test(test_threshold_route_must_be_one_of_the_runs),
+        cmocka_unit_test(test_threshold_parses_statuses_and_classes),
         cmocka_unit_test(test_threshold_refuses_unit_less_latency),
         cmocka_unit_test(test_threshold_refuses_bad_values),
         cmocka_unit_test(test_threshold_refuses_view_on_non_latency),
@@ -342,7 +420,8 @@ int main(void)
         cmocka_unit_test(test_threshold_refuses_overlong_expression),
         cmocka_unit_test(test_threshold_eval_latency_quantile),
         cmocka_unit_test(test_threshold_eval_whole_run_latency_includes_every_route),
-        cmocka_unit_test(test_threshold_eval_error_ratio_counts_5xx),
+        cmocka_unit_test(test_threshold_eval_statuses_classes_and_connections),
+        cmocka_unit_test(test_threshold_eval_error_ratio_counts_failures),
         cmocka_unit_test(test_threshold_eval_rates_and_not_started),
         cmocka_unit_test(test_threshold_unmeasurable_metric_fails),
         cmocka_unit_test(test_threshold_eval_all_counts_failures),
