@@ -15,8 +15,8 @@
 #include "expo.h"
 #include "version.h"
 
-static const char *const failure_names[CLIENT_FAIL_COUNT] = {"unexpected_status",
-                                                             "body_mismatch", "transport"};
+static const char *const failure_names[CLIENT_FAIL_COUNT] = {"unexpected_status", "body_mismatch",
+                                                             "transport"};
 
 int client_metrics_init(struct client_metrics *m, const struct lg_results *routes)
 {

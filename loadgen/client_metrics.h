@@ -19,8 +19,12 @@
 #include "results.h"
 
 /* Why a request failed, as loadgen_requests_failed_total{reason} says it. */
-enum client_failure { CLIENT_FAIL_STATUS, CLIENT_FAIL_BODY, CLIENT_FAIL_TRANSPORT,
-                      CLIENT_FAIL_COUNT };
+enum client_failure {
+    CLIENT_FAIL_STATUS,
+    CLIENT_FAIL_BODY,
+    CLIENT_FAIL_TRANSPORT,
+    CLIENT_FAIL_COUNT
+};
 
 struct client_route {
     const char *name;

@@ -52,7 +52,6 @@ uint64_t engine_min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-
 /* ---- libcurl callbacks ---------------------------------------------------------------- */
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -71,8 +70,7 @@ static curl_socket_t on_open_socket(void *userp, curlsocktype purpose,
                                     struct curl_sockaddr *address)
 {
     (void)purpose;
-    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC,
-                              address->protocol);
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     if (fd != CURL_SOCKET_BAD)
         engine_connection_event(userp, 1);
     return fd;
@@ -620,8 +618,8 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
     seed ^= 0x9e3779b97f4a7c15ull * (index + 1 + (uint64_t)e->cfg.shard_index * 1000);
     workload_request_init(&w->spare);
     if (!w->ring || !w->slots || !w->free_slots ||
-        workload_state_init(&w->workload, &e->cfg.workload, index, e->nworkers,
-                            e->cfg.shard_index, e->shards, seed)) {
+        workload_state_init(&w->workload, &e->cfg.workload, index, e->nworkers, e->cfg.shard_index,
+                            e->shards, seed)) {
         snprintf(err, errlen, "out of memory setting up %u slots", nslots);
         return -1;
     }
@@ -789,8 +787,7 @@ static int setup_workload(struct engine *e, char *err, size_t errlen)
             return -1;
         e->prepared_workload = 1;
     }
-    if (workload_add_routes(wl, &e->routes) ||
-        client_metrics_init(&e->metrics, &e->routes)) {
+    if (workload_add_routes(wl, &e->routes) || client_metrics_init(&e->metrics, &e->routes)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -66,9 +66,8 @@ static int render_head(const struct engine *e, const struct workload_request *r,
 {
     const struct origin *o = &e->origins[r->origin];
     buf_reset(b);
-    if (buf_puts(b, r->method) || buf_putc(b, ' ') ||
-        (!r->target && buf_puts(b, e->path_prefix)) || buf_append(b, r->path, r->path_len) ||
-        buf_append(b, " HTTP/1.1\r\n", 11))
+    if (buf_puts(b, r->method) || buf_putc(b, ' ') || (!r->target && buf_puts(b, e->path_prefix)) ||
+        buf_append(b, r->path, r->path_len) || buf_append(b, " HTTP/1.1\r\n", 11))
         return -1;
     if (!(r->target && r->target->has_host_header) &&
         (buf_append(b, "Host: ", 6) || buf_puts(b, o->authority) || buf_append(b, "\r\n", 2)))
@@ -97,9 +96,12 @@ int direct_prepare(struct engine *e, char *err, size_t errlen)
         buf_init(&e->static_heads[i], HEAD_MAX);
         if (!t->is_static || (t->body && !template_is_static(t->body)))
             continue;
-        struct workload_request r = {.method = t->method, .target = t, .origin = t->origin_index,
+        struct workload_request r = {.method = t->method,
+                                     .target = t,
+                                     .origin = t->origin_index,
                                      .headers = t->header_block ? t->header_block : "",
-                                     .headers_len = t->header_block_len, .has_body = t->has_body};
+                                     .headers_len = t->header_block_len,
+                                     .has_body = t->has_body};
         r.path = template_text(t->path, &r.path_len);
         if (t->body)
             r.body = template_text(t->body, &r.body_len);
@@ -199,8 +201,8 @@ static void send_rest(struct worker *w, struct slot *s)
         struct iovec iov[2];
         struct msghdr msg = {.msg_iov = iov};
         if (s->sent_len < s->out_head_len) {
-            iov[0] = (struct iovec){(char *)s->out_head + s->sent_len,
-                                    s->out_head_len - s->sent_len};
+            iov[0] =
+                (struct iovec){(char *)s->out_head + s->sent_len, s->out_head_len - s->sent_len};
             iov[1] = (struct iovec){(char *)s->out_body, s->out_body_len};
             msg.msg_iovlen = s->out_body_len ? 2 : 1;
         } else {

@@ -32,8 +32,8 @@
 #define T0_LEAD_NS 20000000ull /* threads up and settled before the first arrival */
 #define SPIN_NS 20000ull       /* closer deadlines are polled for, not slept on */
 #define NO_ORIGIN ((size_t)-1)
-#define URL_MAX 65536      /* a full URL the libcurl path builds */
-#define BASE_URL_MAX 1848  /* the run's URL (reports keep 2048 bytes of it) */
+#define URL_MAX 65536     /* a full URL the libcurl path builds */
+#define BASE_URL_MAX 1848 /* the run's URL (reports keep 2048 bytes of it) */
 
 struct interval_acc {
     int64_t second; /* -1: free */
@@ -50,8 +50,8 @@ struct slot {
     int render_failed; /* workload_next() could not render the request */
     uint64_t intended_ns, sent_ns, first_byte_ns;
     uint64_t bytes_sent;
-    int new_connection;      /* this request opened its connection */
-    struct buf url;          /* libcurl path: origin + request-target */
+    int new_connection;              /* this request opened its connection */
+    struct buf url;                  /* libcurl path: origin + request-target */
     struct curl_slist *curl_headers; /* libcurl path: this request's headers */
     char response[RESPONSE_KEEP];
     size_t response_len;
@@ -60,11 +60,11 @@ struct slot {
     struct expect_scan scan; /* the body check */
     /* The direct path: libcurl connected (CONNECT_ONLY); loadgen sends and parses itself. */
     enum { DIRECT_NONE, DIRECT_CONNECTING, DIRECT_READY } conn;
-    size_t conn_origin; /* the origin the connection goes to (NO_ORIGIN: none) */
-    int fd;             /* the connection's socket while DIRECT_READY */
-    int busy;           /* a request is in flight on this slot */
-    int want_out;       /* EPOLLOUT registered: the request is partly sent */
-    struct buf head;    /* a rendered request head */
+    size_t conn_origin;              /* the origin the connection goes to (NO_ORIGIN: none) */
+    int fd;                          /* the connection's socket while DIRECT_READY */
+    int busy;                        /* a request is in flight on this slot */
+    int want_out;                    /* EPOLLOUT registered: the request is partly sent */
+    struct buf head;                 /* a rendered request head */
     const char *out_head, *out_body; /* what goes on the wire: head, then body */
     size_t out_head_len, out_body_len, sent_len;
     struct http1_response parser;
@@ -87,7 +87,7 @@ struct worker {
     struct workload_state workload;
     struct workload_request spare; /* multi-origin direct path: rendered before a slot is chosen */
     uint64_t backlog_checked_ns;
-    uint64_t quota;           /* -n: measured requests this worker may still start (UINT64_MAX: no count) */
+    uint64_t quota; /* -n: measured requests this worker may still start (UINT64_MAX: no count) */
     struct requests_out_buf out; /* --requests-out */
 
     pthread_mutex_t lock; /* guards results and ring against the collector */
@@ -97,7 +97,7 @@ struct worker {
 
     _Atomic uint64_t started, completed, errors, in_flight, backlog;
     _Atomic uint64_t opened, closed; /* connections, whole run */
-    uint64_t not_started; /* set when the worker ends */
+    uint64_t not_started;            /* set when the worker ends */
     char error[256];
     uint64_t timeouts_checked_ns; /* direct path: last scan for requests past --timeout */
 };
@@ -133,7 +133,7 @@ struct engine {
 
     struct origin *origins;
     size_t norigins;
-    char *path_prefix; /* task mix: the base URL's path, put before every request-target */
+    char *path_prefix;        /* task mix: the base URL's path, put before every request-target */
     int direct;               /* requests take the direct path (engine_direct.c) */
     int close_connections;    /* no keep-alive: "Connection: close", one request per connection */
     struct buf *static_heads; /* direct path: per target, the head of a static target */
@@ -144,10 +144,10 @@ uint64_t engine_min_u64(uint64_t a, uint64_t b);
 void engine_release_slot(struct worker *w, struct slot *s);
 
 /* engine_record.c */
-uint64_t engine_run_end(const struct engine *e);              /* end of the measured period */
+uint64_t engine_run_end(const struct engine *e); /* end of the measured period */
 uint64_t engine_unix_ns(const struct engine *e, uint64_t mono_ns);
 struct interval_acc *engine_interval_at(struct worker *w, uint64_t mono_ns); /* under w->lock */
-void engine_on_body(void *slot, const char *data, size_t n);  /* an http1 on_body callback */
+void engine_on_body(void *slot, const char *data, size_t n); /* an http1 on_body callback */
 void engine_connection_event(struct worker *w, int opened);
 void engine_write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
                          int64_t created_id);

@@ -183,9 +183,9 @@ void engine_record(struct worker *w, struct slot *s, int status, enum lg_error_k
     uint64_t corrected = done_ns - s->intended_ns, service = done_ns - s->sent_ns;
     uint64_t lag = s->sent_ns - s->intended_ns;
     enum lg_class c = status ? results_class_of(status) : LG_CLASS_ERROR;
-    enum lg_verdict verdict =
-        status && !s->render_failed ? workload_verdict(&s->req, status, s->scan.found)
-                                    : LG_VERDICT_OK;
+    enum lg_verdict verdict = status && !s->render_failed
+                                  ? workload_verdict(&s->req, status, s->scan.found)
+                                  : LG_VERDICT_OK;
     int failed = c == LG_CLASS_ERROR || verdict != LG_VERDICT_OK;
     client_metrics_record(&e->metrics, s->req.route, c, err, failed ? verdict : LG_VERDICT_OK,
                           corrected, service, lag);

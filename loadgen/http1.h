@@ -56,7 +56,8 @@ struct http1_response {
     char line[HTTP1_LINE_MAX];
 };
 
-/* Prepares `r` for the next response; call it before each one (it clears the callbacks). head_request
+/* Prepares `r` for the next response; call it before each one (it clears the callbacks).
+ * head_request
  * != 0 when the request was HEAD, whose response has no body whatever its headers say. */
 void http1_response_init(struct http1_response *r, int head_request);
 

@@ -116,15 +116,16 @@ void options_usage(FILE *out)
         "  -X, --method M         raw: request method (default GET, or POST with --body)\n"
         "  -H, --header 'N: V'    raw: extra header (repeatable)\n"
         "  --body DATA            raw: request body\n"
-        "  --targets FILE         requests described in FILE (vegeta's HTTP format or JSON lines),\n"
-        "                         each a named route; relative URLs join BASE_URL\n"
-        "  --data FILE.csv        rows for {{data.COLUMN}} in targets and --raw (with --shard, each\n"
-        "                         shard takes its own rows)\n"
+        "  --targets FILE         requests described in FILE (vegeta's HTTP format or JSON\n"
+        "                         lines), each a named route; relative URLs join BASE_URL\n"
+        "  --data FILE.csv        rows for {{data.COLUMN}} in targets and --raw (with --shard,\n"
+        "                         each shard takes its own rows)\n"
         "  --expect-status LIST   success for targets without their own rule, e.g. 200,201 or 2xx\n"
         "                         (default 2xx,3xx); other statuses count as errors\n"
         "  --expect-body TEXT     success also needs TEXT in the response body\n",
         out);
-    fputs( /* two strings: a C17 compiler need not take one longer than 4095 bytes */
+    /* Two strings: a C17 compiler need not take one longer than 4095 bytes. */
+    fputs(
         "load model:\n"
         "  -c, --connections N    closed model: N connections, each sends as soon as the last\n"
         "                         answer came (default 16 when no --rate is given)\n"

@@ -396,8 +396,9 @@ static int read_route_counts(struct reader *rd, const cJSON *item, const char *p
     for (int c = 0; c < LG_CLASS_COUNT; c++)
         answered += c == LG_CLASS_ERROR ? 0 : rs->classes[c];
     if (rs->unexpected_status + rs->body_mismatch > answered)
-        return fail(rd, "%s: unexpected_status and body_mismatch add up to more than the %llu "
-                        "responses",
+        return fail(rd,
+                    "%s: unexpected_status and body_mismatch add up to more than the %llu "
+                    "responses",
                     path, (unsigned long long)answered);
     return 0;
 }

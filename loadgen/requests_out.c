@@ -198,8 +198,7 @@ int requests_out_close(struct requests_out *o, char *err, size_t errlen)
         failed = errno;
     int rc = 0;
     if (failed) {
-        snprintf(err, errlen, "the requests file %s is incomplete: %s", o->path,
-                 strerror(failed));
+        snprintf(err, errlen, "the requests file %s is incomplete: %s", o->path, strerror(failed));
         rc = -1;
     }
     pthread_mutex_destroy(&o->lock);

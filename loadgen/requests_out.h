@@ -45,8 +45,8 @@ struct request_record {
     const char *error; /* NULL: success */
     uint64_t bytes_sent, bytes_received;
     int new_connection;
-    int64_t first_byte_us;                /* -1: none */
-    int64_t dns_us, connect_us, tls_us;   /* -1: not measured (the direct path) */
+    int64_t first_byte_us;              /* -1: none */
+    int64_t dns_us, connect_us, tls_us; /* -1: not measured (the direct path) */
     int warmup;
     unsigned thread;
 };

@@ -64,8 +64,7 @@ int results_route_find(const struct lg_results *r, const char *name)
     return -1;
 }
 
-int results_route_add(struct lg_results *r, const char *name, const char *method,
-                      const char *route)
+int results_route_add(struct lg_results *r, const char *name, const char *method, const char *route)
 {
     int found = results_route_find(r, name);
     if (found >= 0)

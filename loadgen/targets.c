@@ -122,8 +122,7 @@ static int split_url(struct target *t, const char *url, char *why, size_t whylen
         scheme_len = 8;
         t->tls = 1;
     } else {
-        snprintf(why, whylen, "the URL %.200s is not http:// or https:// (or a path from /)",
-                 url);
+        snprintf(why, whylen, "the URL %.200s is not http:// or https:// (or a path from /)", url);
         return -1;
     }
     const char *auth = url + scheme_len;
@@ -154,16 +153,17 @@ static int split_url(struct target *t, const char *url, char *why, size_t whylen
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    snprintf(t->origin, scheme_len + alen + 1, "%s%.*s", t->tls ? "https://" : "http://",
-             (int)alen, auth);
+    snprintf(t->origin, scheme_len + alen + 1, "%s%.*s", t->tls ? "https://" : "http://", (int)alen,
+             auth);
     snprintf(t->path_text, rlen + 2, "%s%.*s", need_slash ? "/" : "", (int)rlen, rest);
     size_t plen = strlen(t->path_text);
     for (size_t i = 0; i < plen; i++)
         if (t->path_text[i] == '{' && t->path_text[i + 1] == '{') {
             i = skip_braces(t->path_text, plen, i) - 1; /* templates may hold spaces */
         } else if ((unsigned char)t->path_text[i] <= ' ' || t->path_text[i] == 0x7f) {
-            snprintf(why, whylen, "the URL %.200s holds a space or a control character "
-                                  "(percent-encode it: %%20)",
+            snprintf(why, whylen,
+                     "the URL %.200s holds a space or a control character "
+                     "(percent-encode it: %%20)",
                      url);
             return -1;
         }
@@ -473,8 +473,7 @@ static int take_directive(struct directives *d, const char *line, char *why, siz
     return -1;
 }
 
-static int apply_directives(struct target *t, const struct directives *d, char *why,
-                            size_t whylen)
+static int apply_directives(struct target *t, const struct directives *d, char *why, size_t whylen)
 {
     if (d->name[0] && set_name(t, d->name, why, whylen))
         return -1;
@@ -687,9 +686,8 @@ static int json_expect(struct target *t, const cJSON *e, char *why, size_t whyle
 static int json_target(struct target_set *set, const cJSON *obj, const char *base_url,
                        const char *base_dir, char *why, size_t whylen)
 {
-    static const char *const known[] = {"name",   "method", "url",    "headers",
-                                        "body",   "body_file", "weight", "expect",
-                                        "expect_body", "ledger"};
+    static const char *const known[] = {"name",      "method", "url",    "headers",     "body",
+                                        "body_file", "weight", "expect", "expect_body", "ledger"};
     const cJSON *item;
     cJSON_ArrayForEach(item, obj)
     {
@@ -711,8 +709,9 @@ static int json_target(struct target_set *set, const cJSON *obj, const char *bas
                *expect_body = json_string(obj, "expect_body", &bad),
                *ledger = json_string(obj, "ledger", &bad);
     if (bad || !url) {
-        snprintf(why, whylen, "a target needs \"url\", and name, method, url, body, body_file, "
-                              "expect_body and ledger are strings");
+        snprintf(why, whylen,
+                 "a target needs \"url\", and name, method, url, body, body_file, "
+                 "expect_body and ledger are strings");
         return -1;
     }
     if (body && body_file) {
@@ -730,8 +729,9 @@ static int json_target(struct target_set *set, const cJSON *obj, const char *bas
     const cJSON *weight = cJSON_GetObjectItemCaseSensitive(obj, "weight");
     const cJSON *headers = cJSON_GetObjectItemCaseSensitive(obj, "headers");
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(obj, "expect");
-    if (weight && (!cJSON_IsNumber(weight) || weight->valuedouble < 0 ||
-                   weight->valuedouble > 1000000 || weight->valuedouble != (int)weight->valuedouble)) {
+    if (weight &&
+        (!cJSON_IsNumber(weight) || weight->valuedouble < 0 || weight->valuedouble > 1000000 ||
+         weight->valuedouble != (int)weight->valuedouble)) {
         snprintf(why, whylen, "\"weight\" must be a whole number from 0 to 1000000");
         return -1;
     }
@@ -752,9 +752,8 @@ static int json_target(struct target_set *set, const cJSON *obj, const char *bas
     return 0;
 }
 
-static int parse_json_lines(struct target_set *set, const char *text, size_t len,
-                            const char *name, const char *base_url, const char *base_dir,
-                            char *err, size_t errlen)
+static int parse_json_lines(struct target_set *set, const char *text, size_t len, const char *name,
+                            const char *base_url, const char *base_dir, char *err, size_t errlen)
 {
     size_t lineno = 0;
     for (size_t at = 0; at < len;) {
@@ -937,8 +936,7 @@ static int compile_one(struct target *t, const struct data_set *data, char *err,
 {
     char where[TARGET_NAME_MAX + 64];
     snprintf(where, sizeof where, "target %s: the URL", t->name);
-    if (template_compile(&t->path, t->path_text, strlen(t->path_text), data, where, err,
-                         errlen) ||
+    if (template_compile(&t->path, t->path_text, strlen(t->path_text), data, where, err, errlen) ||
         template_check_data(t->path, " \r\n", where, err, errlen))
         return -1;
     for (size_t h = 0; h < t->nheaders; h++) {
@@ -961,9 +959,9 @@ static int compile_one(struct target *t, const struct data_set *data, char *err,
          * send as they are; only text is a template. */
         int binary = t->body_source && (memchr(t->body_text, '\0', t->body_len) ||
                                         utf8_count(t->body_text, t->body_len) < 0);
-        if (binary ? template_literal(&t->body, t->body_text, t->body_len, where, err, errlen)
-                   : template_compile(&t->body, t->body_text, t->body_len, data, where, err,
-                                      errlen))
+        if (binary
+                ? template_literal(&t->body, t->body_text, t->body_len, where, err, errlen)
+                : template_compile(&t->body, t->body_text, t->body_len, data, where, err, errlen))
             return -1;
         t->is_static &= template_is_static(t->body);
         free(t->body_text); /* the template holds the text now */
@@ -987,8 +985,7 @@ static int add_origin(struct target_set *set, struct target *t, char *err, size_
     return 0;
 }
 
-int targets_compile(struct target_set *set, const struct data_set *data, char *err,
-                    size_t errlen)
+int targets_compile(struct target_set *set, const struct data_set *data, char *err, size_t errlen)
 {
     if (set->compiled) {
         snprintf(err, errlen, "the targets are compiled already");

@@ -30,7 +30,8 @@ struct part {
     size_t column;   /* PART_DATA */
 };
 
-struct template {
+struct template
+{
     char *text; /* the literal spans, one after the other, NUL-terminated */
     size_t text_len;
     struct part *parts;
@@ -169,8 +170,8 @@ static int parse_field(struct compiler *c, const char *expr, size_t elen, const 
         int col = data_column_index(c->data, name + 5, n - 5);
         if (col < 0) {
             char why[512];
-            int at = snprintf(why, sizeof why, "names a column that %s does not have (columns:",
-                              data_name(c->data));
+            int at = snprintf(why, sizeof why,
+                              "names a column that %s does not have (columns:", data_name(c->data));
             for (size_t i = 0; i < data_columns(c->data) && at < 400; i++)
                 at += snprintf(why + at, sizeof why - (size_t)at, "%s %s", i ? "," : "",
                                data_column_name(c->data, i));
@@ -226,7 +227,8 @@ static int parse_expression(struct compiler *c, const char *expr, size_t elen)
     while (next_word(&p, end, &w, &n)) {
         if (word_is(w, n, "|")) {
             if (nwords == 0 || !next_word(&p, end, &w, &n))
-                return fail(c, expr, elen, "needs a value before | and a filter (url or json) after");
+                return fail(c, expr, elen,
+                            "needs a value before | and a filter (url or json) after");
             part.filter = word_is(w, n, "url")    ? FILTER_URL
                           : word_is(w, n, "json") ? FILTER_JSON
                                                   : FILTER_NONE;
@@ -415,7 +417,7 @@ static void make_uuid(struct template_vars *v)
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t a = next_random(&v->stream->rng), b = next_random(&v->stream->rng);
-    a = (a & ~0xF000ull) | 0x4000ull;                      /* version 4 */
+    a = (a & ~0xF000ull) | 0x4000ull;                        /* version 4 */
     b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; /* variant 10 */
     char *o = v->uuid;
     for (int i = 0; i < 16; i++) {

@@ -176,7 +176,7 @@ static void canonical_name(struct threshold *th, const char *metric)
 static int parse_view_metric(const char *p, struct threshold *th, int *view, const char **name)
 {
     *view = take_prefix(&p, view_names, 3);
-    th->view = *view < 0 ? LG_VIEW_CORRECTED : (enum lg_view_kind)*view;
+    th->view = *view < 0 ? LG_VIEW_CORRECTED : (enum lg_view_kind) * view;
     *name = p;
     return parse_latency_metric(p, th) == 0 || parse_other_metric(p, th) == 0 ? 0 : -1;
 }
@@ -428,7 +428,8 @@ int threshold_check_route(const struct threshold *th, const struct lg_results *r
     int at = snprintf(err, errlen, "threshold \"%s\": this run has no route %s; its routes are",
                       th->expr, th->route);
     for (size_t i = 0; i < routes->nroutes && at > 0 && (size_t)at < errlen; i++)
-        at += snprintf(err + at, errlen - (size_t)at, "%s %s", i ? "," : "", routes->routes[i].name);
+        at +=
+            snprintf(err + at, errlen - (size_t)at, "%s %s", i ? "," : "", routes->routes[i].name);
     return -1;
 }
 

@@ -18,11 +18,10 @@
 #define URL_PATH_MAX 16384 /* a rendered request-target */
 #define HEADERS_MAX 65536  /* rendered header lines */
 
-static const char *const mix_names[LG_TASK_ROUTES] = {"create", "read", "update", "delete",
-                                                      "list"};
+static const char *const mix_names[LG_TASK_ROUTES] = {"create", "read", "update", "delete", "list"};
 static const char *const mix_methods[LG_TASK_ROUTES] = {"POST", "GET", "PUT", "DELETE", "GET"};
 static const char *const mix_templates[LG_TASK_ROUTES] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
-                                                        "/tasks/{id}", "/tasks"};
+                                                          "/tasks/{id}", "/tasks"};
 static const char json_header[] = "Content-Type: application/json\r\n";
 
 const char *workload_task_route_name(enum lg_route r)

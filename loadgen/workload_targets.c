@@ -109,8 +109,7 @@ static int render_part(const struct template *t, struct template_vars *v, struct
     return 0;
 }
 
-int workload_targets_next(struct workload_state *st, struct workload_request *req,
-                          uint64_t arrival)
+int workload_targets_next(struct workload_state *st, struct workload_request *req, uint64_t arrival)
 {
     const struct target_set *set = st->cfg->targets;
     size_t i = targets_pick(set, set->n > 1 ? workload_draw(st, arrival) : 0);

@@ -32,7 +32,7 @@ int data_load_file(struct data_set **out, const char *path, unsigned shard_index
 void data_free(struct data_set *d); /* accepts NULL */
 
 const char *data_name(const struct data_set *d); /* the name given to data_parse() */
-size_t data_rows(const struct data_set *d);       /* rows kept (this shard's) */
+size_t data_rows(const struct data_set *d);      /* rows kept (this shard's) */
 size_t data_columns(const struct data_set *d);
 const char *data_column_name(const struct data_set *d, size_t col);
 

@@ -55,7 +55,7 @@ struct engine_config {
                                the future */
     struct ledger *ledger;  /* NULL: no ledger */
     struct requests_out *requests_out; /* NULL: no per-request records */
-    int force_libcurl;      /* full libcurl transfers even where the direct path could go */
+    int force_libcurl; /* full libcurl transfers even where the direct path could go */
 };
 
 struct engine;
@@ -74,7 +74,7 @@ struct engine_live {
     uint64_t started, completed, errors; /* errors: transport + 5xx */
     uint64_t in_flight, backlog;
     uint64_t connections_opened, connections_closed; /* whole run */
-    uint64_t last_second_p99_ns; /* corrected p99 of the last complete second */
+    uint64_t last_second_p99_ns;                     /* corrected p99 of the last complete second */
     double last_second_rate;
 };
 void engine_live(struct engine *e, struct engine_live *out);

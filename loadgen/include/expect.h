@@ -19,7 +19,7 @@
 #define EXPECT_SPEC_MAX 256 /* the longest status list kept for display */
 
 struct expect {
-    uint64_t status_bits[10];   /* bit s: status s (100..599) is a success */
+    uint64_t status_bits[10];       /* bit s: status s (100..599) is a success */
     char statuses[EXPECT_SPEC_MAX]; /* as written ("2xx,3xx" for the default) */
     char body[EXPECT_BODY_MAX + 1];
     size_t body_len; /* 0: no body check */

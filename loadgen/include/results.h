@@ -77,11 +77,11 @@ struct lg_views {
 };
 
 struct lg_route_stats {
-    char name[LG_ROUTE_NAME_MAX];       /* "create", "raw", a target's name */
-    char method[LG_ROUTE_METHOD_MAX];   /* "POST" */
-    char route[LG_ROUTE_TEMPLATE_MAX];  /* "/tasks/{id}", a target's URL as written */
-    uint64_t unexpected_status;         /* responses whose status the rule does not expect */
-    uint64_t body_mismatch;             /* expected statuses whose body failed the check */
+    char name[LG_ROUTE_NAME_MAX];      /* "create", "raw", a target's name */
+    char method[LG_ROUTE_METHOD_MAX];  /* "POST" */
+    char route[LG_ROUTE_TEMPLATE_MAX]; /* "/tasks/{id}", a target's URL as written */
+    uint64_t unexpected_status;        /* responses whose status the rule does not expect */
+    uint64_t body_mismatch;            /* expected statuses whose body failed the check */
     uint64_t codes[LG_STATUS_MAX];
     uint64_t errors[LG_ERR_COUNT];
     uint64_t classes[LG_CLASS_COUNT];
@@ -96,10 +96,10 @@ struct lg_interval {
     uint64_t started;   /* requests sent */
     uint64_t completed; /* responses and transport errors */
     uint64_t classes[LG_CLASS_COUNT];
-    uint64_t failed;    /* completions that failed the success rule (transport errors included) */
+    uint64_t failed; /* completions that failed the success rule (transport errors included) */
     uint64_t opened, closed; /* connections opened and closed in this second */
-    uint64_t in_flight; /* at the end of the second */
-    uint64_t backlog;   /* due but not yet sent, at the end of the second */
+    uint64_t in_flight;      /* at the end of the second */
+    uint64_t backlog;        /* due but not yet sent, at the end of the second */
     uint64_t corrected_p50_ns, corrected_p90_ns, corrected_p99_ns, corrected_max_ns;
     uint64_t service_p99_ns;
     uint64_t lag_p99_ns;

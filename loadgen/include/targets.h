@@ -39,8 +39,12 @@
 #define TARGET_HEADERS_MAX 64
 #define TARGET_BODY_MAX ((size_t)1 << 30) /* the largest body file: 1 GiB */
 
-enum target_ledger { TARGET_LEDGER_NONE, TARGET_LEDGER_CREATE, TARGET_LEDGER_UPDATE,
-                     TARGET_LEDGER_DELETE };
+enum target_ledger {
+    TARGET_LEDGER_NONE,
+    TARGET_LEDGER_CREATE,
+    TARGET_LEDGER_UPDATE,
+    TARGET_LEDGER_DELETE
+};
 
 struct target {
     char name[TARGET_NAME_MAX];
@@ -49,8 +53,8 @@ struct target {
     char *origin;    /* "http://host:port" as written, lower-case scheme */
     char *authority; /* "host:port": the Host header */
     size_t origin_index;
-    int tls;         /* https:// */
-    char *path_text; /* the request-target template: path and query */
+    int tls;                               /* https:// */
+    char *path_text;                       /* the request-target template: path and query */
     char *header_text[TARGET_HEADERS_MAX]; /* "Name: value" templates */
     size_t nheaders;
     int has_host_header;
@@ -108,8 +112,7 @@ int targets_add_common_headers(struct target_set *set, const char *const *header
 void targets_set_default_expect(struct target_set *set, const struct expect *e);
 
 /* Compiles every template (data may be NULL) and the weights. Returns 0, or -1 with err. */
-int targets_compile(struct target_set *set, const struct data_set *data, char *err,
-                    size_t errlen);
+int targets_compile(struct target_set *set, const struct data_set *data, char *err, size_t errlen);
 
 /* The index of the target with this name, or -1. */
 int targets_find(const struct target_set *set, const char *name);

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define check(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_http1: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+            fprintf(stderr, "fuzz_http1: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

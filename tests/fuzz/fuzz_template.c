@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define check(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_template: %s:%d: check failed: %s\n", __FILE__, __LINE__,       \
+            fprintf(stderr, "fuzz_template: %s:%d: check failed: %s\n", __FILE__, __LINE__,        \
                     #cond);                                                                        \
             abort();                                                                               \
         }                                                                                          \

@@ -388,9 +388,9 @@ static void seen_body(void *ctx, const char *data, size_t n)
 static void seen_header(void *ctx, const char *name, size_t nl, const char *value, size_t vl)
 {
     struct seen *s = ctx;
-    s->headers_len += (size_t)snprintf(s->headers + s->headers_len,
-                                       sizeof(s->headers) - s->headers_len, "[%.*s=%.*s]",
-                                       (int)nl, name, (int)vl, value);
+    s->headers_len +=
+        (size_t)snprintf(s->headers + s->headers_len, sizeof(s->headers) - s->headers_len,
+                         "[%.*s=%.*s]", (int)nl, name, (int)vl, value);
 }
 
 /* The callbacks see the final response's headers and its body without chunk framing, however
@@ -398,10 +398,11 @@ static void seen_header(void *ctx, const char *name, size_t nl, const char *valu
 static void test_callbacks_see_headers_and_the_unframed_body(void **state)
 {
     (void)state;
-    const char *text = "HTTP/1.1 100 Continue\r\nX-Early: no\r\n\r\n"
-                       "HTTP/1.1 201 Created\r\nLocation:  /tasks/42 \r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n"
-                       "5\r\n{\"id\"\r\n6;ext=1\r\n:42,\"x\r\n2\r\n\"}\r\n0\r\nX-Trailer: t\r\n\r\n";
+    const char *text =
+        "HTTP/1.1 100 Continue\r\nX-Early: no\r\n\r\n"
+        "HTTP/1.1 201 Created\r\nLocation:  /tasks/42 \r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "5\r\n{\"id\"\r\n6;ext=1\r\n:42,\"x\r\n2\r\n\"}\r\n0\r\nX-Trailer: t\r\n\r\n";
     size_t len = strlen(text);
     for (size_t split = 0; split <= len; split++) {
         struct http1_response *r = test_malloc(sizeof(*r));

@@ -29,8 +29,8 @@ static void init_routes(struct lg_results *r)
 {
     static const char *const names[] = {"create", "read", "update", "delete", "list", "raw"};
     static const char *const methods[] = {"POST", "GET", "PUT", "DELETE", "GET", "GET"};
-    static const char *const templates[] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
-                                            "/tasks/{id}", "/tasks", "http://h/x"};
+    static const char *const templates[] = {"/tasks",      "/tasks/{id}", "/tasks/{id}",
+                                            "/tasks/{id}", "/tasks",      "http://h/x"};
     results_init(r);
     for (int i = 0; i < 6; i++)
         assert_int_equal(results_route_add(r, names[i], methods[i], templates[i]), i);
@@ -532,7 +532,8 @@ static void test_report_json_refuses_damaged_fields_by_path(void **state)
                          "routes[0].by_class[0].histograms.lag: its buckets hold");
     assert_parse_refused(bucket_beyond_layout, "out of order or beyond 27647");
     assert_parse_refused(repeat_route, "routes[1] repeats the route create");
-    assert_parse_refused(too_many_failures, "routes[0]: unexpected_status and body_mismatch add up");
+    assert_parse_refused(too_many_failures,
+                         "routes[0]: unexpected_status and body_mismatch add up");
 }
 
 /* A version 1 file (before targets and success rules) reads as it meant: its failures were its

@@ -65,8 +65,8 @@ static void open_run(struct lg_results *r, double target, uint64_t completed, ui
 {
     static const char *const names[] = {"create", "read", "update", "delete", "list"};
     static const char *const methods[] = {"POST", "GET", "PUT", "DELETE", "GET"};
-    static const char *const templates[] = {"/tasks", "/tasks/{id}", "/tasks/{id}",
-                                            "/tasks/{id}", "/tasks"};
+    static const char *const templates[] = {"/tasks", "/tasks/{id}", "/tasks/{id}", "/tasks/{id}",
+                                            "/tasks"};
     results_init(r);
     for (int i = 0; i < 5; i++)
         assert_int_equal(results_route_add(r, names[i], methods[i], templates[i]), i);
@@ -173,7 +173,8 @@ static void test_report_text_names_targets_and_cuts_long_routes(void **state)
     assert_non_null(strstr(text, "failed    2 of 3 (66.67%): unexpected status 1, body check 1\n"));
     assert_non_null(strstr(text, "  login          POST /api/login "));
     /* the route column is cut at 44 columns with an ellipsis */
-    assert_non_null(strstr(text, "  search_by_name GET http://127.0.0.1:8080/ap\xE2\x80\xA6         2 "));
+    assert_non_null(
+        strstr(text, "  search_by_name GET http://127.0.0.1:8080/ap\xE2\x80\xA6         2 "));
     assert_non_null(strstr(text, "POST /api/login                       1       1.0  100.00%"));
     free(text);
     results_free(&r);

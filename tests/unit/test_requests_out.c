@@ -102,16 +102,15 @@ static void test_json_line_has_every_field_that_applies(void **state)
     size_t len;
     char *text = slurp(&len);
     assert_string_equal(
-        text,
-        "{\"target\":\"login\",\"method\":\"POST\",\"intended_unix_us\":1764219662000001,"
-        "\"sent_unix_us\":1764219662000002,\"done_unix_us\":1764219662001502,\"status\":401,"
-        "\"error\":\"unexpected_status\",\"bytes_sent\":180,\"bytes_received\":23,"
-        "\"new_connection\":true,\"first_byte_us\":1400,\"thread\":1}\n"
-        "{\"target\":\"login\",\"method\":\"POST\",\"intended_unix_us\":1764219662000001,"
-        "\"sent_unix_us\":1764219662000002,\"done_unix_us\":1764219662001502,\"status\":0,"
-        "\"error\":\"timeout\",\"bytes_sent\":180,\"bytes_received\":23,"
-        "\"new_connection\":false,\"dns_us\":12,\"connect_us\":340,\"tls_us\":0,"
-        "\"warmup\":true,\"thread\":1}\n");
+        text, "{\"target\":\"login\",\"method\":\"POST\",\"intended_unix_us\":1764219662000001,"
+              "\"sent_unix_us\":1764219662000002,\"done_unix_us\":1764219662001502,\"status\":401,"
+              "\"error\":\"unexpected_status\",\"bytes_sent\":180,\"bytes_received\":23,"
+              "\"new_connection\":true,\"first_byte_us\":1400,\"thread\":1}\n"
+              "{\"target\":\"login\",\"method\":\"POST\",\"intended_unix_us\":1764219662000001,"
+              "\"sent_unix_us\":1764219662000002,\"done_unix_us\":1764219662001502,\"status\":0,"
+              "\"error\":\"timeout\",\"bytes_sent\":180,\"bytes_received\":23,"
+              "\"new_connection\":false,\"dns_us\":12,\"connect_us\":340,\"tls_us\":0,"
+              "\"warmup\":true,\"thread\":1}\n");
     free(text);
 }
 

@@ -167,8 +167,8 @@ static void test_derived_names_are_unique_and_given_names_are_kept(void **state)
     assert_string_equal(set.items[2].name, "get_root");
     assert_string_equal(set.items[3].name, "get_a_b");
     char err[256];
-    assert_int_equal(targets_add(&set, "raw", "GET", "http://h/", NULL, 0, NULL, 0, err, sizeof err),
-                     0);
+    assert_int_equal(
+        targets_add(&set, "raw", "GET", "http://h/", NULL, 0, NULL, 0, err, sizeof err), 0);
     assert_int_equal(targets_find(&set, "raw"), 4);
     assert_int_equal(
         targets_add(&set, "get_root", "GET", "http://h/", NULL, 0, NULL, 0, err, sizeof err), -1);
@@ -193,12 +193,14 @@ static void test_refusals_name_the_line(void **state)
     refused("# @expect 2xx,99\nGET http://h/\n", NULL, "are not a list of codes");
     refused("GET http://h/\n@missing.json\n", NULL, "cannot read the body file");
     refused("{\"url\":\"http://h/\",\"wieght\":2}\n", NULL, "t.txt:1: unknown member \"wieght\"");
-    refused("{\"url\":\"http://h/\"}\n{\"url\":\n", NULL, "t.txt:2: the line is not one JSON object");
+    refused("{\"url\":\"http://h/\"}\n{\"url\":\n", NULL,
+            "t.txt:2: the line is not one JSON object");
     refused("{\"url\":\"http://h/\"} x\n", NULL, "the line is not one JSON object");
     refused("{\"method\":\"GET\"}\n", NULL, "a target needs \"url\"");
     refused("{\"url\":\"http://h/\",\"body\":\"a\",\"body_file\":\"b\"}\n", NULL, "not both");
     refused("{\"url\":\"http://h/\",\"weight\":-1}\n", NULL, "\"weight\" must be a whole number");
-    refused("{\"url\":\"http://h/\",\"ledger\":\"upsert\"}\n", NULL, "not create, update or delete");
+    refused("{\"url\":\"http://h/\",\"ledger\":\"upsert\"}\n", NULL,
+            "not create, update or delete");
     refused("\n# nothing\n", NULL, "t.txt has no target");
     refused("{\"name\":\"a\",\"url\":\"http://h/\"}\n{\"name\":\"a\",\"url\":\"http://h/\"}\n",
             NULL, "two targets are named a");
@@ -249,7 +251,8 @@ static void test_pick_follows_the_weights(void **state)
 {
     (void)state;
     struct target_set set;
-    parse(&set, "# @weight 1\nGET http://h/a\n# @weight 0\nGET http://h/b\n# @weight 3\nGET http://h/c\n",
+    parse(&set,
+          "# @weight 1\nGET http://h/a\n# @weight 0\nGET http://h/b\n# @weight 3\nGET http://h/c\n",
           NULL);
     char err[256];
     assert_int_equal(targets_compile(&set, NULL, err, sizeof err), 0);

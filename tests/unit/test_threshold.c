@@ -253,8 +253,7 @@ static void build_results(struct lg_results *r)
         results_record(r, LG_ROUTE_CREATE, i <= 90 ? 201 : 500, 0,
                        i <= 90 ? LG_VERDICT_OK : LG_VERDICT_STATUS, i * MS, i * MS / 2, i * 1000);
     for (uint64_t i = 1; i <= 50; i++)
-        results_record(r, LG_ROUTE_READ, i <= 40 ? 200 : 404, 0, LG_VERDICT_OK, 1 * MS, 1 * MS,
-                       0);
+        results_record(r, LG_ROUTE_READ, i <= 40 ? 200 : 404, 0, LG_VERDICT_OK, 1 * MS, 1 * MS, 0);
 }
 
 static struct threshold_result evaluated(const char *expr, const struct lg_results *r)

@@ -62,7 +62,8 @@ static void test_csv_reads_header_and_rows(void **state)
 static void test_csv_quoted_fields_keep_commas_quotes_and_newlines(void **state)
 {
     (void)state;
-    struct data_set *d = csv("\xEF\xBB\xBFname,note\n\"Smith, J\",\"said \"\"hi\"\"\nthen left\"\n", 0, 1);
+    struct data_set *d =
+        csv("\xEF\xBB\xBFname,note\n\"Smith, J\",\"said \"\"hi\"\"\nthen left\"\n", 0, 1);
     assert_string_equal(data_column_name(d, 0), "name"); /* the byte-order mark is skipped */
     assert_string_equal(value(d, 0, 0), "Smith, J");
     assert_string_equal(value(d, 0, 1), "said \"hi\"\nthen left");
@@ -204,8 +205,8 @@ static void test_template_uuid_is_v4_and_the_same_within_a_request(void **state)
     render(t, &v, first, sizeof first);
     assert_int_equal(strlen(first), 73);
     assert_memory_equal(first, first + 37, 36);
-    assert_int_equal(first[14], '4');               /* version */
-    assert_non_null(strchr("89ab", first[19]));     /* variant */
+    assert_int_equal(first[14], '4');           /* version */
+    assert_non_null(strchr("89ab", first[19])); /* variant */
     assert_true(first[8] == '-' && first[13] == '-' && first[18] == '-' && first[23] == '-');
     template_vars_next(&s, &v);
     render(t, &v, second, sizeof second);
@@ -264,7 +265,8 @@ static void test_template_filters_escape_for_urls_and_json(void **state)
 {
     (void)state;
     struct data_set *d = csv("v\n\"a b+c/\"\"é\nx\"\n", 0, 1);
-    struct template *url = compile("q={{data.v | url}}", d), *json = compile("\"{{data.v|json}}\"", d);
+    struct template *url = compile("q={{data.v | url}}", d),
+                    *json = compile("\"{{data.v|json}}\"", d);
     struct template_stream s;
     template_stream_init(&s, 0, 1, 0, 1, 1, d, "lg-1234");
     struct template_vars v;
@@ -304,7 +306,8 @@ static void test_template_check_data_refuses_line_breaks_in_headers(void **state
 {
     (void)state;
     struct data_set *d = csv("v\nok\n\"two\nlines\"\n", 0, 1);
-    struct template *raw = compile("X-V: {{data.v}}", d), *enc = compile("X-V: {{data.v | url}}", d);
+    struct template *raw = compile("X-V: {{data.v}}", d),
+                    *enc = compile("X-V: {{data.v | url}}", d);
     char err[512];
     assert_int_equal(template_check_data(raw, "\r\n", "the header", err, sizeof err), -1);
     assert_non_null(strstr(err, "data row 2"));
