@@ -43,13 +43,6 @@ int direct_usable(const struct engine *e)
     return 1;
 }
 
-/* Methods whose requests carry a body by definition: without one they say Content-Length: 0,
- * as curl does, since some servers answer 411 otherwise. */
-static int wants_length(const char *method)
-{
-    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
-}
-
 static int append_u64(struct buf *b, uint64_t v)
 {
     char tmp[24];
@@ -74,7 +67,7 @@ static int render_head(const struct engine *e, const struct workload_request *r,
         return -1;
     if (buf_append(b, r->headers, r->headers_len))
         return -1;
-    if ((r->has_body || wants_length(r->method)) &&
+    if ((r->has_body || http1_method_has_body(r->method)) &&
         (buf_append(b, "Content-Length: ", 16) || append_u64(b, r->body_len) ||
          buf_append(b, "\r\n", 2)))
         return -1;

@@ -70,6 +70,11 @@ out:
     return rc;
 }
 
+int http1_method_has_body(const char *method)
+{
+    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+}
+
 /* Per-head state, reset at each status line so a 1xx head does not leak into the final one. */
 static void reset_head(struct http1_response *r)
 {

@@ -28,6 +28,10 @@ enum http1_result { HTTP1_MORE, HTTP1_DONE, HTTP1_ERROR };
 int http1_request(struct buf *out, const char *method, const char *host, const char *target,
                   const char *const *headers, size_t nheaders, const char *body, size_t body_len);
 
+/* 1 for POST, PUT and PATCH: requests that carry a body by definition. Without one they say
+ * Content-Length: 0, as curl does, since some servers answer 411 otherwise. */
+int http1_method_has_body(const char *method);
+
 struct http1_response {
     /* Public results, valid once the head of the final response was parsed. */
     int status;          /* the final status (1xx interim responses are skipped) */

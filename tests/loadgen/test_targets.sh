@@ -35,6 +35,7 @@ tap_start_nginx "$w/nginx" "http://127.0.0.1:$port/" <<CONF || tap_bail "nginx d
         location = /unauthorized { return 401 '{"error":"who are you"}'; }
         location = /limited { return 429 '{"error":"slow down"}'; }
         location = /json { default_type application/json; return 200 '{"status":"ok","items":[1,2,3]}'; }
+        location = /echo { return 200 "\$request_method \$content_length\n"; }
         location = /big.bin { root $w/nginx/www; }
         location /upload/ { root $w/nginx/www; dav_methods PUT; }
     }
@@ -223,6 +224,22 @@ assert all("connect_us" not in json.loads(l) for l in open(sys.argv[2]))' "$w/tw
 else
     tap_not_ok "on the libcurl path each request has its DNS, connect and TLS times; not on the direct path" "$(cat "$w/curl.check")"
 fi
+
+# ---- methods and bodies as written, on both paths -------------------------------------------------
+
+cat >"$w/methods.jsonl" <<'EOF'
+{"name":"get_with_body","method":"GET","url":"/echo","body":"abc","expect_body":"GET 3"}
+{"name":"put_without_body","method":"PUT","url":"/echo","expect_body":"PUT 0"}
+{"name":"patch","method":"PATCH","url":"/echo","body":"{{seq}}{{seq}}","expect_body":"PATCH "}
+{"name":"delete","method":"DELETE","url":"/echo","expect_body":"DELETE"}
+{"name":"options","method":"OPTIONS","url":"/echo","expect_body":"OPTIONS"}
+EOF
+lg methods --targets "$w/methods.jsonl" -n 200 -c 2 "$url"
+lg methodscurl --targets "$w/methods.jsonl" -n 200 -c 2 --libcurl "$url"
+expect_true "every method goes out as written, with its body or Content-Length: 0 (direct path)" \
+    "$w/methods.json" 'd["totals"]["failed"] == 0 and len(route) == 5'
+expect_true "every method goes out as written, with its body or Content-Length: 0 (libcurl)" \
+    "$w/methodscurl.json" 'd["totals"]["failed"] == 0 and len(route) == 5'
 
 # ---- templates and CSV rows against taskd ------------------------------------------------------------
 
