@@ -46,19 +46,20 @@ export function normalizeTruth(j, source) {
   return t;
 }
 
-// A loadgen --json result (schema taskbench.loadgen.result, version 1; docs/loadgen-json.md):
+// A loadgen --json result (schema taskbench.loadgen.result, versions 1 and 2: 2 added targets,
+// failures and connections, none of which the truth reads; docs/loadgen-json.md):
 // start_unix_ns and duration_seconds give the window, totals and routes[] the counts. Transport
 // errors (class "error") never reached taskd, so the server-side truth leaves them out; the
 // client-side truth (loadgen's own counter) keeps them.
 export function truthFromLoadgen(j, source) {
-  if (j.schema !== 'taskbench.loadgen.result' || j.version !== 1) {
-    throw new Error(`${source} is not a loadgen --json result of schema taskbench.loadgen.result version 1 (schema ${JSON.stringify(j.schema)}, version ${JSON.stringify(j.version)})`);
+  if (j.schema !== 'taskbench.loadgen.result' || (j.version !== 1 && j.version !== 2)) {
+    throw new Error(`${source} is not a loadgen --json result of schema taskbench.loadgen.result version 1 or 2 (schema ${JSON.stringify(j.schema)}, version ${JSON.stringify(j.version)})`);
   }
   const need = (v, what) => {
     if (v === undefined || v === null) throw new Error(`${source} has no ${what}`);
     return v;
   };
-  if (j.mode !== 'tasks') throw new Error(`${source} is a ${j.mode} run: only the task workload (not --raw) maps onto taskd's routes`);
+  if (j.mode !== 'tasks') throw new Error(`${source} is a ${j.mode} run: only the task workload (not --raw or --targets) maps onto taskd's routes`);
   const ns = BigInt(need(j.start_unix_ns, 'start_unix_ns'));
   const from = Number(ns / 1000n) / 1e6;
   const totals = need(j.totals, 'totals');
