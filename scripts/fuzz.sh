@@ -26,7 +26,7 @@ fuzz() {
     mkdir -p "$corpus"
     # shellcheck disable=SC2086 # the pkg-config output is a list of flags
     clang -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-        -fno-sanitize-recover=undefined -Icommon -Iservice -Iloadgen $cjson_cflags \
+        -fno-sanitize-recover=undefined -Icommon -Iservice -Iloadgen -Iloadgen/include $cjson_cflags \
         "tests/fuzz/fuzz_$name.c" "$@" $cjson_libs -lm -o "$bin"
     local scratch
     scratch=$(mktemp -d build/fuzz/scratch.XXXXXX)
