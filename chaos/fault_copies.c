@@ -160,18 +160,44 @@ const struct mechanism mechanism_older_copy = {
     .plan = older_plan,
 };
 
+/* taskd's commit count in the header of `db` (PRAGMA user_version), or -1. */
+static long long commit_count(const char *db)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return n;
+}
+
 static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     if (paths(c, err, errlen) < 0)
         return -1;
+    sleep_ms(WRITES_AFTER_COPY_MS); /* commits the copy lacks, before the restart */
     /* A clean restart: the -wal is checkpointed into the file, the next one builds on it.
      * taskd's last close usually removes the -wal; chaos makes sure (its own connection,
      * taskd stopped), or the next -wal would continue this one and the copy would still be
      * a state it may be replayed on. */
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0 ||
-        checkpoint_truncate(c->db, err, errlen) < 0 ||
-        taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
+    if (taskd_runner_stop(c->taskd, err, errlen) < 0 || checkpoint_truncate(c->db, err, errlen) < 0)
         return -1;
+    long long copy_at = commit_count(st.copy), file_at = commit_count(c->db);
+    if (taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
+        return -1;
+    if (copy_at < 0 || copy_at >= file_at) {
+        /* The -wal about to be written would be built on exactly the copy's state, and
+         * replaying it onto the copy would be right: no stale -wal to show. */
+        snprintf(err, errlen,
+                 "no commit happened between the copy (commit %lld) and the restart (commit "
+                 "%lld) in %d ms: is the load running?",
+                 copy_at, file_at, WRITES_AFTER_COPY_MS);
+        return -1;
+    }
     sleep_ms(WRITES_AFTER_COPY_MS);
     if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
         return -1;
@@ -187,20 +213,23 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "VACUUM INTO %s; taskd restarted (its -wal checkpointed), %d ms of writes, "
-                  "SIGKILL; %s moved to %s and the copy put at its path beside the crashed "
-                  "-wal; taskd started",
-                  st.copy, WRITES_AFTER_COPY_MS, c->db, st.newer);
+                  "VACUUM INTO %s (commit %lld); %d ms of writes; taskd restarted (its -wal "
+                  "checkpointed: commit %lld), %d ms of writes, SIGKILL; %s moved to %s and the "
+                  "copy put at its path beside the crashed -wal; taskd started",
+                  st.copy, copy_at, WRITES_AFTER_COPY_MS, file_at, WRITES_AFTER_COPY_MS, c->db,
+                  st.newer);
     return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
 }
 
 static void stale_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  1. VACUUM INTO %s/older.db\n  2. stop and start taskd (a checkpoint)\n  3. %d "
-               "ms later SIGKILL taskd\n  4. rename %s to %s/newer.db, the copy to %s (the -wal "
+               "  1. VACUUM INTO %s/older.db\n  2. %d ms later stop taskd, checkpoint its -wal, "
+               "start it\n  3. %d ms later SIGKILL taskd\n  4. rename %s to %s/newer.db, the copy "
+               "to %s (the -wal "
                "stays)\n  5. start taskd\n",
-               c->aside_dir, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+               c->aside_dir, WRITES_AFTER_COPY_MS, WRITES_AFTER_COPY_MS, c->db, c->aside_dir,
+               c->db);
     buf_printf(out, "  rollback: the copy away, newer.db back\n");
 }
 
