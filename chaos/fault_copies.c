@@ -160,14 +160,16 @@ const struct mechanism mechanism_older_copy = {
     .plan = older_plan,
 };
 
-/* taskd's commit count in the header of `db` (PRAGMA user_version), or -1. */
-static long long commit_count(const char *db)
+/* The last task id of `db` (its AUTOINCREMENT sequence), or -1: what tells two states of a
+ * database under the task mix apart for any service that keeps tasks this way. */
+static long long last_task_id(const char *db)
 {
     sqlite3 *h = NULL;
     sqlite3_stmt *q = NULL;
     long long n = -1;
     if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'", -1, &q,
+                           NULL) == SQLITE_OK &&
         sqlite3_step(q) == SQLITE_ROW)
         n = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -186,14 +188,14 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
      * a state it may be replayed on. */
     if (taskd_runner_stop(c->taskd, err, errlen) < 0 || checkpoint_truncate(c->db, err, errlen) < 0)
         return -1;
-    long long copy_at = commit_count(st.copy), file_at = commit_count(c->db);
+    long long copy_at = last_task_id(st.copy), file_at = last_task_id(c->db);
     if (taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
         return -1;
     if (copy_at < 0 || copy_at >= file_at) {
         /* The -wal about to be written would be built on exactly the copy's state, and
          * replaying it onto the copy would be right: no stale -wal to show. */
         snprintf(err, errlen,
-                 "no commit happened between the copy (commit %lld) and the restart (commit "
+                 "no task was created between the copy (last id %lld) and the restart (last id "
                  "%lld) in %d ms: is the load running?",
                  copy_at, file_at, WRITES_AFTER_COPY_MS);
         return -1;
@@ -213,8 +215,8 @@ static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "VACUUM INTO %s (commit %lld); %d ms of writes; taskd restarted (its -wal "
-                  "checkpointed: commit %lld), %d ms of writes, SIGKILL; %s moved to %s and the "
+                  "VACUUM INTO %s (last task id %lld); %d ms of writes; taskd restarted (its -wal "
+                  "checkpointed: last id %lld), %d ms of writes, SIGKILL; %s moved to %s and the "
                   "copy put at its path beside the crashed -wal; taskd started",
                   st.copy, copy_at, WRITES_AFTER_COPY_MS, file_at, WRITES_AFTER_COPY_MS, c->db,
                   st.newer);
