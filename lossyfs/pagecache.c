@@ -192,6 +192,23 @@ static int load_backing(const struct file *f, int fd, uint64_t no, unsigned char
     return 0;
 }
 
+/* The part of a transfer of `len` bytes at `off` that falls in one page, `done` bytes in. */
+struct span {
+    uint64_t no;    /* the page */
+    size_t in_page; /* where in it */
+    size_t n;       /* how many bytes */
+};
+
+static struct span span_at(off_t off, size_t done, size_t len)
+{
+    uint64_t pos = (uint64_t)off + done;
+    struct span sp = {pos / PAGECACHE_PAGE, pos % PAGECACHE_PAGE, 0};
+    sp.n = PAGECACHE_PAGE - sp.in_page;
+    if (sp.n > len - done)
+        sp.n = len - done;
+    return sp;
+}
+
 ssize_t pagecache_write(struct pagecache *c, ino_t ino, int fd, const void *buf, size_t len,
                         off_t off)
 {
@@ -205,12 +222,9 @@ ssize_t pagecache_write(struct pagecache *c, ino_t ino, int fd, const void *buf,
     const unsigned char *src = buf;
     size_t done = 0;
     while (done < len) {
-        uint64_t pos = (uint64_t)off + done;
-        uint64_t no = pos / PAGECACHE_PAGE;
-        size_t in_page = pos % PAGECACHE_PAGE;
-        size_t n = PAGECACHE_PAGE - in_page;
-        if (n > len - done)
-            n = len - done;
+        struct span sp = span_at(off, done, len);
+        uint64_t no = sp.no, pos = (uint64_t)off + done;
+        size_t in_page = sp.in_page, n = sp.n;
         struct page *p = lookup(f, no);
         if (!p) {
             unsigned char *data = malloc(PAGECACHE_PAGE);
@@ -248,12 +262,9 @@ ssize_t pagecache_read(struct pagecache *c, ino_t ino, int fd, void *buf, size_t
     unsigned char *dst = buf, tmp[PAGECACHE_PAGE];
     size_t done = 0;
     while (done < len) {
-        uint64_t pos = (uint64_t)off + done;
-        uint64_t no = pos / PAGECACHE_PAGE;
-        size_t in_page = pos % PAGECACHE_PAGE;
-        size_t n = PAGECACHE_PAGE - in_page;
-        if (n > len - done)
-            n = len - done;
+        struct span sp = span_at(off, done, len);
+        uint64_t no = sp.no;
+        size_t in_page = sp.in_page, n = sp.n;
         const struct page *p = lookup(f, no);
         if (p) {
             memcpy(dst + done, p->data + in_page, n);
