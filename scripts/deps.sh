@@ -13,7 +13,7 @@ packages=(
     wrk hey
     clang
     chromium nginx-light
-    python3 python3-yaml jq
+    python3 python3-yaml python3-flask jq
     fuse3 libfuse3-dev fiu-utils libfiu-dev e2fsprogs
 )
 # Node.js (with npm, for the LogQL/PromQL parsers the dashboard checks use) may come from
