@@ -149,27 +149,45 @@ static int parse_kind(const cJSON *o, struct ledger_entry *e, char *why, size_t 
     return 0;
 }
 
-/* "status", "id" and the two timestamps, read exactly from the line's text. */
+/* "id": a positive integer (read exactly from the line's text into idbuf) or a non-empty string;
+ * required unless the write is a create (a create whose answer named no id). */
+static int parse_id(const cJSON *o, const char *line, size_t len, struct ledger_entry *e,
+                    char *idbuf, size_t idcap, char *why, size_t whylen)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    uint64_t v = 0;
+    const char *op = ledger_op_name(e->op);
+    if (!id && e->op != LEDGER_CREATE) {
+        snprintf(why, whylen, "%s %s needs the \"id\" it was sent to", article(op), op);
+        return -1;
+    }
+    if (!id)
+        return 0;
+    if (cJSON_IsString(id) && id->valuestring[0] && strlen(id->valuestring) < LEDGER_ID_MAX) {
+        e->id = id->valuestring;
+        return 0;
+    }
+    if (cJSON_IsNumber(id) && member_uint(o, line, len, "id", INT64_MAX, &v) == 1 && v > 0) {
+        snprintf(idbuf, idcap, "%" PRIu64, v);
+        e->id = idbuf;
+        return 0;
+    }
+    snprintf(why, whylen,
+             "\"id\" must be a resource id (a positive integer, or a string of 1 to %d bytes)",
+             LEDGER_ID_MAX - 1);
+    return -1;
+}
+
+/* "status" and the two timestamps, read exactly from the line's text. */
 static int parse_numbers(const cJSON *o, const char *line, size_t len, struct ledger_entry *e,
                          char *why, size_t whylen)
 {
-    const char *op = ledger_op_name(e->op);
-    uint64_t status = 0, id = 0;
+    uint64_t status = 0;
     if (member_uint(o, line, len, "status", 999, &status) != 1) {
         snprintf(why, whylen, "\"status\" must be an HTTP status or 0");
         return -1;
     }
     e->status = (int)status;
-    int has_id = member_uint(o, line, len, "id", INT64_MAX, &id);
-    if (has_id < 0 || (has_id && id == 0)) {
-        snprintf(why, whylen, "\"id\" must be a task id (a positive integer)");
-        return -1;
-    }
-    if (!has_id && e->op != LEDGER_CREATE) {
-        snprintf(why, whylen, "%s %s needs the \"id\" it was sent to", article(op), op);
-        return -1;
-    }
-    e->id = (int64_t)id;
     if (member_uint(o, line, len, "invoke_unix_ns", UINT64_MAX, &e->invoke_unix_ns) != 1 ||
         member_uint(o, line, len, "complete_unix_ns", UINT64_MAX, &e->complete_unix_ns) != 1) {
         snprintf(why, whylen,
@@ -180,28 +198,38 @@ static int parse_numbers(const cJSON *o, const char *line, size_t len, struct le
     return 0;
 }
 
-/* The "task" and "done" a create or update wrote (e->task points into `o`). */
+/* The "task" a create or update wrote and its "done" when it set one (e->task points into `o`),
+ * and the optional "target". */
 static int parse_content(const cJSON *o, struct ledger_entry *e, char *why, size_t whylen)
 {
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target");
+    if (target && !cJSON_IsString(target)) {
+        snprintf(why, whylen, "\"target\" must be a string (the request's name)");
+        return -1;
+    }
+    e->target = target ? target->valuestring : NULL;
+    e->done = -1;
     if (e->op == LEDGER_DELETE)
         return 0;
     const char *op = ledger_op_name(e->op);
     const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
     const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "done");
-    if (!cJSON_IsString(task) || !cJSON_IsBool(done)) {
-        snprintf(why, whylen, "%s %s needs the \"task\" text and \"done\" it wrote", article(op),
-                 op);
+    if (!cJSON_IsString(task) || (done && !cJSON_IsBool(done))) {
+        snprintf(why, whylen,
+                 "%s %s needs the \"task\" text it wrote (and \"done\", when present, is true or "
+                 "false)",
+                 article(op), op);
         return -1;
     }
     e->task = task->valuestring;
-    e->done = cJSON_IsTrue(done);
+    e->done = done ? cJSON_IsTrue(done) : -1;
     return 0;
 }
 
 /* Parses one line into `e` (e->task points into *json, which the caller deletes). Returns 0,
  * or -1 with the problem in why. */
 static int parse_entry(const char *line, size_t len, struct ledger_entry *e, cJSON **json,
-                       char *why, size_t whylen)
+                       char *idbuf, size_t idcap, char *why, size_t whylen)
 {
     memset(e, 0, sizeof *e);
     const char *end = NULL;
@@ -210,8 +238,9 @@ static int parse_entry(const char *line, size_t len, struct ledger_entry *e, cJS
         snprintf(why, whylen, "not a JSON object");
         return -1;
     }
-    if (parse_kind(o, e, why, whylen) < 0 || parse_numbers(o, line, len, e, why, whylen) < 0 ||
-        parse_content(o, e, why, whylen) < 0)
+    if (parse_kind(o, e, why, whylen) < 0 ||
+        parse_id(o, line, len, e, idbuf, idcap, why, whylen) < 0 ||
+        parse_numbers(o, line, len, e, why, whylen) < 0 || parse_content(o, e, why, whylen) < 0)
         return -1;
     return 0;
 }
@@ -251,8 +280,8 @@ static int take_line(struct ledger_reader *rd, const char *line, size_t n, uint6
         return 0;
     struct ledger_entry e;
     cJSON *json = NULL;
-    char why[160];
-    if (parse_entry(line, n, &e, &json, why, sizeof why) < 0) {
+    char why[160], idbuf[24];
+    if (parse_entry(line, n, &e, &json, idbuf, sizeof idbuf, why, sizeof why) < 0) {
         cJSON_Delete(json);
         /* loadgen writes whole lines through a stdio buffer; a crash can cut the last one
          * where the buffer was flushed. Such a line holds no complete write record. */

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -29,14 +30,18 @@ static void print_content(FILE *out, const char *label, const char *task, int do
     struct buf b;
     buf_init(&b, 8192);
     json_escape_string(&b, task, strlen(task));
-    fprintf(out, "      %-9s task %s, done %s\n", label, b.data ? b.data : "\"\"",
-            done ? "true" : "false");
+    if (done < 0)
+        fprintf(out, "      %-9s task %s\n", label, b.data ? b.data : "\"\"");
+    else
+        fprintf(out, "      %-9s task %s, done %s\n", label, b.data ? b.data : "\"\"",
+                done ? "true" : "false");
     buf_free(&b);
 }
 
 /* The run tag, the ledger's and the server's numbers, and the verdict counts. */
 static void print_counts(const struct audit_report *r, FILE *out)
 {
+    fprintf(out, "  api       %s\n", r->api ? r->api : "");
     fprintf(out, "  run tag   ");
     for (size_t i = 0; i < r->ntags; i++)
         fprintf(out, "%s%s", i ? ", " : "", r->tags[i]);
@@ -53,17 +58,28 @@ static void print_counts(const struct audit_report *r, FILE *out)
     if (r->incomplete)
         fprintf(out, "  warning   the ledger is incomplete: writes after its end were never "
                      "recorded, so rows they may explain are unverifiable, not judged\n");
-    fprintf(out,
-            "  server    %" PRIu64 " rows read in %" PRIu64 " pages, %" PRIu64
-            " with the run tag\n",
-            r->rows_read, r->pages, r->rows_tagged);
+    if (r->mode == AUDIT_LISTED)
+        fprintf(out,
+                "  server    %" PRIu64 " rows read in %" PRIu64 " pages, %" PRIu64
+                " with the run tag\n",
+                r->rows_read, r->pages, r->rows_tagged);
+    else
+        fprintf(out,
+                "  server    %" PRIu64 " ids read back one by one (no listing), %" PRIu64
+                " found, %" PRIu64 " with the run tag\n",
+                r->reads, r->rows_read, r->rows_tagged);
+    if (r->unverifiable_creates)
+        fprintf(out,
+                "  warning   %" PRIu64 " acknowledged creates named no id and, without a listing "
+                "(--list-url), cannot be looked for: unverifiable\n",
+                r->unverifiable_creates);
     fprintf(out, "  checked   %" PRIu64 " ids, %" PRIu64 " creates without an id (in %.2f s)\n",
             r->ids_checked, r->creates_without_id, r->duration_s);
     fprintf(out,
             "  verdict   ok %" PRIu64 ", lost %" PRIu64 ", unexpected %" PRIu64
             ", recovered %" PRIu64,
             r->ok, r->lost, r->unexpected, r->recovered);
-    if (r->incomplete)
+    if (r->incomplete || r->unverifiable)
         fprintf(out, ", unverifiable %" PRIu64, r->unverifiable);
     fprintf(out, "\n");
 }
@@ -73,9 +89,11 @@ static void print_findings(const struct audit_report *r, FILE *out)
     for (size_t i = 0; i < r->nfindings; i++) {
         const struct audit_finding *f = &r->findings[i];
         if (f->id)
-            fprintf(out, "  %s id %" PRId64 ": %s\n", kind_name(f->kind), f->id, f->reason);
+            fprintf(out, "  %s id %s: %s\n", kind_name(f->kind), f->id, f->reason);
         else
             fprintf(out, "  %s: %s\n", kind_name(f->kind), f->reason);
+        if (f->target)
+            fprintf(out, "      %-9s %s\n", "target", f->target);
         print_content(out, "expected", f->expected_task, f->expected_done);
         print_content(out, "found", f->found_task, f->found_done);
     }
@@ -93,6 +111,11 @@ void audit_print(const struct audit_report *r, FILE *out)
     if (audit_clean(r) && r->incomplete)
         fprintf(out,
                 "CLEAN AS FAR AS THE LEDGER GOES: nothing provably lost or unexpected, %" PRIu64
+                " states unverifiable\n",
+                r->unverifiable);
+    else if (audit_clean(r) && r->unverifiable)
+        fprintf(out,
+                "CLEAN AS FAR AS IT CAN SEE: nothing lost or unexpected, %" PRIu64
                 " states unverifiable\n",
                 r->unverifiable);
     else if (audit_clean(r))
@@ -114,7 +137,8 @@ static void json_content(struct json_writer *w, const char *key, const char *tas
     }
     jw_object_begin(w);
     jw_member_string(w, "task", task);
-    jw_member_bool(w, "done", done);
+    if (done >= 0)
+        jw_member_bool(w, "done", done);
     jw_object_end(w);
 }
 
@@ -144,8 +168,10 @@ static void json_finding(struct json_writer *w, const struct audit_finding *f)
     jw_object_begin(w);
     jw_member_string(w, "kind", kind_name(f->kind));
     jw_key(w, "id");
-    if (f->id)
-        jw_int(w, f->id);
+    if (f->id && ledger_id_is_integer(f->id))
+        jw_int(w, strtoll(f->id, NULL, 10));
+    else if (f->id)
+        jw_string(w, f->id);
     else
         jw_null(w);
     jw_key(w, "line");
@@ -157,6 +183,8 @@ static void json_finding(struct json_writer *w, const struct audit_finding *f)
     } else {
         jw_null(w);
     }
+    if (f->target)
+        jw_member_string(w, "target", f->target);
     jw_member_string(w, "reason", f->reason ? f->reason : "");
     json_content(w, "expected", f->expected_task, f->expected_done);
     json_content(w, "found", f->found_task, f->found_done);
@@ -171,6 +199,8 @@ int audit_render_json(const struct audit_report *r, struct buf *out)
     jw_member_string(&w, "schema", AUDIT_SCHEMA);
     jw_member_string(&w, "ledger", r->ledger_path ? r->ledger_path : "");
     jw_member_string(&w, "url", r->url ? r->url : "");
+    jw_member_string(&w, "api", r->api ? r->api : "");
+    jw_member_string(&w, "mode", r->mode == AUDIT_LISTED ? "listed" : "read_back");
     jw_member_bool(&w, "clean", audit_clean(r));
     jw_key(&w, "tags");
     jw_array_begin(&w);
@@ -186,11 +216,13 @@ int audit_render_json(const struct audit_report *r, struct buf *out)
     json_count(&w, "rows_read", r->rows_read);
     json_count(&w, "rows_tagged", r->rows_tagged);
     json_count(&w, "pages", r->pages);
+    json_count(&w, "reads", r->reads);
     json_count(&w, "ok", r->ok);
     json_count(&w, "lost", r->lost);
     json_count(&w, "unexpected", r->unexpected);
     json_count(&w, "recovered", r->recovered);
     json_count(&w, "unverifiable", r->unverifiable);
+    json_count(&w, "unverifiable_creates", r->unverifiable_creates);
     jw_key(&w, "duration_s");
     jw_fixed(&w, r->duration_s, 3);
     jw_key(&w, "findings");

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #include "client_metrics.h"
 #include "engine_internal.h"
 #include "pacer.h"
+#include "transport.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
@@ -62,6 +64,21 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         s->first_byte_ns = clock_monotonic_ns();
     engine_on_body(s, data, len);
     s->response_bytes += len;
+    return len;
+}
+
+/* Keeps the Location header (installed only when the API names created ids there). */
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    size_t len = size * n;
+    if (len > 9 && !strncasecmp(data, "location:", 9)) {
+        const char *v = data + 9, *end = data + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        engine_on_location(userp, v, (size_t)(end - v));
+    }
     return len;
 }
 
@@ -230,6 +247,7 @@ static void start_request(struct worker *w, uint64_t intended_ns)
     s->bytes_sent = 0;
     s->new_connection = 0;
     s->keep_body = !s->req.target && s->req.route == LG_ROUTE_CREATE;
+    s->location[0] = '\0';
     if (s->req.expect)
         expect_scan_init(&s->scan, s->req.expect);
     else
@@ -257,10 +275,15 @@ static void start_request(struct worker *w, uint64_t intended_ns)
         engine_release_slot(w, s);
         return;
     }
-    if (e->direct)
+    if (e->direct) {
         direct_start(w, s);
-    else
-        curl_multi_add_handle(w->multi, s->easy);
+        return;
+    }
+    if (e->h2c_workaround) {
+        s->h2c_opened = transport_h2c_begin(&w->h2c, s->easy);
+        s->h2c_retried = 0;
+    }
+    curl_multi_add_handle(w->multi, s->easy);
 }
 
 void engine_release_slot(struct worker *w, struct slot *s)
@@ -273,6 +296,13 @@ void engine_release_slot(struct worker *w, struct slot *s)
 
 static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64_t done_ns)
 {
+    if (w->e->h2c_workaround &&
+        transport_h2c_retry(&w->h2c, s->easy, s->h2c_opened, rc, &s->h2c_retried)) {
+        curl_multi_remove_handle(w->multi, s->easy); /* again, on a new h2c connection */
+        s->h2c_opened = transport_h2c_begin(&w->h2c, s->easy);
+        curl_multi_add_handle(w->multi, s->easy);
+        return;
+    }
     long status = 0, connects = 0;
     curl_off_t up = 0;
     long head_size = 0;
@@ -283,6 +313,10 @@ static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64
     curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &up);
     s->new_connection = connects > 0;
     s->bytes_sent = (uint64_t)head_size + (uint64_t)up;
+    const char *protocol = status ? transport_protocol_of(s->easy) : "";
+    s->protocol = results_protocol_of(protocol);
+    if (w->e->h2c_workaround)
+        transport_h2c_end(&w->h2c, s->h2c_opened, (int)status, protocol);
     engine_complete(w, s, (int)status, error_kind_of(rc), done_ns);
     engine_release_slot(w, s);
 }
@@ -563,13 +597,19 @@ static int setup_easy(struct engine *e, struct slot *s, char *err, size_t errlen
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, s->w);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->timeout_ns / 1000000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)engine_min_u64(e->timeout_ns / 1000000, 5000));
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
-    if (e->direct)
+    transport_apply(&e->transport, h, e->timeout_ns);
+    if (engine_wants_location(e)) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    }
+    if (e->direct) {
         curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+        /* The direct path ends its own connections (--no-keepalive: after each answer); a
+         * CONNECT_ONLY handle that forbade reuse would close the socket it hands over. */
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 0L);
+    }
     s->fd = -1;
     s->conn_origin = NO_ORIGIN;
     workload_request_init(&s->req);
@@ -644,8 +684,12 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
     curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)nslots);
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
+    /* Each connection carries `streams` requests at once (1 unless HTTP/2 multiplexes). */
+    unsigned connections = (nslots + e->streams - 1) / e->streams;
+    w->nconnections = w->h2c.want = connections;
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)connections);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)connections);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)e->streams);
     if (e->cfg.requests_out)
         requests_out_buf_init(&w->out, e->cfg.requests_out);
     for (unsigned i = 0; i < nslots; i++) {
@@ -806,6 +850,7 @@ static int setup_workers(struct engine *e, char *err, size_t errlen)
     if (e->cfg.model == LG_MODEL_CLOSED) {
         unsigned conns = e->cfg.connections ? e->cfg.connections : 16;
         total_slots = e->shards > 1 ? share(conns, e->shards, e->cfg.shard_index) : conns;
+        total_slots *= e->streams; /* closed model: every stream of every connection is busy */
     } else {
         total_slots = e->cfg.max_inflight  ? e->cfg.max_inflight
                       : e->cfg.connections ? e->cfg.connections
@@ -884,8 +929,12 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
     pthread_condattr_destroy(&attr);
     results_init(&e->series);
     results_init(&e->routes);
-    if (setup_workload(e, err, errlen) || build_plan(e, err, errlen))
+    if (transport_init(&e->transport, &cfg->transport, err, errlen) ||
+        setup_workload(e, err, errlen) || build_plan(e, err, errlen))
         goto fail;
+    e->streams = transport_multiplexed(&cfg->transport) ? cfg->transport.streams : 1;
+    e->h2c_workaround = transport_h2c_workaround(&e->transport, cfg->url);
+    e->close_connections = cfg->transport.no_keepalive;
     e->direct = direct_usable(e);
     if ((e->direct && direct_prepare(e, err, errlen)) || setup_workers(e, err, errlen))
         goto fail;
@@ -1016,7 +1065,8 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
     uint64_t connections = 0;
     for (unsigned i = 0; i < e->nworkers; i++) {
         struct worker *w = &e->workers[i];
-        connections += w->nslots;
+        /* closed model: connections (each carrying `streams` requests); open: in flight */
+        connections += e->cfg.model == LG_MODEL_CLOSED ? w->nconnections : w->nslots;
         if (results_merge(out, &w->results)) {
             snprintf(err, errlen, "out of memory merging the results");
             return -1;
@@ -1068,6 +1118,7 @@ void engine_free(struct engine *e)
         free(e->workers);
     }
     direct_free(e);
+    transport_free(&e->transport);
     for (size_t o = 0; o < e->norigins; o++) {
         free(e->origins[o].url);
         free(e->origins[o].authority);

@@ -38,9 +38,17 @@ int direct_usable(const struct engine *e)
     if (e->cfg.force_libcurl)
         return 0;
     for (size_t o = 0; o < e->norigins; o++)
-        if (strncasecmp(e->origins[o].url, "http://", 7))
+        if (!transport_direct_ok(&e->cfg.transport, e->origins[o].url))
             return 0;
     return 1;
+}
+
+/* An http1 on_header callback: keeps the Location of a create's answer. */
+static void on_header(void *slot, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
+{
+    if (name_len == 8 && !strncasecmp(name, "location", 8))
+        engine_on_location(slot, value, value_len);
 }
 
 static int append_u64(struct buf *b, uint64_t v)
@@ -143,6 +151,7 @@ static void finish(struct worker *w, struct slot *s, int status, enum lg_error_k
 {
     uint64_t done = clock_monotonic_ns();
     s->response_bytes = s->parser.body_bytes;
+    s->protocol = status ? LG_PROTO_HTTP11 : LG_PROTO_UNKNOWN;
     s->bytes_sent = s->sent_len;
     s->busy = 0;
     engine_complete(w, s, status, err, done);
@@ -245,6 +254,10 @@ void direct_start(struct worker *w, struct slot *s)
     http1_response_init(&s->parser, !strcmp(s->req.method, "HEAD"));
     if (s->keep_body || !s->scan.found) {
         s->parser.on_body = engine_on_body;
+        s->parser.body_ctx = s;
+    }
+    if (s->keep_body && engine_wants_location(w->e)) {
+        s->parser.on_header = on_header;
         s->parser.body_ctx = s;
     }
     if (prepare_output(w, s)) {

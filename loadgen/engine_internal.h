@@ -21,8 +21,9 @@
 #include "workload.h"
 
 #define INTERVAL_RING 4
-#define RESPONSE_KEEP 512 /* enough of a body to read a created task's id */
-#define HEAD_MAX 131072   /* a request head the direct path renders */
+#define RESPONSE_KEEP 8192 /* of a create's answer: enough to find the created id in */
+#define LOCATION_KEEP 1024
+#define HEAD_MAX 131072 /* a request head the direct path renders */
 #define DRAIN_MAX_NS 2000000000ull
 #define WAKE_MAX_NS 20000000ull /* notice engine_stop() within 20 ms */
 #define BACKLOG_EVERY_NS 10000000ull
@@ -56,8 +57,11 @@ struct slot {
     char response[RESPONSE_KEEP];
     size_t response_len;
     uint64_t response_bytes;
-    int keep_body;           /* copy the body's first bytes into response[] */
-    struct expect_scan scan; /* the body check */
+    int keep_body;                /* copy the body's first bytes into response[] */
+    char location[LOCATION_KEEP]; /* the answer's Location, when the API names ids there */
+    enum lg_protocol protocol;    /* of the answer, set before engine_record() */
+    int h2c_opened, h2c_retried;  /* h2c prior knowledge on an old libcurl (transport_h2c) */
+    struct expect_scan scan;      /* the body check */
     /* The direct path: libcurl connected (CONNECT_ONLY); loadgen sends and parses itself. */
     enum { DIRECT_NONE, DIRECT_CONNECTING, DIRECT_READY } conn;
     size_t conn_origin;              /* the origin the connection goes to (NO_ORIGIN: none) */
@@ -81,6 +85,8 @@ struct worker {
     uint64_t curl_deadline_ns;
     struct slot *slots;
     unsigned nslots;
+    unsigned nconnections;    /* nslots / the engine's streams per connection, rounded up */
+    struct transport_h2c h2c; /* h2c prior knowledge on an old libcurl */
     unsigned *free_slots;
     unsigned nfree;
     struct pacer pacer;
@@ -133,10 +139,13 @@ struct engine {
 
     struct origin *origins;
     size_t norigins;
-    char *path_prefix;        /* task mix: the base URL's path, put before every request-target */
-    int direct;               /* requests take the direct path (engine_direct.c) */
-    int close_connections;    /* no keep-alive: "Connection: close", one request per connection */
-    struct buf *static_heads; /* direct path: per target, the head of a static target */
+    char *path_prefix;          /* task mix: the base URL's path, put before every request-target */
+    int direct;                 /* requests take the direct path (engine_direct.c) */
+    int close_connections;      /* no keep-alive: "Connection: close", one request per connection */
+    struct transport transport; /* built from cfg.transport; applied to every easy handle */
+    unsigned streams;           /* requests in flight per connection (HTTP/2 multiplexing) */
+    int h2c_workaround;         /* transport_h2c_workaround(): see transport.h */
+    struct buf *static_heads;   /* direct path: per target, the head of a static target */
 };
 
 /* engine.c, for engine_direct.c */
@@ -148,9 +157,11 @@ uint64_t engine_run_end(const struct engine *e); /* end of the measured period *
 uint64_t engine_unix_ns(const struct engine *e, uint64_t mono_ns);
 struct interval_acc *engine_interval_at(struct worker *w, uint64_t mono_ns); /* under w->lock */
 void engine_on_body(void *slot, const char *data, size_t n); /* an http1 on_body callback */
+void engine_on_location(struct slot *s, const char *value, size_t n); /* keeps it for the id */
+int engine_wants_location(const struct engine *e); /* the task mix's ids come from Location */
 void engine_connection_event(struct worker *w, int opened);
 void engine_write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
-                         int64_t created_id);
+                         const char *created_id);
 /* A finished request: status, or 0 and the transport error's kind. engine_complete() also
  * feeds the outcome back to the workload (ids) and the ledger; engine_record() only records. */
 void engine_record(struct worker *w, struct slot *s, int status, enum lg_error_kind err,

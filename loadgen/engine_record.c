@@ -61,6 +61,19 @@ void engine_on_body(void *slot, const char *data, size_t n)
         expect_scan_feed(&s->scan, data, n);
 }
 
+int engine_wants_location(const struct engine *e)
+{
+    const struct resource_api *api = e->cfg.workload.api;
+    return !workload_is_targets(&e->cfg.workload) && api && api->id_source == RESOURCE_ID_LOCATION;
+}
+
+void engine_on_location(struct slot *s, const char *value, size_t n)
+{
+    size_t keep = engine_min_u64(n, LOCATION_KEEP - 1);
+    memcpy(s->location, value, keep);
+    s->location[keep] = '\0';
+}
+
 /* ---- connections ------------------------------------------------------------------------ */
 
 /* A connection opened (closed: opened = 0) on this worker: live counters always, the results
@@ -89,7 +102,7 @@ void engine_connection_event(struct worker *w, int opened)
 /* ---- the ledger ------------------------------------------------------------------------- */
 
 void engine_write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
-                         int64_t created_id)
+                         const char *created_id)
 {
     const struct engine *e = w->e;
     const struct workload_request *r = &s->req;
@@ -199,6 +212,8 @@ void engine_record(struct worker *w, struct slot *s, int status, enum lg_error_k
     pthread_mutex_lock(&w->lock);
     results_record(&w->results, s->req.route, status, err, verdict, corrected, service, lag);
     w->results.completed++;
+    if (status)
+        w->results.protocols[s->protocol]++;
     w->results.bytes_received += s->response_bytes;
     struct interval_acc *a = engine_interval_at(w, done_ns);
     if (a) {
@@ -215,8 +230,10 @@ void engine_record(struct worker *w, struct slot *s, int status, enum lg_error_k
 void engine_complete(struct worker *w, struct slot *s, int status, enum lg_error_kind err,
                      uint64_t done_ns)
 {
-    int64_t created =
-        workload_complete(&w->workload, &s->req, status, s->response, s->response_len);
+    struct workload_answer answer = {status, s->location[0] ? s->location : NULL, s->response,
+                                     s->response_len};
+    char created[LEDGER_ID_MAX];
+    workload_complete(&w->workload, &s->req, &answer, created, sizeof created);
     engine_write_ledger(w, s, status, done_ns, created);
     engine_record(w, s, status, err, done_ns);
 }

@@ -69,6 +69,14 @@ fail:
     return NULL;
 }
 
+int ledger_id_is_integer(const char *id)
+{
+    size_t n = strspn(id, "0123456789");
+    if (n == 0 || id[n] || (id[0] == '0' && n > 1) || n > 19)
+        return 0;
+    return n < 19 || strcmp(id, "9223372036854775807") <= 0;
+}
+
 static void render(const struct ledger_entry *e, struct buf *out)
 {
     struct json_writer w;
@@ -77,13 +85,20 @@ static void render(const struct ledger_entry *e, struct buf *out)
     jw_member_string(&w, "op", ledger_op_name(e->op));
     jw_member_string(&w, "outcome", ledger_outcome_name(e->outcome));
     jw_member_int(&w, "status", e->status);
-    if (e->id > 0) {
-        jw_member_int(&w, "id", e->id);
+    if (e->id && e->id[0]) {
+        jw_key(&w, "id");
+        if (ledger_id_is_integer(e->id))
+            jw_int(&w, strtoll(e->id, NULL, 10));
+        else
+            jw_string(&w, e->id);
     }
     if (e->task) {
         jw_member_string(&w, "task", e->task);
-        jw_member_bool(&w, "done", e->done);
+        if (e->done >= 0)
+            jw_member_bool(&w, "done", e->done);
     }
+    if (e->target)
+        jw_member_string(&w, "target", e->target);
     jw_member_uint(&w, "invoke_unix_ns", e->invoke_unix_ns);
     jw_member_uint(&w, "complete_unix_ns", e->complete_unix_ns);
     jw_object_end(&w);

@@ -15,6 +15,8 @@
 #include "cpus.h"
 #include "duration.h"
 #include "flag_value.h"
+#include "resource_api.h"
+#include "transport.h"
 #include "version.h"
 
 enum {
@@ -48,7 +50,9 @@ enum {
     OPT_EXPECT_STATUS,
     OPT_EXPECT_BODY,
     OPT_REQUESTS_OUT,
-    OPT_LIBCURL
+    OPT_LIBCURL,
+    OPT_TRANSPORT, /* transport.h's flags, by name */
+    OPT_API,       /* resource_api.h's settings a run uses: where a created id is */
 };
 
 static const struct option long_options[] = {
@@ -87,6 +91,21 @@ static const struct option long_options[] = {
     {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
     {"requests-out", required_argument, NULL, OPT_REQUESTS_OUT},
     {"libcurl", no_argument, NULL, OPT_LIBCURL},
+    {"insecure", no_argument, NULL, OPT_TRANSPORT},
+    {"cacert", required_argument, NULL, OPT_TRANSPORT},
+    {"cert", required_argument, NULL, OPT_TRANSPORT},
+    {"key", required_argument, NULL, OPT_TRANSPORT},
+    {"http2", no_argument, NULL, OPT_TRANSPORT},
+    {"http2-prior-knowledge", no_argument, NULL, OPT_TRANSPORT},
+    {"streams", required_argument, NULL, OPT_TRANSPORT},
+    {"connect-timeout", required_argument, NULL, OPT_TRANSPORT},
+    {"no-keepalive", no_argument, NULL, OPT_TRANSPORT},
+    {"resolve", required_argument, NULL, OPT_TRANSPORT},
+    {"connect-to", required_argument, NULL, OPT_TRANSPORT},
+    {"unix-socket", required_argument, NULL, OPT_TRANSPORT},
+    {"api", required_argument, NULL, OPT_API},
+    {"id-from", required_argument, NULL, OPT_API},
+    {"item-url", required_argument, NULL, OPT_API},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, 'h'},
@@ -111,6 +130,10 @@ void options_usage(FILE *out)
         "padding)\n"
         "  --list-limit N         ?limit= of list requests (default 100)\n"
         "  --run-tag TAG          prefix of written task text (default lg-<random>)\n"
+        "  --api NAME             the service's API: taskd (default) or blog "
+        "(examples/flask-tasks)\n"
+        "  --id-from WHERE        where a create's answer names the new id: a JSON Pointer (/id),\n"
+        "                         body, location (with --item-url /tasks/{id}) or none\n"
         "  --raw                  send one request to URL as-is (wrk-style) instead of the task "
         "mix\n"
         "  -X, --method M         raw: request method (default GET, or POST with --body)\n"
@@ -166,10 +189,10 @@ void options_usage(FILE *out)
         "  --no-progress          no live progress line (it is shown only on a terminal anyway)\n"
         "  --libcurl              full libcurl transfers even over http:// (loadgen otherwise\n"
         "                         writes HTTP/1.1 itself there, which is faster)\n"
-        "  --help, --version\n"
-        "\n"
-        "exit: 0 ok, 1 the run could not be done, 2 usage error, 99 a threshold failed\n",
+        "  --help, --version\n",
         out);
+    fputs(transport_usage, out);
+    fputs("\nexit: 0 ok, 1 the run could not be done, 2 usage error, 99 a threshold failed\n", out);
 }
 
 static int parse_unsigned(const char *flag, const char *s, unsigned min, unsigned max,
@@ -465,14 +488,30 @@ static int finish(struct loadgen_options *o, char *err, size_t errlen)
     return 0;
 }
 
+/* A transport flag, or a setting of the API model (an --api preset was applied before the
+ * other flags by resource_api_preset_from_args). */
+static int transport_or_api(struct loadgen_options *o, int opt, const char *name, const char *arg,
+                            char *err, size_t errlen)
+{
+    if (opt == OPT_TRANSPORT)
+        return transport_flag(&o->engine.transport, name, arg, err, errlen) < 0 ? -1 : 0;
+    o->engine.workload.api = &o->api;
+    if (!strcmp(name, "api"))
+        return 0;
+    return resource_api_set(&o->api, name, arg, err, errlen);
+}
+
 enum options_result options_parse(struct loadgen_options *o, int argc, char **argv, char *err,
                                   size_t errlen)
 {
     memset(o, 0, sizeof *o);
     optind = 0; /* also resets getopt's state between calls (tests parse many argv) */
     opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "+c:r:t:d:n:X:H:h", long_options, NULL)) != -1) {
+    int opt, index = -1;
+    resource_api_default(&o->api);
+    if (resource_api_preset_from_args(&o->api, argc, argv, err, errlen) < 0)
+        return OPTIONS_ERROR;
+    while ((opt = getopt_long(argc, argv, "+c:r:t:d:n:X:H:h", long_options, &index)) != -1) {
         if (opt == 'h') {
             options_usage(stdout);
             return OPTIONS_EXIT_OK;
@@ -485,6 +524,11 @@ enum options_result options_parse(struct loadgen_options *o, int argc, char **ar
             snprintf(err, errlen, "unknown option or missing value: %s (see loadgen --help)",
                      argv[optind - 1]);
             return OPTIONS_ERROR;
+        }
+        if (opt == OPT_TRANSPORT || opt == OPT_API) {
+            if (transport_or_api(o, opt, long_options[index].name, optarg, err, errlen) < 0)
+                return OPTIONS_ERROR;
+            continue;
         }
         if (apply(o, opt, optarg, err, errlen))
             return OPTIONS_ERROR;

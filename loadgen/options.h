@@ -21,6 +21,7 @@ struct loadgen_options {
     const char *metrics_listen;      /* --metrics-listen as given (NULL: none) */
     struct listen_addr metrics_addr; /* ... parsed */
     uint64_t metrics_linger_ns; /* keep serving /metrics this long after the run (final scrape) */
+    struct resource_api api;    /* --api, --id-from, --item-url (engine.workload.api points here) */
     const char *thresholds[OPTIONS_MAX_THRESHOLDS];
     size_t nthresholds;
     int quiet;       /* no summary on stdout */

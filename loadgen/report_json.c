@@ -276,6 +276,12 @@ static void put_totals(struct json_writer *w, const struct lg_results *r)
     jw_member_uint(w, "opened", r->connections_opened);
     jw_member_uint(w, "closed", r->connections_closed);
     jw_object_end(w);
+    jw_key(w, "protocols");
+    jw_object_begin(w);
+    for (int p = 0; p < LG_PROTO_COUNT; p++)
+        if (r->protocols[p])
+            jw_member_uint(w, results_protocol_name((enum lg_protocol)p), r->protocols[p]);
+    jw_object_end(w);
     jw_object_end(w);
 }
 

@@ -194,6 +194,24 @@ static int read_meta(struct reader *rd, const cJSON *root, struct report_meta *m
     return 0;
 }
 
+/* totals.protocols (absent in files from before it existed): a count per protocol name. */
+static int read_protocols(struct reader *rd, const cJSON *totals, struct lg_results *r)
+{
+    const cJSON *obj = member(totals, "protocols"), *item;
+    if (!obj)
+        return 0;
+    if (!cJSON_IsObject(obj))
+        return fail(rd, "totals.protocols is not an object");
+    cJSON_ArrayForEach(item, obj)
+    {
+        uint64_t n;
+        if (get_u64(rd, obj, "totals.protocols.", item->string, &n) != 0)
+            return -1;
+        r->protocols[results_protocol_of(item->string)] += n;
+    }
+    return 0;
+}
+
 static int read_run(struct reader *rd, const cJSON *root, struct lg_results *r)
 {
     const char *model = get_string(rd, root, "", "model");
@@ -229,7 +247,7 @@ static int read_run(struct reader *rd, const cJSON *root, struct lg_results *r)
     if (!c || get_u64(rd, c, "totals.connections", "opened", &r->connections_opened) != 0 ||
         get_u64(rd, c, "totals.connections", "closed", &r->connections_closed) != 0)
         return -1;
-    return 0;
+    return read_protocols(rd, t, r);
 }
 
 /* ---- counters by name ---- */

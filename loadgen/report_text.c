@@ -142,6 +142,26 @@ static void write_errors(FILE *f, const struct lg_results *r)
     fputc('\n', f);
 }
 
+/* "  protocol  h2 (every answer)" or "  protocol  http/1.1 300, h2 700". */
+static void write_protocols(FILE *f, const struct lg_results *r)
+{
+    int kinds = 0;
+    for (int p = 0; p < LG_PROTO_COUNT; p++)
+        kinds += r->protocols[p] > 0;
+    if (kinds == 0)
+        return;
+    fputs("  protocol ", f);
+    for (int p = 0, any = 0; p < LG_PROTO_COUNT; p++) {
+        if (!r->protocols[p])
+            continue;
+        fprintf(f, "%s %s", any ? "," : "", results_protocol_name((enum lg_protocol)p));
+        if (kinds > 1)
+            fprintf(f, " %" PRIu64, r->protocols[p]);
+        any = 1;
+    }
+    fputs(kinds > 1 ? "\n" : " (every answer)\n", f);
+}
+
 static void write_codes(FILE *f, const struct lg_results *r)
 {
     int any = 0;
@@ -157,6 +177,7 @@ static void write_codes(FILE *f, const struct lg_results *r)
         any = 1;
     }
     fputs(any ? "\n" : " none\n", f);
+    write_protocols(f, r);
     char bytes[32];
     fprintf(f, "  received  %s\n", format_bytes(r->bytes_received, bytes, sizeof(bytes)));
     fprintf(f, "  connections %" PRIu64 " opened, %" PRIu64 " closed while measuring\n\n",

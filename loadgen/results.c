@@ -15,12 +15,27 @@
 #include <string.h>
 
 static const char *const class_names[LG_CLASS_COUNT] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
+static const char *const protocol_names[LG_PROTO_COUNT] = {"unknown", "http/1.0", "http/1.1",
+                                                           "h2",      "h2c",      "h3"};
 static const char *const error_names[LG_ERR_COUNT] = {"connect", "timeout", "reset", "protocol",
                                                       "other"};
 
 const char *results_class_name(enum lg_class c)
 {
     return (unsigned)c < LG_CLASS_COUNT ? class_names[c] : "unknown";
+}
+
+const char *results_protocol_name(enum lg_protocol p)
+{
+    return (unsigned)p < LG_PROTO_COUNT ? protocol_names[p] : "unknown";
+}
+
+enum lg_protocol results_protocol_of(const char *name)
+{
+    for (int p = 0; p < LG_PROTO_COUNT; p++)
+        if (name && !strcmp(name, protocol_names[p]))
+            return (enum lg_protocol)p;
+    return LG_PROTO_UNKNOWN;
 }
 
 const char *results_error_name(enum lg_error_kind k)
@@ -375,6 +390,8 @@ static void totals_merge(struct lg_results *dst, const struct lg_results *src)
     dst->bytes_received += src->bytes_received;
     dst->connections_opened += src->connections_opened;
     dst->connections_closed += src->connections_closed;
+    for (int p = 0; p < LG_PROTO_COUNT; p++)
+        dst->protocols[p] += src->protocols[p];
 }
 
 int results_merge(struct lg_results *dst, const struct lg_results *src)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "id_template.h"
+
 /* Ids far above anything a run creates and below taskd's int64 limit: always a 404. */
 #define MISSING_ID_BASE 9000000000000000000LL
 #define URL_PATH_MAX 16384 /* a rendered request-target */
@@ -138,6 +140,8 @@ int workload_state_init(struct workload_state *st, const struct workload_config 
     st->cfg = cfg;
     st->thread = thread + shard * 1000; /* in the task text: unique across shards */
     st->rng = seed ? seed : 0x2545f4914f6cdd1dull;
+    resource_api_default(&st->default_api);
+    st->api = cfg->api ? cfg->api : &st->default_api;
     shards = shards ? shards : 1;
     threads = threads ? threads : 1;
     /* Streams interleave as the pacer's do: thread i of shard s is stream s + shards * i. */
@@ -165,24 +169,37 @@ void workload_state_free(struct workload_state *st)
     st->pool = NULL;
 }
 
-/* Takes a random id out of the pool (swap with the last); 0 when empty. */
-static int64_t pool_checkout(struct workload_state *st)
+/* Takes a random id out of the pool (swap with the last) into id; 0 when the pool is empty. */
+static int pool_checkout(struct workload_state *st, char id[WORKLOAD_ID_MAX])
 {
     if (st->pool_len == 0)
         return 0;
     size_t i = workload_random(st) % st->pool_len;
-    int64_t id = st->pool[i];
-    st->pool[i] = st->pool[--st->pool_len];
-    return id;
+    memcpy(id, st->pool[i], WORKLOAD_ID_MAX);
+    memcpy(st->pool[i], st->pool[--st->pool_len], WORKLOAD_ID_MAX);
+    return 1;
 }
 
-/* A full pool forgets a random id: the run then simply stops touching it. */
-static void pool_return(struct workload_state *st, int64_t id)
+/* A full pool forgets a random id: the run then simply stops touching it. So does an id too
+ * long to keep. */
+static void pool_return(struct workload_state *st, const char *id)
 {
-    if (st->pool_len < WORKLOAD_POOL_CAP)
-        st->pool[st->pool_len++] = id;
-    else
-        st->pool[workload_random(st) % WORKLOAD_POOL_CAP] = id;
+    size_t n = strlen(id);
+    if (n == 0 || n >= WORKLOAD_ID_MAX)
+        return;
+    size_t i =
+        st->pool_len < WORKLOAD_POOL_CAP ? st->pool_len++ : workload_random(st) % WORKLOAD_POOL_CAP;
+    memcpy(st->pool[i], id, n + 1);
+}
+
+/* "/tasks/" and the id, percent-encoded as a path segment. */
+static int item_path(struct workload_request *req)
+{
+    buf_reset(&req->path_buf);
+    int rc = id_template_expand(&req->path_buf, "/tasks/{id}", req->id, strlen(req->id));
+    req->path = req->path_buf.data;
+    req->path_len = req->path_buf.len;
+    return rc;
 }
 
 /* splitmix64's finaliser: arrival numbers in, well-spread draws out. */
@@ -266,7 +283,7 @@ enum lg_verdict workload_verdict(const struct workload_request *req, int status,
 
 int workload_next(struct workload_state *st, struct workload_request *req, uint64_t arrival)
 {
-    req->id = 0;
+    req->id[0] = '\0';
     req->missing = 0;
     req->task[0] = '\0';
     req->done = 0;
@@ -286,8 +303,9 @@ int workload_next(struct workload_state *st, struct workload_request *req, uint6
         double draw = (double)(workload_random(st) >> 11) / 9007199254740992.0;
         if (draw < st->cfg->missing_ratio) {
             req->missing = 1;
-            req->id = MISSING_ID_BASE + (int64_t)(workload_random(st) % 1000000000);
-        } else if (!(req->id = pool_checkout(st))) {
+            snprintf(req->id, sizeof req->id, "%" PRId64,
+                     (int64_t)(MISSING_ID_BASE + (int64_t)(workload_random(st) % 1000000000)));
+        } else if (!pool_checkout(st, req->id)) {
             route = LG_ROUTE_CREATE; /* nothing to read yet: make something */
         }
     }
@@ -300,47 +318,39 @@ int workload_next(struct workload_state *st, struct workload_request *req, uint6
     case LG_ROUTE_UPDATE:
         write_task_text(st, req, 'u');
         req->done = (int)(workload_random(st) & 1);
-        return write_path(req, "/tasks/%" PRId64, req->id) || write_body(req) ? -1 : 0;
+        return item_path(req) || write_body(req) ? -1 : 0;
     case LG_ROUTE_LIST: {
         unsigned limit = st->cfg->list_limit ? st->cfg->list_limit : 100;
-        int64_t after = st->pool_len ? st->pool[workload_random(st) % st->pool_len] - 1 : 0;
+        /* Start near an id of the run when ids are integers (taskd's keyset paging). */
+        int64_t after =
+            st->pool_len ? strtoll(st->pool[workload_random(st) % st->pool_len], NULL, 10) - 1 : 0;
         return write_path(req, "/tasks?limit=%u&after=%" PRId64, limit, after > 0 ? after : 0);
     }
     default: /* read, delete */
-        return write_path(req, "/tasks/%" PRId64, req->id);
+        return item_path(req);
     }
 }
 
-int64_t workload_parse_id(const char *body, size_t len)
+size_t workload_complete(struct workload_state *st, const struct workload_request *req,
+                         const struct workload_answer *answer, char *created, size_t created_len)
 {
-    static const char key[] = "\"id\":";
-    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
-        if (memcmp(body + i, key, sizeof key - 1))
-            continue;
-        int64_t id = 0;
-        for (size_t j = i + sizeof key - 1; j < len && body[j] >= '0' && body[j] <= '9'; j++) {
-            if (id > (INT64_MAX - 9) / 10)
-                return 0;
-            id = id * 10 + (body[j] - '0');
-        }
-        return id;
-    }
-    return 0;
-}
-
-int64_t workload_complete(struct workload_state *st, const struct workload_request *req, int status,
-                          const char *body, size_t body_len)
-{
+    int status = answer->status;
+    created[0] = '\0';
     if (st->cfg->targets)
         return 0;
-    int64_t created = 0;
-    if (req->route == LG_ROUTE_CREATE && status == 201) {
-        created = workload_parse_id(body, body_len);
-        if (created > 0)
-            pool_return(st, created);
-        return created;
+    if (req->route == LG_ROUTE_CREATE) {
+        int n = status >= 200 && status < 300
+                    ? resource_api_created_id(st->api, answer->location, answer->body,
+                                              answer->body_len, created, created_len)
+                    : -1;
+        if (n <= 0) {
+            created[0] = '\0';
+            return 0;
+        }
+        pool_return(st, created);
+        return (size_t)n;
     }
-    if (!req->id || req->missing)
+    if (!req->id[0] || req->missing)
         return 0;
     /* The id goes back only when its state is known: not after a 404 (gone), not after a
      * successful delete, and not after a write that got no answer (it may have happened). */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make fuzz / scripts/fuzz.sh SECONDS: coverage-guided fuzzing of tests/fuzz/fuzz_request.c
-# (taskd's request parsing), tests/fuzz/fuzz_http1.c (loadgen's response parser) and loadgen's
-# workload parsers (fuzz_targets.c, fuzz_template.c, fuzz_csv.c), each for SECONDS.
-# FUZZ_ONLY="targets csv" fuzzes only the targets named.
+# (taskd's request parsing), tests/fuzz/fuzz_http1.c (loadgen's response parser), loadgen's
+# workload parsers (fuzz_targets.c, fuzz_template.c, fuzz_csv.c) and the audit's (fuzz_id_template.c:
+# resource URL templates and Link headers; fuzz_json_pointer.c: JSON Pointers and list pages),
+# each for SECONDS. FUZZ_ONLY="targets csv" fuzzes only the targets named.
 # Builds each libFuzzer binary (clang, ASan + UBSan) under build/fuzz/, fuzzes a scratch copy of
 # its committed corpus for SECONDS, then merges only the inputs that add coverage back into
 # tests/fuzz/corpus/NAME with -merge=1, so the corpus grows without duplicates. A crash
@@ -12,7 +13,7 @@ seconds=${1:?usage: scripts/fuzz.sh SECONDS}
 cd "$(dirname "$0")/.."
 mkdir -p build/fuzz
 cjson_cflags=$(pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
-cjson_libs=$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+cjson_libs=$(pkg-config --libs libcjson libcurl 2>/dev/null || echo -lcjson -lcurl)
 
 # fuzz NAME MAX_LEN SOURCES...: builds tests/fuzz/fuzz_NAME.c with the modules it reaches, fuzzes
 # a copy of tests/fuzz/corpus/NAME for the time given, and merges new coverage back.
@@ -51,3 +52,6 @@ fuzz csv 65536 loadgen/data.c common/buf.c
 fuzz template 4096 loadgen/template.c loadgen/data.c common/buf.c common/json_writer.c common/utf8.c
 fuzz targets 16384 loadgen/targets.c loadgen/template.c loadgen/data.c loadgen/expect.c \
     common/buf.c common/json_writer.c common/utf8.c
+fuzz id_template 4096 loadgen/id_template.c loadgen/link_header.c common/buf.c
+fuzz json_pointer 16384 common/json_pointer.c common/buf.c loadgen/resource_api.c \
+    loadgen/id_template.c loadgen/link_header.c

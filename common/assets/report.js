@@ -704,12 +704,21 @@
     };
   }
 
+  // "h2", or "http/1.1 300, h2 700" when a run saw several.
+  function protocols(totals) {
+    const p = totals && totals.protocols && typeof totals.protocols === 'object' ? totals.protocols : {};
+    const names = Object.keys(p).filter((k) => num(p[k]) > 0);
+    if (!names.length) return null;
+    return names.length === 1 ? names[0] : names.map((k) => k + ' ' + fmtInt(p[k])).join(', ');
+  }
+
   function loadgenHeader(c, root) {
     const d = c.d, tool = d.tool || {};
     root.appendChild(facts([
       ['target', d.target], ['workload', d.mode], ['model', d.model],
       ['duration', c.duration !== null ? fmtDuration(c.duration) : null],
       ['started', d.started_at], ['threads', d.threads], ['connections', d.connections],
+      ['protocol', protocols(d.totals)],
       ['runs merged', num(d.runs) > 1 ? d.runs : null],
       ['tool', (tool.name || 'loadgen') + (tool.version ? ' ' + tool.version : '')],
     ]));

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "results.h"
+#include "transport.h"
 #include "workload.h"
 
 struct ledger;
@@ -54,6 +55,7 @@ struct engine_config {
                                shards in separate processes share one schedule; it must lie in
                                the future */
     struct ledger *ledger;  /* NULL: no ledger */
+    struct transport_config transport; /* TLS, HTTP version, overrides (zeroed: HTTP/1.1) */
     struct requests_out *requests_out; /* NULL: no per-request records */
     int force_libcurl; /* full libcurl transfers even where the direct path could go */
 };

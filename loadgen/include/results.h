@@ -60,6 +60,17 @@ enum lg_error_kind {
     LG_ERR_COUNT
 };
 
+/* The HTTP protocol a response came over, as negotiated. Names: results_protocol_name(). */
+enum lg_protocol {
+    LG_PROTO_UNKNOWN,
+    LG_PROTO_HTTP10, /* "http/1.0" */
+    LG_PROTO_HTTP11, /* "http/1.1" */
+    LG_PROTO_H2,     /* "h2": HTTP/2 over TLS */
+    LG_PROTO_H2C,    /* "h2c": HTTP/2 in cleartext */
+    LG_PROTO_H3,     /* "h3" */
+    LG_PROTO_COUNT
+};
+
 #define LG_STATUS_MAX 600 /* codes[] index; other values are counted in codes[0] */
 
 /* How a response that arrived measured up to the success rule (expect.h). A transport error
@@ -125,6 +136,7 @@ struct lg_results {
     uint64_t cancelled;   /* still in flight when the run ended */
     uint64_t bytes_received;
     uint64_t connections_opened, connections_closed; /* in the measured period */
+    uint64_t protocols[LG_PROTO_COUNT];              /* responses by the protocol they came over */
     struct lg_route_stats *routes; /* the route table, in the order routes were added */
     size_t nroutes, routes_cap;
 
@@ -134,7 +146,9 @@ struct lg_results {
 
 const char *results_class_name(enum lg_class c);
 const char *results_error_name(enum lg_error_kind k);
-enum lg_class results_class_of(int status); /* 0 or out of range: LG_CLASS_ERROR */
+const char *results_protocol_name(enum lg_protocol p);  /* "http/1.1", "h2", … */
+enum lg_protocol results_protocol_of(const char *name); /* LG_PROTO_UNKNOWN when none */
+enum lg_class results_class_of(int status);             /* 0 or out of range: LG_CLASS_ERROR */
 
 void results_init(struct lg_results *r); /* an empty run: no route yet */
 void results_free(struct lg_results *r); /* routes, views and series; accepts a zeroed struct */

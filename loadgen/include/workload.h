@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "expect.h"
+#include "resource_api.h"
 #include "results.h"
 #include "targets.h"
 #include "template.h"
@@ -37,6 +38,8 @@ struct workload_config {
     unsigned task_size;   /* bytes of task text written (at least the unique tag) */
     unsigned list_limit;  /* ?limit= for list requests */
     const char *run_tag;  /* prefix of written task text, unique per run (for the audit) */
+    const struct resource_api *api; /* where a create's answer names the new id (NULL: taskd's,
+                                       "id" in the body) */
 
     /* A targets workload instead of the mix, described by the CLI or by chaos:
      *  - raw = 1: one request to the run's URL (method, body, headers below), named "raw";
@@ -83,6 +86,7 @@ int workload_add_routes(const struct workload_config *cfg, struct lg_results *r)
 #define WORKLOAD_TASK_MAX 1000 /* taskd's limit on task text */
 #define WORKLOAD_POOL_CAP 65536
 #define WORKLOAD_RENDER_MAX ((size_t)64 << 20) /* a rendered body: 64 MiB at most */
+#define WORKLOAD_ID_MAX 64 /* ids up to 63 bytes are kept for later reads, updates and deletes */
 
 /* The next request of one thread. The parts point into a target (static text) or into the
  * request's own buffers, which live as long as the request (one per engine slot). */
@@ -102,8 +106,8 @@ struct workload_request {
     int is_static; /* a static target: path, headers and body are the target's own */
 
     /* The task mix's write, for the ledger and the id pool. */
-    int64_t id;  /* the id checked out of the pool (0: none) */
-    int missing; /* aimed at an id that cannot exist */
+    char id[WORKLOAD_ID_MAX]; /* the id checked out of the pool ("": none) */
+    int missing;              /* aimed at an id that cannot exist */
     char task[WORKLOAD_TASK_MAX + 1];
     int done;
 
@@ -116,8 +120,10 @@ void workload_request_free(struct workload_request *req);
 /* One thread's state: its id pool, RNG, write counter and template stream. Not shared. */
 struct workload_state {
     const struct workload_config *cfg;
+    const struct resource_api *api; /* cfg->api, or default_api */
+    struct resource_api default_api;
     unsigned weights[5], total_weight;
-    int64_t *pool;
+    char (*pool)[WORKLOAD_ID_MAX];
     size_t pool_len;
     uint64_t rng;
     uint64_t seq;
@@ -144,14 +150,20 @@ int workload_next(struct workload_state *st, struct workload_request *req, uint6
  * a missing id. */
 enum lg_verdict workload_verdict(const struct workload_request *req, int status, int body_ok);
 
-/* Feeds the outcome back: a 201 adds the new id (parsed from the body) to the pool; an id
- * checked out goes back unless the row is gone or its state became uncertain. status 0 is a
- * transport error. Returns the created id, or 0. */
-int64_t workload_complete(struct workload_state *st, const struct workload_request *req, int status,
-                          const char *body, size_t body_len);
+/* The answer to a request, as far as the workload needs it. */
+struct workload_answer {
+    int status;           /* 0: no HTTP answer (a transport error) */
+    const char *location; /* the Location header's value, or NULL */
+    const char *body;     /* the first bytes of the body (enough for a created id) */
+    size_t body_len;
+};
 
-/* Parses the "id" member of a task object; 0 when absent. */
-int64_t workload_parse_id(const char *body, size_t len);
+/* Feeds the outcome back: a 2xx to a create adds the new id (found in the answer as cfg->api
+ * says) to the pool; an id checked out goes back unless the row is gone or its state became
+ * uncertain. Writes the created id into created (NUL-terminated; "" when none) and returns its
+ * length. */
+size_t workload_complete(struct workload_state *st, const struct workload_request *req,
+                         const struct workload_answer *answer, char *created, size_t created_len);
 
 /* The task mix's route names, methods and templates ("create", "POST", "/tasks"). */
 const char *workload_task_route_name(enum lg_route r);

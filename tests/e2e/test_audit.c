@@ -82,7 +82,10 @@ static void record(struct run *r, enum ledger_op op, int status, int as, int64_t
         if (op == LEDGER_CREATE && o != LEDGER_OK)
             id = 0; /* no 201, so loadgen never learnt the id */
     }
-    struct ledger_entry e = {op, o, status, id, text, done, t0, clock_realtime_ns()};
+    char id_text[24] = "";
+    if (id > 0)
+        snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    struct ledger_entry e = {op, o, status, id_text, text, done, t0, clock_realtime_ns(), NULL};
     assert_int_equal(ledger_append(r->ledger, &e), 0);
 }
 
@@ -200,12 +203,24 @@ static void expect_counts(const struct audit_report *rep, uint64_t ok, uint64_t 
                    rep->recovered, rep->nfindings ? rep->findings[0].reason : "none");
 }
 
+/* The finding is about `id` (0: about no id). */
+static void expect_id(const struct audit_finding *f, int64_t id)
+{
+    char want[24];
+    snprintf(want, sizeof want, "%" PRId64, id);
+    if (id == 0)
+        assert_null(f->id);
+    else if (!f->id || strcmp(f->id, want))
+        fx_fail_at(__FILE__, __LINE__, "the finding is about id %s, not %s",
+                   f->id ? f->id : "(none)", want);
+}
+
 static void expect_finding(const struct audit_finding *f, enum audit_kind kind, int64_t id,
                            const char *reason, const char *expected, int expected_done,
                            const char *found, int found_done)
 {
     assert_int_equal(f->kind, kind);
-    assert_int_equal(f->id, id);
+    expect_id(f, id);
     assert_string_equal(f->reason, reason);
     if (expected) {
         assert_non_null(f->expected_task);
@@ -324,6 +339,52 @@ static void test_rows_deleted_behind_taskds_back_are_lost(void **state)
              texts[1]);
     assert_non_null(strstr(out, want));
     assert_non_null(strstr(out, "NOT CLEAN: 2 lost, 0 unexpected\n"));
+}
+
+/* Without a listing, each ledger id is read back at /tasks/{id}: the same losses are found, and
+ * a create that named no id cannot be looked for, so it is unverifiable, not lost. */
+static void test_read_back_without_a_listing_finds_the_same_losses(void **state)
+{
+    struct fixture *fx = *state;
+    struct run *r = run_start(fx);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(do_create(r, next_text(r, 'c'), i % 2, AS_STATUS), i + 1);
+    assert_int_equal(do_delete(r, 5, AS_STATUS), 204);
+    const char *idless = next_text(r, 'c');
+    uint64_t t0 = clock_realtime_ns();
+    char body[128];
+    snprintf(body, sizeof body, "{\"task\":\"%s\",\"done\":false}", idless);
+    fx_expect_status(fx_request(fx, "POST", "/tasks", fx_json_headers, body), 201);
+    record(r, LEDGER_CREATE, 201, AS_STATUS, 0, idless, 0, t0); /* as if no id came back */
+    run_finish(r);
+    char *out;
+    assert_int_equal(audit_main_captured(r, "--list-url=none", &out), 0);
+    assert_non_null(strstr(out, "  verdict   ok 5, lost 0, unexpected 0, recovered 0, "
+                                "unverifiable 1\n"));
+    assert_non_null(strstr(out, "CLEAN AS FAR AS IT CAN SEE: nothing lost or unexpected, 1 "
+                                "states unverifiable\n"));
+    behind_the_back(fx, "DELETE FROM tasks WHERE id = 2");
+
+    struct audit_options opt;
+    audit_options_default(&opt);
+    opt.retry_for_ns = 0;
+    char err[512];
+    assert_int_equal(resource_api_set(&opt.api, "list-url", "none", err, sizeof err), 0);
+    struct audit_report *rep = scratch_keep(calloc(1, sizeof *rep), free_report);
+    assert_int_equal(audit_run(r->path, r->url, &opt, rep, err, sizeof err), 0);
+    assert_int_equal(rep->mode, AUDIT_READ_BACK);
+    expect_counts(rep, 4, 1, 0, 0);
+    assert_int_equal(rep->reads, 5);
+    assert_int_equal(rep->rows_read, 3); /* 1, 3, 4: 2 was deleted, 5 acknowledged deleted */
+    assert_int_equal(rep->pages, 0);
+    assert_int_equal(rep->unverifiable, 1);
+    assert_int_equal(rep->unverifiable_creates, 1);
+    expect_id(&rep->findings[0], 2);
+
+    assert_int_equal(audit_main_captured(r, "--list-url=none", &out), 1);
+    assert_non_null(strstr(out, "  server    5 ids read back one by one (no listing), 3 found"));
+    assert_non_null(strstr(out, "  warning   1 acknowledged creates named no id and, without a "
+                                "listing (--list-url), cannot be looked for: unverifiable\n"));
 }
 
 static void test_writes_refused_but_made_are_unexpected(void **state)
@@ -494,7 +555,7 @@ static void test_tag_option_decides_which_rows_are_this_runs(void **state)
     assert_int_equal(rep->ntags, 1);
     assert_string_equal(rep->tags[0], "lg-other");
     expect_counts(rep, 1, 0, 1, 0);
-    assert_int_equal(rep->findings[0].id, 2);
+    expect_id(&rep->findings[0], 2);
 }
 
 static void test_pages_past_1000_rows_are_all_read(void **state)
@@ -515,7 +576,7 @@ static void test_pages_past_1000_rows_are_all_read(void **state)
     const int64_t lost[] = {1000, 1001, 1500, 2100};
     assert_int_equal(rep->nfindings, 4);
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(rep->findings[i].id, lost[i]);
+        expect_id(&rep->findings[i], lost[i]);
 }
 
 static void test_findings_beyond_max_report_are_counted(void **state)
@@ -567,7 +628,7 @@ static void expect_cut_history_verdicts(const struct audit_report *rep)
     expect_counts(rep, 0, 1, 0, 0);
     assert_int_equal(rep->unverifiable, 3); /* ids 1 and 3 and the stray id 4 */
     assert_int_equal(rep->nfindings, 1);
-    assert_int_equal(rep->findings[0].id, 2);
+    expect_id(&rep->findings[0], 2);
     assert_string_equal(rep->findings[0].reason,
                         "the ok update at ledger line 3 (status 200) is missing: the row holds "
                         "the earlier create at line 2");
@@ -649,7 +710,7 @@ static void test_audit_of_a_stopped_taskd_is_an_error(void **state)
     assert_int_equal(audit_run(r->path, r->url, &opt, rep, err, sizeof err), -1);
     double waited = fx_now_ms() - t0;
     snprintf(want, sizeof want,
-             "cannot read %s/tasks?limit=1000&after=0: Couldn't connect to server (is taskd "
+             "cannot read %s/tasks?limit=1000: Couldn't connect to server (is the service "
              "running there?)",
              r->url);
     assert_string_equal(err, want);
@@ -675,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_healthy_history_audits_clean),
         T(test_rows_deleted_behind_taskds_back_are_lost),
+        T(test_read_back_without_a_listing_finds_the_same_losses),
         T(test_writes_refused_but_made_are_unexpected),
         T(test_indeterminate_writes_that_happened_are_recovered),
         T(test_rows_changed_behind_taskds_back_are_lost),

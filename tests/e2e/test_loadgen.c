@@ -377,6 +377,21 @@ static void test_shards_merge_into_one_run(void **state)
                 fmax(num(da, "latency.corrected.max"), num(db, "latency.corrected.max")));
 }
 
+/* Deletes `rows` acknowledged rows with `sql` behind taskd's back, then restarts it so no cache
+ * hides it (its port may change: build URLs after this). */
+static void delete_behind_taskds_back(struct fixture *fx, const char *sql, int rows)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->proc.db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), rows);
+    sqlite3_close(db);
+    int status;
+    assert_int_equal(taskd_proc_stop(&fx->proc, &status), 0);
+    assert_int_equal(taskd_proc_restart(&fx->proc), 0);
+}
+
 static void test_audit_of_a_healthy_run_is_clean_and_finds_deleted_rows(void **state)
 {
     struct fixture *fx = *state;
@@ -392,24 +407,42 @@ static void test_audit_of_a_healthy_run_is_clean_and_finds_deleted_rows(void **s
     expect_exit(&clean, 0);
     assert_non_null(strstr(clean.out, "lost 0"));
 
-    /* Delete three acknowledged rows behind taskd's back, then restart it so no cache hides it. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(fx->proc.db_path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks ORDER BY id "
-                                  "DESC LIMIT 3)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_changes(db), 3);
-    sqlite3_close(db);
-    int status;
-    assert_int_equal(taskd_proc_stop(&fx->proc, &status), 0);
-    assert_int_equal(taskd_proc_restart(&fx->proc), 0);
+    delete_behind_taskds_back(
+        fx, "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks ORDER BY id DESC LIMIT 3)", 3);
     struct run lost =
         run_loadgen((const char *[]){"audit", "--ledger", ledger, base_url(fx), NULL});
     expect_exit(&lost, 1);
     assert_non_null(strstr(lost.out, "lost 3"));
+}
+
+/* Another way to learn ids (taskd's Location header) and to read rows back (one GET per id, no
+ * listing): a run and its audit configured so, against the same taskd, agree on what was lost. */
+static void test_ids_from_location_and_read_back_audit_find_deleted_rows(void **state)
+{
+    struct fixture *fx = *state;
+    const char *ledger = path_in(fx, "location.jsonl");
+    struct run r = run_loadgen(
+        argv_of("--rate 200 --duration 1s --mix create=60,update=30,delete=10 --id-from location "
+                "--item-url /tasks/{id} --ledger %s --quiet %s",
+                ledger, base_url(fx)));
+    expect_exit(&r, 0);
+    char *text = scratch_keep(taskd_proc_read_file(ledger, NULL), scratch_free);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"op\":\"create\",\"outcome\":\"ok\",\"status\":201,\"id\":"));
+    assert_non_null(strstr(text, "\"op\":\"update\"")); /* ids were reused from Location */
+    const char *const *read_back =
+        argv_of("audit --ledger %s --list-url none %s", ledger, base_url(fx));
+    struct run clean = run_loadgen(read_back);
+    expect_exit(&clean, 0);
+    assert_non_null(strstr(clean.out, "ids read back one by one (no listing)"));
+    assert_non_null(strstr(clean.out, "lost 0, unexpected 0"));
+
+    delete_behind_taskds_back(
+        fx, "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks ORDER BY id LIMIT 2)", 2);
+    struct run lost =
+        run_loadgen(argv_of("audit --ledger %s --list-url none %s", ledger, base_url(fx)));
+    expect_exit(&lost, 1);
+    assert_non_null(strstr(lost.out, "lost 2, unexpected 0"));
 }
 
 static void test_thresholds_decide_the_exit_code(void **state)
@@ -553,6 +586,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_coordinated_omission_is_corrected, setup_long_busy,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_shards_merge_into_one_run, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ids_from_location_and_read_back_audit_find_deleted_rows, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_audit_of_a_healthy_run_is_clean_and_finds_deleted_rows,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_thresholds_decide_the_exit_code, fx_setup,

@@ -497,6 +497,8 @@ if [ -n "$port" ] && timeout 60 "$loadgen" --quiet --rate 200 --duration 3s --ht
     tap_check "loadgen: all seven charts are drawn" py charts "$tmp/real.dom" "$charts"
     tap_check "loadgen: nothing is written to the console" py console "$tmp/real.log"
     tap_check "loadgen: no element links outside the page" py no-external "$tmp/real.dom"
+    tap_check "loadgen: the header names the protocol the answers came over" \
+        grep -q 'protocol <b>http/1.1</b>' "$tmp/real.dom"
     live "$page" "$tmp/real.json" basic loadgen
 else
     tap_not_ok "loadgen --html writes a report of a 3-second run against taskd (port ${port:-none})" \

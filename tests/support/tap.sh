@@ -152,6 +152,17 @@ tap_start_nginx() {
     return 1
 }
 
+# tap_wait_port_file FILE PID: waits up to 10 s for a server's port file; returns 1 when the
+# process PID exits first or the file stays empty.
+tap_wait_port_file() {
+    for _ in $(seq 200); do
+        [ -s "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    [ -s "$1" ]
+}
+
 # tap_start_taskd DIR [TASKD FLAGS...]: starts $TASKD_BIN on 127.0.0.1:0 with DIR/port,
 # DIR/tasks.db and DIR/taskd.log (its stdout and stderr go to DIR/taskd.out), under tap_taskd_cmd
 # if set, and waits up to 10 s for its port file. Sets TASKD_PID (also in tap_pids), TASKD_PORT
@@ -165,12 +176,7 @@ tap_start_taskd() {
         --db "$dir/tasks.db" --log-file "$dir/taskd.log" "$@" >"$dir/taskd.out" 2>&1 &
     TASKD_PID=$!
     tap_pids+=("$TASKD_PID")
-    for _ in $(seq 200); do
-        [ -s "$dir/port" ] && break
-        kill -0 "$TASKD_PID" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    [ -s "$dir/port" ] || return 1
+    tap_wait_port_file "$dir/port" "$TASKD_PID" || return 1
     TASKD_PORT=$(cat "$dir/port")
     # shellcheck disable=SC2034 # for the script that sourced this file
     TASKD_URL="http://127.0.0.1:$TASKD_PORT"

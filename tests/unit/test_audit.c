@@ -27,6 +27,7 @@ struct read_entry {
     struct ledger_entry e;
     char task[256];
     int has_task;
+    char id[LEDGER_ID_MAX], target[64];
     uint64_t line, offset;
 };
 
@@ -78,6 +79,9 @@ static int collect(const struct ledger_entry *e, uint64_t line, uint64_t offset,
     if (e->task)
         snprintf(r->task, sizeof r->task, "%s", e->task);
     r->e.task = NULL;
+    snprintf(r->id, sizeof r->id, "%s", e->id ? e->id : "");
+    snprintf(r->target, sizeof r->target, "%s", e->target ? e->target : "");
+    r->e.id = r->e.target = NULL;
     r->line = line;
     r->offset = offset;
     return 0;
@@ -110,15 +114,20 @@ static void test_reader_reads_back_what_ledger_append_wrote(void **state)
     const char *odd = "lg-r1-3-7u \"quoted\" back\\slash\ttab\nnl \xc3\xbc \xf0\x9f\xa5\x9b "
                       "\xe2\x80\xa8 end";
     const struct ledger_entry in[] = {
-        {LEDGER_CREATE, LEDGER_OK, 201, 1, "lg-r1-0-0c", 0, 1700000000123456789ull,
-         1700000000123999999ull},
-        {LEDGER_UPDATE, LEDGER_OK, 200, 9223372036854775807ll, odd, 1, 1, 2},
-        {LEDGER_DELETE, LEDGER_OK, 204, 9007199254740993ll, NULL, 0, 18446744073709551614ull,
-         18446744073709551615ull},
-        {LEDGER_CREATE, LEDGER_FAIL, 503, 0, "lg-r1-0-1c", 1, 0, 0},
-        {LEDGER_CREATE, LEDGER_INFO, 0, 0, "", 0, 5, 6},
-        {LEDGER_UPDATE, LEDGER_FAIL, 404, 2, "lg-r1-0-2u", 0, 7, 8},
-        {LEDGER_DELETE, LEDGER_INFO, 0, 3, NULL, 0, 9, 10},
+        {LEDGER_CREATE, LEDGER_OK, 201, "1", "lg-r1-0-0c", 0, 1700000000123456789ull,
+         1700000000123999999ull, NULL},
+        {LEDGER_UPDATE, LEDGER_OK, 200, "9223372036854775807", odd, 1, 1, 2, NULL},
+        {LEDGER_DELETE, LEDGER_OK, 204, "9007199254740993", NULL, 0, 18446744073709551614ull,
+         18446744073709551615ull, NULL},
+        {LEDGER_CREATE, LEDGER_FAIL, 503, NULL, "lg-r1-0-1c", 1, 0, 0, NULL},
+        {LEDGER_CREATE, LEDGER_INFO, 0, "", "", 0, 5, 6, NULL},
+        {LEDGER_UPDATE, LEDGER_FAIL, 404, "2", "lg-r1-0-2u", 0, 7, 8, NULL},
+        {LEDGER_DELETE, LEDGER_INFO, 0, "3", NULL, 0, 9, 10, NULL},
+        /* any API: a string id (also one that looks like a number), no done, a named target */
+        {LEDGER_CREATE, LEDGER_OK, 201, "550e8400-e29b-41d4-a716-446655440000", "lg-r1-0-3c", -1,
+         11, 12, "signup"},
+        {LEDGER_UPDATE, LEDGER_OK, 200, "007", "lg-r1-0-4u", -1, 13, 14, "rename \"x\""},
+        {LEDGER_DELETE, LEDGER_OK, 200, "a/b c", NULL, 0, 15, 16, "remove"},
     };
     size_t n = sizeof in / sizeof in[0];
     char err[256];
@@ -137,7 +146,8 @@ static void test_reader_reads_back_what_ledger_append_wrote(void **state)
         assert_int_equal(r->e.op, in[i].op);
         assert_int_equal(r->e.outcome, in[i].outcome);
         assert_int_equal(r->e.status, in[i].status);
-        assert_true(r->e.id == in[i].id);
+        assert_string_equal(r->id, in[i].id ? in[i].id : "");
+        assert_string_equal(r->target, in[i].target ? in[i].target : "");
         assert_true(r->e.invoke_unix_ns == in[i].invoke_unix_ns);
         assert_true(r->e.complete_unix_ns == in[i].complete_unix_ns);
         assert_int_equal(r->line, i + 1);
@@ -161,6 +171,39 @@ static void test_reader_reads_back_what_ledger_append_wrote(void **state)
         free(line);
         fclose(file);
     }
+}
+
+/* Integer ids are JSON numbers (as taskd's always were), every other id a string. */
+static void test_ledger_writes_integer_ids_as_numbers_and_others_as_strings(void **state)
+{
+    struct fixture *f = *state;
+    const struct ledger_entry in[] = {
+        {LEDGER_DELETE, LEDGER_OK, 204, "42", NULL, 0, 1, 2, NULL},
+        {LEDGER_DELETE, LEDGER_OK, 204, "042", NULL, 0, 1, 2, NULL},
+        {LEDGER_DELETE, LEDGER_OK, 204, "9223372036854775808", NULL, 0, 1, 2, NULL},
+        {LEDGER_CREATE, LEDGER_OK, 201, "-1", "t", -1, 1, 2, "make"},
+    };
+    char err[256];
+    struct ledger *l = ledger_open(f->path, err, sizeof err);
+    assert_non_null(l);
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        assert_int_equal(ledger_append(l, &in[i]), 0);
+    assert_int_equal(ledger_close(l, err, sizeof err), 0);
+    FILE *file = fopen(f->path, "r");
+    char text[1024];
+    size_t n = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[n] = '\0';
+    assert_string_equal(
+        text,
+        "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":42,\"invoke_unix_ns\":1,"
+        "\"complete_unix_ns\":2}\n"
+        "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":\"042\",\"invoke_unix_ns\":1,"
+        "\"complete_unix_ns\":2}\n"
+        "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":\"9223372036854775808\","
+        "\"invoke_unix_ns\":1,\"complete_unix_ns\":2}\n"
+        "{\"op\":\"create\",\"outcome\":\"ok\",\"status\":201,\"id\":\"-1\",\"task\":\"t\","
+        "\"target\":\"make\",\"invoke_unix_ns\":1,\"complete_unix_ns\":2}\n");
 }
 
 static void test_reader_stops_when_the_callback_asks(void **state)
@@ -235,6 +278,7 @@ static void test_reader_names_the_line_of_a_bad_line_in_the_middle(void **state)
 
 #define TIMES ",\"invoke_unix_ns\":1,\"complete_unix_ns\":2"
 #define OPS_WHY "\"op\" must be create, update or delete and \"outcome\" ok, fail or info"
+#define ID_WHY "\"id\" must be a resource id (a positive integer, or a string of 1 to 255 bytes)"
 #define NS_WHY "\"invoke_unix_ns\" and \"complete_unix_ns\" must be nanoseconds since the epoch"
 
 BAD(test_reader_rejects_an_array, "[1,2]", "not a JSON object")
@@ -253,29 +297,36 @@ BAD(test_reader_rejects_a_string_status,
     "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":\"204\",\"id\":1" TIMES "}",
     "\"status\" must be an HTTP status or 0")
 BAD(test_reader_rejects_id_zero,
-    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":0" TIMES "}",
-    "\"id\" must be a task id (a positive integer)")
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":0" TIMES "}", ID_WHY)
 BAD(test_reader_rejects_a_negative_id,
-    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":-4" TIMES "}",
-    "\"id\" must be a task id (a positive integer)")
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":-4" TIMES "}", ID_WHY)
 BAD(test_reader_rejects_an_id_beyond_int64,
     "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":9223372036854775808" TIMES "}",
-    "\"id\" must be a task id (a positive integer)")
+    ID_WHY)
 BAD(test_reader_rejects_a_fractional_id,
-    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":1.5" TIMES "}",
-    "\"id\" must be a task id (a positive integer)")
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":1.5" TIMES "}", ID_WHY)
+BAD(test_reader_rejects_an_empty_string_id,
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":\"\"" TIMES "}", ID_WHY)
+BAD(test_reader_rejects_a_boolean_id,
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":true" TIMES "}", ID_WHY)
 BAD(test_reader_rejects_an_update_without_id,
     "{\"op\":\"update\",\"outcome\":\"fail\",\"status\":503,\"task\":\"t\",\"done\":true" TIMES "}",
     "an update needs the \"id\" it was sent to")
 BAD(test_reader_rejects_a_delete_without_id,
     "{\"op\":\"delete\",\"outcome\":\"info\",\"status\":0" TIMES "}",
     "a delete needs the \"id\" it was sent to")
+#define TEXT_WHY(op)                                                                               \
+    op " needs the \"task\" text it wrote (and \"done\", when present, is true or false)"
 BAD(test_reader_rejects_a_create_without_task,
     "{\"op\":\"create\",\"outcome\":\"info\",\"status\":0,\"done\":false" TIMES "}",
-    "a create needs the \"task\" text and \"done\" it wrote")
-BAD(test_reader_rejects_an_update_without_done,
-    "{\"op\":\"update\",\"outcome\":\"ok\",\"status\":200,\"id\":3,\"task\":\"t\"" TIMES "}",
-    "an update needs the \"task\" text and \"done\" it wrote")
+    TEXT_WHY("a create"))
+BAD(test_reader_rejects_an_update_with_a_done_that_is_not_a_boolean,
+    "{\"op\":\"update\",\"outcome\":\"ok\",\"status\":200,\"id\":3,\"task\":\"t\",\"done\":1" TIMES
+    "}",
+    TEXT_WHY("an update"))
+BAD(test_reader_rejects_a_target_that_is_not_a_string,
+    "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":3,\"target\":7" TIMES "}",
+    "\"target\" must be a string (the request's name)")
 BAD(test_reader_rejects_missing_times,
     "{\"op\":\"delete\",\"outcome\":\"ok\",\"status\":204,\"id\":1,\"invoke_unix_ns\":1}", NS_WHY)
 BAD(test_reader_rejects_times_in_exponent_form,
@@ -292,7 +343,7 @@ test_reader_takes_integers_from_the_member_not_from_text_that_looks_like_it(void
                   "\"complete_unix_ns\":4}\n");
     assert_int_equal(read_ledger(f), 0);
     assert_int_equal(f->ngot, 1);
-    assert_int_equal(f->got[0].e.id, 77);
+    assert_string_equal(f->got[0].id, "77");
     assert_int_equal(f->got[0].e.status, 200);
     assert_string_equal(f->got[0].task, "x\"id\":5, \"status\":1");
 }
@@ -331,8 +382,8 @@ static void test_audit_run_fails_when_the_server_cannot_be_reached(void **state)
     struct audit_report r;
     assert_int_equal(audit_run(f->path, "http://127.0.0.1:1/", &opt, &r, f->err, sizeof f->err),
                      -1);
-    assert_string_equal(f->err, "cannot read http://127.0.0.1:1/tasks?limit=1000&after=0: "
-                                "Couldn't connect to server (is taskd running there?)");
+    assert_string_equal(f->err, "cannot read http://127.0.0.1:1/tasks?limit=1000: "
+                                "Couldn't connect to server (is the service running there?)");
     audit_report_free(&r);
 }
 
@@ -370,6 +421,7 @@ static void test_json_report_has_every_count_and_finding(void **state)
     memset(&r, 0, sizeof r);
     r.ledger_path = strdup("run.ledger");
     r.url = strdup("http://127.0.0.1:5000");
+    r.api = strdup("ids from /id");
     r.tags[0] = strdup("lg-abc");
     r.ntags = 1;
     r.writes = 9;
@@ -392,28 +444,44 @@ static void test_json_report_has_every_count_and_finding(void **state)
     r.findings = calloc(2, sizeof *r.findings);
     assert_non_null(r.findings);
     r.nfindings = 2;
-    r.findings[0] = (struct audit_finding){
-        AUDIT_LOST, 7,    3, LEDGER_UPDATE, LEDGER_OK, 200, strdup("gone"), strdup("a\"b"),
-        1,          NULL, 0};
-    r.findings[1] = (struct audit_finding){AUDIT_UNEXPECTED, 9,    0, LEDGER_CREATE, LEDGER_OK, 0,
-                                           strdup("stray"),  NULL, 0, strdup("x"),   0};
+    r.findings[0] = (struct audit_finding){.kind = AUDIT_LOST,
+                                           .id = strdup("7"),
+                                           .line = 3,
+                                           .op = LEDGER_UPDATE,
+                                           .outcome = LEDGER_OK,
+                                           .status = 200,
+                                           .reason = strdup("gone"),
+                                           .expected_task = strdup("a\"b"),
+                                           .expected_done = 1,
+                                           .found_done = -1,
+                                           .target = strdup("rename")};
+    r.findings[1] = (struct audit_finding){.kind = AUDIT_UNEXPECTED,
+                                           .id = strdup("u-9"),
+                                           .op = LEDGER_CREATE,
+                                           .reason = strdup("stray"),
+                                           .expected_done = -1,
+                                           .found_task = strdup("x"),
+                                           .found_done = -1};
     struct buf out;
     buf_init(&out, 1 << 16);
     assert_int_equal(audit_render_json(&r, &out), 0);
     assert_string_equal(
         out.data,
         "{\"schema\":\"taskbench.audit/1\",\"ledger\":\"run.ledger\",\"url\":\"http://"
-        "127.0.0.1:5000\",\"clean\":false,\"tags\":[\"lg-abc\"],\"writes\":9,\"torn_last_line\":"
+        "127.0.0.1:5000\",\"api\":\"ids from "
+        "/id\",\"mode\":\"listed\",\"clean\":false,\"tags\":[\"lg-abc\"],\"writes\":9,\"torn_last_"
+        "line\":"
         "true,\"incomplete\":true,\"ops\":{\"create\":{\"ok\":4,\"fail\":0,\"info\":0},\"update\":{"
         "\"ok\":0,\"fail\":"
         "2,\"info\":0},\"delete\":{\"ok\":0,\"fail\":0,\"info\":3}},\"ids_checked\":4,"
-        "\"creates_without_id\":1,\"rows_read\":6,\"rows_tagged\":5,\"pages\":1,\"ok\":2,"
-        "\"lost\":2,\"unexpected\":1,\"recovered\":1,\"unverifiable\":4,\"duration_s\":0.250,"
-        "\"findings\":[{"
+        "\"creates_without_id\":1,\"rows_read\":6,\"rows_tagged\":5,\"pages\":1,\"reads\":0,"
+        "\"ok\":2,\"lost\":2,\"unexpected\":1,\"recovered\":1,\"unverifiable\":4,"
+        "\"unverifiable_creates\":0,\"duration_s\":0.250,\"findings\":[{"
         "\"kind\":\"lost\",\"id\":7,\"line\":3,\"op\":\"update\",\"outcome\":\"ok\",\"status\":"
-        "200,\"reason\":\"gone\",\"expected\":{\"task\":\"a\\\"b\",\"done\":true},\"found\":null},"
-        "{\"kind\":\"unexpected\",\"id\":9,\"line\":null,\"reason\":\"stray\",\"expected\":null,"
-        "\"found\":{\"task\":\"x\",\"done\":false}}],\"findings_truncated\":true}");
+        "200,\"target\":\"rename\",\"reason\":\"gone\",\"expected\":{\"task\":\"a\\\"b\","
+        "\"done\":true},\"found\":null},"
+        "{\"kind\":\"unexpected\",\"id\":\"u-9\",\"line\":null,\"reason\":\"stray\","
+        "\"expected\":null,\"found\":{\"task\":\"x\"}}],\"findings_truncated\":true}");
     assert_false(audit_clean(&r));
     buf_free(&out);
 
@@ -424,17 +492,18 @@ static void test_json_report_has_every_count_and_finding(void **state)
     assert_non_null(mem);
     audit_print(&r, mem);
     fclose(mem);
-    assert_non_null(strstr(text, "  run tag   lg-abc\n"));
+    assert_non_null(strstr(text, "  api       ids from /id\n  run tag   lg-abc\n"));
     assert_non_null(strstr(text, "  ledger    9 writes: create 4 ok, 0 fail, 0 info; update 0 ok, "
                                  "2 fail, 0 info; delete 0 ok, 0 fail, 3 info\n"));
     assert_non_null(strstr(text, "  warning   the ledger's last line was cut short"));
     assert_non_null(strstr(text, "  warning   the ledger is incomplete"));
     assert_non_null(
         strstr(text, "  verdict   ok 2, lost 2, unexpected 1, recovered 1, unverifiable 4\n"));
-    assert_non_null(strstr(text, "  lost id 7: gone\n      expected  task \"a\\\"b\", done true\n"
+    assert_non_null(strstr(text, "  lost id 7: gone\n      target    rename\n"
+                                 "      expected  task \"a\\\"b\", done true\n"
                                  "      found     no row\n"));
-    assert_non_null(strstr(text, "  unexpected id 9: stray\n      expected  no row\n"
-                                 "      found     task \"x\", done false\n"));
+    assert_non_null(strstr(text, "  unexpected id u-9: stray\n      expected  no row\n"
+                                 "      found     task \"x\"\n"));
     assert_non_null(strstr(text, "  ... and 1 more (--max-report N shows more)\n"));
     assert_non_null(strstr(text, "NOT CLEAN: 2 lost, 1 unexpected\n"));
     free(text);
@@ -448,6 +517,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_reader_reads_back_what_ledger_append_wrote),
+        T(test_ledger_writes_integer_ids_as_numbers_and_others_as_strings),
         T(test_reader_stops_when_the_callback_asks),
         T(test_reader_skips_blank_lines_and_counts_them),
         T(test_reader_accepts_an_unterminated_complete_last_line),
@@ -468,8 +538,11 @@ int main(void)
         T(test_reader_rejects_a_fractional_id),
         T(test_reader_rejects_an_update_without_id),
         T(test_reader_rejects_a_delete_without_id),
+        T(test_reader_rejects_an_empty_string_id),
+        T(test_reader_rejects_a_boolean_id),
         T(test_reader_rejects_a_create_without_task),
-        T(test_reader_rejects_an_update_without_done),
+        T(test_reader_rejects_an_update_with_a_done_that_is_not_a_boolean),
+        T(test_reader_rejects_a_target_that_is_not_a_string),
         T(test_reader_rejects_missing_times),
         T(test_reader_rejects_times_in_exponent_form),
         T(test_reader_takes_integers_from_the_member_not_from_text_that_looks_like_it),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "pacer.h"
+#include "ledger.h"
 #include "workload.h"
 
 #define T0 1000000000ull
@@ -121,10 +122,13 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     assert_string_equal(req.path, "/tasks");
     assert_string_equal(req.body, "{\"task\":\"t-0-0c\",\"done\":false}");
     const char created[] = "{\"id\":42,\"task\":\"t-0-0c\"}";
-    assert_int_equal(workload_complete(&st, &req, 201, created, sizeof created - 1), 42);
+    char id[LEDGER_ID_MAX];
+    struct workload_answer answer = {201, NULL, created, sizeof created - 1};
+    assert_int_equal(workload_complete(&st, &req, &answer, id, sizeof id), 2);
+    assert_string_equal(id, "42");
     workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL);
     if (req.route == LG_ROUTE_READ) {
-        assert_int_equal(req.id, 42);
+        assert_string_equal(req.id, "42");
         assert_string_equal(req.path, "/tasks/42");
         workload_next(&st, &req,
                       WORKLOAD_ANY_ARRIVAL); /* 42 is checked out: this one cannot use it */
@@ -137,12 +141,13 @@ static void test_mix_draws_by_weight_and_checks_ids_out(void **state)
     unsigned reads = 0, creates = 0;
     for (int i = 0; i < 40000; i++) {
         workload_next(&st, &req, WORKLOAD_ANY_ARRIVAL);
+        struct workload_answer created7 = {201, NULL, "{\"id\":7}", 8}, read = {200, NULL, "", 0};
         if (req.route == LG_ROUTE_CREATE) {
             creates++;
-            workload_complete(&st, &req, 201, "{\"id\":7}", 8);
+            workload_complete(&st, &req, &created7, id, sizeof id);
         } else {
             reads++;
-            workload_complete(&st, &req, 200, "", 0);
+            workload_complete(&st, &req, &read, id, sizeof id);
         }
     }
     assert_true(fabs((double)reads / (reads + creates) - 0.75) < 0.02);
@@ -184,10 +189,12 @@ static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
     for (unsigned i = 0; i < SPLIT; i++)
         assert_int_equal(workload_state_init(&part[i], &cfg, i, SPLIT, 0, 1, 100 + i), 0);
     struct workload_request created = {.route = LG_ROUTE_CREATE};
+    struct workload_answer id7 = {201, NULL, "{\"id\":7}", 8}, read = {200, NULL, "{\"id\":7}", 8};
+    char id[LEDGER_ID_MAX];
     for (int n = 0; n < 100; n++) {
-        workload_complete(&one, &created, 201, "{\"id\":7}", 8);
+        workload_complete(&one, &created, &id7, id, sizeof id);
         for (unsigned i = 0; i < SPLIT; i++)
-            workload_complete(&part[i], &created, 201, "{\"id\":7}", 8);
+            workload_complete(&part[i], &created, &id7, id, sizeof id);
     }
     for (uint64_t u = 0; u < ARRIVALS; u++) {
         struct workload_state *states[2] = {&one, &part[u % SPLIT]};
@@ -196,8 +203,8 @@ static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
             workload_next(states[k], &req, u);
             counts[k][req.route]++;
             /* every request answered, every create adding an id */
-            workload_complete(states[k], &req, req.route == LG_ROUTE_CREATE ? 201 : 200,
-                              "{\"id\":7}", 8);
+            workload_complete(states[k], &req, req.route == LG_ROUTE_CREATE ? &id7 : &read, id,
+                              sizeof id);
         }
     }
     for (int r = 0; r < 5; r++)
@@ -209,13 +216,48 @@ static void test_mix_by_arrival_number_is_the_same_however_split(void **state)
         workload_state_free(&part[i]);
 }
 
-static void test_id_is_parsed_from_a_task_body(void **state)
+/* Where the id of a created task comes from: taskd's "id" (exact up to 2^53; larger integers
+ * must come as strings), a string id, the Location header, or nowhere (the blog's app). */
+static size_t created(struct workload_state *st, struct workload_request *req, int status,
+                      const char *location, const char *body, char *id)
+{
+    do
+        workload_next(st, req, WORKLOAD_ANY_ARRIVAL);
+    while (req->route != LG_ROUTE_CREATE);
+    struct workload_answer a = {status, location, body, strlen(body)};
+    return workload_complete(st, req, &a, id, LEDGER_ID_MAX);
+}
+
+static void test_created_id_comes_from_where_the_api_says(void **state)
 {
     (void)state;
-    const char body[] = "{\"id\":9007199254740993,\"task\":\"x\"}";
-    assert_true(workload_parse_id(body, sizeof body - 1) == 9007199254740993LL);
-    assert_true(workload_parse_id("{\"task\":1}", 10) == 0);
-    assert_true(workload_parse_id("{\"id\":99999999999999999999}", 26) == 0); /* overflow */
+    char id[LEDGER_ID_MAX], err[256];
+    struct resource_api api;
+    resource_api_default(&api);
+    struct workload_config cfg = {.create = 1, .run_tag = "t", .api = &api};
+    struct workload_state st;
+    struct workload_request r;
+    workload_request_init(&r);
+    assert_int_equal(workload_state_init(&st, &cfg, 0, 1, 0, 1, 3), 0);
+    assert_int_equal(created(&st, &r, 201, NULL, "{\"id\":9007199254740992,\"task\":\"x\"}", id),
+                     16);
+    assert_string_equal(id, "9007199254740992");
+    assert_int_equal(created(&st, &r, 201, NULL, "{\"id\":9007199254740994}", id), 0);
+    assert_int_equal(created(&st, &r, 201, NULL, "{\"id\":\"b3a1-77\"}", id), 7);
+    assert_string_equal(id, "b3a1-77");
+    assert_int_equal(created(&st, &r, 201, NULL, "{\"task\":1}", id), 0);
+    assert_int_equal(created(&st, &r, 503, NULL, "{\"id\":5}", id), 0); /* not created */
+    assert_string_equal(id, "");
+
+    assert_int_equal(resource_api_set(&api, "id-from", "location", err, sizeof err), 0);
+    assert_int_equal(created(&st, &r, 201, "http://h:1/tasks/77", "{\"id\":5}", id), 2);
+    assert_string_equal(id, "77");
+    assert_int_equal(created(&st, &r, 201, NULL, "{\"id\":5}", id), 0);
+
+    assert_int_equal(resource_api_set(&api, "api", "blog", err, sizeof err), 0);
+    assert_int_equal(created(&st, &r, 201, "/tasks/8", "{\"message\":\"Task added\"}", id), 0);
+    workload_request_free(&r);
+    workload_state_free(&st);
 }
 
 int main(void)
@@ -230,7 +272,7 @@ int main(void)
         cmocka_unit_test(test_mix_draws_by_weight_and_checks_ids_out),
         cmocka_unit_test(test_mix_by_arrival_number_is_the_same_however_split),
         cmocka_unit_test(test_mix_success_is_2xx_or_the_404_of_a_missing_id),
-        cmocka_unit_test(test_id_is_parsed_from_a_task_body),
+        cmocka_unit_test(test_created_id_comes_from_where_the_api_says),
     };
     return cmocka_run_group_tests_name("pacer and workload", tests, NULL, NULL);
 }
