@@ -10,7 +10,7 @@ packages=(
     libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev
     sqlite3 curl procps util-linux
     prometheus prometheus-alertmanager
-    wrk hey
+    wrk hey time
     clang
     chromium nginx-light
     python3 python3-yaml python3-flask jq

@@ -15,6 +15,7 @@
 # 3. Memory: loadgen at 10,000 requests/s for BENCH_MEMORY_SECONDS (default 300), resident size
 #    sampled every 5 s; it must stay under 64 MiB and flat (last sample within 10 % of the first
 #    after warm-up).
+# Each client's CPU time per request (/usr/bin/time: user + system) is shown next to its rate.
 # Prints PASS/BELOW per target; exits 1 only when a tool fails to run, never for a missed target.
 #
 # Usage: tests/bench/loadgen.sh BUILD_DIR
@@ -37,7 +38,7 @@ fail() {
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-for tool in wrk hey taskset python3; do
+for tool in wrk hey taskset python3 /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (make deps)"
 done
 [ -x "$loadgen" ] || fail "$loadgen is missing (make)"
@@ -72,36 +73,55 @@ start_target() {
 CONF
         nginx_api=1
         target_name="nginx (1 worker, return 200)"
+        server_pid=$(pgrep -P "$NGINX_PID" | head -1) # the worker answers
         url="http://127.0.0.1:$port/"
     else
         tap_taskd_cmd=(taskset -c 0)
         tap_start_taskd "$scratch/taskd" || fail "taskd did not start: $(cat "$scratch/taskd/taskd.out")"
         target_name="taskd /livez"
+        server_pid=$TASKD_PID
         url="$TASKD_URL/livez"
     fi
     for _ in $(seq 50); do curl -fs -o /dev/null "$url" && return 0; sleep 0.1; done
     fail "the target at $url did not come up"
 }
 
-# Each prints requests/s.
+# Each prints requests/s and the client's CPU time per request in microseconds (user + system,
+# from /usr/bin/time): on a shared machine the rate moves with the neighbours, the CPU a request
+# costs the client much less, so both are shown.
+cpu_us() { # CPU_FILE REQUESTS
+    awk -v n="$2" '{ printf "%.2f", ($1 + $2) * 1e6 / (n > 0 ? n : 1) }' "$1"
+}
+# The server's CPU seconds so far (user + system), to see when the server is the bottleneck.
+server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
+}
 run_wrk() {
-    taskset -c 1 wrk -t1 -c$conns -d"${seconds}s" "$url" >"$scratch/wrk.out" 2>&1 || fail "wrk failed"
-    awk '/Requests\/sec/ { print $2 }' "$scratch/wrk.out"
+    /usr/bin/time -f '%U %S' -o "$scratch/cpu" taskset -c 1 wrk -t1 -c$conns -d"${seconds}s" "$url" \
+        >"$scratch/wrk.out" 2>&1 || fail "wrk failed"
+    echo "$(awk '/Requests\/sec/ { print $2 }' "$scratch/wrk.out")" \
+        "$(cpu_us "$scratch/cpu" "$(awk '/requests in/ { print $1 }' "$scratch/wrk.out")")"
 }
 run_hey() {
-    taskset -c 1 hey -c $conns -z "${seconds}s" -cpus 1 "$url" >"$scratch/hey.out" 2>&1 || fail "hey failed"
-    awk '/Requests\/sec/ { print $2 }' "$scratch/hey.out"
+    /usr/bin/time -f '%U %S' -o "$scratch/cpu" taskset -c 1 hey -c $conns -z "${seconds}s" -cpus 1 "$url" \
+        >"$scratch/hey.out" 2>&1 || fail "hey failed"
+    echo "$(awk '/Requests\/sec/ { print $2 }' "$scratch/hey.out")" \
+        "$(cpu_us "$scratch/cpu" "$(awk '/responses/ { n += $2 } END { print n }' "$scratch/hey.out")")"
 }
 # run_loadgen ARGS...: loadgen closed loop on CPU 1 with ARGS (the workload); prints requests/s
 # and refuses a run with failures (nginx answers every request of every workload).
 run_loadgen() {
-    taskset -c 1 "$loadgen" -c $conns -t 1 -d "${seconds}s" --json "$scratch/lg.json" \
-        --quiet "$@" 2>"$scratch/lg.err" || fail "loadgen $* failed: $(cat "$scratch/lg.err")"
+    /usr/bin/time -f '%U %S' -o "$scratch/cpu" taskset -c 1 "$loadgen" -c $conns -t 1 \
+        -d "${seconds}s" --json "$scratch/lg.json" --quiet "$@" 2>"$scratch/lg.err" ||
+        fail "loadgen $* failed: $(cat "$scratch/lg.err")"
     python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 if d["totals"]["failed"]:
     sys.exit("loadgen: %d requests failed: %s" % (d["totals"]["failed"], d["totals"]["codes"]))
-print(d["rate"]["achieved"])' "$scratch/lg.json" || fail "loadgen $* had failures"
+print(d["rate"]["achieved"], d["totals"]["completed"])' "$scratch/lg.json" >"$scratch/lg.rate" ||
+        fail "loadgen $* had failures"
+    read -r rate completed <"$scratch/lg.rate"
+    echo "$rate $(cpu_us "$scratch/cpu" "$completed")"
 }
 
 # A 5-target weighted targets file with templated URLs, headers and bodies, and its CSV rows.
@@ -157,7 +177,8 @@ echo "   loadgen workloads: raw = --raw on wrk's URL; targets = 5 weighted targe
 echo "   URLs, headers and bodies (tests/bench/loadgen.sh writes them); mix = the task mix"
 tools=(wrk raw hey)
 [ "$nginx_api" = 1 ] && tools=(wrk raw targets mix hey)
-for t in "${tools[@]}"; do : >"$scratch/$t.all"; done
+for t in "${tools[@]}"; do : >"$scratch/$t.all" && : >"$scratch/$t.cpu" && : >"$scratch/$t.srv"; done
+before=$(server_cpu)
 for round in $(seq "$rounds"); do
     line="   round $round:"
     for t in "${tools[@]}"; do
@@ -168,25 +189,42 @@ for round in $(seq "$rounds"); do
         targets) v=$(run_loadgen --targets "$scratch/targets.txt" --data "$scratch/users.csv" "$base") ;;
         mix) v=$(run_loadgen "$base") ;;
         esac
-        echo "$v" >>"$scratch/$t.all"
-        line+=$(printf '  %s %7.0f' "$t" "$v")
+        read -r rate cpu <<<"$v"
+        echo "$rate" >>"$scratch/$t.all"
+        echo "$cpu" >>"$scratch/$t.cpu"
+        line+=$(printf '  %s %7.0f (%5.1f us)' "$t" "$rate" "$cpu")
+        # the server's CPU per request over the run (rate x seconds requests)
+        after=$(server_cpu)
+        tap_calc %.2f "($after - $before) * 1e6 / ($rate * $seconds + 1)" >>"$scratch/$t.srv"
+        before=$after
     done
-    echo "$line req/s"
+    echo "$line"
 done
 verdict() { [ "$(tap_calc %d "$1 >= $2")" = 1 ] && echo PASS || echo BELOW; }
-line="   median:"
+line="   median:" cpu_line="   client CPU per request (user + system), median:"
+srv_line="   server CPU per request, median:"
 for t in "${tools[@]}"; do
     eval "med_$t=$(median <"$scratch/$t.all")"
+    eval "cpu_$t=$(median <"$scratch/$t.cpu")"
     line+=$(printf '  %s %7.0f' "$t" "$(eval echo "\$med_$t")")
+    cpu_line+=$(printf '  %s %.1f us' "$t" "$(eval echo "\$cpu_$t")")
+    srv_line+=$(printf '  %s %.1f us' "$t" "$(median <"$scratch/$t.srv")")
 done
 echo "$line req/s"
+echo "$cpu_line"
+echo "$srv_line"
 for t in "${tools[@]}"; do
     case $t in wrk | hey) continue ;; esac
     ratio=$(tap_calc %.2f "$(eval echo "\$med_$t") / $med_wrk")
-    printf '   loadgen %-7s / wrk = %s  (target >= 0.9, aim 1.0)  %s\n' "$t" "$ratio" "$(verdict "$ratio" 0.9)"
+    cpu_ratio=$(tap_calc %.2f "$cpu_wrk / $(eval echo "\$cpu_$t")")
+    printf '   loadgen %-7s / wrk = %s  (target >= 0.9, aim 1.0)  %s;  CPU per request: wrk / loadgen = %s\n' \
+        "$t" "$ratio" "$(verdict "$ratio" 0.9)" "$cpu_ratio"
 done
 vs_hey=$(tap_calc %.2f "$med_raw / $med_hey")
 echo "   loadgen raw     / hey = $vs_hey  (target >= 1.5)  $(verdict "$vs_hey" 1.5)"
+echo "   (the rates move with whatever else the machine runs; the CPU a request costs the client"
+echo "   moves much less: on a busy machine compare those. The targets and the mix send larger"
+echo "   requests than wrk's GET, which costs the kernels on both sides and the server more.)"
 
 echo
 echo "== open model: --rate 20000 for ${seconds}s after a 1 s warm-up (as wrk2 does), one thread on CPU 1"

@@ -130,8 +130,8 @@ tap_calc() {
 
 # tap_start_nginx DIR URL [PREFIX...]: starts nginx (one worker, no access log, files under DIR)
 # with the http-block directives read from stdin (server blocks and settings), under PREFIX
-# (e.g. taskset -c 0) if given, and waits up to 5 s for URL to answer. Adds it to tap_pids;
-# returns 1 when it does not come up (DIR/stderr and DIR/error.log say why).
+# (e.g. taskset -c 0) if given, and waits up to 5 s for URL to answer. Sets NGINX_PID (the master,
+# also in tap_pids); returns 1 when it does not come up (DIR/stderr and DIR/error.log say why).
 tap_start_nginx() {
     local dir=$1 url=$2
     shift 2
@@ -144,7 +144,8 @@ tap_start_nginx() {
         printf '}\n'
     } >"$dir/nginx.conf"
     "$@" nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/stderr" &
-    tap_pids+=("$!")
+    NGINX_PID=$!
+    tap_pids+=("$NGINX_PID")
     for _ in $(seq 100); do
         curl -fs -o /dev/null "$url" && return 0
         sleep 0.05
