@@ -166,7 +166,10 @@ static int configure_request(struct worker *w, struct slot *s)
         return -1;
     curl_easy_setopt(h, CURLOPT_URL, s->url.data);
     curl_slist_free_all(s->curl_headers);
+    /* Only the request's own headers: no "Expect: 100-continue", and no form Content-Type of
+     * libcurl's own for a body without one (the direct path adds none either). */
     s->curl_headers = curl_slist_append(NULL, "Expect:");
+    int has_type = 0;
     for (const char *line = r->headers, *end = r->headers + r->headers_len; line < end;) {
         const char *crlf = memchr(line, '\r', (size_t)(end - line));
         size_t n = crlf ? (size_t)(crlf - line) : (size_t)(end - line);
@@ -175,9 +178,12 @@ static int configure_request(struct worker *w, struct slot *s)
             memcpy(one, line, n);
             one[n] = '\0';
             s->curl_headers = curl_slist_append(s->curl_headers, one);
+            has_type |= !strncasecmp(one, "content-type:", 13);
         }
         line += n + 2;
     }
+    if (!has_type)
+        s->curl_headers = curl_slist_append(s->curl_headers, "Content-Type:");
     if (!s->curl_headers)
         return -1;
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->curl_headers);

@@ -35,7 +35,7 @@ tap_start_nginx "$w/nginx" "http://127.0.0.1:$port/" <<CONF || tap_bail "nginx d
         location = /unauthorized { return 401 '{"error":"who are you"}'; }
         location = /limited { return 429 '{"error":"slow down"}'; }
         location = /json { default_type application/json; return 200 '{"status":"ok","items":[1,2,3]}'; }
-        location = /echo { return 200 "\$request_method \$content_length\n"; }
+        location = /echo { return 200 "\$request_method \$content_length [\$content_type]\n"; }
         location = /big.bin { root $w/nginx/www; }
         location /upload/ { root $w/nginx/www; dav_methods PUT; }
     }
@@ -233,13 +233,15 @@ cat >"$w/methods.jsonl" <<'EOF'
 {"name":"patch","method":"PATCH","url":"/echo","body":"{{seq}}{{seq}}","expect_body":"PATCH "}
 {"name":"delete","method":"DELETE","url":"/echo","expect_body":"DELETE"}
 {"name":"options","method":"OPTIONS","url":"/echo","expect_body":"OPTIONS"}
+{"name":"post_untyped","method":"POST","url":"/echo","body":"x=1","expect_body":"POST 3 []"}
+{"name":"post_typed","method":"POST","url":"/echo","headers":{"Content-Type":"text/plain"},"body":"x=1","expect_body":"POST 3 [text/plain]"}
 EOF
 lg methods --targets "$w/methods.jsonl" -n 200 -c 2 "$url"
 lg methodscurl --targets "$w/methods.jsonl" -n 200 -c 2 --libcurl "$url"
-expect_true "every method goes out as written, with its body or Content-Length: 0 (direct path)" \
-    "$w/methods.json" 'd["totals"]["failed"] == 0 and len(route) == 5'
-expect_true "every method goes out as written, with its body or Content-Length: 0 (libcurl)" \
-    "$w/methodscurl.json" 'd["totals"]["failed"] == 0 and len(route) == 5'
+expect_true "every method goes out as written, with its body or Content-Length: 0, and only the given Content-Type (direct path)" \
+    "$w/methods.json" 'd["totals"]["failed"] == 0 and len(route) == 7'
+expect_true "every method goes out as written, with its body or Content-Length: 0, and only the given Content-Type (libcurl)" \
+    "$w/methodscurl.json" 'd["totals"]["failed"] == 0 and len(route) == 7'
 
 # ---- templates and CSV rows against taskd ------------------------------------------------------------
 
