@@ -439,10 +439,14 @@ static void count_not_started(struct worker *w, uint64_t end)
 {
     if (!open_model(w))
         return;
-    uint64_t due = pacer_count_due(&w->pacer, end, UINT64_MAX);
-    uint64_t before = pacer_count_due(&w->pacer, w->e->measure_start_ns, UINT64_MAX);
-    w->not_started = engine_min_u64(due - before, w->quota); /* -n: never more than were left */
     atomic_store(&w->backlog, 0);
+    if (w->quota == 0 || end == UINT64_MAX)
+        return; /* -n requests were all sent: none was left behind */
+    uint64_t before = pacer_count_due(&w->pacer, w->e->measure_start_ns, UINT64_MAX);
+    /* -n: never more than were left; the cap also bounds a Poisson stream's count */
+    uint64_t cap = w->quota == UINT64_MAX ? UINT64_MAX : before + w->quota;
+    uint64_t due = pacer_count_due(&w->pacer, end, cap);
+    w->not_started = engine_min_u64(due - before, w->quota);
 }
 
 static void *worker_main(void *arg)

@@ -141,6 +141,9 @@ assert sum(r["new_connection"] == "1" for r in rows) == 4
 print("ok")
 PY
 [ "$(tail -1 "$w/named.check")" = ok ] && tap_ok "--requests-out FILE.csv: one row per request with its times, target, status, bytes and connection" || tap_not_ok "--requests-out FILE.csv: one row per request with its times, target, status, bytes and connection" "$(cat "$w/named.check")"
+lg poisson --targets "$w/targets.txt" --rate 1000 --poisson -n 300 "$url"
+expect_true "-n ends an open-model run of Poisson arrivals (no duration) after exactly n requests" \
+    "$w/poisson.json" 'd["totals"]["completed"] == 300 and d["totals"]["not_started"] == 0'
 lg typo --targets "$w/targets.txt" -n 10 --threshold 'hom.p99<5s' "$url"
 if [ "$rc" = 2 ] && grep -q 'this run has no route hom; its routes are home, api, quota, wrongbody' "$w/typo.out"; then
     tap_ok "a threshold on a route the run does not have is a usage error naming the routes"
