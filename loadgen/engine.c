@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -206,20 +207,22 @@ static int configure_request(struct worker *w, struct slot *s)
     return 0;
 }
 
-/* A free slot for a request to `origin`: one connected there if the direct path has one. */
-static unsigned take_slot(struct worker *w, size_t origin)
+/* Requests that may start now. */
+static unsigned can_start(const struct worker *w)
 {
-    unsigned pick = w->nfree - 1;
-    if (w->e->direct && w->e->norigins > 1) {
-        for (unsigned f = w->nfree; f-- > 0;)
-            if (w->slots[w->free_slots[f]].conn_origin == origin) {
-                pick = f;
-                break;
-            }
-    }
-    unsigned index = w->free_slots[pick];
-    w->free_slots[pick] = w->free_slots[--w->nfree];
-    return index;
+    return w->capacity - w->active;
+}
+
+/* A free slot of the group serving `origin` (one group unless the direct path has several
+ * origins): there is one whenever can_start() > 0, since each group holds `capacity` slots. */
+static struct slot *take_slot(struct worker *w, size_t origin)
+{
+    unsigned g = w->groups > 1 ? (unsigned)origin : 0;
+    unsigned index = w->free_slots[g * w->capacity + --w->nfree[g]];
+    struct slot *s = &w->slots[index];
+    s->in_use = 1;
+    w->active++;
+    return s;
 }
 
 /* Renders the next request into a free slot (with several origins, renders first, then takes a
@@ -229,16 +232,16 @@ static struct slot *next_request(struct worker *w)
     /* In the open model with even arrivals, pacer.u is this request's number in the schedule. */
     int numbered = w->e->cfg.model == LG_MODEL_OPEN && !w->e->cfg.poisson;
     uint64_t arrival = numbered ? (uint64_t)w->pacer.u : WORKLOAD_ANY_ARRIVAL;
-    if (w->e->direct && w->e->norigins > 1) {
+    if (w->groups > 1) {
         int rc = workload_next(&w->workload, &w->spare, arrival);
-        struct slot *s = &w->slots[take_slot(w, w->spare.origin)];
+        struct slot *s = take_slot(w, w->spare.origin);
         struct workload_request tmp = s->req; /* swap: the slot keeps its buffers' owner */
         s->req = w->spare;
         w->spare = tmp;
         s->render_failed = rc != 0;
         return s;
     }
-    struct slot *s = &w->slots[take_slot(w, 0)];
+    struct slot *s = take_slot(w, 0);
     s->render_failed = workload_next(&w->workload, &s->req, arrival) != 0;
     return s;
 }
@@ -296,7 +299,9 @@ void engine_release_slot(struct worker *w, struct slot *s)
 {
     if (!w->e->direct && !s->render_failed) /* a direct slot's handle holds its connection */
         curl_multi_remove_handle(w->multi, s->easy);
-    w->free_slots[w->nfree++] = (unsigned)(s - w->slots);
+    w->free_slots[s->group * w->capacity + w->nfree[s->group]++] = (unsigned)(s - w->slots);
+    s->in_use = 0;
+    w->active--;
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
 }
 
@@ -344,21 +349,13 @@ static void collect_completions(struct worker *w)
     }
 }
 
-static int slot_busy(const struct worker *w, unsigned i)
-{
-    for (unsigned f = 0; f < w->nfree; f++)
-        if (w->free_slots[f] == i)
-            return 0;
-    return 1;
-}
-
 /* At the end of the drain: whatever is still in flight is cancelled (an "info" write). */
 static void cancel_in_flight(struct worker *w)
 {
     uint64_t now = clock_monotonic_ns();
     for (unsigned i = 0; i < w->nslots; i++) {
         struct slot *s = &w->slots[i];
-        if (!slot_busy(w, i))
+        if (!s->in_use)
             continue;
         engine_write_ledger(w, s, 0, now, 0);
         if (s->intended_ns >= w->e->measure_start_ns)
@@ -379,11 +376,11 @@ static int open_model(const struct worker *w)
 static void start_due(struct worker *w, uint64_t now, uint64_t end)
 {
     if (!open_model(w)) {
-        while (w->nfree && w->quota)
+        while (can_start(w) && w->quota)
             start_request(w, clock_monotonic_ns());
         return;
     }
-    while (w->nfree && w->quota && w->pacer.next_ns <= now && w->pacer.next_ns < end) {
+    while (can_start(w) && w->quota && w->pacer.next_ns <= now && w->pacer.next_ns < end) {
         start_request(w, w->pacer.next_ns);
         pacer_advance(&w->pacer);
     }
@@ -401,7 +398,7 @@ static uint64_t next_wake(const struct worker *w, uint64_t now, uint64_t end, in
         return engine_min_u64(wake, end + w->e->drain_ns);
     if (!w->quota)
         return wake; /* -n reached: only answers to wait for */
-    if (open_model(w) && w->nfree)
+    if (open_model(w) && can_start(w))
         wake = engine_min_u64(wake, w->pacer.next_ns);
     return engine_min_u64(wake, end);
 }
@@ -465,7 +462,7 @@ static void *worker_main(void *arg)
         int ending = now >= end;
         if (!ending && w->quota)
             start_due(w, now, end);
-        else if (w->nfree == w->nslots)
+        else if (w->active == 0)
             break; /* the time is up, or -n requests were sent, and every answer came */
         else if (ending && now >= end + e->drain_ns) {
             cancel_in_flight(w);
@@ -648,7 +645,7 @@ static uint64_t share64(uint64_t total, unsigned parts, unsigned index)
     return total / parts + (index < total % parts ? 1 : 0);
 }
 
-static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsigned nslots,
+static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsigned capacity,
                         char *err, size_t errlen)
 {
     w->e = e;
@@ -667,12 +664,16 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
         return -1;
     }
     w->ring = calloc(INTERVAL_RING, sizeof *w->ring);
+    w->capacity = capacity;
+    w->groups = e->direct && e->norigins > 1 ? (unsigned)e->norigins : 1;
+    unsigned nslots = capacity * w->groups;
     w->slots = calloc(nslots, sizeof *w->slots);
     w->free_slots = calloc(nslots, sizeof *w->free_slots);
+    w->nfree = calloc(w->groups, sizeof *w->nfree);
     uint64_t seed = e->cfg.seed ? e->cfg.seed : clock_realtime_ns();
     seed ^= 0x9e3779b97f4a7c15ull * (index + 1 + (uint64_t)e->cfg.shard_index * 1000);
     workload_request_init(&w->spare);
-    if (!w->ring || !w->slots || !w->free_slots ||
+    if (!w->ring || !w->slots || !w->free_slots || !w->nfree ||
         workload_state_init(&w->workload, &e->cfg.workload, index, e->nworkers, e->cfg.shard_index,
                             e->shards, seed)) {
         snprintf(err, errlen, "out of memory setting up %u slots", nslots);
@@ -694,20 +695,25 @@ static int setup_worker(struct engine *e, struct worker *w, unsigned index, unsi
     curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-    /* Each connection carries `streams` requests at once (1 unless HTTP/2 multiplexes). */
-    unsigned connections = (nslots + e->streams - 1) / e->streams;
+    /* Each connection carries `streams` requests at once (1 unless HTTP/2 multiplexes);
+     * libcurl's cache keeps that many connections for each server. */
+    unsigned connections = (capacity + e->streams - 1) / e->streams;
     w->nconnections = w->h2c.want = connections;
-    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)connections);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)(connections * e->norigins));
     curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)connections);
     curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)e->streams);
     if (e->cfg.requests_out)
         requests_out_buf_init(&w->out, e->cfg.requests_out);
     for (unsigned i = 0; i < nslots; i++) {
-        w->slots[i].w = w;
-        if (setup_easy(e, &w->slots[i], err, errlen))
+        struct slot *s = &w->slots[i];
+        s->w = w;
+        s->group = i / capacity;
+        if (setup_easy(e, s, err, errlen))
             return -1;
-        w->free_slots[w->nfree++] = nslots - 1 - i;
     }
+    for (unsigned g = 0; g < w->groups; g++) /* the lowest slot of a group is taken first */
+        for (unsigned k = capacity; k-- > 0;)
+            w->free_slots[g * capacity + w->nfree[g]++] = g * capacity + k;
     return 0;
 }
 
@@ -732,6 +738,7 @@ static void free_worker(struct worker *w)
     free(w->ring);
     free(w->slots);
     free(w->free_slots);
+    free(w->nfree);
 }
 
 static int check_config(const struct engine_config *c, char *err, size_t errlen)
@@ -1076,7 +1083,7 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
     for (unsigned i = 0; i < e->nworkers; i++) {
         struct worker *w = &e->workers[i];
         /* closed model: connections (each carrying `streams` requests); open: in flight */
-        connections += e->cfg.model == LG_MODEL_CLOSED ? w->nconnections : w->nslots;
+        connections += e->cfg.model == LG_MODEL_CLOSED ? w->nconnections : w->capacity;
         if (results_merge(out, &w->results)) {
             snprintf(err, errlen, "out of memory merging the results");
             return -1;

@@ -13,7 +13,8 @@
  * the workload's rendered buffer, so a body file of any size costs nothing per request.
  *
  * A slot owns one connection: NONE -> CONNECTING (libcurl) -> READY (our epoll, tagged with
- * DIRECT_TAG | slot index). A request goes out when the slot is READY on the request's origin;
+ * DIRECT_TAG | slot index). With several origins each has its own group of slots (engine.c),
+ * so a connection stays with its server. A request goes out when its slot is READY;
  * the response ends when the parser says so; a close, an error or --timeout ends the
  * connection, and the slot reconnects for its next request. A kept-alive connection that turns
  * out closed before any byte of the answer came (the server's idle timeout) is retried once on

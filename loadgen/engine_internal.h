@@ -64,11 +64,13 @@ struct slot {
     struct expect_scan scan;      /* the body check */
     /* The direct path: libcurl connected (CONNECT_ONLY); loadgen sends and parses itself. */
     enum { DIRECT_NONE, DIRECT_CONNECTING, DIRECT_READY } conn;
-    size_t conn_origin;              /* the origin the connection goes to (NO_ORIGIN: none) */
-    int fd;                          /* the connection's socket while DIRECT_READY */
-    int busy;                        /* a request is in flight on this slot */
-    int want_out;                    /* EPOLLOUT registered: the request is partly sent */
-    struct buf head;                 /* a rendered request head */
+    size_t conn_origin; /* the origin the connection goes to (NO_ORIGIN: none) */
+    int fd;             /* the connection's socket while DIRECT_READY */
+    int busy;           /* a request is in flight on this slot */
+    int in_use;         /* taken from the free slots (either path) */
+    unsigned group;     /* its slot group: the origin it serves (direct path), else 0 */
+    int want_out;       /* EPOLLOUT registered: the request is partly sent */
+    struct buf head;    /* a rendered request head */
     const char *out_head, *out_body; /* what goes on the wire: head, then body */
     size_t out_head_len, out_body_len, sent_len;
     struct http1_response parser;
@@ -83,12 +85,17 @@ struct worker {
     CURLM *multi;
     int epfd;
     uint64_t curl_deadline_ns;
+    /* Slots: `capacity` requests may be in flight. On the direct path with several origins each
+     * origin has its own group of `capacity` slots (connections kept per server, as an HTTP
+     * client's pool would), so a slot never leaves its server; otherwise there is one group.
+     * Group g's free slots are free_slots[g * capacity .. + nfree[g]). */
     struct slot *slots;
-    unsigned nslots;
-    unsigned nconnections;    /* nslots / the engine's streams per connection, rounded up */
+    unsigned nslots, capacity, groups;
+    unsigned nconnections;    /* capacity / the engine's streams per connection, rounded up */
     struct transport_h2c h2c; /* h2c prior knowledge on an old libcurl */
     unsigned *free_slots;
-    unsigned nfree;
+    unsigned *nfree; /* per group */
+    unsigned active; /* requests in flight */
     struct pacer pacer;
     struct workload_state workload;
     struct workload_request spare; /* multi-origin direct path: rendered before a slot is chosen */

@@ -213,8 +213,10 @@ fi
 
 printf 'GET %s/json\n\nGET %s/\n' "$url" "$url2" >"$w/two.txt"
 lg two --targets "$w/two.txt" -n 400 -c 4 --requests-out "$w/two.jsonl"
-expect_true "targets on two servers in one file: both answered, on their own connections" "$w/two.json" \
-    'd["totals"]["failed"] == 0 and set(route) == {"get_json", "get_root"} and d["mode"] == "targets"'
+# the second server closes every 5th request's connection: about 40 of 200 requests reconnect;
+# a slot taken from one server for the other would reconnect far more often
+expect_true "targets on two servers in one file: both answered, each slot kept on its server" "$w/two.json" \
+    'd["totals"]["failed"] == 0 and set(route) == {"get_json", "get_root"} and d["mode"] == "targets" and d["totals"]["connections"]["opened"] <= 60'
 lg twocurl --targets "$w/two.txt" -n 400 -c 4 --libcurl --requests-out "$w/twocurl.jsonl"
 expect_true "--libcurl runs the same targets with the same routes and counts" "$w/twocurl.json" \
     'd["totals"]["failed"] == 0 and set(route) == {"get_json", "get_root"} and d["totals"]["completed"] == 400'
