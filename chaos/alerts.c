@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "verdict.h"
 #include "webhook.h"
 
 #define POLL_NS 500000000ull
@@ -125,9 +124,9 @@ static void poll_webhook(struct run *r)
     res->webhook_posts = webhook_posts(r->o->webhook);
 }
 
-int alerts_wanted(const struct run *r)
+int alerts_wanted(const struct experiment_options *o)
 {
-    return r->o->prometheus_url || r->o->alertmanager_url || r->o->webhook;
+    return o->prometheus_url || o->alertmanager_url || o->webhook;
 }
 
 void alerts_poll(struct run *r)
@@ -143,7 +142,7 @@ void alerts_poll(struct run *r)
 
 void alerts_poll_if_due(struct run *r)
 {
-    if (!alerts_wanted(r) || clock_monotonic_ns() < r->next_alert_poll)
+    if (!alerts_wanted(r->o) || clock_monotonic_ns() < r->next_alert_poll)
         return;
     alerts_poll(r);
     r->next_alert_poll = clock_monotonic_ns() + POLL_NS;
@@ -171,30 +170,29 @@ int alerts_settled(struct run *r, const struct probe_sample *s)
     return 1;
 }
 
-void alerts_judge(struct run *r)
+struct experiment_alert *alerts_expect(struct experiment_result *res, const char *name)
 {
-    struct experiment_result *res = r->res;
-    if (!alerts_wanted(r))
-        return;
-    res->alerts_checked = 1;
-    for (size_t i = 0; r->sc->expect.alerts[i]; i++) {
-        struct experiment_alert *a = alert_slot(res, r->sc->expect.alerts[i]);
-        if (!a)
-            continue;
+    struct experiment_alert *a = alert_slot(res, name);
+    if (a)
         a->expected = 1;
-        /* Firing already before the injection says nothing about this fault. */
-        double since = res->injected_s;
-        int before = (a->prom_firing_s >= 0 && a->prom_firing_s < since) ||
-                     (a->hook_firing_s >= 0 && a->hook_firing_s < since);
-        int fired = !before && (a->prom_firing_s >= since || a->am_active_s >= since ||
-                                a->hook_firing_s >= since);
-        int resolved = fired && !unresolved(a);
-        char name[64];
-        run_say(name, sizeof(name), "alert %s", a->name);
-        verdict_check(res, name, fired && resolved, "%s",
-                      before     ? "was already firing before the injection"
-                      : !fired   ? "never fired"
-                      : resolved ? "fired during the fault and resolved after the rollback"
-                                 : "fired, never resolved");
-    }
+    return a;
+}
+
+/* Seen (a time, not -1) at or after `since`. */
+static int seen_since(double t, double since)
+{
+    return t >= 0 && t >= since;
+}
+
+enum alerts_outcome alerts_outcome(const struct experiment_alert *a, double injected_s)
+{
+    int before = (a->prom_firing_s >= 0 && a->prom_firing_s < injected_s) ||
+                 (a->hook_firing_s >= 0 && a->hook_firing_s < injected_s);
+    if (before)
+        return ALERTS_FIRING_BEFORE;
+    int fired = seen_since(a->prom_firing_s, injected_s) ||
+                seen_since(a->am_active_s, injected_s) || seen_since(a->hook_firing_s, injected_s);
+    if (!fired)
+        return ALERTS_NEVER_FIRED;
+    return unresolved(a) ? ALERTS_NOT_RESOLVED : ALERTS_FIRED_AND_RESOLVED;
 }

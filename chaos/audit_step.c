@@ -12,7 +12,6 @@
 #include "audit.h"
 #include "buf.h"
 #include "ledger.h"
-#include "verdict.h"
 
 #define AUDIT_JSON_MAX (4 * 1024 * 1024)
 
@@ -54,7 +53,7 @@ void audit_step_run(struct run *r)
     char err[400];
     struct window_count w = {r, res};
     if (audit_ledger_read(r->ledger_path, count_entry, &w, NULL, err, sizeof(err)) != 0) {
-        verdict_check(res, "ledger", 0, "%s", err);
+        run_say(res->ledger_error, sizeof(res->ledger_error), "%s", err);
         return;
     }
     struct audit_options ao;
@@ -73,7 +72,7 @@ void audit_step_run(struct run *r)
             res->audit_json = buf_detach(&json, NULL);
         buf_free(&json);
     } else {
-        verdict_check(res, "audit", 0, "the audit could not run: %s", err);
+        run_say(res->audit_error, sizeof(res->audit_error), "the audit could not run: %s", err);
     }
     audit_report_free(&rep);
 }

@@ -9,8 +9,8 @@
 
 #include "run.h"
 
-/* Counts the ledger and runs the audit against res->url; a failure of either becomes a failed
- * check ("ledger", "audit"). Fills the writes_* and *_in_fault counters, lost/unexpected/
+/* Counts the ledger and runs the audit against res->url; a failure of either is recorded in
+ * res->ledger_error or res->audit_error (the verdict makes it a failed check). Fills the writes_* and *_in_fault counters, lost/unexpected/
  * recovered and res->audit_json. */
 void audit_step_run(struct run *r);
 

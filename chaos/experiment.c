@@ -27,25 +27,6 @@
 #define FIND_TIMEOUT_MS 500
 #define RECOVERY_WRITE_TIMEOUT_MS 3000
 
-const char *experiment_status_name(enum experiment_status s)
-{
-    static const char *const names[] = {"passed", "deviated", "aborted", "skipped", "error"};
-    return s <= EXPERIMENT_ERROR ? names[s] : "unknown";
-}
-
-void experiment_options_default(struct experiment_options *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->rate = 200;
-    o->steady_ns = 3000000000ull;
-    o->fault_ns = 5000000000ull;
-    o->recover_timeout_ns = 10000000000ull;
-    o->probe_interval_ns = 100000000ull;
-    o->alert_timeout_ns = 120000000000ull;
-    o->max_error_ratio = 0.01;
-    o->max_p99_ns = 250000000ull;
-}
-
 static const char *db_path_for(const struct experiment_options *o, const char *dir, char *out,
                                size_t cap)
 {
@@ -168,7 +149,7 @@ static void rollback_and_recover(struct run *r)
     res->rolled_back_s = run_now_s(r); /* recovery is timed from the start of the rollback */
     run_progress(r, "roll back: %s", r->sc->rollback);
     if (faults_rollback(&r->fault, &r->taskd, err, sizeof(err)) < 0) {
-        verdict_check(res, "rollback", 0, "%s", err);
+        run_say(res->rollback_error, sizeof(res->rollback_error), "%s", err);
         run_progress(r, "rollback failed: %s", err);
     }
     if (run_interrupted(r))
@@ -179,7 +160,7 @@ static void rollback_and_recover(struct run *r)
         run_progress(r, "recovered after %.3f s; a write answered %d", res->time_to_recover_s,
                      res->probe_write_status);
     }
-    if (alerts_wanted(r) && !run_interrupted(r)) {
+    if (alerts_wanted(r->o) && !run_interrupted(r)) {
         run_progress(r, "waiting for the expected alerts to fire and resolve");
         observe_until(r, run_now_s(r) + (double)r->o->alert_timeout_ns / 1e9, alerts_settled);
         alerts_poll(r);
@@ -192,13 +173,14 @@ static void rollback_and_recover(struct run *r)
 static void crash_restart(struct run *r)
 {
     char err[600];
+    struct experiment_result *res = r->res;
     if (!taskd_runner_can_kill(&r->taskd) || taskd_runner_kill9(&r->taskd, err, sizeof(err)) < 0 ||
         taskd_runner_start(&r->taskd, NULL, err, sizeof(err)) < 0) {
-        verdict_check(r->res, "crash and restart", 0, "%s",
-                      taskd_runner_can_kill(&r->taskd) ? err : "needs --kill-cmd with --target");
+        run_say(res->restart_error, sizeof(res->restart_error), "%s",
+                 taskd_runner_can_kill(&r->taskd) ? err : "needs --kill-cmd with --target");
         return;
     }
-    r->res->crashed_before_audit = 1;
+    res->crashed_before_audit = 1;
     observe_until(r, run_now_s(r) + (double)r->o->recover_timeout_ns / 1e9, observe_recovery);
 }
 
@@ -209,7 +191,7 @@ static void stop_and_check(struct run *r)
     if (!r->taskd.bin && !r->o->stop_cmd)
         return;
     if (taskd_runner_stop(&r->taskd, err, sizeof(err)) < 0)
-        verdict_check(r->res, "clean stop", 0, "%s", err);
+        run_say(r->res->stop_error, sizeof(r->res->stop_error), "%s", err);
     else
         audit_step_integrity(r, r->fault.db);
 }
@@ -231,7 +213,8 @@ static void run_phases(struct run *r)
     }
     run_progress(r, "steady state for %.1f s at %.0f requests/s", (double)r->o->steady_ns / 1e9,
                  r->o->rate);
-    if (!verdict_steady_state(r)) {
+    observe_steady_state(r);
+    if (!verdict_steady_state(r->o, res)) {
         res->status = EXPERIMENT_ABORTED;
         snprintf(res->reason, sizeof(res->reason),
                  "the steady-state hypothesis did not hold, so nothing was injected: %s",
@@ -252,7 +235,11 @@ static void run_phases(struct run *r)
     rollback_and_recover(r);
     load_stop(r);
     if (run_interrupted(r)) {
-        snprintf(res->reason, sizeof(res->reason), "interrupted; the fault was rolled back");
+        if (*res->rollback_error)
+            run_say(res->reason, sizeof(res->reason), "interrupted; the rollback failed: %s",
+                    res->rollback_error);
+        else
+            snprintf(res->reason, sizeof(res->reason), "interrupted; the fault was rolled back");
         return;
     }
     if (r->sc->expect.crash_before_audit)
@@ -260,7 +247,7 @@ static void run_phases(struct run *r)
     audit_step_run(r);
     res->ended_s = run_now_s(r);
     stop_and_check(r);
-    verdict_judge(r, taskd_survived);
+    verdict_judge(r->sc, r->o, res, taskd_survived);
 }
 
 /* Undoes whatever is still in place: the fault, a taskd chaos started, the armed rollback. */
@@ -276,20 +263,10 @@ static void teardown(struct run *r, int started)
     run_progress(r, "%s", experiment_status_name(r->res->status));
 }
 
-static void result_init(struct experiment_result *res, const struct scenario *sc)
-{
-    memset(res, 0, sizeof(*res));
-    res->sc = sc;
-    res->injected_s = res->detected_s = res->rolled_back_s = res->recovered_s = -1;
-    res->ended_s = res->time_to_detect_s = res->time_to_recover_s = -1;
-    res->error_code_delta = -1;
-    res->status = EXPERIMENT_ERROR;
-}
-
 enum experiment_status experiment_run(const struct scenario *sc, const struct experiment_options *o,
                                       struct experiment_result *res)
 {
-    result_init(res, sc);
+    experiment_result_init(res, sc);
     struct run *r = calloc(1, sizeof(*r));
     res->probes = calloc(EXPERIMENT_MAX_PROBES, sizeof(*res->probes));
     if (!r || !res->probes) {
@@ -367,17 +344,4 @@ int experiment_plan(const struct scenario *sc, const struct experiment_options *
     fputs(b.data ? b.data : "", out);
     buf_free(&b);
     return 0;
-}
-
-void experiment_result_free(struct experiment_result *res)
-{
-    if (!res)
-        return;
-    free(res->probes);
-    res->probes = NULL;
-    free(res->audit_json);
-    res->audit_json = NULL;
-    if (res->load_valid)
-        results_free(&res->load);
-    res->load_valid = 0;
 }

@@ -6,112 +6,17 @@
  * succeeds) -> stop the load -> audit the ledger (lost, unexpected, recovered) -> stop taskd ->
  * PRAGMA integrity_check on the database, read-only. Times are measured on the monotonic clock
  * and reported as seconds since the experiment started. The rollback always runs once the fault
- * was injected, also when the run is interrupted (the flag in the options is polled).
+ * was injected, also when the run is interrupted (the flag in the options is polled). What an
+ * experiment is given and what it records are in experiment_result.h.
  */
 #ifndef CHAOS_EXPERIMENT_H
 #define CHAOS_EXPERIMENT_H
 
-#include <signal.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
-#include "probes.h"
-#include "results.h"
+#include "experiment_result.h"
 #include "scenarios.h"
-
-struct webhook;
-
-#define EXPERIMENT_MAX_PROBES 4096
-#define EXPERIMENT_MAX_CHECKS 16
-#define EXPERIMENT_MAX_ALERTS 16
-#define EXPERIMENT_MAX_ARGS 32
-#define EXPERIMENT_MAX_STATES 8
-
-struct experiment_options {
-    const char *work_dir;  /* realpath, must exist */
-    const char *taskd_bin; /* NULL with target_url */
-    const char *taskd_args[EXPERIMENT_MAX_ARGS + 1];
-    double rate; /* load, requests/s (open model) */
-    uint64_t steady_ns, fault_ns, recover_timeout_ns, probe_interval_ns, alert_timeout_ns;
-    double max_error_ratio; /* steady-state tolerance */
-    uint64_t max_p99_ns;    /* steady-state tolerance (corrected latency) */
-    const char *target_url, *target_db, *start_cmd, *stop_cmd, *kill_cmd;
-    const char *prometheus_url, *alertmanager_url;
-    struct webhook *webhook;
-    volatile sig_atomic_t *interrupted;
-    int verbose; /* progress lines on stderr */
-};
-
-/* Fills the defaults: rate 200/s, steady 3 s, fault 5 s, recover timeout 10 s, probes every
- * 100 ms, alert timeout 120 s, error ratio 1 %, p99 250 ms. */
-void experiment_options_default(struct experiment_options *o);
-
-struct experiment_check {
-    char name[64];
-    int passed;
-    char detail[300];
-};
-
-/* When an alert was seen, in seconds since the start; -1: never. */
-struct experiment_alert {
-    char name[64];
-    int expected;
-    double prom_pending_s, prom_firing_s, prom_resolved_s;
-    double am_active_s, am_resolved_s;
-    double hook_firing_s, hook_resolved_s;
-};
-
-enum experiment_status {
-    EXPERIMENT_PASSED,   /* the hypothesis held */
-    EXPERIMENT_DEVIATED, /* taskd did not do what the scenario expects */
-    EXPERIMENT_ABORTED,  /* the steady state did not hold: nothing was injected */
-    EXPERIMENT_SKIPPED,  /* cannot run here (reason says why) */
-    EXPERIMENT_ERROR,    /* chaos could not run it (setup) */
-};
-
-struct experiment_result {
-    const struct scenario *sc;
-    enum experiment_status status;
-    char reason[600];     /* skipped / error / aborted: why */
-    char mechanism[1024]; /* what was really done */
-    char dir[512];
-    char url[160];
-    uint64_t start_unix_ns;
-    /* Seconds since the start; -1 when the phase was not reached. */
-    double injected_s, detected_s, rolled_back_s, recovered_s, ended_s;
-    double time_to_detect_s, time_to_recover_s;
-    /* Observed. */
-    double steady_error_ratio, steady_p99_s;
-    int readiness_dropped;
-    char states_seen[EXPERIMENT_MAX_STATES][PROBES_STATE_LEN];
-    size_t nstates;
-    double error_code_delta; /* growth of taskd_db_errors_total{code=expected}; -1 unknown */
-    int probe_write_status;  /* the recovery write's HTTP status */
-    uint64_t writes_acknowledged, writes_failed, writes_indeterminate;
-    /* Writes invoked while the fault was in place: acknowledged (before the rollback), refused,
-     * unanswered (no answer within the request timeout), and the slowest answer. */
-    uint64_t acked_in_fault, refused_in_fault, unanswered_in_fault;
-    double slowest_write_in_fault_s;
-    int audit_ran;
-    uint64_t lost, unexpected, recovered;
-    char *audit_json; /* audit_render_json, NULL when the audit did not run */
-    char integrity[128];
-    int crashed_before_audit;
-    struct experiment_check checks[EXPERIMENT_MAX_CHECKS];
-    size_t nchecks;
-    struct probe_sample *probes;
-    size_t nprobes;
-    uint64_t probes_dropped;
-    struct lg_results load;
-    int load_valid;
-    double load_offset_s; /* series row t + this = seconds since the start */
-    struct experiment_alert alerts[EXPERIMENT_MAX_ALERTS];
-    size_t nalerts;
-    int alerts_checked;
-    char alerts_error[300];
-    uint64_t webhook_posts;
-};
 
 /* Runs the scenario. Always fills `res` (free it with experiment_result_free()). Returns its
  * status. */
@@ -122,9 +27,5 @@ enum experiment_status experiment_run(const struct scenario *sc, const struct ex
  * -1 with a sentence in err (a path outside the work directory). */
 int experiment_plan(const struct scenario *sc, const struct experiment_options *o, FILE *out,
                     char *err, size_t errlen);
-
-const char *experiment_status_name(enum experiment_status s);
-
-void experiment_result_free(struct experiment_result *res);
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "buf.h"
-#include "experiment.h"
+#include "experiment_result.h"
 
 #define JOURNAL_SCHEMA "taskbench.chaos/1"
 

@@ -16,6 +16,8 @@
 #include "engine.h"
 #include "ledger.h"
 
+#define MAX_SERIES_ROWS 64 /* the steady-state window's seconds looked at for its p99 */
+
 static void make_run_tag(struct run *r)
 {
     uint64_t mix = (clock_realtime_ns() ^ ((uint64_t)getpid() << 32)) * 0x9e3779b97f4a7c15ull;
@@ -71,4 +73,32 @@ void load_stop(struct run *r)
             run_progress(r, "%s", err);
         r->ledger = NULL;
     }
+}
+
+void load_counts(struct run *r, uint64_t *completed, uint64_t *errors)
+{
+    struct engine_live now;
+    engine_live(r->engine, &now);
+    *completed = now.completed;
+    *errors = now.errors;
+}
+
+int load_has_full_second(struct run *r)
+{
+    struct lg_interval row;
+    return engine_series(r->engine, 0, &row, 1) == 1;
+}
+
+uint64_t load_worst_p99_ns(struct run *r)
+{
+    struct lg_interval rows[MAX_SERIES_ROWS];
+    struct engine_live now;
+    engine_live(r->engine, &now);
+    uint64_t p99 = now.last_second_p99_ns;
+    size_t n = engine_series(r->engine, 0, rows, MAX_SERIES_ROWS);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].corrected_p99_ns > p99)
+            p99 = rows[i].corrected_p99_ns;
+    }
+    return p99;
 }

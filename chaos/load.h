@@ -8,6 +8,7 @@
 #define CHAOS_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "run.h"
 
@@ -20,5 +21,14 @@ int load_start(struct run *r, char *err, size_t errlen);
 
 /* Stops the engine (its results go to res->load) and closes the ledger. Safe to call twice. */
 void load_stop(struct run *r);
+
+/* Requests completed so far, and how many of them failed (5xx or a transport error). */
+void load_counts(struct run *r, uint64_t *completed, uint64_t *errors);
+
+/* Whether the per-second series has one complete second yet. */
+int load_has_full_second(struct run *r);
+
+/* The worst corrected p99 of the last second and of every complete second so far, in ns. */
+uint64_t load_worst_p99_ns(struct run *r);
 
 #endif

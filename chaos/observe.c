@@ -6,11 +6,15 @@
 #include "observe.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "alerts.h"
 #include "clock.h"
+#include "load.h"
+
+#define STEADY_EXTRA_NS 2000000000ull /* how long the steady state may wait for a full second */
 
 static void sleep_ns(uint64_t ns)
 {
@@ -63,6 +67,32 @@ int observe_until(struct run *r, double until_s, observe_stop_fn stop)
             next = now;
     }
     return 0;
+}
+
+static int has_full_second(struct run *r, const struct probe_sample *s)
+{
+    (void)s;
+    return load_has_full_second(r);
+}
+
+void observe_steady_state(struct run *r)
+{
+    struct experiment_result *res = r->res;
+    uint64_t completed_before, errors_before, completed, errors;
+    load_counts(r, &completed_before, &errors_before);
+    size_t first = res->nprobes;
+    observe_until(r, (double)r->o->steady_ns / 1e9, NULL);
+    if (!load_has_full_second(r))
+        observe_until(r, (double)(r->o->steady_ns + STEADY_EXTRA_NS) / 1e9, has_full_second);
+    load_counts(r, &completed, &errors);
+    res->steady_probes = res->nprobes - first;
+    res->steady_not_ready = 0;
+    for (size_t i = first; i < res->nprobes; i++)
+        res->steady_not_ready += res->probes[i].readyz != 200 || res->probes[i].db_up != 1;
+    res->steady_requests = completed - completed_before;
+    res->steady_error_ratio =
+        res->steady_requests ? (double)(errors - errors_before) / (double)res->steady_requests : 1;
+    res->steady_p99_s = (double)load_worst_p99_ns(r) / 1e9;
 }
 
 /* Not ready, db_up 0 or the scenario's file state; for wal-deleted, a -wal back at its path. */

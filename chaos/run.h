@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "experiment.h"
+#include "experiment_result.h"
 #include "faults.h"
 #include "taskd_runner.h"
 
