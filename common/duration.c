@@ -1,9 +1,12 @@
 /*
- * duration: parses "1h30m", "250ms", "1.5s" into nanoseconds. See duration.h.
+ * duration: parses "1h30m", "250ms", "1.5s" into nanoseconds, and prints nanoseconds for
+ * reading ("73.2ms"). See duration.h.
  */
 #include "duration.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 struct unit {
@@ -61,4 +64,30 @@ int duration_parse(const char *s, uint64_t *ns)
     }
     *ns = (uint64_t)(total + 0.5L);
     return 0;
+}
+
+struct text_unit {
+    const char *name;
+    double ns;
+};
+
+static const struct text_unit time_units[] = {{"ns", 1}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+#define TIME_UNITS (sizeof(time_units) / sizeof(time_units[0]))
+
+char *duration_format(uint64_t ns, char out[DURATION_TEXT_LEN])
+{
+    if (ns < 1000) {
+        snprintf(out, DURATION_TEXT_LEN, "%" PRIu64 "ns", ns);
+        return out;
+    }
+    size_t u = 1;
+    double v = (double)ns / time_units[u].ns;
+    /* 999.5µs would print as "1000µs": the next unit says it in three digits ("1.00ms"). */
+    while (u + 1 < TIME_UNITS && v >= 999.5) {
+        u++;
+        v = (double)ns / time_units[u].ns;
+    }
+    int decimals = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+    snprintf(out, DURATION_TEXT_LEN, "%.*f%s", decimals, v, time_units[u].name);
+    return out;
 }

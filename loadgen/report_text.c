@@ -12,32 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
-
-struct unit {
-    const char *name;
-    double ns;
-};
-
-static const struct unit time_units[] = {{"ns", 1}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-#define TIME_UNITS (sizeof(time_units) / sizeof(time_units[0]))
-
-char *report_text_duration(uint64_t ns, char out[REPORT_TEXT_DURATION_LEN])
-{
-    if (ns < 1000) {
-        snprintf(out, REPORT_TEXT_DURATION_LEN, "%" PRIu64 "ns", ns);
-        return out;
-    }
-    size_t u = 1;
-    double v = (double)ns / time_units[u].ns;
-    /* 999.5µs would print as "1000µs": the next unit says it in three digits ("1.00ms"). */
-    while (u + 1 < TIME_UNITS && v >= 999.5) {
-        u++;
-        v = (double)ns / time_units[u].ns;
-    }
-    int decimals = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
-    snprintf(out, REPORT_TEXT_DURATION_LEN, "%.*f%s", decimals, v, time_units[u].name);
-    return out;
-}
+#include "duration.h"
 
 static char *format_bytes(uint64_t n, char *out, size_t len)
 {
@@ -66,7 +41,7 @@ int report_text_target_missed(const struct lg_results *r)
 
 static void write_header(FILE *f, const struct lg_results *r, const struct report_meta *meta)
 {
-    char started[CLOCK_RFC3339_LEN], dur[REPORT_TEXT_DURATION_LEN];
+    char started[CLOCK_RFC3339_LEN], dur[DURATION_TEXT_LEN];
     clock_format_rfc3339(r->start_unix_ns, started);
     fprintf(f, "loadgen: %s (%s workload)\n", meta->target, meta->mode);
     if (r->model == LG_MODEL_OPEN)
@@ -75,7 +50,7 @@ static void write_header(FILE *f, const struct lg_results *r, const struct repor
     else
         fprintf(f, "  closed model, %" PRIu64 " connections", r->connections);
     fprintf(f, ", %" PRIu64 " threads\n  %s measured from %s", r->threads,
-            report_text_duration(r->duration_ns, dur), started);
+            duration_format(r->duration_ns, dur), started);
     if (r->runs > 1)
         fprintf(f, ", merged from %" PRIu64 " runs", r->runs);
     fputs("\n\n", f);
@@ -196,9 +171,9 @@ static void put_cell(FILE *f, const char *s, int width)
 static void write_latency_cells(FILE *f, const struct loghist *h)
 {
     static const double qs[] = {0.5, 0.9, 0.99, 0.999, 1};
-    char d[REPORT_TEXT_DURATION_LEN];
+    char d[DURATION_TEXT_LEN];
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-        put_cell(f, h->count ? report_text_duration(loghist_quantile(h, qs[i]), d) : "-", 8);
+        put_cell(f, h->count ? duration_format(loghist_quantile(h, qs[i]), d) : "-", 8);
     fputc('\n', f);
 }
 

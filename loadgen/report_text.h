@@ -14,12 +14,6 @@
 #include "report_json.h"
 #include "results.h"
 
-#define REPORT_TEXT_DURATION_LEN 16
-
-/* A duration with three significant digits and a unit: "850ns", "12.3µs", "1.50ms", "73.2ms",
- * "1.23s", "123s" (seconds beyond that keep their integer digits: "4210s"). Returns out. */
-char *report_text_duration(uint64_t ns, char out[REPORT_TEXT_DURATION_LEN]);
-
 /* 1 when the run fell short of its target rate: achieved below 99 % of target, or requests
  * left not started. Always 0 in the closed model without not-started requests. */
 int report_text_target_missed(const struct lg_results *r);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "duration.h"
-#include "report_text.h"
 
 static const char *const view_names[] = {"corrected", "service", "lag"};
 
@@ -472,11 +471,11 @@ size_t threshold_eval_all(const struct threshold *th, size_t n, const struct lg_
 /* The measured value in the unit the expression was written in. */
 static void format_value(const struct threshold_result *res, char *out, size_t len)
 {
-    char d[REPORT_TEXT_DURATION_LEN];
+    char d[DURATION_TEXT_LEN];
     double v = res->value;
     switch (res->th.kind) {
     case THRESHOLD_LATENCY:
-        snprintf(out, len, "%s", report_text_duration((uint64_t)llround(v * 1e9), d));
+        snprintf(out, len, "%s", duration_format((uint64_t)llround(v * 1e9), d));
         break;
     case THRESHOLD_ERROR_RATIO:
     case THRESHOLD_CLASS_RATIO:

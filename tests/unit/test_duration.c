@@ -1,13 +1,17 @@
 /*
  * Unit tests for common/duration: the one duration syntax of every taskbench binary. Accepted
  * forms are checked to the nanosecond; each refused form (empty, bare number, sign, unknown unit,
- * overflow) gets its own test, and a refusal must leave the output untouched.
+ * overflow) gets its own test, and a refusal must leave the output untouched. Printed durations
+ * have three significant digits in the right unit (including the roll-over from 999.5µs to
+ * 1.00ms).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <string.h>
 
 #include "duration.h"
 
@@ -133,6 +137,52 @@ static void test_duration_refuses_overflow(void **state)
     assert_refused("5000000h5000000h");
 }
 
+#define MS UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+
+static void assert_duration(uint64_t ns, const char *expected)
+{
+    char out[DURATION_TEXT_LEN];
+    assert_string_equal(duration_format(ns, out), expected);
+}
+
+static void test_duration_format_below_a_microsecond_is_whole_ns(void **state)
+{
+    (void)state;
+    assert_duration(0, "0ns");
+    assert_duration(7, "7ns");
+    assert_duration(999, "999ns");
+}
+
+static void test_duration_format_has_three_significant_digits(void **state)
+{
+    (void)state;
+    assert_duration(1000, "1.00µs");
+    assert_duration(12345, "12.3µs");
+    assert_duration(123456, "123µs");
+    assert_duration(1500000, "1.50ms");
+    assert_duration(73249000, "73.2ms");
+    assert_duration(250 * MS, "250ms");
+    assert_duration(1234 * MS, "1.23s");
+    assert_duration(61 * SEC, "61.0s");
+}
+
+static void test_duration_format_rounds_up_into_the_next_unit(void **state)
+{
+    (void)state;
+    assert_duration(999499, "999µs");
+    assert_duration(999500, "1.00ms");
+    assert_duration(9995, "10.0µs");
+    assert_duration(99950, "100µs");
+    assert_duration(999999999, "1.00s");
+}
+
+static void test_duration_format_beyond_999s_keeps_whole_seconds(void **state)
+{
+    (void)state;
+    assert_duration(4210 * SEC, "4210s");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +200,10 @@ int main(void)
         cmocka_unit_test(test_duration_refuses_surrounding_spaces),
         cmocka_unit_test(test_duration_refuses_trailing_number_without_unit),
         cmocka_unit_test(test_duration_refuses_overflow),
+        cmocka_unit_test(test_duration_format_below_a_microsecond_is_whole_ns),
+        cmocka_unit_test(test_duration_format_has_three_significant_digits),
+        cmocka_unit_test(test_duration_format_rounds_up_into_the_next_unit),
+        cmocka_unit_test(test_duration_format_beyond_999s_keeps_whole_seconds),
     };
     return cmocka_run_group_tests_name("duration", tests, NULL, NULL);
 }
