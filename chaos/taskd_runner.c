@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "http_fetch.h"
+#include "port_file.h"
 
 #define START_TIMEOUT_NS (10 * 1000000000ull)
 #define STOP_TIMEOUT_NS (15 * 1000000000ull)
@@ -186,21 +187,6 @@ static int spawn(struct taskd_runner *r, const char *const *more, const char *po
     return 0;
 }
 
-/* Reads the port file; 0 until it holds a port. */
-static unsigned read_port(const char *path)
-{
-    char text[32] = "";
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    char *end;
-    long port = strtol(text, &end, 10);
-    return end != text && *end == '\n' && port > 0 && port < 65536 ? (unsigned)port : 0;
-}
-
 /* Waits for /livez 200 (and, managed, the port file), failing fast when a managed child dies. */
 static int wait_listening(struct taskd_runner *r, const char *port_file, char *err, size_t errlen)
 {
@@ -215,7 +201,7 @@ static int wait_listening(struct taskd_runner *r, const char *port_file, char *e
                 append_stderr_tail(r, err, errlen);
                 return -1;
             }
-            unsigned port = read_port(port_file);
+            unsigned port = port_file_read(port_file);
             if (port && !r->port)
                 r->port = port;
             if (port)

@@ -1,10 +1,13 @@
 /*
- * port_file: writes a bound port atomically (temporary file + rename). See port_file.h.
+ * port_file: writes a bound port atomically (temporary file + rename) and reads it back. See
+ * port_file.h.
  */
 #include "port_file.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int port_file_write(const char *path, unsigned port)
 {
@@ -25,4 +28,23 @@ int port_file_write(const char *path, unsigned port)
         return -1;
     }
     return 0;
+}
+
+unsigned port_file_read(const char *path)
+{
+    char text[16];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *end;
+    long port = strtol(text, &end, 10);
+    if (end == text || text[0] < '0' || text[0] > '9' || strcmp(end, "\n") != 0 || port < 1 ||
+        port > 65535) {
+        errno = EINVAL;
+        return 0;
+    }
+    return (unsigned)port;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "port_file.h"
 
 #define TRACKED_MAX 16
 
@@ -243,16 +244,10 @@ static int wait_for_port(struct taskd_proc *p)
 {
     uint64_t deadline = clock_monotonic_ns() + TASKD_PROC_START_TIMEOUT_MS * 1000000ull;
     while (clock_monotonic_ns() < deadline) {
-        char *text = taskd_proc_read_file(p->port_file, NULL);
-        if (text) {
-            char *end;
-            long port = strtol(text, &end, 10);
-            int ok = end != text && *end == '\n' && port > 0 && port < 65536;
-            free(text);
-            if (ok) {
-                p->port = (uint16_t)port;
-                return 0;
-            }
+        unsigned port = port_file_read(p->port_file);
+        if (port) {
+            p->port = (uint16_t)port;
+            return 0;
         }
         int status;
         if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
