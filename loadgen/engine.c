@@ -552,8 +552,10 @@ static void *collector_main(void *arg)
 {
     struct engine *e = arg;
     struct fold_scratch *f = malloc(sizeof *f);
-    if (!f)
+    if (!f) {
+        atomic_store(&e->collector_failed, 1);
         return NULL;
+    }
     uint64_t in_flight = 0, backlog = 0, prev_in_flight = 0, prev_backlog = 0;
     for (int64_t k = 0;; k++) {
         /* Second k is folded two seconds after it started; the gauges sampled at the end of
@@ -981,6 +983,8 @@ int engine_start(struct engine **out, const struct engine_config *cfg, char *err
     }
     if (pthread_create(&e->collector, NULL, collector_main, e) == 0)
         e->collector_started = 1;
+    else
+        atomic_store(&e->collector_failed, 1); /* the load runs; engine_wait reports it */
     *out = e;
     return 0;
 fail_running:
@@ -1075,6 +1079,11 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
     if (e->collector_started) {
         pthread_join(e->collector, NULL);
         e->collector_started = 0;
+    }
+    if (atomic_load(&e->collector_failed)) {
+        snprintf(err, errlen, "the per-second series could not be collected (out of memory or "
+                              "threads)");
+        return -1;
     }
     uint64_t end = engine_run_end(e);
     if (end == UINT64_MAX)

@@ -98,7 +98,10 @@ int engine_finished(struct engine *e);
 void engine_stop(struct engine *e);
 
 /* Waits for the end of the run and fills `out` (results_init'ed by the engine; free it with
- * results_free). Returns 0, or -1 when a thread failed (err says why). */
+ * results_free, also after a failure). Returns 0, or -1 with a sentence in err when the results
+ * are incomplete: the thread that collects the per-second series could not start or allocate,
+ * or memory ran out merging the threads' results. The load threads themselves cannot fail:
+ * a request that fails is a result (a transport error), not an error of the engine. */
 int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errlen);
 
 void engine_free(struct engine *e);
