@@ -84,6 +84,21 @@ static void serve_until_stopped(const sigset_t *signals)
     }
 }
 
+/* Stops what was started, on every path: the server stops accepting and lets requests in
+ * flight finish for `grace_ns`; only when none is left are the store closed (which runs the
+ * writes still queued, resuming their connections) and the server stopped. Otherwise requests
+ * still use the store, so taskd exits without closing it: every acknowledged write is
+ * committed, and SQLite recovers the -wal at the next start. Returns the requests cut short. */
+static int teardown(struct server *server, struct store *store, uint64_t grace_ns)
+{
+    int left = server ? server_drain(server, grace_ns) : 0;
+    if (left == 0) {
+        store_close(store);
+        server_stop(server);
+    }
+    return left;
+}
+
 int main(int argc, char **argv)
 {
     struct taskd_config cfg;
@@ -113,6 +128,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
 
+    int code = 1;
+    struct store *store = NULL;
+    struct server *server = NULL;
     metrics_init();
     struct store_config store_cfg = {
         .path = cfg.db_path,
@@ -124,12 +142,11 @@ int main(int argc, char **argv)
     };
     if (cfg.unsafe_no_fault_detection)
         warn_no_fault_detection();
-    struct store *store = NULL;
     struct store_error store_err;
     int opened = store_open(&store, &store_cfg, &store_err);
     if (opened < 0) {
         fatal("out of memory opening the store");
-        return 1;
+        goto out;
     }
     if (opened > 0) {
         /* One sentence on stderr whether taskd exits or serves not-ready, so whoever started it
@@ -139,9 +156,7 @@ int main(int argc, char **argv)
                  store_err.message);
         if (cfg.exit_on_db_error || cfg.unsafe_no_fault_detection) {
             fatal(error);
-            store_close(store);
-            log_close();
-            return 1;
+            goto out;
         }
         fprintf(stderr, "taskd: %s\n", error);
     }
@@ -153,38 +168,32 @@ int main(int argc, char **argv)
         .max_connections = cfg.max_connections,
         .idle_timeout_s = (unsigned)((cfg.idle_timeout_ns + 999999999u) / 1000000000u),
     };
-    struct server *server = NULL;
     if (server_start(&server, &server_cfg, &api, error, sizeof(error)) < 0) {
         fatal(error);
-        store_close(store);
-        return 1;
+        goto out;
     }
     unsigned port = server_port(server);
     if (cfg.port_file && port_file_write(cfg.port_file, port) < 0) {
         snprintf(error, sizeof(error), "cannot write the port file %s: %s", cfg.port_file,
                  strerror(errno));
         fatal(error);
-        server_drain(server, 0);
-        store_close(store);
-        server_stop(server);
-        return 1;
+        goto out;
     }
     log_started(&cfg, port);
 
     serve_until_stopped(&signals);
-
-    int left = server_drain(server, cfg.shutdown_grace_ns);
-    if (left == 0) {
-        store_close(store); /* runs the writes still queued, resuming their connections */
-        server_stop(server);
-    }
-    /* else requests still use the store: exit without closing it. Every acknowledged write
-     * is committed, and SQLite recovers the -wal at the next start. */
-    struct log_entry e;
-    if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
-        jw_member_int(&e.w, "requests_cut_short", left);
-        log_end(&e);
+    code = 0;
+out:;
+    /* After a failed start nothing is waited for (a request that got in anyway keeps the store
+     * open, as after a drain that ran out). */
+    int left = teardown(server, store, code == 0 ? cfg.shutdown_grace_ns : 0);
+    if (code == 0) {
+        struct log_entry e;
+        if (log_begin(&e, left ? LOG_WARN : LOG_INFO, "stopped") == 0) {
+            jw_member_int(&e.w, "requests_cut_short", left);
+            log_end(&e);
+        }
     }
     log_close();
-    return 0;
+    return code;
 }
