@@ -34,20 +34,38 @@ endif
 # paths. common/ uses nothing else; taskd's service/ uses common/; loadgen/ uses common/ and
 # publishes loadgen/include/ (the engine, its results and workload, the ledger, the audit);
 # lossyfs/ uses common/ and publishes lossyfs/include/ (its control socket's client); chaos/
-# links loadgen's engine and lossyfs's client and sees only those public headers. So an include that
-# goes up (common/ using service/), sideways (loadgen/ using service/, chaos/ using loadgen's
+# links loadgen's engine and lossyfs's client and sees only those public headers. So an include
+# that goes up (common/ using service/), sideways (loadgen/ using service/, chaos/ using loadgen's
 # internals) or around the paths ("../service/store.h", refused by $(BUILD)/layout.ok) does not
-# build; nor does an include cycle inside a module. Tests and benchmarks reach into every module.
+# build; nor does an include cycle inside a module.
 INCLUDES_common := -I$(BUILD)/gen
 INCLUDES_service := -Icommon
 INCLUDES_lossyfs := -Ilossyfs/include -Icommon
 INCLUDES_loadgen := -Iloadgen/include -Icommon
 INCLUDES_chaos := -Iloadgen/include -Ilossyfs/include -Icommon
-INCLUDES_tests := -Itests/support -Itests/e2e -Iservice -Iloadgen -Iloadgen/include -Ichaos \
-	-Ilossyfs/include \
-	-Ilossyfs -Icommon -I$(BUILD)/gen
+# Tests: a unit test (tests/unit/MODULE/) sees its module as the module's own files do; an
+# end-to-end test (tests/e2e/PROGRAM/) sees the harness and the headers of what it drives (taskd's
+# for the names its metrics contract enumerates, such as the database file states).
+TEST_INCLUDES := -Itests/support -Icommon
+INCLUDES_tests_support := $(TEST_INCLUDES)
+INCLUDES_tests_unit_common := -I$(BUILD)/gen $(TEST_INCLUDES)
+INCLUDES_tests_unit_service := -Iservice $(TEST_INCLUDES)
+INCLUDES_tests_unit_loadgen := -Iloadgen -Iloadgen/include $(TEST_INCLUDES)
+INCLUDES_tests_unit_chaos := -Ichaos -Iloadgen/include -Ilossyfs/include $(TEST_INCLUDES)
+INCLUDES_tests_unit_lossyfs := -Ilossyfs -Ilossyfs/include $(TEST_INCLUDES)
+INCLUDES_tests_e2e := -Itests/e2e $(TEST_INCLUDES)
+INCLUDES_tests_e2e_taskd := -Iservice $(INCLUDES_tests_e2e)
+INCLUDES_tests_e2e_loadgen := -Iloadgen/include $(INCLUDES_tests_e2e)
+INCLUDES_tests_e2e_chaos := -Ichaos -Iloadgen/include -Ilossyfs/include $(INCLUDES_tests_e2e)
+INCLUDES_tests_fuzz := -Iservice -Iloadgen -Iloadgen/include $(TEST_INCLUDES)
+INCLUDES_tests_bench := $(TEST_INCLUDES)
+# An object's include paths, from the folder of its source: INCLUDES_chaos for chaos/x.c,
+# INCLUDES_tests_unit_chaos for tests/unit/chaos/test_x.c.
+includes_of = $(INCLUDES_$(subst /,_,$(patsubst %/,%,$(dir $(1)))))
 MODULE_SOURCES := $(wildcard common/*.[ch] service/*.[ch] loadgen/*.[ch] loadgen/include/*.h \
 	chaos/*.[ch] lossyfs/*.[ch] lossyfs/include/*.h)
+# What clang-format keeps in shape (make format).
+FORMATTED := $(MODULE_SOURCES) $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
 
 # Files under common/assets/ (the HTML reports' scripts and styles) are compiled in as byte
 # arrays, so a report is one self-contained file and the binaries need nothing at run time.
@@ -70,10 +88,10 @@ BINS := $(BUILD)/bin/taskd $(BUILD)/bin/loadgen $(BUILD)/bin/chaos $(BUILD)/bin/
 VALIDATOR := $(BUILD)/bin/validator
 
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
-E2E_SUPPORT := $(filter-out tests/e2e/test_%.c,$(wildcard tests/e2e/*.c))
-E2E_SRC := $(wildcard tests/e2e/test_*.c)
+E2E_SUPPORT := $(wildcard tests/e2e/*.c)
+E2E_SRC := $(wildcard tests/e2e/*/test_*.c)
 E2E_BIN := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_SRC))
@@ -83,11 +101,10 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
 all: $(BUILD)/layout.ok $(BINS) $(VALIDATOR)
 
-# An object gets the include paths of its module: the first folder of its path (tests/... for
-# every test and benchmark).
+# An object gets the include paths of its folder (see INCLUDES_* above).
 $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(INCLUDES_$(firstword $(subst /, ,$*))) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call includes_of,$<) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 # The rules the include paths cannot enforce (scripts/check_layout.py): a module includes
 # headers by name only ("../service/store.h" would walk around its paths), and no include cycle
@@ -215,7 +232,7 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(MODULE_SOURCES) $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
+	clang-format -i $(FORMATTED)
 
 clean:
 	rm -rf build

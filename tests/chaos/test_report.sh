@@ -9,7 +9,7 @@ set -u
 # shellcheck source=tests/support/tap.sh
 . "$(dirname "$0")/../support/tap.sh"
 build=${1:?usage: tests/chaos/test_report.sh BUILD_DIR}
-tap_skip_under_sanitizer "the page does not change in a sanitizer build (tests/e2e/test_chaos runs chaos under ASan+UBSan)"
+tap_skip_under_sanitizer "the page does not change in a sanitizer build (tests/e2e/chaos/test_experiments runs chaos under ASan+UBSan)"
 chaos="$build/bin/chaos"
 taskd=${TASKD_BIN:-$build/bin/taskd}
 

@@ -1,7 +1,7 @@
 /*
  * chaos_journal: reading chaos's JSON journal in the end-to-end tests — one experiment's
  * status, a member that must be there (the test fails with its name when it is not), and the
- * outcome of a named check. Shared by test_chaos and test_chaos_faults.
+ * outcome of a named check. Shared by chaos/test_experiments and chaos/test_production_faults.
  */
 #ifndef TESTS_CHAOS_JOURNAL_H
 #define TESTS_CHAOS_JOURNAL_H

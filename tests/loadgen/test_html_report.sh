@@ -10,8 +10,8 @@ set -u
 # shellcheck source=tests/support/tap.sh
 . "$(dirname "$0")/../support/tap.sh"
 build=${1:?usage: tests/loadgen/test_html_report.sh BUILD_DIR}
-tap_skip_under_sanitizer "the page does not change in a sanitizer build (html_report.c itself runs under ASan+UBSan in tests/unit/test_html_report)"
-render="$build/tests/unit/test_html_report"
+tap_skip_under_sanitizer "the page does not change in a sanitizer build (html_report.c itself runs under ASan+UBSan in tests/unit/common/test_html_report)"
+render="$build/tests/unit/common/test_html_report"
 loadgen="$build/bin/loadgen"
 TASKD_BIN=${TASKD_BIN:-$build/bin/taskd}
 fixture=tests/loadgen/fixtures/result.json

@@ -1,5 +1,5 @@
 /*
- * test_chaos_faults: the faults production sees (issue 12), for real. Each scenario must hold
+ * test_production_faults: the faults production sees (issue 12), for real. Each scenario must hold
  * on taskd, and its checks must fail on a service that does not fail closed (taskd
  * --unsafe-no-fault-detection; for a power cut, taskd --sync normal where full is expected).
  * Two have no naive counterpart and say why: a short write is absorbed by SQLite's own write
@@ -12,7 +12,7 @@
  * kills chaos with SIGKILL in the middle of two mounting experiments and checks that no
  * mount, loop device or helper process outlives it, and that `chaos cleanup` finds nothing.
  *
- * The sanitizer build runs the table checks only: test_chaos runs one experiment there.
+ * The sanitizer build runs the table checks only: test_experiments runs one experiment there.
  */
 #include <cJSON.h>
 #include <dirent.h>

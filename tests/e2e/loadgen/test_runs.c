@@ -1,5 +1,5 @@
 /*
- * test_loadgen: loadgen against a real taskd on port 0 — the mix, exact agreement with taskd's
+ * test_runs: loadgen against a real taskd on port 0 — the mix, exact agreement with taskd's
  * own /metrics, the open model's rate, coordinated omission really corrected (the test holds
  * SQLite's write lock to stall taskd for a known time), shards that merge into one run, the
  * ledger audit, thresholds and exit codes, --metrics-listen, Ctrl-C, and quiet output off a

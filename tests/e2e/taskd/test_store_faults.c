@@ -1,5 +1,5 @@
 /*
- * test_faults: taskd under the persistence faults of DESIGN.md, for real: the database path
+ * test_store_faults: taskd under the persistence faults of DESIGN.md, for real: the database path
  * turned into a directory, the file moved away or deleted while serving, the -wal deleted, a
  * missing file with --no-create, a garbage header, a lock held by another process (each write
  * answered within --busy-timeout), a full disk, a read-only database file or -shm (mounts are

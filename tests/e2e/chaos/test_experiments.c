@@ -1,10 +1,10 @@
 /*
- * test_chaos: the chaos tool, for real. Every scenario runs against a real taskd under load
+ * test_experiments: the chaos tool, for real. Every scenario runs against a real taskd under load
  * from loadgen's engine and must pass its expected-behaviour check; and every scenario's check
  * must fail against a taskd that does not fail closed (--unsafe-no-fault-detection, or for
  * kill-9 a restart hook that wipes the database), so the checks are shown to catch what they
- * claim to. The pieces under them (path safety, the metrics and alert readers, the webhook
- * receiver, --dry-run, usage errors) are tested directly.
+ * claim to. chaos's command line is tested as a user meets it (list, --dry-run, usage errors);
+ * the pieces under it have unit tests in tests/unit/chaos/.
  *
  * Under the sanitizer build only one experiment runs (the rest repeat the same code paths
  * and would double the suite's time); scenarios that mount file systems need root.
@@ -22,20 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "chaos_journal.h"
-#include "clock.h"
-#include "faults.h"
 #include "fixture.h"
-#include "flag_value.h"
-#include "http_fetch.h"
-#include "probes.h"
 #include "scenarios.h"
 #include "scratch.h"
 #include "skip.h"
 #include "taskd_proc.h"
 #include "temp_names.h"
-#include "webhook.h"
 
 #define CHAOS_TIMEOUT_MS 60000
 
@@ -94,151 +87,7 @@ static int run_chaos(const char *const *args, char **out, char **err)
     return WEXITSTATUS(status);
 }
 
-/* ---- pieces ------------------------------------------------------------------------------ */
-
-static void test_every_scenario_of_the_issue_is_in_the_table(void **state)
-{
-    (void)state;
-    static const char *const names[] = {"volume-mount", "db-missing",     "db-deleted",
-                                        "wal-deleted",  "readonly",       "disk-full",
-                                        "db-locked",    "corrupt-header", "kill-9"};
-    assert_true(scenarios_count() >= 9); /* test_chaos_faults checks the ones of issue 12 */
-    for (size_t i = 0; i < 9; i++) {
-        const struct scenario *sc = scenarios_find(names[i]);
-        assert_non_null(sc);
-        assert_ptr_equal(sc, scenarios_at(i));
-        assert_true(*sc->summary && *sc->mechanism && *sc->rollback && *sc->expected);
-        assert_int_equal(sc->expect.max_lost, 0); /* no scenario here may lose a write */
-    }
-    assert_null(scenarios_find("db-gone"));
-    assert_null(scenarios_at(scenarios_count()));
-}
-
-static void test_paths_outside_the_work_dir_are_refused(void **state)
-{
-    (void)state;
-    char err[600];
-    assert_int_equal(faults_check_under(work, in_work("a/b/tasks.db"), err, sizeof(err)), 0);
-    assert_int_equal(faults_check_under(work, work, err, sizeof(err)), 0);
-    assert_int_equal(faults_check_under(work, "/etc/passwd", err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "outside the work directory"));
-    /* A sibling whose name starts with the work directory's is outside too. */
-    char sibling[PATH_MAX + 8];
-    snprintf(sibling, sizeof(sibling), "%sx/tasks.db", work);
-    assert_int_equal(faults_check_under(work, sibling, err, sizeof(err)), -1);
-    /* A symlink inside that points outside is followed, and refused. */
-    assert_int_equal(symlink("/etc", in_work("escape")), 0);
-    assert_int_equal(faults_check_under(work, in_work("escape/tasks.db"), err, sizeof(err)), -1);
-    assert_int_equal(faults_check_under(work, in_work("../tasks.db"), err, sizeof(err)), -1);
-}
-
-static void test_metrics_reader_takes_what_the_verdict_needs(void **state)
-{
-    (void)state;
-    static const char text[] =
-        "# HELP taskd_db_up 1 when usable.\n# TYPE taskd_db_up gauge\ntaskd_db_up 0\n"
-        "taskd_db_file_state{state=\"ok\"} 0\ntaskd_db_file_state{state=\"unlinked\"} 1\n"
-        "taskd_db_errors_total{code=\"SQLITE_BUSY\"} 3\n"
-        "taskd_db_errors_total{code=\"SQLITE_FULL\"} 7\n"
-        "http_requests_total{method=\"GET\",route=\"/tasks\",code=\"200\"} 1.5e3\n";
-    double v;
-    assert_int_equal(probes_metric(text, "taskd_db_up", NULL, NULL, &v), 0);
-    assert_true(v == 0);
-    assert_int_equal(probes_metric(text, "taskd_db_errors_total", "code", "SQLITE_FULL", &v), 0);
-    assert_true(v == 7);
-    assert_int_equal(probes_metric(text, "taskd_db_errors_total", NULL, NULL, &v), 0);
-    assert_true(v == 10); /* all codes summed */
-    assert_int_equal(probes_metric(text, "http_requests_total", "route", "/tasks", &v), 0);
-    assert_true(v == 1500);
-    assert_int_equal(probes_metric(text, "taskd_db_errors_total", "code", "SQLITE_IOERR", &v), -1);
-    assert_int_equal(probes_metric(text, "taskd_db", NULL, NULL, &v), -1);
-    char state_name[PROBES_STATE_LEN];
-    assert_int_equal(probes_file_state(text, state_name, sizeof(state_name)), 0);
-    assert_string_equal(state_name, "unlinked");
-    assert_int_equal(probes_file_state("taskd_db_up 1\n", state_name, sizeof(state_name)), -1);
-}
-
-static void test_alert_lists_of_prometheus_and_alertmanager_parse(void **state)
-{
-    (void)state;
-    struct probe_alert a[4];
-    size_t n;
-    char err[300];
-    static const char prom[] =
-        "{\"status\":\"success\",\"data\":{\"alerts\":[{\"labels\":{\"alertname\":"
-        "\"TaskdDatabaseDown\",\"severity\":\"critical\"},\"state\":\"firing\"},{\"labels\":"
-        "{\"alertname\":\"TaskdDatabaseErrors\"},\"state\":\"pending\"}]}}";
-    assert_int_equal(probes_parse_prometheus_alerts(prom, a, 4, &n, err, sizeof(err)), 0);
-    assert_int_equal(n, 2);
-    assert_string_equal(a[0].name, "TaskdDatabaseDown");
-    assert_string_equal(a[0].state, "firing");
-    assert_string_equal(a[1].name, "TaskdDatabaseErrors");
-    assert_string_equal(a[1].state, "pending");
-    static const char am[] = "[{\"labels\":{\"alertname\":\"TaskdDatabaseDown\"},\"status\":"
-                             "{\"state\":\"active\",\"silencedBy\":[]}}]";
-    assert_int_equal(probes_parse_alertmanager_alerts(am, a, 4, &n, err, sizeof(err)), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(a[0].state, "active");
-    assert_int_equal(
-        probes_parse_prometheus_alerts("{\"status\":\"error\"}", a, 4, &n, err, sizeof(err)), -1);
-    assert_int_equal(probes_parse_alertmanager_alerts("{}", a, 4, &n, err, sizeof(err)), -1);
-    assert_int_equal(
-        probes_parse_alertmanager_alerts("[{\"labels\":{}}]", a, 4, &n, err, sizeof(err)), -1);
-}
-
-static void test_webhook_receiver_timestamps_each_alert(void **state)
-{
-    (void)state;
-    struct webhook *w;
-    char err[300];
-    struct listen_addr addr;
-    assert_int_equal(flag_addr("webhook-listen", "127.0.0.1:0", &addr, err, sizeof(err)), 0);
-    assert_int_equal(webhook_start(&w, &addr, err, sizeof(err)), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/alerts", webhook_port(w));
-    static const char body[] =
-        "{\"version\":\"4\",\"receiver\":\"chaos\",\"status\":\"firing\",\"alerts\":["
-        "{\"status\":\"firing\",\"labels\":{\"alertname\":\"TaskdDatabaseDown\"},"
-        "\"startsAt\":\"2026-01-01T00:00:00Z\",\"endsAt\":\"0001-01-01T00:00:00Z\"},"
-        "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"TaskdDatabaseErrors\"}}],"
-        "\"groupKey\":\"{}:{}\"}";
-    struct buf answer;
-    buf_init(&answer, 4096);
-    uint64_t before = clock_realtime_ns();
-    assert_int_equal(http_fetch_post_json(url, body, 2000, &answer, NULL, 0), 200);
-    uint64_t after = clock_realtime_ns();
-    assert_string_equal(answer.data, "ok\n");
-    assert_int_equal(
-        http_fetch_post_json(url, "{\"version\":\"3\",\"alerts\":[]}", 2000, &answer, NULL, 0),
-        400);
-    assert_string_equal(answer.data, "the webhook payload version is not \"4\"\n");
-    assert_int_equal(http_fetch_post_json(url, "not json", 2000, &answer, NULL, 0), 400);
-    assert_int_equal(http_fetch_get(url, 2000, &answer, NULL, 0), 405);
-    assert_string_equal(answer.data, "only POST is accepted: this is an Alertmanager webhook\n");
-    /* Over 1 MiB: refused before it is parsed or counted. */
-    char *big = malloc((1u << 20) + 2);
-    assert_non_null(big);
-    memset(big, ' ', (1u << 20) + 1);
-    big[(1u << 20) + 1] = '\0';
-    assert_int_equal(http_fetch_post_json(url, big, 5000, NULL, NULL, 0), 413);
-    free(big);
-    buf_free(&answer);
-    struct webhook_event ev[4];
-    assert_int_equal(webhook_events(w, 0, ev, 4), 2);
-    assert_string_equal(ev[0].alertname, "TaskdDatabaseDown");
-    assert_string_equal(ev[0].status, "firing");
-    assert_string_equal(ev[0].receiver, "chaos");
-    assert_string_equal(ev[1].alertname, "TaskdDatabaseErrors");
-    assert_string_equal(ev[1].status, "resolved");
-    assert_true(ev[0].unix_ns >= before && ev[0].unix_ns <= after);
-    assert_int_equal(webhook_events(w, 1, ev, 4), 1);
-    assert_int_equal(webhook_posts(w), 3); /* neither the GET nor the refused body */
-    assert_int_equal(webhook_dropped(w), 0);
-    webhook_stop(w);
-    assert_int_equal(flag_addr("webhook-listen", "127.0.0.1:99999", &addr, err, sizeof(err)), -1);
-    assert_string_equal(err, "--webhook-listen '127.0.0.1:99999' is not an address to listen on: "
-                             "'99999' is not a port number from 0 to 65535");
-}
+/* ---- the command line ----------------------------------------------------------------- */
 
 static void test_list_names_every_scenario(void **state)
 {
@@ -519,12 +368,7 @@ static void skipped_in_the_sanitizer_build(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest pieces[] = {
-        T(test_every_scenario_of_the_issue_is_in_the_table),
-        T(test_paths_outside_the_work_dir_are_refused),
-        T(test_metrics_reader_takes_what_the_verdict_needs),
-        T(test_alert_lists_of_prometheus_and_alertmanager_parse),
-        T(test_webhook_receiver_timestamps_each_alert),
+    const struct CMUnitTest command_line[] = {
         T(test_list_names_every_scenario),
         T(test_dry_run_prints_the_plan_and_touches_nothing),
         T(test_usage_errors_exit_2_with_a_sentence),
@@ -552,7 +396,7 @@ int main(void)
         T(test_kill9_of_a_user_run_taskd_holds),
         T(test_kill9_catches_a_restart_that_loses_data),
     };
-    int failed = cmocka_run_group_tests_name("pieces", pieces, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("command line", command_line, NULL, NULL);
     if (sanitizer_build()) {
         /* One experiment (db-deleted) under ASan+UBSan; the others repeat the same code paths
          * and would double the suite's time, so they are skipped here, saying so. */
