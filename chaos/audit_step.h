@@ -10,8 +10,8 @@
 #include "run.h"
 
 /* Counts the ledger and runs the audit against res->url; a failure of either is recorded in
- * res->ledger_error or res->audit_error (the verdict makes it a failed check). Fills the writes_* and *_in_fault counters, lost/unexpected/
- * recovered and res->audit_json. */
+ * res->ledger_error or res->audit_error (the verdict makes it a failed check). Fills the writes_*
+ * and *_in_fault counters, lost/unexpected/ recovered and res->audit_json. */
 void audit_step_run(struct run *r);
 
 /* PRAGMA integrity_check of db_path into res->integrity ("ok", the first problem, or

@@ -177,7 +177,7 @@ static void crash_restart(struct run *r)
     if (!taskd_runner_can_kill(&r->taskd) || taskd_runner_kill9(&r->taskd, err, sizeof(err)) < 0 ||
         taskd_runner_start(&r->taskd, NULL, err, sizeof(err)) < 0) {
         run_say(res->restart_error, sizeof(res->restart_error), "%s",
-                 taskd_runner_can_kill(&r->taskd) ? err : "needs --kill-cmd with --target");
+                taskd_runner_can_kill(&r->taskd) ? err : "needs --kill-cmd with --target");
         return;
     }
     res->crashed_before_audit = 1;

@@ -15,7 +15,7 @@
 #include "version.h"
 
 #define MIN_WINDOW_NS 10000000ull /* 10 ms: no window or period may be shorter */
-#define NOT_A_VALUE_OPTION 2 /* neither 0, -1 nor CHAOS_OPTIONS_EXIT_OK */
+#define NOT_A_VALUE_OPTION 2      /* neither 0, -1 nor CHAOS_OPTIONS_EXIT_OK */
 
 void chaos_options_usage(FILE *out)
 {
@@ -112,8 +112,8 @@ static const struct option long_options[] = {
 };
 
 /* A duration option: at least 10 ms, except the p99 tolerance. */
-static int take_duration(const char *name, const char *v, uint64_t min_ns, uint64_t *out,
-                         char *err, size_t errlen)
+static int take_duration(const char *name, const char *v, uint64_t min_ns, uint64_t *out, char *err,
+                         size_t errlen)
 {
     return flag_duration(name, v, min_ns, FLAG_NO_MAX, out, err, errlen);
 }

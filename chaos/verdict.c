@@ -12,12 +12,11 @@
 #include "alerts.h"
 #include "load.h"
 
-static void check(struct experiment_result *res, const char *name, int passed, const char *fmt,
-                  ...) __attribute__((format(printf, 4, 5)));
+static void check(struct experiment_result *res, const char *name, int passed, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Adds one check (at most EXPERIMENT_MAX_CHECKS; more are dropped) with a printf-style detail. */
-static void check(struct experiment_result *res, const char *name, int passed, const char *fmt,
-                  ...)
+static void check(struct experiment_result *res, const char *name, int passed, const char *fmt, ...)
 {
     if (res->nchecks == EXPERIMENT_MAX_CHECKS)
         return;
@@ -53,44 +52,43 @@ static void judge_detection(const struct scenario *sc, const struct experiment_o
     const struct scenario_expect *x = &sc->expect;
     if (sc->at_start)
         check(res, "taskd stays up on the fault", taskd_survived,
-                      taskd_survived ? "taskd started and served /livez on the fault"
-                                     : "taskd did not come up on the fault");
+              taskd_survived ? "taskd started and served /livez on the fault"
+                             : "taskd did not come up on the fault");
     if (x->detect == DETECT_ABSORBED) {
         check(res, "absorbed", !res->readiness_dropped && res->acked_in_fault > 0,
-                      "/readyz %s during the fault; %llu writes invoked during it were "
-                      "acknowledged",
-                      res->readiness_dropped ? "answered other than 200" : "answered 200",
-                      (unsigned long long)res->acked_in_fault);
+              "/readyz %s during the fault; %llu writes invoked during it were "
+              "acknowledged",
+              res->readiness_dropped ? "answered other than 200" : "answered 200",
+              (unsigned long long)res->acked_in_fault);
         return;
     }
     if (res->detected_s >= 0)
         check(res, "detected", 1, "after %.3f s", res->time_to_detect_s);
     else
         check(res, "detected", 0, "no probe in the %.1f s fault window showed %s",
-                      (double)o->fault_ns / 1e9,
-                      x->detect == DETECT_WAL_BACK ? "a rebuilt -wal"
-                                                   : "not ready, db_up 0 or the expected state");
+              (double)o->fault_ns / 1e9,
+              x->detect == DETECT_WAL_BACK ? "a rebuilt -wal"
+                                           : "not ready, db_up 0 or the expected state");
     if (x->detect == DETECT_NOT_READY)
         check(res, "readiness dropped", res->readiness_dropped,
-                      res->readiness_dropped ? "/readyz answered other than 200 during the fault"
-                                             : "/readyz answered 200 throughout the fault");
+              res->readiness_dropped ? "/readyz answered other than 200 during the fault"
+                                     : "/readyz answered 200 throughout the fault");
     if (x->file_state) {
         int seen = 0;
         for (size_t i = 0; i < res->nstates; i++)
             seen |= strcmp(res->states_seen[i], x->file_state) == 0;
-        check(res, "file state", seen, "taskd_db_file_state{state=\"%s\"} %s",
-                      x->file_state,
-                      seen ? "read 1 during the fault" : "never read 1 during the fault");
+        check(res, "file state", seen, "taskd_db_file_state{state=\"%s\"} %s", x->file_state,
+              seen ? "read 1 during the fault" : "never read 1 during the fault");
     }
     if (x->error_code && res->error_code_delta >= 0)
         check(res, "error counted", res->error_code_delta > 0,
-                      "taskd_db_errors_total{code=\"%s\"} grew by %.0f during the fault",
-                      x->error_code, res->error_code_delta);
+              "taskd_db_errors_total{code=\"%s\"} grew by %.0f during the fault", x->error_code,
+              res->error_code_delta);
     else if (x->error_code)
         check(res, "error counted", 0,
-                      "taskd_db_errors_total{code=\"%s\"} could not be read before and during "
-                      "the fault",
-                      x->error_code);
+              "taskd_db_errors_total{code=\"%s\"} could not be read before and during "
+              "the fault",
+              x->error_code);
 }
 
 /* Did it fail closed: the writes invoked while the fault was in place. */
@@ -99,19 +97,19 @@ static void judge_writes_in_fault(const struct scenario *sc, struct experiment_r
     const struct scenario_expect *x = &sc->expect;
     if (x->refuse_writes)
         check(res, "writes refused", res->acked_in_fault == 0,
-                      "%llu writes invoked during the fault were acknowledged",
-                      (unsigned long long)res->acked_in_fault);
+              "%llu writes invoked during the fault were acknowledged",
+              (unsigned long long)res->acked_in_fault);
     if (x->refuse_writes && sc->fault != FAULT_KILL9 && !x->unanswered_ok)
         check(res, "writes answered", res->unanswered_in_fault == 0,
-                      "%llu writes invoked during the fault got no HTTP answer (refused or reset "
-                      "connection, or none within the %.0f s request timeout); the slowest "
-                      "answer took %.3f s",
-                      (unsigned long long)res->unanswered_in_fault, LOAD_REQUEST_TIMEOUT_S,
-                      res->slowest_write_in_fault_s);
+              "%llu writes invoked during the fault got no HTTP answer (refused or reset "
+              "connection, or none within the %.0f s request timeout); the slowest "
+              "answer took %.3f s",
+              (unsigned long long)res->unanswered_in_fault, LOAD_REQUEST_TIMEOUT_S,
+              res->slowest_write_in_fault_s);
     if (x->some_write_refused)
         check(res, "fault bit", res->refused_in_fault > 0,
-                      "%llu writes were refused during the fault",
-                      (unsigned long long)res->refused_in_fault);
+              "%llu writes were refused during the fault",
+              (unsigned long long)res->refused_in_fault);
 }
 
 /* Did it come back whole: ready again, a write accepted, nothing lost, the file intact. */
@@ -120,12 +118,11 @@ static void judge_recovery(const struct scenario *sc, const struct experiment_op
 {
     const struct scenario_expect *x = &sc->expect;
     check(res, "recovered", res->recovered_s >= 0 && res->probe_write_status == 201,
-                  res->recovered_s >= 0
-                      ? "ready %.3f s after the rollback; a write answered %d"
-                      : "not ready within the recovery timeout (%.3f s); a write answered %d",
-                  res->recovered_s >= 0 ? res->time_to_recover_s
-                                        : (double)o->recover_timeout_ns / 1e9,
-                  res->probe_write_status);
+          res->recovered_s >= 0
+              ? "ready %.3f s after the rollback; a write answered %d"
+              : "not ready within the recovery timeout (%.3f s); a write answered %d",
+          res->recovered_s >= 0 ? res->time_to_recover_s : (double)o->recover_timeout_ns / 1e9,
+          res->probe_write_status);
     if (res->audit_ran && x->max_lost == SCENARIO_ANY_LOSS) {
         check(res, "acknowledged writes lost (counted)", 1,
               "%llu of %llu acknowledged writes lost: this setup loses them, and the audit lists "
@@ -136,17 +133,16 @@ static void judge_recovery(const struct scenario *sc, const struct experiment_op
               (unsigned long long)res->unexpected);
     } else if (res->audit_ran) {
         check(res, "no acknowledged write lost", res->lost <= x->max_lost,
-                      "%llu lost (at most %llu allowed) of %llu acknowledged",
-                      (unsigned long long)res->lost, (unsigned long long)x->max_lost,
-                      (unsigned long long)res->writes_acknowledged);
+              "%llu lost (at most %llu allowed) of %llu acknowledged",
+              (unsigned long long)res->lost, (unsigned long long)x->max_lost,
+              (unsigned long long)res->writes_acknowledged);
         check(res, "no unexpected write", res->unexpected == 0,
-                      "%llu writes took effect although taskd said they failed, or rows no "
-                      "write explains",
-                      (unsigned long long)res->unexpected);
+              "%llu writes took effect although taskd said they failed, or rows no "
+              "write explains",
+              (unsigned long long)res->unexpected);
     }
     if (*res->integrity)
-        check(res, "integrity_check", strcmp(res->integrity, "ok") == 0, "%s",
-                      res->integrity);
+        check(res, "integrity_check", strcmp(res->integrity, "ok") == 0, "%s", res->integrity);
 }
 
 /* Did each expected alert fire because of the fault, and resolve after the rollback. */

@@ -99,13 +99,11 @@ struct size_unit {
 
 /* Longest names first, so "MiB" is not read as "M" followed by garbage. */
 static const struct size_unit size_units[] = {
-    {"KiB", 1ull << 10}, {"MiB", 1ull << 20},        {"GiB", 1ull << 30},
-    {"TiB", 1ull << 40}, {"kB", 1000ull},            {"KB", 1000ull},
-    {"MB", 1000000ull},  {"GB", 1000000000ull},      {"TB", 1000000000000ull},
-    {"K", 1ull << 10},   {"k", 1ull << 10},          {"M", 1ull << 20},
-    {"m", 1ull << 20},   {"G", 1ull << 30},          {"g", 1ull << 30},
-    {"T", 1ull << 40},   {"t", 1ull << 40},          {"B", 1ull},
-    {"", 1ull},
+    {"KiB", 1ull << 10},      {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40},
+    {"kB", 1000ull},          {"KB", 1000ull},     {"MB", 1000000ull},  {"GB", 1000000000ull},
+    {"TB", 1000000000000ull}, {"K", 1ull << 10},   {"k", 1ull << 10},   {"M", 1ull << 20},
+    {"m", 1ull << 20},        {"G", 1ull << 30},   {"g", 1ull << 30},   {"T", 1ull << 40},
+    {"t", 1ull << 40},        {"B", 1ull},         {"", 1ull},
 };
 
 static void fmt_size(char *out, size_t cap, uint64_t bytes)
@@ -186,8 +184,9 @@ int flag_rate(const char *flag, const char *text, double min, double max, double
         return 0;
     }
     if (min > 0)
-        snprintf(err, errlen, "--%s '%s' is not a number of requests per second from %.15g to %.15g",
-                 flag, text, min, max);
+        snprintf(err, errlen,
+                 "--%s '%s' is not a number of requests per second from %.15g to %.15g", flag, text,
+                 min, max);
     else
         snprintf(err, errlen,
                  "--%s '%s' is not a number of requests per second above 0 and up to %.15g", flag,
@@ -215,8 +214,7 @@ int flag_ratio(const char *flag, const char *text, double *out, char *err, size_
 
 /* ---- addresses ----------------------------------------------------------------------------- */
 
-int flag_addr(const char *flag, const char *text, struct listen_addr *out, char *err,
-              size_t errlen)
+int flag_addr(const char *flag, const char *text, struct listen_addr *out, char *err, size_t errlen)
 {
     char why[256];
     struct listen_addr addr;

@@ -103,14 +103,14 @@ struct mini_http *mini_http_start(const struct listen_addr *addr, mini_http_hand
         flags |= MHD_USE_IPv6;
     s->daemon =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                         (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                         s, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                         (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!s->daemon) {
         int saved = errno;
         char where[80];
         listen_addr_format(addr, where, sizeof(where));
-        snprintf(err, errlen, "cannot listen on %s: %s (is another process using the port?)",
-                 where, strerror(saved));
+        snprintf(err, errlen, "cannot listen on %s: %s (is another process using the port?)", where,
+                 strerror(saved));
         free(s);
         return NULL;
     }

@@ -1081,8 +1081,9 @@ int engine_wait(struct engine *e, struct lg_results *out, char *err, size_t errl
         e->collector_started = 0;
     }
     if (atomic_load(&e->collector_failed)) {
-        snprintf(err, errlen, "the per-second series could not be collected (out of memory or "
-                              "threads)");
+        snprintf(err, errlen,
+                 "the per-second series could not be collected (out of memory or "
+                 "threads)");
         return -1;
     }
     uint64_t end = engine_run_end(e);

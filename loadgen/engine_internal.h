@@ -137,7 +137,7 @@ struct engine {
     pthread_t collector;
     int collector_started;
     _Atomic int collector_failed; /* it could not start, or not allocate: no per-second series */
-    pthread_mutex_t lock; /* series, last row, collector wake-up */
+    pthread_mutex_t lock;         /* series, last row, collector wake-up */
     pthread_cond_t wake;
     struct lg_results series; /* only series rows are used */
     struct lg_interval last_row;

@@ -17,10 +17,10 @@
 
 struct server_config {
     const struct listen_addr *addr; /* port 0 picks a free one */
-    const char *listen;       /* the address as the user wrote it, for messages */
-    unsigned threads;         /* libmicrohttpd thread pool */
-    unsigned max_connections; /* beyond it new connections are refused */
-    unsigned idle_timeout_s;  /* a connection idle (or slow) this long is closed */
+    const char *listen;             /* the address as the user wrote it, for messages */
+    unsigned threads;               /* libmicrohttpd thread pool */
+    unsigned max_connections;       /* beyond it new connections are refused */
+    unsigned idle_timeout_s;        /* a connection idle (or slow) this long is closed */
 };
 
 struct server;

@@ -225,9 +225,9 @@ static void test_database_gauges_report_a_healthy_database(void **state)
     struct fixture *fx = *state;
     struct scrape *sc = fx_scrape(fx);
     assert_true(fx_metric(sc, "taskd_db_up", NULL) == 1.0);
-    static const char *const states[] = {"ok",        "missing",    "is_directory", "replaced",
-                                         "unlinked",  "readonly",   "not_a_db",     "corrupt",
-                                         "io_error",  "older_copy", "stale_wal",    "no_inodes"};
+    static const char *const states[] = {"ok",       "missing",    "is_directory", "replaced",
+                                         "unlinked", "readonly",   "not_a_db",     "corrupt",
+                                         "io_error", "older_copy", "stale_wal",    "no_inodes"};
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         const char *labels[] = {"state", states[i], NULL};
         fx_context("taskd_db_file_state{state=\"%s\"}", states[i]);

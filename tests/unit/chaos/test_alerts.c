@@ -160,8 +160,7 @@ static void post(const struct hooked *h, const char *alerts)
 }
 
 #define ALERT(name, status, state)                                                                 \
-    "{\"status\":\"" status "\",\"labels\":{\"alertname\":\"" name "\",\"state\":\"" state         \
-    "\"}}"
+    "{\"status\":\"" status "\",\"labels\":{\"alertname\":\"" name "\",\"state\":\"" state "\"}}"
 
 static const struct experiment_alert *slot(const struct experiment_result *res, const char *name)
 {
@@ -172,8 +171,8 @@ static const struct experiment_alert *slot(const struct experiment_result *res, 
     return NULL;
 }
 
-static void test_the_webhook_stamps_firing_then_a_resolution_without_any_instance_firing(
-    void **state)
+static void
+test_the_webhook_stamps_firing_then_a_resolution_without_any_instance_firing(void **state)
 {
     struct hooked *h = *state;
     /* Nothing posted yet: no expected alert fired, so the experiment goes on waiting. */
@@ -189,8 +188,8 @@ static void test_the_webhook_stamps_firing_then_a_resolution_without_any_instanc
     assert_true(down->hook_firing_s >= 0 && down->hook_resolved_s < 0);
     assert_false(alerts_settled(&h->r, NULL));
     /* One instance resolved while another of the same alert still fires: not resolved. */
-    post(h, ALERT("TaskdDatabaseFileStateNotOk", "resolved", "missing") "," ALERT(
-                "TaskdDatabaseFileStateNotOk", "firing", "is_directory"));
+    post(h, ALERT("TaskdDatabaseFileStateNotOk", "resolved",
+                  "missing") "," ALERT("TaskdDatabaseFileStateNotOk", "firing", "is_directory"));
     alerts_poll(&h->r);
     assert_true(file->hook_resolved_s < 0);
     post(h, ALERT("TaskdDatabaseDown", "resolved", "x") "," ALERT("TaskdDatabaseFileStateNotOk",

@@ -69,7 +69,6 @@ static void test_paths_outside_the_work_dir_are_refused(void **state)
     assert_int_equal(faults_check_under(work, in_work("../tasks.db"), err, sizeof(err)), -1);
 }
 
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {

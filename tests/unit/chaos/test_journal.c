@@ -62,11 +62,11 @@ static void passed_run(struct experiment_result *r)
     add_check(r, "steady state", 1, "0 of 30 probes not ready");
     add_check(r, "detected", 1, "after 0.050 s");
     r->probes = calloc(EXPERIMENT_MAX_PROBES, sizeof(*r->probes));
-    r->probes[0] = (struct probe_sample){.t = 3.0, .readyz = 200, .db_up = 1, .db_errors = 0,
-                                         .wal_present = -1};
+    r->probes[0] = (struct probe_sample){
+        .t = 3.0, .readyz = 200, .db_up = 1, .db_errors = 0, .wal_present = -1};
     snprintf(r->probes[0].file_state, PROBES_STATE_LEN, "ok");
-    r->probes[1] = (struct probe_sample){.t = 3.1, .readyz = 503, .db_up = 0, .db_errors = -1,
-                                         .wal_present = -1};
+    r->probes[1] = (struct probe_sample){
+        .t = 3.1, .readyz = 503, .db_up = 0, .db_errors = -1, .wal_present = -1};
     snprintf(r->probes[1].file_state, PROBES_STATE_LEN, "unlinked");
     r->nprobes = 2;
     r->alerts_checked = 1;
@@ -189,14 +189,12 @@ static void test_a_passed_experiment_is_reported_field_by_field(void **state)
     assert_true(num(e, "probes.count") == 2);
     assert_int_equal(cJSON_GetArraySize(at(e, "probes.readyz")), 2);
     assert_true(cJSON_GetArrayItem(at(e, "probes.readyz"), 1)->valuedouble == 503);
-    assert_string_equal(cJSON_GetArrayItem(at(e, "probes.file_state"), 1)->valuestring,
-                        "unlinked");
+    assert_string_equal(cJSON_GetArrayItem(at(e, "probes.file_state"), 1)->valuestring, "unlinked");
     assert_true(cJSON_IsNull(cJSON_GetArrayItem(at(e, "probes.db_errors"), 1)));
     assert_true(cJSON_IsNull(cJSON_GetArrayItem(at(e, "probes.wal"), 0)));
 }
 
-static void test_an_experiment_that_could_not_run_has_nulls_and_makes_the_run_an_error(
-    void **state)
+static void test_an_experiment_that_could_not_run_has_nulls_and_makes_the_run_an_error(void **state)
 {
     struct fixture *f = *state;
     const struct experiment_result *runs[] = {&f->a, &f->b};

@@ -37,7 +37,6 @@ static void test_metrics_reader_takes_what_the_verdict_needs(void **state)
     assert_int_equal(probes_file_state("taskd_db_up 1\n", state_name, sizeof(state_name)), -1);
 }
 
-
 static void test_alert_lists_of_prometheus_and_alertmanager_parse(void **state)
 {
     (void)state;
@@ -65,7 +64,6 @@ static void test_alert_lists_of_prometheus_and_alertmanager_parse(void **state)
     assert_int_equal(
         probes_parse_alertmanager_alerts("[{\"labels\":{}}]", a, 4, &n, err, sizeof(err)), -1);
 }
-
 
 int main(void)
 {

@@ -29,7 +29,6 @@ static void test_every_scenario_of_the_issue_is_in_the_table(void **state)
     assert_null(scenarios_at(scenarios_count()));
 }
 
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {

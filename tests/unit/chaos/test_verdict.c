@@ -145,9 +145,16 @@ static void test_a_run_that_did_everything_right_passes(void **state)
     verdict_judge(f->sc, &f->o, &f->res, 1);
     assert_int_equal(f->res.status, EXPERIMENT_PASSED);
     static const char *const expected[] = {
-        "detected",    "readiness dropped",          "file state",          "writes refused",
-        "writes answered", "fault bit",              "recovered",
-        "no acknowledged write lost", "no unexpected write", "integrity_check",
+        "detected",
+        "readiness dropped",
+        "file state",
+        "writes refused",
+        "writes answered",
+        "fault bit",
+        "recovered",
+        "no acknowledged write lost",
+        "no unexpected write",
+        "integrity_check",
     };
     assert_int_equal(f->res.nchecks, sizeof(expected) / sizeof(expected[0]));
     for (size_t i = 0; i < f->res.nchecks; i++) {

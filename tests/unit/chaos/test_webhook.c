@@ -71,7 +71,6 @@ static void test_webhook_receiver_timestamps_each_alert(void **state)
     webhook_stop(w);
 }
 
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {

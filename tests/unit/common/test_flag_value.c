@@ -55,10 +55,9 @@ static void test_size_takes_binary_and_decimal_units(void **state)
         const char *text;
         uint64_t bytes;
     } ok[] = {
-        {"4096", 4096},          {"4096B", 4096},       {"64KiB", 65536},
-        {"16MiB", 16u << 20},    {"16M", 16u << 20},    {"16m", 16u << 20},
-        {"1GiB", 1u << 30},      {"1.5GiB", 3u << 29},  {"2kB", 2000},
-        {"3MB", 3000000},        {"1TB", 1000000000000}, {"2TiB", 2ull << 40},
+        {"4096", 4096},     {"4096B", 4096},    {"64KiB", 65536},       {"16MiB", 16u << 20},
+        {"16M", 16u << 20}, {"16m", 16u << 20}, {"1GiB", 1u << 30},     {"1.5GiB", 3u << 29},
+        {"2kB", 2000},      {"3MB", 3000000},   {"1TB", 1000000000000}, {"2TiB", 2ull << 40},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t b = 0;
@@ -122,7 +121,8 @@ static void test_rate_is_a_positive_decimal(void **state)
                         "--rate '5/s' is not a number of requests per second above 0 and up to "
                         "10000000");
     assert_int_equal(flag_rate("rate", "0.5", 1, 100000, &r, err, sizeof err), -1);
-    assert_string_equal(err, "--rate '0.5' is not a number of requests per second from 1 to 100000");
+    assert_string_equal(err,
+                        "--rate '0.5' is not a number of requests per second from 1 to 100000");
 }
 
 static void test_ratio_is_a_fraction_or_a_percentage(void **state)

@@ -66,8 +66,8 @@ static void test_a_file_not_written_yet_reads_as_zero(void **state)
 static void test_anything_but_one_port_line_is_refused(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "4586", "45863", "0\n",       "65536\n",
-                                      "-5\n", "x\n", " 5\n", "5\n6\n",  "5 \n"};
+    static const char *const bad[] = {"",     "4586", "45863", "0\n",    "65536\n",
+                                      "-5\n", "x\n",  " 5\n",  "5\n6\n", "5 \n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         put(bad[i]);
         errno = 0;

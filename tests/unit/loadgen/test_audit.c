@@ -1,8 +1,9 @@
 /*
  * Unit tests for loadgen/audit's ledger reader and report rendering (the verdicts against a real
- * taskd are in tests/e2e/loadgen/test_audit.c): what ledger_append writes reads back field for field,
- * exact to the nanosecond and to 19-digit ids; a malformed line is an error naming the file and
- * line; only an unterminated last line (a crash) is skipped as torn; the JSON report is complete.
+ * taskd are in tests/e2e/loadgen/test_audit.c): what ledger_append writes reads back field for
+ * field, exact to the nanosecond and to 19-digit ids; a malformed line is an error naming the file
+ * and line; only an unterminated last line (a crash) is skipped as torn; the JSON report is
+ * complete.
  */
 #include <stdarg.h>
 #include <stddef.h>

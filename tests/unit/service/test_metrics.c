@@ -234,11 +234,10 @@ static void test_metrics_exports_fault_error_codes_at_zero(void **state)
 {
     (void)state;
     const char *text = render(&healthy);
-    static const char *const codes[] = {"SQLITE_BUSY",        "SQLITE_FULL",
-                                        "SQLITE_READONLY",    "SQLITE_IOERR",
-                                        "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC",
-                                        "SQLITE_CANTOPEN",    "SQLITE_NOTADB",
-                                        "SQLITE_CORRUPT"};
+    static const char *const codes[] = {
+        "SQLITE_BUSY",     "SQLITE_FULL",        "SQLITE_READONLY",
+        "SQLITE_IOERR",    "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC",
+        "SQLITE_CANTOPEN", "SQLITE_NOTADB",      "SQLITE_CORRUPT"};
     char line[128];
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         snprintf(line, sizeof(line), "taskd_db_errors_total{code=\"%s\"} 0", codes[i]);
