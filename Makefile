@@ -97,7 +97,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%_replay,$(FUZZ_SRC))
 TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 
-.PHONY: all test test-one tests deps k8s bench run demo fuzz format clean FORCE
+.PHONY: all test test-one tests deps k8s bench run demo fuzz format format-check clean FORCE
 
 all: $(BUILD)/layout.ok $(BINS) $(VALIDATOR)
 
@@ -192,9 +192,14 @@ tests: $(BUILD)/layout.ok $(BINS) $(VALIDATOR) $(TEST_BINS)
 	@mkdir -p $(BUILD)/tests
 	@printf '%s\n' $(TEST_BINS) >$(BUILD)/tests/list
 
+# make demo and make test install what is missing first (scripts/deps.sh: apt-get and npm ci as
+# root; otherwise it prints the one apt-get line to run and stops), then build in a new make,
+# which reads the pkg-config flags of what was just installed.
+
 # The whole suite: a plain build, then the same tests under ASan+UBSan. Ends with
 # "N passed, N failed, N skipped".
 test:
+	@scripts/deps.sh "make test"
 	@tests/run_all.sh
 
 # One flavour only (used by tests/run_all.sh): make test-one [SANITIZE=address,undefined]
@@ -223,7 +228,9 @@ bench: all $(BENCH_BIN)
 run: all
 	$(BUILD)/bin/taskd --listen 127.0.0.1:5000 --db ./data/tasks.db
 
-demo: all
+demo:
+	@scripts/deps.sh "make demo"
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(BUILD)
 
 # Coverage-guided fuzzing with clang's libFuzzer (not part of make test; the corpus is).
@@ -233,6 +240,15 @@ fuzz:
 
 format:
 	clang-format -i $(FORMATTED)
+
+# Fails, naming the files, when one is not as clang-format (.clang-format) would write it.
+# tests/style/test_format.sh runs it in make test, so CI (.ci/run) fails on unformatted code.
+format-check:
+	@bad=$$(printf '%s\n' $(FORMATTED) | xargs -P2 -n32 clang-format --dry-run 2>&1 \
+		| sed -n 's/^\([^:]*\.[ch]\):[0-9]*:[0-9]*: .*/\1/p' | sort -u); \
+	if [ -n "$$bad" ]; then \
+		echo "not formatted as .clang-format says (run make format):" $$bad; exit 1; \
+	fi
 
 clean:
 	rm -rf build
