@@ -230,6 +230,42 @@ static void test_without_an_audit_there_is_no_audit_verdict(void **state)
     assert_int_equal(f->res.status, EXPERIMENT_PASSED);
 }
 
+static void test_a_setup_that_loses_writes_counts_them_instead_of_failing(void **state)
+{
+    struct fixture *f = *state;
+    f->sc = scenarios_find("power-loss-normal");
+    assert_non_null(f->sc);
+    good_run(&f->res);
+    f->res.lost = 45;
+    verdict_judge(f->sc, &f->o, &f->res, 1);
+    assert_true(passed(&f->res, "acknowledged writes lost (counted)"));
+    assert_string_equal(find(&f->res, "acknowledged writes lost (counted)")->detail,
+                        "45 of 900 acknowledged writes lost: this setup loses them, and the audit "
+                        "lists each one");
+    assert_null(find(&f->res, "no acknowledged write lost"));
+    assert_true(passed(&f->res, "no unexpected write"));
+}
+
+static void test_an_absorbed_fault_must_leave_taskd_ready_and_writing(void **state)
+{
+    struct fixture *f = *state;
+    f->sc = scenarios_find("short-write");
+    assert_non_null(f->sc);
+    good_run(&f->res);
+    f->res.readiness_dropped = 0;
+    f->res.acked_in_fault = 120;
+    verdict_judge(f->sc, &f->o, &f->res, 1);
+    assert_true(passed(&f->res, "absorbed"));
+    assert_null(find(&f->res, "detected")); /* nothing was to be detected */
+    assert_int_equal(f->res.status, EXPERIMENT_PASSED);
+    experiment_result_init(&f->res, f->sc);
+    good_run(&f->res);
+    f->res.readiness_dropped = 1; /* it turned unready: not absorbed */
+    verdict_judge(f->sc, &f->o, &f->res, 1);
+    assert_false(passed(&f->res, "absorbed"));
+    assert_int_equal(f->res.status, EXPERIMENT_DEVIATED);
+}
+
 static void test_what_a_phase_could_not_do_comes_first_as_failed_checks(void **state)
 {
     struct fixture *f = *state;
@@ -336,6 +372,8 @@ int main(void)
         T(test_an_unnoticed_fault_and_no_recovery_are_deviations),
         T(test_lost_writes_count_against_the_scenario_allowance),
         T(test_without_an_audit_there_is_no_audit_verdict),
+        T(test_a_setup_that_loses_writes_counts_them_instead_of_failing),
+        T(test_an_absorbed_fault_must_leave_taskd_ready_and_writing),
         T(test_what_a_phase_could_not_do_comes_first_as_failed_checks),
         T(test_a_start_up_fault_needs_taskd_to_stay_up),
         T(test_each_expected_alert_must_fire_after_the_injection_and_resolve),
