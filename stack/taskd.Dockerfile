@@ -20,9 +20,14 @@ COPY common/ common/
 COPY service/ service/
 COPY loadgen/ loadgen/
 COPY chaos/ chaos/
+# chaos drives lossyfs through its control socket (lossyfs/include/control.h); the FUSE file
+# system itself is not built here.
+COPY lossyfs/ lossyfs/
 # No .git in the context: the version comes from the build argument instead of git describe.
+# The three programs only: `make all` also builds lossyfs (FUSE) and the Node.js validator.
 ARG TASKBENCH_VERSION=docker
-RUN make -j"$(nproc)" BUILD=/out VERSION="$TASKBENCH_VERSION" all \
+RUN make -j"$(nproc)" BUILD=/out VERSION="$TASKBENCH_VERSION" \
+        /out/bin/taskd /out/bin/loadgen /out/bin/chaos \
     && /out/bin/taskd --version
 
 FROM debian:bookworm-slim AS runtime
