@@ -255,7 +255,9 @@ static void start_request(struct worker *w, uint64_t intended_ns)
     s->first_byte_ns = 0;
     s->bytes_sent = 0;
     s->new_connection = 0;
-    s->keep_body = !s->req.target && s->req.route == LG_ROUTE_CREATE;
+    /* A create's answer names the new id: the task mix's pool, or a target's ledger entry. */
+    s->keep_body = s->req.target ? e->cfg.ledger && s->req.target->ledger == TARGET_LEDGER_CREATE
+                                 : s->req.route == LG_ROUTE_CREATE;
     s->location[0] = '\0';
     if (s->req.expect)
         expect_scan_init(&s->scan, s->req.expect);
@@ -854,6 +856,19 @@ static int setup_workload(struct engine *e, char *err, size_t errlen)
         if (workload_prepare(wl, e->cfg.url, e->cfg.shard_index, e->shards, err, errlen))
             return -1;
         e->prepared_workload = 1;
+    }
+    if (wl->targets && e->cfg.ledger) {
+        int roles = 0;
+        for (size_t i = 0; i < wl->targets->n; i++) {
+            roles |= wl->targets->items[i].ledger != TARGET_LEDGER_NONE;
+            e->ledger_creates |= wl->targets->items[i].ledger == TARGET_LEDGER_CREATE;
+        }
+        if (!roles) {
+            snprintf(err, errlen,
+                     "the ledger records writes: give a target a ledger role (# @ledger create, "
+                     "update or delete; \"ledger\" in JSON lines)");
+            return -1;
+        }
     }
     if (workload_add_routes(wl, &e->routes) || client_metrics_init(&e->metrics, &e->routes)) {
         snprintf(err, errlen, "out of memory");

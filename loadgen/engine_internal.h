@@ -133,6 +133,7 @@ struct engine {
     _Atomic unsigned workers_running;
     uint64_t finished_ns;
     int prepared_workload; /* engine_start prepared cfg.workload: engine_free releases it */
+    int ledger_creates;    /* a target records creates in the ledger (keeps their answers) */
 
     pthread_t collector;
     int collector_started;

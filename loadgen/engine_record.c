@@ -1,7 +1,8 @@
 /*
  * engine_record: what the engine notes about each finished request and each connection — the
  * results and the per-second ring (under the worker's lock, for the collector), loadgen's own
- * metrics, the ledger of the task mix's writes, and --requests-out.
+ * metrics, the ledger of writes (the task mix's, and targets with a ledger role), and
+ * --requests-out.
  *
  * Both request paths end here: a libcurl transfer (engine.c) and a direct request
  * (engine_direct.c) call engine_record() with the status or the transport error, and the
@@ -12,6 +13,7 @@
 
 #include "clock.h"
 #include "engine_internal.h"
+#include "id_template.h"
 #include "ledger.h"
 
 uint64_t engine_run_end(const struct engine *e)
@@ -64,7 +66,9 @@ void engine_on_body(void *slot, const char *data, size_t n)
 int engine_wants_location(const struct engine *e)
 {
     const struct resource_api *api = e->cfg.workload.api;
-    return !workload_is_targets(&e->cfg.workload) && api && api->id_source == RESOURCE_ID_LOCATION;
+    if (!api || api->id_source != RESOURCE_ID_LOCATION)
+        return 0;
+    return !workload_is_targets(&e->cfg.workload) || (e->cfg.ledger && e->ledger_creates);
 }
 
 void engine_on_location(struct slot *s, const char *value, size_t n)
@@ -101,13 +105,68 @@ void engine_connection_event(struct worker *w, int opened)
 
 /* ---- the ledger ------------------------------------------------------------------------- */
 
+#define TARGET_LEDGER_TEXT_MAX 8192 /* the text a write set, as the ledger keeps it */
+
+/* A target with a ledger role: its write as the ledger records it. The id of a create comes
+ * from the answer (the API model's Location or JSON Pointer), that of an update or delete from
+ * the request's URL read against the model's item URL; the text and done from the request's
+ * body. Without an id the entry still counts (the audit reports it among the writes). */
+static void write_target_ledger(struct worker *w, const struct slot *s, int status,
+                                uint64_t done_ns)
+{
+    const struct engine *e = w->e;
+    const struct workload_request *r = &s->req;
+    const struct resource_api *api = w->workload.api;
+    static const enum ledger_op ops[] = {[TARGET_LEDGER_CREATE] = LEDGER_CREATE,
+                                         [TARGET_LEDGER_UPDATE] = LEDGER_UPDATE,
+                                         [TARGET_LEDGER_DELETE] = LEDGER_DELETE};
+    enum ledger_op op = ops[r->target->ledger];
+    char id[LEDGER_ID_MAX] = "", text[TARGET_LEDGER_TEXT_MAX];
+    if (op == LEDGER_CREATE) {
+        if (status >= 200 && status < 300 &&
+            resource_api_created_id(api, s->location[0] ? s->location : NULL, s->response,
+                                    s->response_len, id, sizeof id) < 0)
+            id[0] = '\0';
+    } else if (r->path_len < URL_MAX) {
+        char path[URL_MAX];
+        memcpy(path, r->path, r->path_len);
+        path[r->path_len] = '\0';
+        if (id_template_match(api->item_url, path, id, sizeof id) < 0)
+            id[0] = '\0';
+    }
+    int has_text = 0, done = 0, has_done = 0;
+    if (op != LEDGER_DELETE && r->has_body &&
+        resource_api_written(api, r->body, r->body_len, text, sizeof text, &has_text, &done,
+                             &has_done))
+        has_text = has_done = 0;
+    struct ledger_entry entry = {
+        .op = op,
+        .outcome = status >= 200 && status < 300 ? LEDGER_OK
+                   : status                      ? LEDGER_FAIL
+                                                 : LEDGER_INFO,
+        .status = status,
+        .id = id,
+        .task = has_text ? text : NULL,
+        .done = has_done ? done : -1,
+        .invoke_unix_ns = engine_unix_ns(e, s->sent_ns),
+        .complete_unix_ns = engine_unix_ns(e, done_ns),
+        .target = r->target->name,
+    };
+    ledger_append(e->cfg.ledger, &entry);
+}
+
 void engine_write_ledger(struct worker *w, const struct slot *s, int status, uint64_t done_ns,
                          const char *created_id)
 {
     const struct engine *e = w->e;
     const struct workload_request *r = &s->req;
-    if (!e->cfg.ledger || r->missing || r->target)
+    if (!e->cfg.ledger || r->missing)
         return;
+    if (r->target) {
+        if (r->target->ledger != TARGET_LEDGER_NONE && !s->render_failed)
+            write_target_ledger(w, s, status, done_ns);
+        return;
+    }
     enum ledger_op op;
     switch (r->route) {
     case LG_ROUTE_CREATE:

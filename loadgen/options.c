@@ -175,7 +175,8 @@ void options_usage(FILE *out)
         "output:\n"
         "  --json FILE            versioned JSON result (schema in docs/loadgen-json.md)\n"
         "  --html FILE            self-contained HTML report with charts\n"
-        "  --ledger FILE          one JSON line per write, for `loadgen audit`\n"
+        "  --ledger FILE          one JSON line per write, for `loadgen audit` (the task mix's,\n"
+        "                         or targets with # @ledger create|update|delete)\n"
         "  --requests-out FILE    every request: times, target, status, bytes, error, connection\n"
         "                         (JSON lines; CSV when FILE ends in .csv)\n"
         "  --threshold EXPR       fail (exit 99) unless EXPR holds, e.g. 'p99<50ms', "
@@ -463,10 +464,10 @@ static int finish(struct loadgen_options *o, char *err, size_t errlen)
                  "(the task mix builds its own requests and knows its own statuses)");
         return -1;
     }
-    if (workload_is_targets(wl) && o->ledger_path) {
+    if (wl->raw && o->ledger_path) {
         snprintf(err, errlen,
-                 "--ledger records the task mix's writes; it does not apply to --raw or "
-                 "--targets");
+                 "--ledger records the writes of the task mix or of targets with a ledger role; "
+                 "it does not apply to --raw");
         return -1;
     }
     if (c->model == LG_MODEL_OPEN && c->poisson == 0 && c->rate <= 0 && c->nstages == 0) {

@@ -34,6 +34,7 @@ tap_start_nginx "$w/nginx" "http://127.0.0.1:$port/" <<CONF || tap_bail "nginx d
         location / { return 200 "ok\n"; }
         location = /unauthorized { return 401 '{"error":"who are you"}'; }
         location = /limited { return 429 '{"error":"slow down"}'; }
+        location = /things { add_header Location "/api/things/th-\$request_id" always; return 201 "{}"; }
         location = /json { default_type application/json; return 200 '{"status":"ok","items":[1,2,3]}'; }
         location = /echo { return 200 "\$request_method \$content_length [\$content_type]\n"; }
         location = /big.bin { root $w/nginx/www; }
@@ -314,6 +315,84 @@ then
     tap_ok "docs/examples/taskd.targets: every target's count equals taskd's own /metrics, none failed"
 else
     tap_not_ok "docs/examples/taskd.targets: every target's count equals taskd's own /metrics, none failed" "exit $rc: $(cat "$w/example.check" "$w/example.out")"
+fi
+
+# ---- a targets workload's writes in the ledger, audited ----------------------------------------
+
+# 40 tasks made beforehand (not in the ledger): the run updates 20 of them and deletes the other
+# 20, one CSV row each (-c 1: no two writes to one id overlap), and creates new ones.
+echo "upd,del" >"$w/ids.csv"
+new_task() {
+    curl -fs -H 'Content-Type: application/json' -d '{"task":"before"}' "$TASKD_URL/tasks" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+for _ in $(seq 20); do
+    echo "$(new_task),$(new_task)" >>"$w/ids.csv"
+done
+cat >"$w/writes.jsonl" <<'EOF'
+{"name":"add","method":"POST","url":"/tasks","headers":{"Content-Type":"application/json"},"body":"{\"task\":\"{{run_tag}}-0-{{seq}}c\",\"done\":false}","expect":"201","ledger":"create","weight":2}
+{"name":"rename","method":"PUT","url":"/tasks/{{data.upd}}","headers":{"Content-Type":"application/json"},"body":"{\"task\":\"{{run_tag}}-0-{{seq}}u\",\"done\":true}","ledger":"update"}
+{"name":"remove","method":"DELETE","url":"/tasks/{{data.del}}","ledger":"delete"}
+{"name":"look","method":"GET","url":"/tasks/{{data.upd}}"}
+EOF
+lg writes --targets "$w/writes.jsonl" --data "$w/ids.csv" -n 20 -c 1 --seed 7 \
+    --ledger "$w/writes.ledger" "$TASKD_URL"
+"$loadgen" audit --ledger "$w/writes.ledger" "$TASKD_URL" >"$w/audit.out" 2>&1
+arc=$?
+if [ "$rc" = 0 ] && [ "$arc" = 0 ] && python3 - "$w/writes.ledger" "$w/writes.json" >"$w/writes.check" 2>&1 <<'PY'
+import json, sys
+entries = [json.loads(l) for l in open(sys.argv[1])]
+route = {r["name"]: r for r in json.load(open(sys.argv[2]))["routes"]}
+by = {}
+for e in entries:
+    by.setdefault(e["target"], []).append(e)
+assert set(by) == {"add", "rename", "remove"}, set(by)  # reads write nothing
+for name, op in (("add", "create"), ("rename", "update"), ("remove", "delete")):
+    assert len(by[name]) == route[name]["requests"], (name, len(by[name]))
+    assert all(e["op"] == op and e["outcome"] == "ok" and isinstance(e["id"], int)
+               for e in by[name]), by[name][:2]
+assert all(e["task"].endswith("c") and e["done"] is False for e in by["add"])
+assert all(e["task"].endswith("u") and e["done"] is True for e in by["rename"])
+assert len({e["id"] for e in by["add"]}) == len(by["add"])  # each create its own new id
+print("ok")
+PY
+then
+    tap_ok "ledger roles: a targets file's creates (id from the answer), updates and deletes (id from the URL) are recorded by target, and the audit finds them on the server"
+else
+    tap_not_ok "ledger roles: a targets file's creates (id from the answer), updates and deletes (id from the URL) are recorded by target, and the audit finds them on the server" \
+        "exits $rc $arc: $(cat "$w/writes.check" "$w/audit.out" "$w/writes.out")"
+fi
+# ids from the Location header (--id-from location), on both paths
+cat >"$w/things.jsonl" <<'EOF'
+{"name":"thing","method":"POST","url":"/things","body":"{\"task\":\"t\"}","ledger":"create"}
+EOF
+for path in direct libcurl; do
+    flag=()
+    [ "$path" = libcurl ] && flag=(--libcurl)
+    lg "things-$path" --targets "$w/things.jsonl" -n 10 -c 2 "${flag[@]}" --id-from location \
+        --item-url '/things/{id}' --ledger "$w/things-$path.ledger" "$url"
+    if [ "$rc" = 0 ] && python3 - "$w/things-$path.ledger" >"$w/things.check" 2>&1 <<'PY'
+import json, re, sys
+entries = [json.loads(l) for l in open(sys.argv[1])]
+assert len(entries) == 10, len(entries)
+assert all(re.fullmatch(r"th-[0-9a-f]{32}", e["id"]) and e["task"] == "t" for e in entries), entries[:2]
+assert len({e["id"] for e in entries}) == 10
+print("ok")
+PY
+    then
+        tap_ok "ledger roles: a create's id from its Location header ($path path)"
+    else
+        tap_not_ok "ledger roles: a create's id from its Location header ($path path)" "exit $rc: $(cat "$w/things.check" "$w/things-$path.out")"
+    fi
+done
+lost=$(python3 -c 'import json,sys; print(next(e["id"] for e in map(json.loads, open(sys.argv[1])) if e["target"] == "add"))' "$w/writes.ledger")
+curl -fs -X DELETE "$TASKD_URL/tasks/$lost" >/dev/null
+"$loadgen" audit --ledger "$w/writes.ledger" "$TASKD_URL" >"$w/audit2.out" 2>&1
+arc=$?
+if [ "$arc" = 1 ] && grep -q "lost id $lost" "$w/audit2.out" && grep -Eq 'target +add' "$w/audit2.out"; then
+    tap_ok "ledger roles: a created row deleted behind loadgen's back is lost, named with its target"
+else
+    tap_not_ok "ledger roles: a created row deleted behind loadgen's back is lost, named with its target" "exit $arc: $(cat "$w/audit2.out")"
 fi
 
 # ---- /metrics ---------------------------------------------------------------------------------------
