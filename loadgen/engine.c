@@ -329,7 +329,7 @@ static void finish_request(struct worker *w, struct slot *s, CURLcode rc, uint64
     const char *protocol = status ? transport_protocol_of(s->easy) : "";
     s->protocol = results_protocol_of(protocol);
     if (w->e->h2c_workaround)
-        transport_h2c_end(&w->h2c, s->h2c_opened, (int)status, protocol);
+        transport_h2c_end(&w->h2c, s->easy, s->h2c_opened);
     engine_complete(w, s, (int)status, error_kind_of(rc), done_ns);
     engine_release_slot(w, s);
 }

@@ -85,6 +85,8 @@ void engine_on_location(struct slot *s, const char *value, size_t n)
 void engine_connection_event(struct worker *w, int opened)
 {
     atomic_fetch_add_explicit(opened ? &w->opened : &w->closed, 1, memory_order_relaxed);
+    if (w->e->h2c_workaround)
+        transport_h2c_connection(&w->h2c, opened);
     client_metrics_connection(&w->e->metrics, opened);
     if (!w->looping)
         return;

@@ -207,28 +207,39 @@ int transport_h2c_workaround(const struct transport *t, const char *url)
 
 int transport_h2c_begin(struct transport_h2c *p, void *curl)
 {
-    int open = p->open < p->want;
+    int open = p->live + p->opening < p->want;
     curl_easy_setopt((CURL *)curl, CURLOPT_HTTP_VERSION,
                      open ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                           : (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt((CURL *)curl, CURLOPT_FRESH_CONNECT, (long)open);
     if (open)
-        p->open++;
+        p->opening++;
     return open;
 }
 
-void transport_h2c_end(struct transport_h2c *p, int opened, int status, const char *protocol)
+void transport_h2c_connection(struct transport_h2c *p, int opened)
 {
-    /* A connection is gone when the transfer that opened it failed, or when a transfer meant to
-     * reuse one had to open another (it then speaks HTTP/1.1) or lost its connection. */
-    int lost = opened ? status == 0 : status == 0 || strcmp(protocol, "h2c") != 0;
-    if (lost && p->open > 0)
-        p->open--;
+    if (opened) {
+        p->live++;
+        if (p->opening)
+            p->opening--;
+    } else if (p->live) {
+        p->live--;
+    }
+}
+
+void transport_h2c_end(struct transport_h2c *p, void *curl, int opened)
+{
+    long connects = 0;
+    curl_easy_getinfo((CURL *)curl, CURLINFO_NUM_CONNECTS, &connects);
+    if (opened && connects == 0 && p->opening)
+        p->opening--;
 }
 
 int transport_h2c_retry(struct transport_h2c *p, void *curl, int opened, int rc, int *retried)
 {
     long connects = 0;
+    (void)p;
     if (opened || *retried || rc == CURLE_OK)
         return 0;
     /* The workaround's own failures: a transfer meant to reuse a connection found none and
@@ -241,8 +252,6 @@ int transport_h2c_retry(struct transport_h2c *p, void *curl, int opened, int rc,
         rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR)
         return 0;
     *retried = 1;
-    if (p->open > 0)
-        p->open--; /* its connection is gone */
     return 1;
 }
 

@@ -78,8 +78,9 @@ const char *transport_protocol_of(void *curl);
  * for it, libcurl opens a new one for it without prior knowledge and an h2c-only server cannot
  * answer: that transfer is sent again, once, on a new h2c connection (transport_h2c_retry). */
 struct transport_h2c {
-    unsigned open; /* connections believed open, opened by prior-knowledge transfers */
-    unsigned want; /* connections this multi handle may keep */
+    unsigned live;    /* connections open now (transport_h2c_connection) */
+    unsigned opening; /* transfers begun to open one whose socket is not open yet */
+    unsigned want;    /* connections this multi handle may keep */
 };
 
 /* Whether this run needs the workaround (h2c prior knowledge, libcurl older than 8.0.0). */
@@ -89,9 +90,13 @@ int transport_h2c_workaround(const struct transport *t, const char *url);
  * Returns 1 when it opens one (pass that to transport_h2c_end). */
 int transport_h2c_begin(struct transport_h2c *p, void *curl);
 
-/* After it: `opened` from transport_h2c_begin, `status` 0 for a transport error, `protocol` as
- * transport_protocol_of() named it. */
-void transport_h2c_end(struct transport_h2c *p, int opened, int status, const char *protocol);
+/* A connection of this multi handle opened (1) or closed (0): libcurl's open and close socket
+ * callbacks tell it, so the next transfer knows at once that it must open one. */
+void transport_h2c_connection(struct transport_h2c *p, int opened);
+
+/* After a transfer on `curl` that transport_h2c_begin said `opened` one: when it never got a
+ * socket, the connection it was to open is not coming. */
+void transport_h2c_end(struct transport_h2c *p, void *curl, int opened);
 
 /* After a transfer on `curl` ended with `rc` (a CURLcode): 1 when it should be sent again, once:
  * it was meant to reuse a connection and failed as the workaround fails (it opened a connection
