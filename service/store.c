@@ -502,11 +502,13 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     int sys_errno;
     enum db_file_state state = db_file_inspect(s->path, NULL, &sys_errno);
     int created = 0;
-    if (state == DB_FILE_MISSING && allow_create &&
-        (s->cfg.no_fault_detection || !earlier_database_left_files(s, err)))
-        created = 1;
-    else if (state == DB_FILE_MISSING && allow_create)
+    /* A leftover -wal says why the file must not be created, at start and at every later
+     * check alike (the monitor's reconnects never create, but keep the same explanation). */
+    if (state == DB_FILE_MISSING && !s->cfg.no_fault_detection &&
+        earlier_database_left_files(s, err))
         return STORE_UNAVAILABLE; /* err says which file was left */
+    if (state == DB_FILE_MISSING && allow_create)
+        created = 1;
     else if (state != DB_FILE_OK) {
         store_file_error(err, state, sys_errno);
         return STORE_UNAVAILABLE;

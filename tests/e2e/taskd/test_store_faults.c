@@ -729,6 +729,7 @@ static void test_db_file_opened_read_only_is_refused_and_reopened_when_writable(
         "SQLite could open it only read-only: the database is read-only (file or directory "
         "permissions, or a read-only mount); make it writable";
     assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, reason));
+    usleep(300 * 1000); /* several 50 ms checks: their reconnects must keep the same reason */
     struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
     fx_expect_error(ready, 503, "db_unavailable");
     assert_non_null(strstr(fx_json_str(fx_json(ready), "error"), reason));
@@ -890,6 +891,7 @@ static void test_missing_db_beside_a_leftover_wal_is_not_created(void **state)
         "the file does not exist but its -wal file is still there: a database existed here; "
         "restore it, or remove the leftover -wal file to start with an empty one";
     assert_string_equal(stderr_of(fx), startup_sentence(fx->proc.db_path, reason));
+    usleep(300 * 1000); /* several 50 ms checks: their reconnects must keep the same reason */
     struct http_response *ready = fx_request(fx, "GET", "/readyz", NULL, NULL);
     fx_expect_error(ready, 503, "db_unavailable");
     assert_non_null(strstr(fx_json_str(fx_json(ready), "error"), reason));
