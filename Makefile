@@ -42,7 +42,7 @@ INCLUDES_common := -I$(BUILD)/gen
 INCLUDES_service := -Icommon
 INCLUDES_lossyfs := -Ilossyfs/include -Icommon
 INCLUDES_loadgen := -Iloadgen/include -Icommon
-INCLUDES_chaos := -Iloadgen/include -Ilossyfs/include -Icommon
+INCLUDES_chaos := -Iloadgen/include -Ilossyfs/include -Icommon -I$(BUILD)/gen
 # Tests: a unit test (tests/unit/MODULE/) sees its module as the module's own files do; an
 # end-to-end test (tests/e2e/PROGRAM/) sees the harness and the headers of what it drives (taskd's
 # for the names its metrics contract enumerates, such as the database file states).
@@ -51,7 +51,7 @@ INCLUDES_tests_support := $(TEST_INCLUDES)
 INCLUDES_tests_unit_common := -I$(BUILD)/gen $(TEST_INCLUDES)
 INCLUDES_tests_unit_service := -Iservice $(TEST_INCLUDES)
 INCLUDES_tests_unit_loadgen := -Iloadgen -Iloadgen/include $(TEST_INCLUDES)
-INCLUDES_tests_unit_chaos := -Ichaos -Iloadgen/include -Ilossyfs/include $(TEST_INCLUDES)
+INCLUDES_tests_unit_chaos := -Ichaos -Iloadgen/include -Ilossyfs/include -I$(BUILD)/gen $(TEST_INCLUDES)
 INCLUDES_tests_unit_lossyfs := -Ilossyfs -Ilossyfs/include $(TEST_INCLUDES)
 INCLUDES_tests_e2e := -Itests/e2e $(TEST_INCLUDES)
 INCLUDES_tests_e2e_taskd := -Iservice $(INCLUDES_tests_e2e)
@@ -72,6 +72,10 @@ FORMATTED := $(MODULE_SOURCES) $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
 ASSET_FILES := $(sort $(wildcard common/assets/*))
 ASSET_OBJ := $(BUILD)/obj/gen/assets.o
 module_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+# chaos's built-in experiments are the files of chaos/experiments/, compiled in the same way, so
+# `chaos run NAME` needs no file and runs exactly what `chaos run chaos/experiments/NAME.json` does.
+EXPERIMENT_FILES := $(sort $(wildcard chaos/experiments/*.json))
+EXPERIMENTS_OBJ := $(BUILD)/obj/gen/chaos_experiments.o
 COMMON_LIB := $(BUILD)/libcommon.a
 TASKD_LIB := $(BUILD)/libtaskd.a
 LOADGEN_LIB := $(BUILD)/libloadgen.a
@@ -102,7 +106,7 @@ TEST_BINS := $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY)
 all: $(BUILD)/layout.ok $(BINS) $(VALIDATOR)
 
 # An object gets the include paths of its folder (see INCLUDES_* above).
-$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/assets.h $(BUILD)/gen/chaos_experiments.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call includes_of,$<) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -140,10 +144,20 @@ $(ASSET_OBJ): $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
+$(BUILD)/gen/chaos_experiments.c: $(EXPERIMENT_FILES) scripts/embed_assets.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_assets.sh --name chaos_experiments $(BUILD)/gen $(EXPERIMENT_FILES)
+
+$(BUILD)/gen/chaos_experiments.h: $(BUILD)/gen/chaos_experiments.c
+
+$(EXPERIMENTS_OBJ): $(BUILD)/gen/chaos_experiments.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
 $(COMMON_LIB): $(call module_objs,common) $(ASSET_OBJ)
 $(TASKD_LIB): $(call module_objs,service)
 $(LOADGEN_LIB): $(call module_objs,loadgen)
-$(CHAOS_LIB): $(call module_objs,chaos)
+$(CHAOS_LIB): $(call module_objs,chaos) $(EXPERIMENTS_OBJ)
 $(LOSSYFS_LIB): $(call module_objs,lossyfs)
 $(ALL_LIBS):
 	@rm -f $@

@@ -4,13 +4,15 @@
  */
 #include "experiment_result.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *experiment_status_name(enum experiment_status s)
 {
-    static const char *const names[] = {"passed", "deviated", "aborted", "skipped", "error"};
-    return s <= EXPERIMENT_ERROR ? names[s] : "unknown";
+    static const char *const names[] = {"passed",  "deviated", "aborted",
+                                        "skipped", "error",    "observed"};
+    return s <= EXPERIMENT_OBSERVED ? names[s] : "unknown";
 }
 
 void experiment_options_default(struct experiment_options *o)
@@ -33,6 +35,8 @@ void experiment_result_init(struct experiment_result *res, const struct scenario
     res->injected_s = res->detected_s = res->rolled_back_s = res->recovered_s = -1;
     res->ended_s = res->time_to_detect_s = res->time_to_recover_s = -1;
     res->error_code_delta = -1;
+    for (size_t i = 0; i < SCENARIO_MAX_METRICS; i++)
+        res->metric_before[i] = NAN;
     res->status = EXPERIMENT_ERROR;
 }
 

@@ -22,11 +22,24 @@ struct webhook;
 #define EXPERIMENT_MAX_ALERTS 16
 #define EXPERIMENT_MAX_ARGS 32
 #define EXPERIMENT_MAX_STATES 8
+#define EXPERIMENT_MAX_NOTES 4
+
+/* The options the command line gave explicitly (they win over an experiment file's). */
+enum experiment_given {
+    GIVEN_RATE = 1 << 0,
+    GIVEN_STEADY = 1 << 1,
+    GIVEN_FAULT = 1 << 2,
+    GIVEN_RECOVER = 1 << 3,
+    GIVEN_PROBE = 1 << 4,
+    GIVEN_MAX_ERROR = 1 << 5,
+    GIVEN_MAX_P99 = 1 << 6,
+};
 
 struct experiment_options {
     const char *work_dir;  /* realpath, must exist */
-    const char *taskd_bin; /* NULL with target_url */
-    const char *taskd_args[EXPERIMENT_MAX_ARGS + 1];
+    const char *taskd_bin; /* the default service's binary */
+    const char *service_args[EXPERIMENT_MAX_ARGS + 1]; /* --service-arg (--taskd-arg) */
+    unsigned given;                                    /* enum experiment_given */
     double rate; /* load, requests/s (open model) */
     uint64_t steady_ns, fault_ns, recover_timeout_ns, probe_interval_ns, alert_timeout_ns;
     double max_error_ratio; /* steady-state tolerance */
@@ -39,7 +52,8 @@ struct experiment_options {
 };
 
 /* Fills the defaults: rate 200/s, steady 3 s, fault 5 s, recover timeout 10 s, probes every
- * 100 ms, alert timeout 120 s, error ratio 1 %, p99 250 ms. */
+ * 100 ms, alert timeout 120 s, error ratio 1 %, p99 250 ms. An experiment file's windows and
+ * rate replace these, unless the command line gave them (`given`). */
 void experiment_options_default(struct experiment_options *o);
 
 struct experiment_check {
@@ -59,10 +73,11 @@ struct experiment_alert {
 
 enum experiment_status {
     EXPERIMENT_PASSED,   /* the hypothesis held */
-    EXPERIMENT_DEVIATED, /* taskd did not do what the scenario expects */
+    EXPERIMENT_DEVIATED, /* the service did not do what the experiment expects */
     EXPERIMENT_ABORTED,  /* the steady state did not hold: nothing was injected */
     EXPERIMENT_SKIPPED,  /* cannot run here (reason says why) */
     EXPERIMENT_ERROR,    /* chaos could not run it (setup) */
+    EXPERIMENT_OBSERVED, /* observe-only: nothing was asserted, what happened is reported */
 };
 
 struct experiment_result {
@@ -72,6 +87,7 @@ struct experiment_result {
     char mechanism[1024]; /* what was really done */
     char dir[512];
     char url[160];
+    char service[1024]; /* the service's command line (or "the service at URL") */
     uint64_t start_unix_ns;
     /* Seconds since the start; -1 when the phase was not reached. */
     double injected_s, detected_s, rolled_back_s, recovered_s, ended_s;
@@ -83,6 +99,11 @@ struct experiment_result {
     double steady_error_ratio, steady_p99_s;
     /* Observed during the fault. */
     int readiness_dropped;
+    unsigned service_exits_in_fault; /* the supervised service ended by itself in the fault */
+    char service_exit[600];          /* how it last ended by itself ("" never) */
+    double metric_before[SCENARIO_MAX_METRICS]; /* the metric probes just before the injection */
+    char notes[EXPERIMENT_MAX_NOTES][300];      /* expectations that could not be checked */
+    size_t nnotes;
     char states_seen[EXPERIMENT_MAX_STATES][PROBES_STATE_LEN];
     size_t nstates;
     double error_code_delta; /* growth of taskd_db_errors_total{code=expected}; -1 unknown */

@@ -2,13 +2,13 @@
  * fault_copies: the wrong copy of the database at its path.
  *
  * older-copy: a copy of the live database (SQLite's VACUUM INTO, from chaos's own connection,
- * which reads a consistent snapshot without touching taskd's locks) goes stale while writes go
- * on, then takes the database's place while taskd serves; the newer database and its -wal are
+ * which reads a consistent snapshot without touching the service's locks) goes stale while
+ * writes go on, then takes the database's place while the service serves; the newer database and its -wal are
  * moved aside, as a restore script that copies a backup over the path would leave things.
  *
- * stale-wal: the copy is made, taskd is restarted (its clean stop checkpoints the -wal into the
- * file, so the next -wal is built on a newer state than the copy), writes go on, taskd is
- * killed, and the copy is put at the path beside that -wal: an operator restoring a backup
+ * stale-wal: the copy is made, the service is restarted (its clean stop checkpoints the -wal
+ * into the file, so the next -wal is built on a newer state than the copy), writes go on, the
+ * service is killed, and the copy is put at the path beside that -wal: an operator restoring a backup
  * after a crash without removing the -wal. SQLite would apply the -wal's pages to the copy.
  *
  * Both roll back by putting the newer database (and its -wal) back.
@@ -22,7 +22,6 @@
 
 #include "mechanism.h"
 
-#define WRITES_AFTER_COPY_MS 400
 
 static struct {
     int swapped;   /* the copy is at the path, the newer files aside */
@@ -115,16 +114,17 @@ static int checkpoint_truncate(const char *db, char *err, size_t errlen)
 
 static int older_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
+    long after_ms = (long)(mechanism_param_number(c, "after") / 1000000);
     if (paths(c, err, errlen) < 0)
         return -1;
-    sleep_ms(WRITES_AFTER_COPY_MS); /* writes the copy will lack */
+    sleep_ms(after_ms); /* writes the copy will lack */
     if (swap_in(1, err, errlen) < 0)
         return -1;
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "VACUUM INTO %s while taskd served; %d ms of writes later, %s and its -wal "
-                  "moved to %s and the copy renamed to %s",
-                  st.copy, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+                  "VACUUM INTO %s while the service served; %ld ms of writes later, %s and its "
+                  "-wal moved to %s and the copy renamed to %s",
+                  st.copy, after_ms, c->db, c->aside_dir, c->db);
     return 0;
 }
 
@@ -146,14 +146,27 @@ static void copies_emergency(void)
 static void older_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  1. VACUUM INTO %s/older.db (chaos's own read connection)\n  2. %d ms later: "
+               "  inject: VACUUM INTO %s/older.db (chaos's own read connection); %s later "
                "rename %s and its -wal to %s/newer.db*, rename the copy to %s\n",
-               c->aside_dir, WRITES_AFTER_COPY_MS, c->db, c->aside_dir, c->db);
+               c->aside_dir, mechanism_param(c, "after"), c->db, c->aside_dir, c->db);
     buf_printf(out, "  rollback: the copy away, newer.db and its -wal back\n");
 }
 
+static const struct mechanism_param copy_params[] = {
+    {"db", MECHANISM_PARAM_PATH, "{db}", "the SQLite database"},
+    {"after", MECHANISM_PARAM_DURATION, "400ms", "how long writes go on between the copy and "
+                                                 "the swap"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_older_copy = {
-    .name = "older copy",
+    .name = "older-copy",
+    .summary = "copy the live database (VACUUM INTO), let writes go on, then put the copy in "
+               "its place (the newer file and its -wal aside)",
+    .rollback_summary = "move the copy away and the newer database and -wal back",
+    .params = copy_params,
+    .when = MECHANISM_LIVE,
+    .default_when = FAULT_LIVE,
     .inject = older_inject,
     .rollback = copies_rollback,
     .emergency = copies_emergency,
@@ -179,64 +192,70 @@ static long long last_task_id(const char *db)
 
 static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
+    long after_ms = (long)(mechanism_param_number(c, "after") / 1000000);
     if (paths(c, err, errlen) < 0)
         return -1;
-    sleep_ms(WRITES_AFTER_COPY_MS); /* commits the copy lacks, before the restart */
+    sleep_ms(after_ms); /* commits the copy lacks, before the restart */
     /* A clean restart: the -wal is checkpointed into the file, the next one builds on it.
-     * taskd's last close usually removes the -wal; chaos makes sure (its own connection,
-     * taskd stopped), or the next -wal would continue this one and the copy would still be
+     * SQLite's last close usually removes the -wal; chaos makes sure (its own connection, the
+     * service stopped), or the next -wal would continue this one and the copy would still be
      * a state it may be replayed on. */
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0 || checkpoint_truncate(c->db, err, errlen) < 0)
+    if (service_runner_stop(c->service, err, errlen) < 0 ||
+        checkpoint_truncate(c->db, err, errlen) < 0)
         return -1;
     long long copy_at = last_task_id(st.copy), file_at = last_task_id(c->db);
-    if (taskd_runner_start(c->taskd, NULL, err, errlen) < 0)
+    if (service_runner_start(c->service, NULL, err, errlen) < 0)
         return -1;
     if (copy_at < 0 || copy_at >= file_at) {
         /* The -wal about to be written would be built on exactly the copy's state, and
          * replaying it onto the copy would be right: no stale -wal to show. */
         snprintf(err, errlen,
                  "no task was created between the copy (last id %lld) and the restart (last id "
-                 "%lld) in %d ms: is the load running?",
-                 copy_at, file_at, WRITES_AFTER_COPY_MS);
+                 "%lld) in %ld ms: is the load running?",
+                 copy_at, file_at, after_ms);
         return -1;
     }
-    sleep_ms(WRITES_AFTER_COPY_MS);
-    if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
+    sleep_ms(after_ms);
+    if (service_runner_kill9(c->service, err, errlen) < 0)
         return -1;
     if (access(c->wal, F_OK) != 0) {
-        snprintf(err, errlen, "taskd left no -wal at %s to restore beside", c->wal);
-        taskd_runner_start(c->taskd, NULL, err, errlen);
+        snprintf(err, errlen, "the service left no -wal at %s to restore beside", c->wal);
+        service_runner_start(c->service, NULL, err, errlen);
         return -1;
     }
     if (swap_in(0, err, errlen) < 0) {
         char ignored[200];
-        taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
+        service_runner_start(c->service, NULL, ignored, sizeof(ignored));
         return -1;
     }
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "VACUUM INTO %s (last task id %lld); %d ms of writes; taskd restarted (its -wal "
-                  "checkpointed: last id %lld), %d ms of writes, SIGKILL; %s moved to %s and the "
-                  "copy put at its path beside the crashed -wal; taskd started",
-                  st.copy, copy_at, WRITES_AFTER_COPY_MS, file_at, WRITES_AFTER_COPY_MS, c->db,
-                  st.newer);
-    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+                  "VACUUM INTO %s (last task id %lld); %ld ms of writes; the service restarted "
+                  "(its -wal checkpointed: last id %lld), %ld ms of writes, SIGKILL; %s moved to "
+                  "%s and the copy put at its path beside the crashed -wal; the service started",
+                  st.copy, copy_at, after_ms, file_at, after_ms, c->db, st.newer);
+    return service_runner_start(c->service, NULL, err, errlen) < 0 ? 1 : 0;
 }
 
 static void stale_plan(const struct mechanism_ctx *c, struct buf *out)
 {
+    const char *after = mechanism_param(c, "after");
     buf_printf(out,
-               "  1. VACUUM INTO %s/older.db\n  2. %d ms later stop taskd, checkpoint its -wal, "
-               "start it\n  3. %d ms later SIGKILL taskd\n  4. rename %s to %s/newer.db, the copy "
-               "to %s (the -wal "
-               "stays)\n  5. start taskd\n",
-               c->aside_dir, WRITES_AFTER_COPY_MS, WRITES_AFTER_COPY_MS, c->db, c->aside_dir,
-               c->db);
+               "  inject: VACUUM INTO %s/older.db; %s later stop the service, checkpoint its "
+               "-wal, start it; %s later SIGKILL it; rename %s to %s/newer.db, the copy to %s "
+               "(the -wal stays); start the service\n",
+               c->aside_dir, after, after, c->db, c->aside_dir, c->db);
     buf_printf(out, "  rollback: the copy away, newer.db back\n");
 }
 
 const struct mechanism mechanism_stale_wal = {
-    .name = "stale -wal",
+    .name = "stale-wal",
+    .summary = "copy the database, restart the service, let writes go on, crash it, and put "
+               "the copy at the path beside the crashed -wal (a backup restored after a crash)",
+    .rollback_summary = "put the database that goes with the -wal back",
+    .params = copy_params,
+    .when = MECHANISM_LIVE,
+    .default_when = FAULT_LIVE,
     .inject = stale_inject,
     .rollback = copies_rollback,
     .emergency = copies_emergency,

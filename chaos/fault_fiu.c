@@ -1,5 +1,5 @@
 /*
- * fault_fiu: I/O errors injected into the running taskd with libfiu (Debian's fiu-utils and
+ * fault_fiu: I/O errors injected into the running service with libfiu (Debian's fiu-utils and
  * libfiu0): EIO on fdatasync/fsync or pwrite, ENOSPC without filling anything, short writes.
  *
  * Why libfiu: its POSIX preload wraps the calls SQLite makes (pwrite64, fdatasync, fsync) in
@@ -7,17 +7,20 @@
  * time, so the fault starts and ends while the service serves — what a failing disk does. The
  * alternatives here are worse: device-mapper (dm-error, dm-flakey) is missing from this kernel,
  * a seccomp filter cannot be attached to a running process, and ptrace would stop it at every
- * system call. Preloading is a start-up choice, so taskd runs under the preload for the whole
- * experiment (the steady state included); only the failure point moves.
+ * system call. Preloading is a start-up choice, so the service runs under the preload for the
+ * whole experiment (the steady state included); only the failure point moves. Any dynamically
+ * linked service whose storage calls those functions can be aimed at (the blog's Python app
+ * too: its sqlite3 module is SQLite).
  *
  * The control protocol is fiu-ctrl's: one command line into PREFIX-PID.in, the answer ("0" or
- * "-1") out of PREFIX-PID.out. Done here with bounded, non-blocking FIFO calls so that a taskd
+ * "-1") out of PREFIX-PID.out. Done here with bounded, non-blocking FIFO calls so that a service
  * that died cannot hang chaos.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,7 +33,8 @@ static struct {
     char preload[256];  /* LD_PRELOAD=... */
     char fifo_env[600]; /* FIU_CTRL_FIFO=DIR/fiu */
     char prefix[560];
-    char point[128]; /* the failure point's name, for disable */
+    char point[128];  /* the failure point's name, for disable */
+    char enable[200]; /* the enable command */
     int enabled;
 } st;
 
@@ -41,7 +45,7 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
     snprintf(out, sizeof(out), "%s-%d.out", prefix, (int)pid);
     int fd = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot reach libfiu in taskd through %s: %s", in, strerror(errno));
+        snprintf(err, errlen, "cannot reach libfiu in the service through %s: %s", in, strerror(errno));
         return -1;
     }
     char line[256];
@@ -50,7 +54,7 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
     close(fd);
     int rfd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (w != n || rfd < 0) {
-        snprintf(err, errlen, "cannot send '%s' to libfiu in taskd: %s", cmd, strerror(errno));
+        snprintf(err, errlen, "cannot send '%s' to libfiu in the service: %s", cmd, strerror(errno));
         if (rfd >= 0)
             close(rfd);
         return -1;
@@ -61,19 +65,36 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
         got = read(rfd, reply, sizeof(reply) - 1);
     close(rfd);
     if (got <= 0 || strncmp(reply, "0", 1) != 0) {
-        snprintf(err, errlen, "libfiu in taskd did not accept '%s' (answer '%.*s')", cmd,
+        snprintf(err, errlen, "libfiu in the service did not accept '%s' (answer '%.*s')", cmd,
                  got > 0 ? (int)strcspn(reply, "\n") : 0, reply);
         return -1;
     }
     return 0;
 }
 
+/* failinfo: an errno name (EIO, ENOSPC, ...) or a number, "" for none. Returns -1 if unknown. */
+static long errno_value(const char *text)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } names[] = {{"EIO", EIO},       {"ENOSPC", ENOSPC}, {"EROFS", EROFS}, {"EDQUOT", EDQUOT},
+                 {"EFBIG", EFBIG},   {"EACCES", EACCES}, {"EPERM", EPERM}, {"ENOMEM", ENOMEM},
+                 {"EAGAIN", EAGAIN}, {"EINTR", EINTR}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i].name, text) == 0)
+            return names[i].value;
+    char *end;
+    long v = strtol(text, &end, 10);
+    return end != text && !*end && v >= 0 && v < 4096 ? v : -1;
+}
+
 static int fiu_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (!c->taskd->bin) {
+    if (!c->service->supervised) {
         snprintf(err, errlen,
-                 "skipped: libfiu's preload must be in taskd from its start; give "
-                 "no --target (chaos starts taskd), or run yours under fiu-run -x");
+                 "skipped: libfiu's preload must be in the service from its start; let chaos "
+                 "start it (no --target), or run yours under fiu-run -x");
         return 1;
     }
     static const char *const libs[] = {FIU_LIB_DIR "/fiu_run_preload.so",
@@ -86,29 +107,37 @@ static int fiu_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
         }
     }
     memset(&st, 0, sizeof(st));
+    const char *failinfo = mechanism_param(c, "failinfo");
+    long info = *failinfo ? errno_value(failinfo) : 0;
+    if (info < 0) {
+        snprintf(err, errlen, "libfiu's failinfo '%s' is not an errno name (EIO, ENOSPC, ...) or "
+                 "number", failinfo);
+        return -1;
+    }
+    snprintf(st.point, sizeof(st.point), "%s", mechanism_param(c, "point"));
+    if (*failinfo)
+        snprintf(st.enable, sizeof(st.enable), "enable name=%s,failinfo=%ld", st.point, info);
+    else
+        snprintf(st.enable, sizeof(st.enable), "enable name=%s", st.point);
     snprintf(st.preload, sizeof(st.preload), "LD_PRELOAD=%s:%s", libs[0], libs[1]);
     snprintf(st.prefix, sizeof(st.prefix), "%s/fiu", c->dir);
     snprintf(st.fifo_env, sizeof(st.fifo_env), "FIU_CTRL_FIFO=%s", st.prefix);
-    size_t n = strcspn(c->param, ",");
-    snprintf(st.point, sizeof(st.point), "%.*s", (int)n, c->param);
-    if (taskd_runner_add_env(c->taskd, st.preload) < 0 ||
-        taskd_runner_add_env(c->taskd, st.fifo_env) < 0) {
-        snprintf(err, errlen, "too many environment entries for taskd");
+    if (service_runner_add_env(c->service, st.preload) < 0 ||
+        service_runner_add_env(c->service, st.fifo_env) < 0) {
+        snprintf(err, errlen, "too many environment entries for the service");
         return -1;
     }
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "taskd started under libfiu's POSIX preload (%s); at the injection, "
-                  "'enable name=%s' through its control FIFO %s-PID.in",
-                  st.preload + 11, c->param, st.prefix);
+                  "the service started under libfiu's POSIX preload (%s); at the injection, "
+                  "'%s' through its control FIFO %s-PID.in",
+                  st.preload + 11, st.enable, st.prefix);
     return 0;
 }
 
 static int fiu_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "enable name=%s", c->param);
-    if (send_command(st.prefix, c->taskd->pid, cmd, err, errlen) < 0)
+    if (send_command(st.prefix, c->service->pid, st.enable, err, errlen) < 0)
         return -1;
     st.enabled = 1;
     return 0;
@@ -120,7 +149,7 @@ static int fiu_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
         return 0;
     char cmd[200];
     snprintf(cmd, sizeof(cmd), "disable name=%s", st.point);
-    if (c->taskd->pid && send_command(st.prefix, c->taskd->pid, cmd, err, errlen) < 0)
+    if (c->service->pid && send_command(st.prefix, c->service->pid, cmd, err, errlen) < 0)
         return -1;
     st.enabled = 0;
     return 0;
@@ -128,18 +157,33 @@ static int fiu_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 
 static void fiu_plan(const struct mechanism_ctx *c, struct buf *out)
 {
+    const char *failinfo = mechanism_param(c, "failinfo");
     buf_printf(out,
-               "  0. start taskd with LD_PRELOAD=%s/fiu_run_preload.so:%s/fiu_posix_preload.so "
-               "FIU_CTRL_FIFO=%s/fiu\n",
+               "  before the service starts: LD_PRELOAD=%s/fiu_run_preload.so:%s/"
+               "fiu_posix_preload.so FIU_CTRL_FIFO=%s/fiu\n",
                FIU_LIB_DIR, FIU_LIB_DIR, c->dir);
-    buf_printf(out, "  1. 'enable name=%s' into %s/fiu-PID.in while taskd serves\n", c->param,
-               c->dir);
-    buf_printf(out, "  rollback: 'disable name=%.*s'\n", (int)strcspn(c->param, ","), c->param);
+    buf_printf(out, "  inject: 'enable name=%s%s%s' into %s/fiu-PID.in while the service serves\n",
+               mechanism_param(c, "point"), *failinfo ? ",failinfo=" : "", failinfo, c->dir);
+    buf_printf(out, "  rollback: 'disable name=%s'\n", mechanism_param(c, "point"));
 }
 
-/* No emergency undo: the failure point lives in taskd, which dies with chaos. */
+static const struct mechanism_param fiu_params[] = {
+    {"point", MECHANISM_PARAM_TEXT, NULL,
+     "libfiu's failure point: posix/io/sync/*, posix/io/rw/pwrite, posix/io/rw/pwrite/reduce, ..."},
+    {"failinfo", MECHANISM_PARAM_TEXT, "",
+     "the errno the call fails with: EIO, ENOSPC, ... or a number (none for /reduce)"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* No emergency undo: the failure point lives in the service, which dies with chaos. */
 const struct mechanism mechanism_fiu = {
     .name = "libfiu",
+    .summary = "make a system call of the running service fail (libfiu's POSIX preload and "
+               "control FIFO): EIO on fsync or pwrite, ENOSPC, short writes",
+    .rollback_summary = "disable the failure point",
+    .params = fiu_params,
+    .when = MECHANISM_LIVE,
+    .default_when = FAULT_LIVE,
     .prepare = fiu_prepare,
     .inject = fiu_inject,
     .rollback = fiu_rollback,

@@ -1,9 +1,9 @@
 /*
  * fault_inodes: no free inode while bytes remain (millions of small files on the same volume,
  * a log directory gone wild). The data directory is a tmpfs with few inodes (mounted before
- * taskd starts); with taskd stopped (its clean stop removes the -wal and -shm), empty files
- * take every free inode, and taskd starts: SQLite opens the database but cannot create its
- * -wal and -shm. Deleting the files is the rollback.
+ * the service starts); with the service stopped (taskd's clean stop removes the -wal and -shm),
+ * empty files take every free inode, and the service starts: SQLite opens the database but
+ * cannot create its -wal and -shm. Deleting the files is the rollback.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +15,11 @@
 #include "cleanup_record.h"
 #include "mechanism.h"
 
-#define TMPFS_OPTIONS "size=16m,nr_inodes=64,mode=0755"
 #define MAX_FILLERS 4096
 
 static struct {
     char data_dir[600];
+    char options[80];
     int mounted;
     int fillers;
 } st;
@@ -31,18 +31,18 @@ static void filler_path(int i, char *out, size_t cap)
 
 static int inodes_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (mechanism_need_root("mounting a tmpfs with few inodes", err, errlen))
-        return 1;
     memset(&st, 0, sizeof(st));
     snprintf(st.data_dir, sizeof(st.data_dir), "%s", c->data_dir);
+    snprintf(st.options, sizeof(st.options), "size=16m,nr_inodes=%llu,mode=0755",
+             (unsigned long long)mechanism_param_number(c, "inodes"));
     if (cleanup_record_mount(c->data_dir) < 0 ||
-        mount("tmpfs", c->data_dir, "tmpfs", MS_NOSUID | MS_NODEV, TMPFS_OPTIONS) < 0) {
+        mount("tmpfs", c->data_dir, "tmpfs", MS_NOSUID | MS_NODEV, st.options) < 0) {
         snprintf(err, errlen, "cannot mount a tmpfs on %s: %s", c->data_dir, strerror(errno));
         return -1;
     }
     st.mounted = 1;
     c->mechanism[0] = '\0';
-    mechanism_say(c, "%s is a tmpfs (%s); ", c->data_dir, TMPFS_OPTIONS);
+    mechanism_say(c, "%s is a tmpfs (%s); ", c->data_dir, st.options);
     return 0;
 }
 
@@ -58,8 +58,6 @@ static void remove_fillers(void)
 
 static int inodes_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0)
-        return -1;
     char path[700];
     int e = 0;
     while (st.fillers < MAX_FILLERS) {
@@ -76,14 +74,12 @@ static int inodes_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         snprintf(err, errlen, "filling the inodes of %s stopped with %s, not ENOSPC", c->data_dir,
                  e ? strerror(e) : "no error");
         remove_fillers();
-        taskd_runner_start(c->taskd, NULL, path, sizeof(path));
         return -1;
     }
-    mechanism_say(c,
-                  "taskd stopped; %d empty files took every free inode of %s (bytes still "
-                  "free); taskd started",
-                  st.fillers, c->data_dir);
-    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+    mechanism_say(c, "%s%d empty files took every free inode of %s (bytes still free)%s",
+                  c->at_start ? "the service stopped; " : "", st.fillers, c->data_dir,
+                  c->at_start ? "; the service started" : "");
+    return 0;
 }
 
 static int inodes_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
@@ -108,16 +104,30 @@ static void inodes_emergency(void)
 
 static void inodes_plan(const struct mechanism_ctx *c, struct buf *out)
 {
-    buf_printf(out, "  0. before taskd starts: mount -t tmpfs -o %s tmpfs %s\n", TMPFS_OPTIONS,
-               c->data_dir);
     buf_printf(out,
-               "  1. stop taskd\n  2. create %s/.chaos-inode-N until ENOSPC\n  3. start "
-               "taskd\n  rollback: delete them; at the end umount %s\n",
+               "  before the service starts: mount -t tmpfs -o size=16m,nr_inodes=%s tmpfs %s\n",
+               mechanism_param(c, "inodes"), c->data_dir);
+    buf_printf(out,
+               "  inject: create %s/.chaos-inode-N until ENOSPC\n  rollback: delete them; at the "
+               "end umount %s\n",
                c->data_dir, c->data_dir);
 }
 
+static const struct mechanism_param inodes_params[] = {
+    {"dir", MECHANISM_PARAM_PATH, "{data_dir}", "the directory that becomes the tmpfs"},
+    {"inodes", MECHANISM_PARAM_COUNT, "64", "the tmpfs's inodes (nr_inodes)"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_inodes = {
-    .name = "inode exhaustion",
+    .name = "inodes",
+    .summary = "the data directory is a tmpfs with few inodes; empty files take every free one "
+               "while bytes remain",
+    .rollback_summary = "delete the empty files",
+    .params = inodes_params,
+    .when = MECHANISM_AT_START | MECHANISM_LIVE,
+    .default_when = FAULT_AT_START,
+    .needs_root = "mounting a tmpfs with few inodes",
     .prepare = inodes_prepare,
     .inject = inodes_inject,
     .rollback = inodes_rollback,

@@ -1,14 +1,14 @@
 /*
  * fault_pages: damage to the bytes of the database files themselves.
  *
- * corrupt-page: with taskd stopped (a clean stop checkpoints the -wal into the file), one leaf
- * page of the tasks table — from the middle of its pages, found with SQLite's dbstat table —
- * is saved and overwritten with garbage: "database disk image is malformed" in the middle of
+ * corrupt-page: with the service stopped (taskd's clean stop checkpoints the -wal into the
+ * file), one leaf page of a table — from the middle of its pages, found with SQLite's dbstat
+ * table — is saved and overwritten with garbage: "database disk image is malformed" in the middle of
  * the file, where the 100-byte header is intact and SQLite opens it happily. The saved page is
  * written back by the rollback.
  *
- * torn-wal: taskd is killed under load and the -wal is cut inside the commit frame of its third
- * transaction from the end, as a power cut during the last appends leaves it (the last
+ * torn-wal: the service is killed under load (faults.c's at-start fault with a SIGKILL) and the
+ * -wal is cut inside the commit frame of its third transaction from the end, as a power cut during the last appends leaves it (the last
  * transactions of a busy writer were acknowledged a few milliseconds before; the very last
  * often was not yet). There is nothing to restore in production: the rollback
  * accepts the loss the way taskd's message says (truncate the -wal after its last intact
@@ -37,8 +37,9 @@ static struct {
     unsigned long long keep_bytes;
 } st;
 
-/* A leaf page of the tasks table from the middle of its pages. Returns 0 or -1. */
-static int find_leaf(const char *db, long long *pgno, int *page_size, char *err, size_t errlen)
+/* A leaf page of `table` from the middle of its pages. Returns 0 or -1. */
+static int find_leaf(const char *db, const char *table, long long *pgno, int *page_size,
+                     char *err, size_t errlen)
 {
     sqlite3 *h = NULL;
     sqlite3_stmt *q = NULL;
@@ -46,16 +47,18 @@ static int find_leaf(const char *db, long long *pgno, int *page_size, char *err,
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(h,
                                 "SELECT pageno, (SELECT page_size FROM pragma_page_size) FROM "
-                                "dbstat WHERE name = 'tasks' AND pagetype = 'leaf' ORDER BY "
+                                "dbstat WHERE name = ?1 AND pagetype = 'leaf' ORDER BY "
                                 "pageno LIMIT 1 OFFSET (SELECT count(*) / 2 FROM dbstat WHERE "
-                                "name = 'tasks' AND pagetype = 'leaf')",
+                                "name = ?1 AND pagetype = 'leaf')",
                                 -1, &q, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         *pgno = sqlite3_column_int64(q, 0);
         *page_size = sqlite3_column_int(q, 1);
         rc = SQLITE_OK;
     } else if (rc == SQLITE_DONE) {
-        snprintf(err, errlen, "the tasks table of %s has no leaf page yet", db);
+        snprintf(err, errlen, "the table %s of %s has no leaf page yet (is it there?)", table, db);
         rc = -1;
     } else {
         snprintf(err, errlen, "cannot read the pages of %s: %s", db,
@@ -84,35 +87,31 @@ static int corrupt_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     memset(&st, 0, sizeof(st));
     snprintf(st.db, sizeof(st.db), "%s", c->db);
-    if (taskd_runner_stop(c->taskd, err, errlen) < 0)
+    const char *table = mechanism_param(c, "table");
+    if (find_leaf(c->db, table, &st.pgno, &st.page_size, err, errlen) < 0)
         return -1;
-    if (find_leaf(c->db, &st.pgno, &st.page_size, err, errlen) < 0)
-        goto restart;
     int fd = open(c->db, O_RDONLY | O_CLOEXEC);
     off_t off = (off_t)((st.pgno - 1) * st.page_size);
     if (fd < 0 || pread(fd, st.page, (size_t)st.page_size, off) != st.page_size) {
         snprintf(err, errlen, "cannot read page %lld of %s", st.pgno, c->db);
         if (fd >= 0)
             close(fd);
-        goto restart;
+        return -1;
     }
     close(fd);
     st.saved = 1;
     static unsigned char garbage[MAX_PAGE];
     memset(garbage, 0xA5, sizeof(garbage));
     if (write_page(c->db, garbage, err, errlen) < 0)
-        goto restart;
+        return -1;
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "taskd stopped; page %lld of %s (a leaf of the tasks table, %d bytes at "
-                  "offset %lld) overwritten with 0xA5 bytes; taskd started on it",
-                  st.pgno, c->db, st.page_size, (st.pgno - 1) * st.page_size);
-    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
-restart:;
-    char ignored[200];
-    taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
-    st.saved = 0;
-    return -1;
+                  "%spage %lld of %s (a leaf of the table %s, %d bytes at offset %lld) "
+                  "overwritten with 0xA5 bytes%s",
+                  c->at_start ? "the service stopped; " : "", st.pgno, c->db, table,
+                  st.page_size, (st.pgno - 1) * st.page_size,
+                  c->at_start ? "; the service started on it" : "");
+    return 0;
 }
 
 static int corrupt_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
@@ -139,14 +138,26 @@ static void corrupt_emergency(void)
 static void corrupt_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  1. stop taskd (SIGTERM)\n  2. find a leaf page of the tasks table in %s "
-               "(dbstat), save it\n  3. overwrite it with garbage\n  4. start taskd\n",
-               c->db);
+               "  inject: find a leaf page of the table %s in %s (dbstat), save it, overwrite "
+               "it with garbage\n",
+               mechanism_param(c, "table"), c->db);
     buf_printf(out, "  rollback: write the saved page back\n");
 }
 
+static const struct mechanism_param corrupt_params[] = {
+    {"db", MECHANISM_PARAM_PATH, "{db}", "the SQLite database"},
+    {"table", MECHANISM_PARAM_TEXT, "tasks", "the table whose page is damaged"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_corrupt_page = {
-    .name = "corrupt page",
+    .name = "corrupt-page",
+    .summary = "overwrite a leaf page of a table, from the middle of the SQLite file, with "
+               "garbage",
+    .rollback_summary = "write the saved page back",
+    .params = corrupt_params,
+    .when = MECHANISM_AT_START | MECHANISM_LIVE,
+    .default_when = FAULT_AT_START,
     .inject = corrupt_inject,
     .rollback = corrupt_rollback,
     .emergency = corrupt_emergency,
@@ -158,15 +169,11 @@ const struct mechanism mechanism_corrupt_page = {
 static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     memset(&st, 0, sizeof(st));
-    if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
-        return -1;
     struct wal_file_scan w;
     int rc = wal_file_scan_path(c->wal, &w);
     if (rc < 0 || !w.header_valid || w.frames == 0) {
         snprintf(err, errlen, "the -wal %s holds no frame to tear (%s)", c->wal,
-                 rc < 0 ? strerror(-rc) : "taskd had checkpointed it");
-        char ignored[200];
-        taskd_runner_start(c->taskd, NULL, ignored, sizeof(ignored));
+                 rc < 0 ? strerror(-rc) : "the service had checkpointed it");
         return -1;
     }
     uint64_t frame = w.frames;
@@ -187,12 +194,12 @@ static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     st.keep_bytes = torn.commit_end;
     c->mechanism[0] = '\0';
     mechanism_say(c,
-                  "SIGKILL taskd; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
-                  "(a commit frame; the last intact commit ends at byte %llu); taskd started "
-                  "on it",
+                  "SIGKILL the service; %s cut from %llu to %llu bytes, inside frame %llu of %llu "
+                  "(a commit frame; the last intact commit ends at byte %llu); the service "
+                  "started on it",
                   c->wal, (unsigned long long)w.file_size, (unsigned long long)cut,
                   (unsigned long long)frame, (unsigned long long)w.frames, st.keep_bytes);
-    return taskd_runner_start(c->taskd, NULL, err, errlen) < 0 ? 1 : 0;
+    return 0;
 }
 
 static int torn_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
@@ -221,16 +228,28 @@ static int torn_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 static void torn_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  1. SIGKILL taskd\n  2. cut %s inside the commit frame of its third "
-               "transaction from the end\n  3. start taskd\n",
+               "  inject: cut %s inside the commit frame of its third transaction from the "
+               "end\n",
                c->wal);
     buf_printf(out, "  rollback: truncate %s after its last intact commit (the loss accepted)\n",
                c->wal);
 }
 
-/* No emergency undo: the cut is the fault itself, and what taskd is told to do about it. */
+/* No emergency undo: the cut is the fault itself, and what the service is told to do about it. */
+static const struct mechanism_param torn_params[] = {
+    {"db", MECHANISM_PARAM_PATH, "{db}", "the SQLite database whose -wal is cut"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_torn_wal = {
-    .name = "torn -wal",
+    .name = "torn-wal",
+    .summary = "after a crash, cut the -wal inside the commit frame of its third transaction "
+               "from the end (a power cut during the last appends)",
+    .rollback_summary = "accept the loss: truncate the -wal after its last intact commit",
+    .params = torn_params,
+    .when = MECHANISM_AT_START,
+    .default_when = FAULT_AT_START,
+    .default_stop = FAULT_STOP_KILL,
     .inject = torn_inject,
     .rollback = torn_rollback,
     .plan = torn_plan,

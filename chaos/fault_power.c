@@ -1,8 +1,8 @@
 /*
  * fault_power: a power cut. The data directory is a lossyfs mount (FUSE, lossyfs/): writes
- * stay in lossyfs's memory until the file is synced. The cut is SIGKILL of taskd (no process
- * outlives a power failure) followed by lossyfs's "drop" (every unsynced write vanishes);
- * taskd then starts again on what the "disk" kept. lossyfs runs as chaos's child, tied to its
+ * stay in lossyfs's memory until the file is synced. The cut is SIGKILL of the service (no
+ * process outlives a power failure) followed by lossyfs's "drop" (every unsynced write
+ * vanishes); the service then starts again on what the "disk" kept. lossyfs runs as chaos's child, tied to its
  * life, in chaos's private mount namespace, and is written to the cleanup record.
  */
 #include <errno.h>
@@ -102,8 +102,6 @@ static void stop_lossyfs(void)
 
 static int power_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (mechanism_need_root("mounting the FUSE file system lossyfs", err, errlen))
-        return 1;
     if (access("/dev/fuse", R_OK | W_OK) != 0) {
         snprintf(err, errlen, "skipped: /dev/fuse is not usable here: %s", strerror(errno));
         return 1;
@@ -135,7 +133,7 @@ static int power_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 
 static int power_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (taskd_runner_kill9(c->taskd, err, errlen) < 0)
+    if (service_runner_kill9(c->service, err, errlen) < 0)
         return -1;
     char answer[200];
     if (control_request(st.socket, "drop", 5000, answer, sizeof(answer)) != 0) {
@@ -143,14 +141,14 @@ static int power_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         return -1;
     }
     snprintf(st.dropped, sizeof(st.dropped), "%s", answer + 3);
-    mechanism_say(c, "SIGKILL taskd, then the cut: lossyfs %s", st.dropped);
+    mechanism_say(c, "SIGKILL the service, then the cut: lossyfs %s", st.dropped);
     return 0;
 }
 
 static int power_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     (void)c, (void)err, (void)errlen;
-    return 0; /* faults.c starts taskd again on what the disk kept */
+    return 0; /* faults.c starts the service again on what the disk kept */
 }
 
 static void power_cleanup(struct mechanism_ctx *c)
@@ -170,14 +168,27 @@ static void power_emergency(void)
 static void power_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  0. before taskd starts: lossyfs --control %s/lossyfs.sock %s/disk %s (FUSE)\n",
+               "  before the service starts: lossyfs --control %s/lossyfs.sock %s/disk %s (FUSE)\n",
                c->dir, c->dir, c->data_dir);
-    buf_printf(out, "  1. SIGKILL taskd\n  2. lossyfs 'drop': every write not synced is lost\n");
-    buf_printf(out, "  rollback: start taskd again; at the end unmount %s\n", c->data_dir);
+    buf_printf(out, "  inject: SIGKILL the service; lossyfs 'drop': every write not synced is lost\n");
+    buf_printf(out, "  rollback: start the service again; at the end unmount %s\n", c->data_dir);
 }
 
+static const struct mechanism_param power_params[] = {
+    {"dir", MECHANISM_PARAM_PATH, "{data_dir}", "the directory that becomes lossyfs"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_power = {
-    .name = "lossyfs power cut",
+    .name = "power-cut",
+    .summary = "the data directory is lossyfs (unsynced writes held in memory); SIGKILL the "
+               "service, drop every unsynced write",
+    .rollback_summary = "start the service again on what the disk kept",
+    .params = power_params,
+    .when = MECHANISM_LIVE,
+    .default_when = FAULT_LIVE,
+    .needs_root = "mounting the FUSE file system lossyfs",
+    .stops_service = 1,
     .prepare = power_prepare,
     .inject = power_inject,
     .rollback = power_rollback,

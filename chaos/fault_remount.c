@@ -1,11 +1,11 @@
 /*
  * fault_remount: the production "EXT4-fs error ... Remounting filesystem read-only". The data
  * directory is an ext4 image on a loop device, mounted errors=remount-ro; writing to the
- * file system's sysfs trigger_fs_error makes it emergency read-only under the running taskd,
- * whose next write gets EROFS. An emergency read-only ext4 cannot be remounted read-write, so
- * the rollback is what an operator does: unmount it (lazily: taskd still holds files on it),
- * e2fsck the image, and mount it again — on a new loop device, so taskd sees its database
- * replaced by the file system that came back and reopens it.
+ * file system's sysfs trigger_fs_error makes it emergency read-only under the running
+ * service, whose next write gets EROFS. An emergency read-only ext4 cannot be remounted read-write, so
+ * the rollback is what an operator does: unmount it (lazily: the service still holds files on it),
+ * e2fsck the image, and mount it again — on a new loop device, so the service sees its
+ * database replaced by the file system that came back (taskd reopens it).
  *
  * Loop devices are attached with LO_FLAGS_AUTOCLEAR (detached by the kernel when the last
  * mount goes), the mounts live in chaos's private mount namespace, and both are written to
@@ -23,7 +23,6 @@
 #include "cleanup_record.h"
 #include "mechanism.h"
 
-#define IMAGE_BYTES (64ll << 20)
 #define MOUNT_OPTIONS "errors=remount-ro"
 
 static struct {
@@ -90,8 +89,6 @@ static int mount_image(char *err, size_t errlen)
 
 static int remount_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
 {
-    if (mechanism_need_root("loop devices and mount(2)", err, errlen))
-        return 1;
     if (access("/dev/loop-control", R_OK | W_OK) != 0) {
         snprintf(err, errlen, "skipped: no loop devices here (/dev/loop-control: %s)",
                  strerror(errno));
@@ -102,7 +99,7 @@ static int remount_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     snprintf(st.data_dir, sizeof(st.data_dir), "%s", c->data_dir);
     snprintf(st.log, sizeof(st.log), "%s/e2fsprogs.log", c->dir);
     int fd = open(st.image, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, IMAGE_BYTES) < 0) {
+    if (fd < 0 || ftruncate(fd, (off_t)mechanism_param_number(c, "size")) < 0) {
         snprintf(err, errlen, "cannot create %s: %s", st.image, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -110,7 +107,7 @@ static int remount_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     close(fd);
     const char *mkfs[] = {"mkfs.ext4", "-q", "-F", st.image, NULL};
-    int rc = taskd_runner_exec(mkfs, st.log, 30, err, errlen);
+    int rc = service_runner_exec(mkfs, st.log, 30, err, errlen);
     if (rc == 127) {
         snprintf(err, errlen, "skipped: mkfs.ext4 is not installed (make deps: e2fsprogs)");
         return 1;
@@ -143,7 +140,7 @@ static int remount_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     st.ro = 1;
     mechanism_say(c,
                   "'chaos readonly-remount' written to %s: the file system is emergency "
-                  "read-only under taskd",
+                  "read-only under the service",
                   trigger);
     return 0;
 }
@@ -158,7 +155,7 @@ static int remount_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     st.mounted = 0;
     const char *fsck[] = {"e2fsck", "-f", "-y", st.image, NULL};
-    int rc = taskd_runner_exec(fsck, st.log, 60, err, errlen);
+    int rc = service_runner_exec(fsck, st.log, 60, err, errlen);
     if (rc < 0 || rc > 1) { /* 1: errors corrected */
         snprintf(err, errlen, "e2fsck -f -y %s exited with %d (see %s)", st.image, rc, st.log);
         return -1;
@@ -190,16 +187,30 @@ static void remount_emergency(void)
 static void remount_plan(const struct mechanism_ctx *c, struct buf *out)
 {
     buf_printf(out,
-               "  0. before taskd starts: mkfs.ext4 %s/ext4.img (64 MiB), attach it to a loop "
+               "  before the service starts: mkfs.ext4 %s/ext4.img (%s), attach it to a loop "
                "device (autoclear), mount -o %s on %s\n",
-               c->dir, MOUNT_OPTIONS, c->data_dir);
-    buf_printf(out, "  1. write /sys/fs/ext4/loopN/trigger_fs_error while taskd serves\n");
+               c->dir, mechanism_param(c, "size"), MOUNT_OPTIONS, c->data_dir);
+    buf_printf(out, "  inject: write /sys/fs/ext4/loopN/trigger_fs_error while the service "
+                    "serves\n");
     buf_printf(out, "  rollback: umount -l %s; e2fsck -f -y the image; mount it again\n",
                c->data_dir);
 }
 
+static const struct mechanism_param remount_params[] = {
+    {"dir", MECHANISM_PARAM_PATH, "{data_dir}", "the directory that becomes the ext4 mount"},
+    {"size", MECHANISM_PARAM_SIZE, "64MiB", "the ext4 image's size"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct mechanism mechanism_remount = {
-    .name = "ext4 errors=remount-ro",
+    .name = "remount-ro",
+    .summary = "the data directory is ext4 on a loop device mounted errors=remount-ro; sysfs "
+               "trigger_fs_error makes it emergency read-only under the running service",
+    .rollback_summary = "unmount lazily, e2fsck -f -y the image, mount it again",
+    .params = remount_params,
+    .when = MECHANISM_LIVE,
+    .default_when = FAULT_LIVE,
+    .needs_root = "loop devices and mount(2)",
     .prepare = remount_prepare,
     .inject = remount_inject,
     .rollback = remount_rollback,

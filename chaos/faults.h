@@ -1,11 +1,14 @@
 /*
- * faults: makes and undoes each scenario's fault on real files, mounts and processes — only
- * under the work directory (every path is checked with realpath before it is touched).
+ * faults: runs an experiment's fault mechanism (mechanism.h) on real files, mounts and
+ * processes — only under the work directory (every path is checked with realpath before it is
+ * touched). It fills the mechanism's parameters in, checks the root it needs, and wraps an
+ * at-start fault: stop the service (SIGTERM, or SIGKILL for a crash), make the fault, start the
+ * service on it with the fault's extra arguments.
  *
  * Undo must happen even when chaos itself is interrupted or crashes, so an injected fault is
  * "armed" in static state, and faults_emergency_rollback() undoes it with system calls only
- * (rename, rmdir, umount2, pwrite, kill): it is safe in a signal handler and in atexit. The
- * orderly faults_rollback() does the same and then lets taskd come back.
+ * (each mechanism's emergency()): it is safe in a signal handler and in atexit. The orderly
+ * faults_rollback() does the same and then lets the service come back.
  */
 #ifndef CHAOS_FAULTS_H
 #define CHAOS_FAULTS_H
@@ -15,33 +18,27 @@
 
 #include "buf.h"
 #include "mechanism.h"
+#include "placeholders.h"
 #include "scenarios.h"
-#include "taskd_runner.h"
+#include "service_runner.h"
 
 #define FAULTS_PATH_MAX 512
-#define FAULTS_HEADER_LEN 100
-#define FAULTS_TMPFS_SIZE "16m"
 
 struct fault_state {
     const struct scenario *sc;
     char work[FAULTS_PATH_MAX];     /* realpath of the work directory */
     char dir[FAULTS_PATH_MAX];      /* the experiment's directory, under work */
-    char data_dir[FAULTS_PATH_MAX]; /* the database's directory */
-    char db[FAULTS_PATH_MAX];
+    char data_dir[FAULTS_PATH_MAX]; /* the directory the mechanism works in */
+    char db[FAULTS_PATH_MAX];       /* the database the mechanism works on */
     char wal[FAULTS_PATH_MAX + 8];
     char shm[FAULTS_PATH_MAX + 8];
     char aside_dir[FAULTS_PATH_MAX];
-    char aside_db[FAULTS_PATH_MAX + 16];
-    char aside_wal[FAULTS_PATH_MAX + 24];
-    char ballast[FAULTS_PATH_MAX + 16];
-    char intruder[3][FAULTS_PATH_MAX + 32]; /* where a database taskd made meanwhile goes */
-    char mechanism[1024];                   /* what was really done, for the journal */
-    /* What is in place now (what the rollback must undo). */
-    int tmpfs_mounted, ro_mounted, db_aside, wal_aside, dir_made, header_saved, injected;
-    pid_t lock_pid;
-    int lock_release_fd; /* closing it releases the lock holder */
-    unsigned char header[FAULTS_HEADER_LEN];
-    struct mechanism_ctx mctx; /* FAULT_MECHANISM: what the scenario's mechanism works on */
+    char params[SCENARIO_MAX_PARAMS][FAULTS_PATH_MAX]; /* the parameters, filled in */
+    const char *param[SCENARIO_MAX_PARAMS];
+    char mechanism[MECHANISM_TEXT_MAX]; /* what was really done, for the journal */
+    int injected;     /* the fault is in place */
+    int service_down; /* the fault left the service down (killed, or it did not come up) */
+    struct mechanism_ctx mctx;
 };
 
 /* Fails (-1, sentence in err) unless `path` resolves inside `work`: each is resolved by the
@@ -49,40 +46,37 @@ struct fault_state {
  * needs to exist yet (--dry-run plans in a work directory it does not create). */
 int faults_check_under(const char *work, const char *path, char *err, size_t errlen);
 
-/* Fills the paths for scenario `sc` in `dir` (under `work`), with the database at db_path.
- * Returns 0, or -1 with a sentence in err (a path outside the work directory, too long). */
-int faults_init(struct fault_state *f, const struct scenario *sc, const char *work, const char *dir,
-                const char *db_path, char *err, size_t errlen);
+/* Fills the paths and parameters for scenario `sc`, whose experiment directory is ph->dir and
+ * whose service keeps its data at ph->data_dir and ph->db. Returns 0, or -1 with a sentence in
+ * err (a path outside the work directory, too long). */
+int faults_init(struct fault_state *f, const struct scenario *sc, const struct placeholders *ph,
+                char *err, size_t errlen);
 
-/* Appends the plan (numbered steps with the real paths) to out: what --dry-run prints. */
+/* Appends the plan (the steps with the real paths) to out: what --dry-run prints. */
 void faults_plan(const struct fault_state *f, struct buf *out);
 
-/* Before taskd first starts: mounts the tmpfs of disk-full, or the mechanism's prepare (which
- * may set up how `taskd` starts). Returns 0, 1 when the scenario must be skipped (reason in
- * err: needs root), or -1 with a sentence in err. */
-int faults_prepare(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen);
+/* Before the service first starts: the root check, the mechanism's prepare (which may set up
+ * how the service starts). Returns 0, 1 when the experiment must be skipped (reason in err),
+ * or -1 with a sentence in err. */
+int faults_prepare(struct fault_state *f, struct service_runner *svc, char *err, size_t errlen);
 
-/* Injects the fault (stopping and starting taskd for the start-up faults). Returns 0; 1 when
- * the fault is in place but taskd did not come up on it (reason in err: a deviation); or -1
- * with a sentence in err when the fault could not be made (nothing left in place). */
-int faults_inject(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen);
+/* Injects the fault (stopping and starting the service for an at-start fault). Returns 0; 1
+ * when the fault is in place but the service did not come up on it (reason in err: a
+ * deviation); or -1 with a sentence in err when the fault could not be made (nothing left in
+ * place). */
+int faults_inject(struct fault_state *f, struct service_runner *svc, char *err, size_t errlen);
 
-/* Undoes the fault; starts taskd again when it is not running (kill-9, or a start-up fault
- * taskd did not survive). Returns 0, or -1 with a sentence in err. Idempotent. */
-int faults_rollback(struct fault_state *f, struct taskd_runner *taskd, char *err, size_t errlen);
+/* Undoes the fault; starts the service again when it is down. Returns 0, or -1 with a
+ * sentence in err. Idempotent. */
+int faults_rollback(struct fault_state *f, struct service_runner *svc, char *err, size_t errlen);
 
-/* After taskd stopped for good: unmounts what faults_prepare() mounted. Idempotent. */
+/* After the service stopped for good: unmounts what the mechanism mounted. Idempotent. */
 void faults_cleanup(struct fault_state *f);
 
-/* Marks `f` and `taskd` as the state to undo from a signal handler or atexit (NULL: none). */
-void faults_arm(struct fault_state *f, struct taskd_runner *taskd);
+/* Marks `f` and `svc` as the state to undo from a signal handler or atexit (NULL: none). */
+void faults_arm(struct fault_state *f, struct service_runner *svc);
 
-/* Async-signal-safe undo of the armed state; kills a managed taskd and the lock holder. */
+/* Async-signal-safe undo of the armed state; kills a supervised service. */
 void faults_emergency_rollback(void);
-
-/* The lock holder's main (run as `chaos __hold-lock DB`): opens DB, takes BEGIN IMMEDIATE,
- * writes "locked\n" to stdout, holds the lock until stdin closes, rolls back. Returns an exit
- * status. */
-int faults_hold_lock_main(const char *db_path);
 
 #endif

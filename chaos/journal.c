@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "mechanism.h"
 #include "version.h"
 
 static void put_time(struct json_writer *w, const char *key, double s)
@@ -52,6 +53,15 @@ static void put_cjson(struct json_writer *w, const cJSON *item)
     }
 }
 
+static void put_string_or_null(struct json_writer *w, const char *key, const char *value)
+{
+    jw_key(w, key);
+    if (value)
+        jw_string(w, value);
+    else
+        jw_null(w);
+}
+
 static void put_expected(struct json_writer *w, const struct scenario *sc)
 {
     const struct scenario_expect *x = &sc->expect;
@@ -60,9 +70,10 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
     jw_member_string(w, "summary", sc->expected);
     static const char *const detect[] = {[DETECT_NOT_READY] = "not_ready",
                                          [DETECT_WAL_BACK] = "wal_rebuilt",
-                                         [DETECT_ABSORBED] = "absorbed"};
+                                         [DETECT_ABSORBED] = "absorbed",
+                                         [DETECT_NONE] = "none"};
     jw_member_string(w, "detect", detect[x->detect]);
-    jw_member_bool(w, "readiness_drop", x->detect == DETECT_NOT_READY);
+    jw_member_bool(w, "readiness_drop", x->readiness_drops);
     jw_key(w, "file_state");
     if (x->file_state)
         jw_string(w, x->file_state);
@@ -86,6 +97,58 @@ static void put_expected(struct json_writer *w, const struct scenario *sc)
     for (size_t i = 0; x->alerts[i]; i++)
         jw_string(w, x->alerts[i]);
     jw_array_end(w);
+    /* Added by issue 12B: the preset the expectation started from, and the rest of it. */
+    jw_member_string(w, "preset", x->preset);
+    jw_member_bool(w, "observe_only", x->observe_only);
+    jw_member_bool(w, "service_stays_up", x->survives);
+    jw_member_bool(w, "writes_answered", x->writes_answered);
+    jw_member_bool(w, "writes_accepted", x->writes_accepted);
+    jw_member_bool(w, "reads_served", x->reads_served);
+    jw_member_bool(w, "recovers", x->recovers);
+    jw_member_bool(w, "no_unexpected_writes", x->no_unexpected);
+    jw_member_bool(w, "integrity_check", x->integrity);
+    jw_key(w, "metrics");
+    jw_object_begin(w);
+    for (size_t i = 0; i < x->nmetrics; i++)
+        jw_member_string(w, x->metrics[i].probe, x->metrics[i].text);
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
+/* What was broken and how (issue 12B): the mechanism with its parameters, as the file said. */
+static void put_fault(struct json_writer *w, const struct experiment_result *r)
+{
+    const struct scenario *sc = r->sc;
+    jw_key(w, "fault");
+    jw_object_begin(w);
+    jw_member_string(w, "mechanism", sc->mech->name);
+    jw_key(w, "params");
+    jw_object_begin(w);
+    for (size_t i = 0; sc->mech->params && sc->mech->params[i].name; i++)
+        put_string_or_null(w, sc->mech->params[i].name,
+                           sc->params[i] ? sc->params[i] : sc->mech->params[i].fallback);
+    jw_object_end(w);
+    jw_member_string(w, "when", sc->at_start ? "at-start" : "live");
+    jw_member_bool(w, "needs_root", sc->needs_root);
+    jw_object_end(w);
+}
+
+/* The service that was broken (issue 12B). */
+static void put_service(struct json_writer *w, const struct experiment_result *r)
+{
+    const struct scenario_service *s = &r->sc->service;
+    jw_key(w, "service");
+    jw_object_begin(w);
+    jw_member_bool(w, "taskd", s->taskd);
+    put_string_or_null(w, "name", s->name);
+    jw_member_string(w, "command", r->service);
+    put_string_or_null(w, "source", s->source);
+    jw_member_string(w, "live", s->live.path);
+    jw_member_string(w, "ready", s->ready.path);
+    put_string_or_null(w, "read", s->read.path);
+    put_string_or_null(w, "metrics_path", s->metrics_path);
+    jw_member_uint(w, "exits_in_fault", r->service_exits_in_fault);
+    put_string_or_null(w, "last_exit", *r->service_exit ? r->service_exit : NULL);
     jw_object_end(w);
 }
 
@@ -141,6 +204,27 @@ static void put_writes(struct json_writer *w, const struct experiment_result *r)
     jw_object_end(w);
 }
 
+/* The metric probes' columns: {"name": [value or null, …], …}. */
+static void put_metric_columns(struct json_writer *w, const struct experiment_result *r)
+{
+    const struct scenario_service *svc = &r->sc->service;
+    jw_key(w, "metrics");
+    jw_object_begin(w);
+    for (size_t m = 0; m < svc->nmetrics; m++) {
+        jw_key(w, svc->metrics[m].name);
+        jw_array_begin(w);
+        for (size_t i = 0; i < r->nprobes; i++) {
+            double v = r->probes[i].metric[m];
+            if (isnan(v))
+                jw_null(w);
+            else
+                jw_double(w, v);
+        }
+        jw_array_end(w);
+    }
+    jw_object_end(w);
+}
+
 /* Probes as columns: {"t":[…],"readyz":[…],…}. */
 static void put_probes(struct json_writer *w, const struct experiment_result *r)
 {
@@ -148,7 +232,8 @@ static void put_probes(struct json_writer *w, const struct experiment_result *r)
     jw_object_begin(w);
     jw_member_uint(w, "count", r->nprobes);
     jw_member_uint(w, "dropped", r->probes_dropped);
-    static const char *const cols[] = {"t", "readyz", "db_up", "file_state", "db_errors", "wal"};
+    static const char *const cols[] = {"t",         "readyz", "db_up", "file_state",
+                                       "db_errors", "wal",    "ready", "read"};
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
         jw_key(w, cols[c]);
         jw_array_begin(w);
@@ -170,13 +255,20 @@ static void put_probes(struct json_writer *w, const struct experiment_result *r)
             case 4:
                 s->db_errors < 0 ? jw_null(w) : jw_double(w, s->db_errors);
                 break;
-            default:
+            case 5:
                 s->wal_present < 0 ? jw_null(w) : jw_int(w, s->wal_present);
+                break;
+            case 6:
+                jw_bool(w, s->ready);
+                break;
+            default:
+                s->read < 0 ? jw_null(w) : jw_int(w, s->read);
                 break;
             }
         }
         jw_array_end(w);
     }
+    put_metric_columns(w, r);
     jw_object_end(w);
 }
 
@@ -313,9 +405,17 @@ static void put_experiment(struct json_writer *w, const struct experiment_result
     jw_member_string(w, "dir", r->dir);
     jw_member_string(w, "url", r->url);
     jw_member_uint(w, "start_unix_ns", r->start_unix_ns);
+    jw_member_string(w, "source", sc->source);
+    put_fault(w, r);
+    put_service(w, r);
     put_expected(w, sc);
     put_observed(w, r);
     put_checks(w, r);
+    jw_key(w, "notes");
+    jw_array_begin(w);
+    for (size_t i = 0; i < r->nnotes; i++)
+        jw_string(w, r->notes[i]);
+    jw_array_end(w);
     put_times(w, r);
     put_writes(w, r);
     jw_key(w, "audit");
@@ -382,8 +482,9 @@ void journal_print(const struct experiment_result *const *runs, size_t n, FILE *
             fprintf(out, "  %s\n", r->reason);
         if (r->status == EXPERIMENT_SKIPPED)
             continue;
+        fprintf(out, "  service:           %s\n", r->service);
         fprintf(out, "  injected:          %s\n", r->mechanism);
-        fprintf(out, "  expected:          %s\n", r->sc->expected);
+        fprintf(out, "  expected:          %s (%s)\n", r->sc->expected, r->sc->expect.preset);
         print_seconds(out, "time to detect:", r->time_to_detect_s);
         print_seconds(out, "time to recover:", r->time_to_recover_s);
         fprintf(out, "  writes:            %llu acknowledged, %llu refused, %llu indeterminate",
@@ -395,9 +496,12 @@ void journal_print(const struct experiment_result *const *runs, size_t n, FILE *
                     (unsigned long long)r->recovered);
         else
             fprintf(out, "; not audited\n");
+        const char *failed = r->status == EXPERIMENT_OBSERVED ? "seen" : "FAIL";
         for (size_t c = 0; c < r->nchecks; c++)
-            fprintf(out, "  [%s] %s: %s\n", r->checks[c].passed ? "ok" : "FAIL", r->checks[c].name,
-                    r->checks[c].detail);
+            fprintf(out, "  [%s] %s: %s\n", r->checks[c].passed ? "ok" : failed,
+                    r->checks[c].name, r->checks[c].detail);
+        for (size_t k = 0; k < r->nnotes; k++)
+            fprintf(out, "  [--] %s\n", r->notes[k]);
         for (size_t a = 0; a < r->nalerts; a++) {
             const struct experiment_alert *al = &r->alerts[a];
             double fire = al->hook_firing_s >= 0 ? al->hook_firing_s : al->prom_firing_s;

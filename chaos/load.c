@@ -1,6 +1,7 @@
 /*
- * load: see load.h. One engine thread with up to 64 requests in flight is plenty for the rates
- * chaos uses, and the run tag is random enough that two runs on one database do not share it.
+ * load: see load.h. The workload is the experiment's: taskd's task mix (its weights from the
+ * file), or a targets file with its data. One engine thread with up to 64 requests in flight is
+ * plenty for the rates chaos uses, and the run tag is random enough that two runs on one database do not share it.
  * The engine's threads start with SIGINT and SIGTERM blocked: only the main thread may turn
  * them into a rollback.
  */
@@ -31,6 +32,7 @@ int load_start(struct run *r, char *err, size_t errlen)
     r->ledger = ledger_open(r->ledger_path, err, errlen);
     if (!r->ledger)
         return -1;
+    const struct scenario_load *l = &r->sc->load;
     struct engine_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.url = r->res->url;
@@ -38,9 +40,15 @@ int load_start(struct run *r, char *err, size_t errlen)
     cfg.rate = r->o->rate;
     cfg.threads = 1;
     cfg.max_inflight = 64;
-    cfg.timeout_ns = (uint64_t)(LOAD_REQUEST_TIMEOUT_S * 1e9);
+    cfg.timeout_ns = l->request_timeout_ns ? l->request_timeout_ns
+                                           : (uint64_t)(LOAD_REQUEST_TIMEOUT_S * 1e9);
     cfg.ledger = r->ledger;
     cfg.workload.run_tag = r->run_tag;
+    cfg.workload.missing_ratio = l->missing_ratio;
+    cfg.workload.targets_path = l->targets;
+    cfg.workload.data_path = l->data;
+    if (l->mix && workload_parse_mix(&cfg.workload, l->mix, err, errlen) < 0)
+        return -1;
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);

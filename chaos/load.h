@@ -1,5 +1,6 @@
 /*
- * load: the experiment's load, loadgen's engine in the open model at --rate with every write in
+ * load: the experiment's load, loadgen's engine in the open model at the experiment's rate,
+ * running its workload (taskd's task mix by default, or any targets file), with every write in
  * a ledger (WORK/SCENARIO/ledger.jsonl) under a tag of this run, so the audit can tell this
  * run's rows from any other's. Started before the steady state, stopped after the recovery (or
  * after the alerts settled); its per-second series ends up in the result.

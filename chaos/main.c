@@ -1,12 +1,13 @@
 /*
- * chaos: the command line — `chaos list`, `chaos run SCENARIO... [options]`.
+ * chaos: the command line — `chaos list`, `chaos mechanisms`, `chaos run EXPERIMENT...
+ * [options]`, `chaos table JOURNAL...`, `chaos cleanup`.
  *
  * It parses options (options.c), makes and locks the work directory (workdir.c), installs the
  * safety nets (SIGINT/SIGTERM set a flag the experiment polls, so the rollback runs in order; a
  * crash of chaos itself undoes the armed fault from the signal handler; mounts live in a private
  * mount namespace, so they vanish with chaos whatever happens), runs the experiments one after
  * another and writes the journal and the HTML report.
- * Exit status: 0 every hypothesis held, 1 taskd deviated, 2 usage or setup error.
+ * Exit status: 0 every hypothesis held, 1 the service deviated, 2 usage or setup error.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -24,8 +25,11 @@
 #include "faults.h"
 #include "html_report.h"
 #include "journal.h"
+#include "mechanism.h"
 #include "options.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
+#include "table.h"
 #include "version.h"
 #include "webhook.h"
 #include "workdir.h"
@@ -70,7 +74,7 @@ static void install_signals(void)
 }
 
 /* Mounts made by the experiments live in a namespace of chaos's own: they vanish with chaos
- * and its children, even after a SIGKILL. Only for a taskd chaos starts (it shares the
+ * and its children, even after a SIGKILL. Only for a service chaos starts (it shares the
  * namespace); a target the user runs needs the mounts where it can see them. */
 static void private_mounts(const struct chaos_options *c)
 {
@@ -86,17 +90,43 @@ static void private_mounts(const struct chaos_options *c)
 
 static void list(FILE *out)
 {
-    for (size_t i = 0; i < scenarios_count(); i++) {
-        const struct scenario *sc = scenarios_at(i);
+    for (size_t i = 0; i < builtin_experiments_count(); i++) {
+        const struct scenario *sc = builtin_experiment_at(i);
         fprintf(out, "%-17s %s\n", sc->name, sc->summary);
-        fprintf(out, "%-17s   mechanism: %s%s\n", "", sc->mechanism,
-                sc->needs_root ? " (needs root)" : "");
+        fprintf(out, "%-17s   fault:     %s [%s, %s]%s\n", "", sc->mechanism, sc->mech->name,
+                sc->at_start ? "at-start" : "live", sc->needs_root ? " (needs root)" : "");
         if (sc->expect.max_lost == SCENARIO_ANY_LOSS)
             fprintf(out, "%-17s   expected:  %s; acknowledged writes lost: counted\n", "",
                     sc->expected);
         else
             fprintf(out, "%-17s   expected:  %s; acknowledged writes lost: at most %llu\n", "",
                     sc->expected, (unsigned long long)sc->expect.max_lost);
+    }
+    fprintf(out, "\nEach is a file of chaos/experiments/ (chaos run chaos/experiments/NAME.json "
+                 "runs the same);\n'chaos mechanisms' lists the faults an experiment file can aim "
+                 "at any service.\n");
+}
+
+static void list_mechanisms(FILE *out)
+{
+    static const char *const types[] = {"path", "text", "size", "count", "duration"};
+    for (size_t i = 0; mechanisms[i]; i++) {
+        const struct mechanism *m = mechanisms[i];
+        const char *when = m->when == (MECHANISM_LIVE | MECHANISM_AT_START)
+                               ? (m->default_when == FAULT_LIVE ? "live (or at-start)"
+                                                                : "at-start (or live)")
+                           : m->when == MECHANISM_LIVE ? "live"
+                                                       : "at-start";
+        fprintf(out, "%-16s %s\n", m->name, m->summary);
+        fprintf(out, "%-16s   made %s%s; rollback: %s%s\n", "", when,
+                m->default_stop == FAULT_STOP_KILL ? " after a SIGKILL" : "", m->rollback_summary,
+                m->needs_root ? "; needs root" : "");
+        for (size_t k = 0; m->params && m->params[k].name; k++) {
+            const struct mechanism_param *p = &m->params[k];
+            fprintf(out, "%-16s   %-9s %-8s %s%s%s\n", "", p->name, types[p->type], p->doc,
+                    p->fallback ? "; default " : " (required)",
+                    p->fallback ? (*p->fallback ? p->fallback : "none") : "");
+        }
     }
 }
 
@@ -141,12 +171,20 @@ static int write_html(const char *path, const struct experiment_result *const *r
     return 0;
 }
 
+/* --journal, or WORK/journal.json. Returns 0, or -1 when it does not fit. */
+static int journal_path(const struct chaos_options *c, const char *work, char *out, size_t cap)
+{
+    return (size_t)snprintf(out, cap, "%s%s", c->journal ? c->journal : work,
+                            c->journal ? "" : "/journal.json") < cap
+               ? 0
+               : -1;
+}
+
 static int write_reports(const struct chaos_options *c, const char *work,
                          const struct experiment_result *const *runs, size_t n)
 {
-    char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof(path), "%s%s", c->journal ? c->journal : work,
-                         c->journal ? "" : "/journal.json") >= sizeof(path)) {
+    char path[PATH_MAX + 16];
+    if (journal_path(c, work, path, sizeof(path)) < 0) {
         fprintf(stderr, "chaos: the journal path is too long\n");
         return -1;
     }
@@ -185,6 +223,21 @@ static int print_plans(const struct chaos_options *c, const char *work)
     return EXIT_HELD;
 }
 
+/* --table: the run's experiments as one table, made from the journal just written. */
+static void print_table(const char *journal_path)
+{
+    struct buf text;
+    char err[300];
+    buf_init(&text, JOURNAL_MAX);
+    if (buf_append_file(&text, journal_path) == 0) {
+        putchar('\n');
+        table_header(stdout);
+        if (table_rows(text.data ? text.data : "", journal_path, stdout, err, sizeof(err)) < 0)
+            fprintf(stderr, "chaos: %s\n", err);
+    }
+    buf_free(&text);
+}
+
 /* Runs the experiments (until interrupted), prints and writes the results. */
 static int run_experiments(struct chaos_options *c, const char *work)
 {
@@ -204,6 +257,9 @@ static int run_experiments(struct chaos_options *c, const char *work)
         code = EXIT_USAGE;
     if (interrupted && code == EXIT_HELD)
         code = EXIT_USAGE;
+    char path[PATH_MAX + 16];
+    if (c->table && journal_path(c, work, path, sizeof(path)) == 0)
+        print_table(path);
     for (size_t i = 0; i < n; i++)
         experiment_result_free(&results[i]);
     return code;
@@ -239,26 +295,17 @@ static int cleanup(int argc, char **argv)
     return EXIT_HELD;
 }
 
-static int run(int argc, char **argv)
+/* The run once the options are read: the work directory, the safety nets, the experiments. */
+static int run_parsed(struct chaos_options *c)
 {
-    static struct chaos_options c; /* big: options with arrays */
     char work[PATH_MAX], err[600];
-    switch (chaos_options_parse(&c, argc, argv, err, sizeof(err))) {
-    case CHAOS_OPTIONS_EXIT_OK:
-        return EXIT_HELD;
-    case CHAOS_OPTIONS_ERROR:
-        fprintf(stderr, "chaos: %s\n", err);
-        return EXIT_USAGE;
-    case CHAOS_OPTIONS_OK:
-        break;
-    }
-    if (workdir_resolve(c.work_dir, c.dry_run, work, sizeof(work), err, sizeof(err)) < 0) {
+    if (workdir_resolve(c->work_dir, c->dry_run, work, sizeof(work), err, sizeof(err)) < 0) {
         fprintf(stderr, "chaos: %s\n", err);
         return EXIT_USAGE;
     }
-    c.o.work_dir = work;
-    if (c.dry_run)
-        return print_plans(&c, work);
+    c->o.work_dir = work;
+    if (c->dry_run)
+        return print_plans(c, work);
     if (workdir_lock(work, err, sizeof(err)) < 0) {
         fprintf(stderr, "chaos: %s\n", err);
         return EXIT_USAGE;
@@ -266,29 +313,49 @@ static int run(int argc, char **argv)
     /* What a chaos killed with SIGKILL on this work directory left behind, first. */
     cleanup_record_undo(work, say_cleanup);
     cleanup_record_open(work);
-    private_mounts(&c);
+    private_mounts(c);
     install_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct webhook *hook = NULL;
-    if (c.webhook_listen) {
-        if (webhook_start(&hook, &c.webhook_addr, err, sizeof(err)) < 0) {
-            fprintf(stderr, "chaos: --webhook-listen %s: %s\n", c.webhook_listen, err);
+    if (c->webhook_listen) {
+        if (webhook_start(&hook, &c->webhook_addr, err, sizeof(err)) < 0) {
+            fprintf(stderr, "chaos: --webhook-listen %s: %s\n", c->webhook_listen, err);
             return EXIT_USAGE;
         }
         fprintf(stderr, "chaos: receiving Alertmanager webhooks on port %u\n", webhook_port(hook));
     }
-    c.o.webhook = hook;
-    int code = run_experiments(&c, work);
+    c->o.webhook = hook;
+    int code = run_experiments(c, work);
     cleanup_record_clear(); /* every experiment undid its own */
     webhook_stop(hook);
     curl_global_cleanup();
     return code;
 }
 
+static int run(int argc, char **argv)
+{
+    static struct chaos_options c; /* big: options with arrays */
+    char err[800];
+    int code = EXIT_USAGE;
+    switch (chaos_options_parse(&c, argc, argv, err, sizeof(err))) {
+    case CHAOS_OPTIONS_EXIT_OK:
+        code = EXIT_HELD;
+        break;
+    case CHAOS_OPTIONS_ERROR:
+        fprintf(stderr, "chaos: %s\n", err);
+        break;
+    case CHAOS_OPTIONS_OK:
+        code = run_parsed(&c);
+        break;
+    }
+    chaos_options_free(&c);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "__hold-lock") == 0)
-        return faults_hold_lock_main(argv[2]);
+        return fault_lock_main(argv[2]);
     if (argc < 2) {
         chaos_options_usage(stderr);
         return EXIT_USAGE;
@@ -297,6 +364,12 @@ int main(int argc, char **argv)
         list(stdout);
         return EXIT_HELD;
     }
+    if (strcmp(argv[1], "mechanisms") == 0) {
+        list_mechanisms(stdout);
+        return EXIT_HELD;
+    }
+    if (strcmp(argv[1], "table") == 0)
+        return table_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "run") == 0)
         return run(argc - 1, argv + 1);
     if (strcmp(argv[1], "cleanup") == 0)
@@ -309,7 +382,9 @@ int main(int argc, char **argv)
         printf("chaos %s\n", taskbench_version());
         return EXIT_HELD;
     }
-    fprintf(stderr, "chaos: unknown command '%s'; use 'chaos list' or 'chaos run SCENARIO'\n",
+    fprintf(stderr,
+            "chaos: unknown command '%s'; use 'chaos list', 'chaos mechanisms', 'chaos run "
+            "EXPERIMENT', 'chaos table JOURNAL' or 'chaos cleanup'\n",
             argv[1]);
     return EXIT_USAGE;
 }

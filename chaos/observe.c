@@ -6,6 +6,7 @@
 #include "observe.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,13 +37,23 @@ static void note_state(struct experiment_result *res, const char *state)
         snprintf(res->states_seen[res->nstates++], PROBES_STATE_LEN, "%s", state);
 }
 
+static int in_fault(const struct experiment_result *res)
+{
+    return res->injected_s >= 0 && res->rolled_back_s < 0;
+}
+
 void observe_take(struct run *r, struct probe_sample *s)
 {
     struct experiment_result *res = r->res;
-    int wal = r->sc->expect.detect == DETECT_WAL_BACK;
-    probes_sample(res->url, r->sc->expect.error_code, wal ? r->fault.wal : NULL, s);
+    if (service_runner_poll(&r->service)) {
+        snprintf(res->service_exit, sizeof(res->service_exit), "the service %s",
+                 r->service.last_exit);
+        res->service_exits_in_fault += in_fault(res);
+        run_progress(r, "the service %s", r->service.last_exit);
+    }
+    probes_sample(&r->probe, s);
     s->t = run_now_s(r);
-    if (res->injected_s >= 0 && res->rolled_back_s < 0)
+    if (in_fault(res))
         note_state(res, s->file_state);
     if (res->nprobes < EXPERIMENT_MAX_PROBES)
         res->probes[res->nprobes++] = *s;
@@ -88,23 +99,30 @@ void observe_steady_state(struct run *r)
     res->steady_probes = res->nprobes - first;
     res->steady_not_ready = 0;
     for (size_t i = first; i < res->nprobes; i++)
-        res->steady_not_ready += res->probes[i].readyz != 200 || res->probes[i].db_up != 1;
+        res->steady_not_ready += !res->probes[i].ready || res->probes[i].db_up == 0;
     res->steady_requests = completed - completed_before;
     res->steady_error_ratio =
         res->steady_requests ? (double)(errors - errors_before) / (double)res->steady_requests : 1;
     res->steady_p99_s = (double)load_worst_p99_ns(r) / 1e9;
 }
 
-/* Not ready, db_up 0 or the scenario's file state; for wal-deleted, a -wal back at its path. */
+/* Not ready, db_up 0, the expected file state or a metric condition; for wal-deleted, a -wal
+ * back at its path. */
 static int shows_the_fault(const struct run *r, const struct probe_sample *s)
 {
     const struct scenario_expect *x = &r->sc->expect;
     if (x->detect == DETECT_WAL_BACK)
         return s->wal_present == 1;
-    if (x->detect == DETECT_ABSORBED)
+    if (x->detect == DETECT_ABSORBED || x->detect == DETECT_NONE)
         return 0; /* nothing should show */
-    return s->readyz != 200 || s->db_up == 0 ||
-           (x->file_state && strcmp(s->file_state, x->file_state) == 0);
+    if (!s->ready || s->db_up == 0 || (x->file_state && strcmp(s->file_state, x->file_state) == 0))
+        return 1;
+    for (size_t i = 0; i < x->nmetrics; i++) {
+        int k = scenario_metric_index(&r->sc->service, x->metrics[i].probe);
+        if (k >= 0 && !isnan(s->metric[k]) && scenario_metric_holds(&x->metrics[i], s->metric[k]))
+            return 1;
+    }
+    return 0;
 }
 
 int observe_detection(struct run *r, const struct probe_sample *s)
@@ -114,7 +132,7 @@ int observe_detection(struct run *r, const struct probe_sample *s)
         res->detected_s = s->t;
         res->time_to_detect_s = s->t - res->injected_s;
     }
-    if (s->readyz != 200)
+    if (!s->ready)
         res->readiness_dropped = 1;
     return 0; /* observe the whole fault window */
 }
@@ -122,7 +140,7 @@ int observe_detection(struct run *r, const struct probe_sample *s)
 int observe_recovery(struct run *r, const struct probe_sample *s)
 {
     struct experiment_result *res = r->res;
-    if (s->readyz != 200 || s->db_up == 0)
+    if (!s->ready || s->db_up == 0)
         return 0;
     if (res->rolled_back_s >= 0 && res->recovered_s < 0) {
         res->recovered_s = s->t;

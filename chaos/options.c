@@ -5,12 +5,15 @@
  */
 #include "options.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "builtin_experiments.h"
+#include "experiment_file.h"
 #include "flag_value.h"
 #include "version.h"
 
@@ -19,41 +22,57 @@
 
 void chaos_options_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: chaos list\n"
-            "       chaos run SCENARIO... [options]   (SCENARIO 'all' runs every one)\n"
-            "\n"
-            "Breaks a real taskd's persistence under load from loadgen's engine, checks that it\n"
-            "fails closed and recovers, and audits every acknowledged write afterwards.\n"
-            "\n"
-            "options:\n"
-            "  --work-dir DIR         everything chaos touches lives here (default ./chaos-work)\n"
-            "  --taskd PATH           the taskd to start (default: taskd beside chaos)\n"
-            "  --taskd-arg ARG        extra taskd argument, repeatable (e.g. "
-            "--check-interval=50ms)\n"
-            "  --rate R               load in requests/s, open model (default 200)\n"
-            "  --steady D             steady-state window (default 3s)\n"
-            "  --fault D              how long the fault stays in place (default 5s)\n"
-            "  --recover-timeout D    how long taskd may take to be ready again (default 10s)\n"
-            "  --probe-interval D     probe period (default 100ms)\n"
-            "  --max-error-ratio X    steady-state error ratio tolerance (default 0.01)\n"
-            "  --max-p99 D            steady-state p99 tolerance (default 250ms)\n"
-            "  --journal FILE         the JSON journal (default WORK/journal.json)\n"
-            "  --html FILE            an HTML report with the fault-window timeline\n"
-            "  --dry-run              print the plan and touch nothing\n"
-            "  --prometheus URL       check the expected alerts in Prometheus (/api/v1/alerts)\n"
-            "  --alertmanager URL     ... and in Alertmanager (/api/v2/alerts)\n"
-            "  --webhook-listen ADDR  receive Alertmanager webhooks here (e.g. 127.0.0.1:9095)\n"
-            "  --alert-timeout D      how long to wait for alerts to fire and resolve "
-            "(default 120s)\n"
-            "  --target URL           a taskd you run (instead of starting one); with:\n"
-            "  --db PATH              its database (under --work-dir)\n"
-            "  --start-cmd CMD        starts it (sh -c); --stop-cmd CMD stops it (SIGTERM);\n"
-            "  --kill-cmd CMD         kills it with SIGKILL (for kill-9)\n"
-            "  -q, --quiet            no progress lines\n"
-            "  -h, --help, --version\n"
-            "\n"
-            "exit status: 0 every hypothesis held, 1 taskd deviated, 2 usage or setup error\n");
+    fputs("usage: chaos list                       the built-in experiments\n"
+          "       chaos mechanisms                 the fault mechanisms and their parameters\n"
+          "       chaos run EXPERIMENT... [options]\n"
+          "       chaos table JOURNAL...           one table of the experiments of journals\n"
+          "       chaos cleanup [--work-dir DIR]\n"
+          "\n"
+          "Breaks a real service's persistence under load from loadgen's engine, checks what it\n"
+          "does against the experiment's expectations, and audits every acknowledged write.\n"
+          "EXPERIMENT: a built-in name ('all' runs every one) or an experiment file (JSON, see\n"
+          "docs/chaos.md). The service is taskd beside chaos unless the file, --service or\n"
+          "--service-cmd says otherwise.\n"
+          "\n"
+          "options:\n"
+          "  --work-dir DIR         everything chaos touches lives here (default ./chaos-work)\n"
+          "  --service FILE         a service file: the service, load and audit to aim the\n"
+          "                         experiments at (replacing theirs)\n"
+          "  --service-cmd CMD      or the service's foreground command (sh -c; {port}, {db},\n"
+          "                         {data_dir}, {dir} filled in), with --live PATH,\n"
+          "                         --ready PATH and --metrics-path PATH|none\n"
+          "  --service-arg ARG      extra argument for the service chaos starts, repeatable\n"
+          "                         (--taskd-arg is the same; e.g. --check-interval=50ms)\n"
+          "  --taskd PATH           the taskd to start (default: taskd beside chaos)\n",
+          out);
+    fputs("  --rate R               load in requests/s, open model (default 200)\n"
+          "  --steady D             steady-state window (default 3s)\n"
+          "  --fault D              how long the fault stays in place (default 5s)\n"
+          "  --recover-timeout D    how long the service may take to be ready again (default "
+          "10s)\n"
+          "  --probe-interval D     probe period (default 100ms)\n"
+          "  --max-error-ratio X    steady-state error ratio tolerance (default 0.01)\n"
+          "  --max-p99 D            steady-state p99 tolerance (default 250ms)\n"
+          "                         (these win over an experiment file's windows)\n"
+          "  --journal FILE         the JSON journal (default WORK/journal.json)\n"
+          "  --html FILE            an HTML report with the fault-window timeline\n"
+          "  --table                end with one table row per experiment (markdown)\n"
+          "  --dry-run              print the plan and touch nothing\n"
+          "  --prometheus URL       check the expected alerts in Prometheus (/api/v1/alerts);\n"
+          "                         also the server of PromQL metric probes\n"
+          "  --alertmanager URL     ... and in Alertmanager (/api/v2/alerts)\n"
+          "  --webhook-listen ADDR  receive Alertmanager webhooks here (e.g. 127.0.0.1:9095)\n"
+          "  --alert-timeout D      how long to wait for alerts to fire and resolve (default "
+          "120s)\n"
+          "  --target URL           a service you run (instead of starting one); with:\n"
+          "  --db PATH              its database (under --work-dir)\n"
+          "  --start-cmd CMD        starts it (sh -c, must return); --stop-cmd CMD stops it;\n"
+          "  --kill-cmd CMD         kills it with SIGKILL (for kill-9)\n"
+          "  -q, --quiet            no progress lines\n"
+          "  -h, --help, --version\n"
+          "\n"
+          "exit status: 0 every hypothesis held, 1 the service deviated, 2 usage or setup error\n",
+          out);
 }
 
 enum {
@@ -80,12 +99,25 @@ enum {
     OPT_STOP,
     OPT_KILL,
     OPT_VERSION,
+    OPT_SERVICE,
+    OPT_SERVICE_CMD,
+    OPT_LIVE,
+    OPT_READY,
+    OPT_METRICS_PATH,
+    OPT_TABLE,
 };
 
 static const struct option long_options[] = {
     {"work-dir", required_argument, NULL, OPT_WORK},
     {"taskd", required_argument, NULL, OPT_TASKD},
     {"taskd-arg", required_argument, NULL, OPT_TASKD_ARG},
+    {"service-arg", required_argument, NULL, OPT_TASKD_ARG},
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"service-cmd", required_argument, NULL, OPT_SERVICE_CMD},
+    {"live", required_argument, NULL, OPT_LIVE},
+    {"ready", required_argument, NULL, OPT_READY},
+    {"metrics-path", required_argument, NULL, OPT_METRICS_PATH},
+    {"table", no_argument, NULL, OPT_TABLE},
     {"rate", required_argument, NULL, OPT_RATE},
     {"steady", required_argument, NULL, OPT_STEADY},
     {"fault", required_argument, NULL, OPT_FAULT},
@@ -145,8 +177,41 @@ static const char **text_slot(struct chaos_options *c, int opt)
         return &o->stop_cmd;
     case OPT_KILL:
         return &o->kill_cmd;
+    case OPT_SERVICE:
+        return &c->service_file;
+    case OPT_SERVICE_CMD:
+        return &c->service_cmd;
+    case OPT_LIVE:
+        return &c->live;
+    case OPT_READY:
+        return &c->ready;
+    case OPT_METRICS_PATH:
+        return &c->metrics_path;
     default:
         return NULL;
+    }
+}
+
+/* The bit of an option an experiment file may also set. */
+static unsigned given_bit(int opt)
+{
+    switch (opt) {
+    case OPT_RATE:
+        return GIVEN_RATE;
+    case OPT_STEADY:
+        return GIVEN_STEADY;
+    case OPT_FAULT:
+        return GIVEN_FAULT;
+    case OPT_RECOVER:
+        return GIVEN_RECOVER;
+    case OPT_PROBE:
+        return GIVEN_PROBE;
+    case OPT_MAX_ERR:
+        return GIVEN_MAX_ERROR;
+    case OPT_MAX_P99:
+        return GIVEN_MAX_P99;
+    default:
+        return 0;
     }
 }
 
@@ -155,6 +220,7 @@ static const char **text_slot(struct chaos_options *c, int opt)
 static int take_value(struct chaos_options *c, int opt, const char *arg, char *err, size_t errlen)
 {
     struct experiment_options *o = &c->o;
+    o->given |= given_bit(opt);
     switch (opt) {
     case OPT_RATE:
         return flag_rate("rate", arg, 1, 100000, &o->rate, err, errlen);
@@ -183,13 +249,14 @@ static int take_value(struct chaos_options *c, int opt, const char *arg, char *e
     }
 }
 
-static int add_taskd_arg(struct chaos_options *c, const char *arg, char *err, size_t errlen)
+static int add_service_arg(struct chaos_options *c, const char *arg, char *err, size_t errlen)
 {
     if (c->nargs == EXPERIMENT_MAX_ARGS - 8) {
-        snprintf(err, errlen, "too many --taskd-arg values (at most %d)", EXPERIMENT_MAX_ARGS - 8);
+        snprintf(err, errlen, "too many --service-arg values (at most %d)",
+                 EXPERIMENT_MAX_ARGS - 8);
         return -1;
     }
-    c->o.taskd_args[c->nargs++] = arg;
+    c->o.service_args[c->nargs++] = arg;
     return 0;
 }
 
@@ -208,7 +275,10 @@ static int take_option(struct chaos_options *c, int opt, const char *arg, const 
         return rc;
     switch (opt) {
     case OPT_TASKD_ARG:
-        return add_taskd_arg(c, arg, err, errlen);
+        return add_service_arg(c, arg, err, errlen);
+    case OPT_TABLE:
+        c->table = 1;
+        return 0;
     case OPT_DRY:
         c->dry_run = 1;
         return 0;
@@ -227,29 +297,138 @@ static int take_option(struct chaos_options *c, int opt, const char *arg, const 
     }
 }
 
-static int add_scenario(struct chaos_options *c, const char *name, char *err, size_t errlen)
+/* An experiment file names itself by a path: a '/' or a .json ending. */
+static int is_file(const char *arg)
 {
-    if (strcmp(name, "all") == 0) {
-        for (size_t i = 0; i < scenarios_count(); i++)
-            if (add_scenario(c, scenarios_at(i)->name, err, errlen) < 0)
-                return -1;
-        return 0;
-    }
-    const struct scenario *sc = scenarios_find(name);
-    if (!sc) {
-        snprintf(err, errlen, "unknown scenario '%s'; 'chaos list' shows them", name);
-        return -1;
-    }
+    size_t n = strlen(arg);
+    return strchr(arg, '/') || (n > 5 && strcmp(arg + n - 5, ".json") == 0);
+}
+
+static int keep_scenario(struct chaos_options *c, const struct scenario *sc, struct scenario *owned,
+                         char *err, size_t errlen)
+{
     for (size_t i = 0; i < c->nscenarios; i++) {
-        if (c->scenarios[i] == sc)
-            return 0;
+        if (strcmp(c->scenarios[i]->name, sc->name) == 0) {
+            scenario_free(owned);
+            if (c->scenarios[i] == sc || strcmp(c->scenarios[i]->source, sc->source) == 0)
+                return 0; /* named twice: run once */
+            snprintf(err, errlen,
+                     "two experiments are named '%s' (%s and %s): each gets the directory "
+                     "WORK/NAME, so give them different names",
+                     sc->name, c->scenarios[i]->source, sc->source);
+            return -1;
+        }
     }
     if (c->nscenarios == CHAOS_OPTIONS_MAX_SCENARIOS) {
-        snprintf(err, errlen, "at most %d scenarios", CHAOS_OPTIONS_MAX_SCENARIOS);
+        snprintf(err, errlen, "at most %d experiments", CHAOS_OPTIONS_MAX_SCENARIOS);
+        scenario_free(owned);
         return -1;
     }
     c->scenarios[c->nscenarios++] = sc;
+    if (owned)
+        c->owned[c->nowned++] = owned;
     return 0;
+}
+
+static int add_scenario(struct chaos_options *c, const char *name, char *err, size_t errlen)
+{
+    if (strcmp(name, "all") == 0) {
+        for (size_t i = 0; i < builtin_experiments_count(); i++)
+            if (add_scenario(c, builtin_experiment_at(i)->name, err, errlen) < 0)
+                return -1;
+        return 0;
+    }
+    struct experiment_source service = {c->service_file ? c->service_file : "--service-cmd",
+                                        c->service_dir, c->service_text,
+                                        c->service_text ? strlen(c->service_text) : 0};
+    const struct experiment_source *over = c->service_text ? &service : NULL;
+    if (!is_file(name)) {
+        size_t len;
+        const char *text = builtin_experiment_text(name, &len);
+        if (!text) {
+            snprintf(err, errlen,
+                     "unknown experiment '%s'; 'chaos list' shows the built-in ones, and a "
+                     "file is named by its path (a '/' or .json)",
+                     name);
+            return -1;
+        }
+        if (!over) /* the built-in as it is */
+            return keep_scenario(c, builtin_experiment_find(name), NULL, err, errlen);
+        char source[160];
+        snprintf(source, sizeof(source), "built-in %s (chaos/experiments/%s.json)", name, name);
+        struct experiment_source src = {source, NULL, text, len};
+        struct scenario *sc = experiment_file_build(&src, over, err, errlen);
+        return sc ? keep_scenario(c, sc, sc, err, errlen) : -1;
+    }
+    char *text, *dir;
+    struct experiment_source src;
+    if (experiment_file_read(name, &src, &text, &dir, err, errlen) < 0)
+        return -1;
+    struct scenario *sc = experiment_file_build(&src, over, err, errlen);
+    free(text);
+    free(dir);
+    return sc ? keep_scenario(c, sc, sc, err, errlen) : -1;
+}
+
+/* --service FILE is read once; --service-cmd and its probes become the same kind of text, so
+ * one reader checks both. */
+static int service_source(struct chaos_options *c, char *err, size_t errlen)
+{
+    if (c->service_file && c->service_cmd) {
+        snprintf(err, errlen, "give --service FILE or --service-cmd CMD, not both");
+        return -1;
+    }
+    if ((c->live || c->ready || c->metrics_path) && !c->service_cmd) {
+        snprintf(err, errlen, "--live, --ready and --metrics-path go with --service-cmd (a "
+                              "service file says them itself)");
+        return -1;
+    }
+    if (c->service_file) {
+        struct experiment_source src;
+        if (experiment_file_read(c->service_file, &src, &c->service_text, &c->service_dir, err,
+                                 errlen) < 0)
+            return -1;
+        return experiment_file_check_service(&src, err, errlen);
+    }
+    if (!c->service_cmd)
+        return 0;
+    cJSON *root = cJSON_CreateObject(), *svc = cJSON_AddObjectToObject(root, "service");
+    cJSON *cmd = cJSON_AddArrayToObject(svc, "command");
+    char exec_cmd[8192];
+    snprintf(exec_cmd, sizeof(exec_cmd), "exec %s", c->service_cmd);
+    cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh"));
+    cJSON_AddItemToArray(cmd, cJSON_CreateString("-c"));
+    cJSON_AddItemToArray(cmd, cJSON_CreateString(exec_cmd));
+    cJSON_AddStringToObject(root, "schema", SERVICE_FILE_SCHEMA);
+    if (c->live)
+        cJSON_AddStringToObject(svc, "live", c->live);
+    if (c->ready)
+        cJSON_AddStringToObject(svc, "ready", c->ready);
+    if (c->metrics_path && strcmp(c->metrics_path, "none") == 0)
+        cJSON_AddNullToObject(svc, "metrics_path");
+    else if (c->metrics_path)
+        cJSON_AddStringToObject(svc, "metrics_path", c->metrics_path);
+    c->service_text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    char cwd[PATH_MAX];
+    c->service_dir = strdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+    struct experiment_source src = {"--service-cmd", c->service_dir, c->service_text,
+                                    c->service_text ? strlen(c->service_text) : 0};
+    if (!c->service_text || !c->service_dir) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return experiment_file_check_service(&src, err, errlen);
+}
+
+void chaos_options_free(struct chaos_options *c)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        scenario_free(c->owned[i]);
+    c->nowned = 0;
+    free(c->service_text);
+    free(c->service_dir);
+    c->service_text = c->service_dir = NULL;
 }
 
 /* Options that only make sense together, or not together. Returns 0, or -1 (err says why). */
@@ -258,7 +437,8 @@ static int check_combinations(const struct chaos_options *c, char *err, size_t e
     const struct experiment_options *o = &c->o;
     if (c->nscenarios == 0) {
         snprintf(err, errlen,
-                 "name at least one scenario ('chaos list' shows them, 'all' runs every one)");
+                 "name at least one experiment: a built-in ('chaos list' shows them, 'all' runs "
+                 "every one) or an experiment file");
         return -1;
     }
     if (!o->target_url && (o->start_cmd || o->stop_cmd || o->kill_cmd || o->target_db)) {
@@ -269,11 +449,16 @@ static int check_combinations(const struct chaos_options *c, char *err, size_t e
         snprintf(err, errlen, "give --taskd (chaos starts it) or --target (you run it), not both");
         return -1;
     }
+    if (o->target_url && c->service_text) {
+        snprintf(err, errlen, "give --target (a service you run) or --service/--service-cmd (one "
+                              "chaos starts), not both");
+        return -1;
+    }
     return 0;
 }
 
 /* Without --taskd or --target: the taskd beside the chaos binary. Returns 0, or -1 (err says
- * why) when the taskd to start cannot be run. */
+ * why) when an experiment's service is taskd and it cannot be run. */
 static int find_taskd(struct chaos_options *c, char *err, size_t errlen)
 {
     if (!c->o.target_url && !c->o.taskd_bin) {
@@ -290,7 +475,10 @@ static int find_taskd(struct chaos_options *c, char *err, size_t errlen)
         }
         c->o.taskd_bin = c->taskd_default;
     }
-    if (c->o.taskd_bin && access(c->o.taskd_bin, X_OK) != 0) {
+    int needed = 0;
+    for (size_t i = 0; i < c->nscenarios; i++)
+        needed |= c->scenarios[i]->service.taskd;
+    if (needed && !c->o.target_url && access(c->o.taskd_bin, X_OK) != 0) {
         snprintf(err, errlen, "cannot run taskd at %s: %s; build it (make) or give --taskd",
                  c->o.taskd_bin, strerror(errno));
         return -1;
@@ -314,6 +502,8 @@ enum chaos_options_result chaos_options_parse(struct chaos_options *c, int argc,
         if (rc < 0)
             return CHAOS_OPTIONS_ERROR;
     }
+    if (service_source(c, err, errlen) < 0)
+        return CHAOS_OPTIONS_ERROR;
     for (int i = optind; i < argc; i++) {
         if (add_scenario(c, argv[i], err, errlen) < 0)
             return CHAOS_OPTIONS_ERROR;

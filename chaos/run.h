@@ -13,19 +13,24 @@
 
 #include "experiment_result.h"
 #include "faults.h"
-#include "taskd_runner.h"
+#include "placeholders.h"
+#include "probes.h"
+#include "service_runner.h"
 
 struct engine;
 struct ledger;
 
 struct run {
     const struct scenario *sc;
-    const struct experiment_options *o;
+    const struct experiment_options *o; /* = &opts: the command line's, with the file's windows */
+    struct experiment_options opts;
     struct experiment_result *res;
-    struct taskd_runner taskd;
+    struct service_runner service;
     struct fault_state fault;
-    char db_path[600]; /* the database's path (managed: under the experiment's directory) */
-    const char *taskd_args[EXPERIMENT_MAX_ARGS + 8]; /* the scenario's, then the user's */
+    struct placeholders ph;  /* the experiment's paths, for the service and the fault */
+    char data_dir[600];      /* the service's data directory and database, filled in */
+    char db_path[600];
+    struct probe_spec probe; /* what each probe reads */
     struct engine *engine;
     struct ledger *ledger;
     char ledger_path[600];

@@ -17,9 +17,9 @@
  * options' tolerances. Adds the "steady state" check; returns whether it held. */
 int verdict_steady_state(const struct experiment_options *o, struct experiment_result *res);
 
-/* Adds the checks after the run and sets res->status (passed or deviated). `taskd_survived`: a
- * start-up fault's taskd came up on it. */
+/* Adds the checks after the run and sets res->status (passed, deviated, or observed for an
+ * observe-only experiment). `service_survived`: a start-up fault's service came up on it. */
 void verdict_judge(const struct scenario *sc, const struct experiment_options *o,
-                   struct experiment_result *res, int taskd_survived);
+                   struct experiment_result *res, int service_survived);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "chaos_journal.h"
 #include "fixture.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 #include "scratch.h"
 #include "skip.h"
@@ -95,9 +96,9 @@ static void test_list_names_every_scenario(void **state)
     const char *args[] = {"list", NULL};
     char *out, *err;
     assert_int_equal(run_chaos(args, &out, &err), 0);
-    for (size_t i = 0; i < scenarios_count(); i++) {
+    for (size_t i = 0; i < builtin_experiments_count(); i++) {
         char line[64];
-        snprintf(line, sizeof(line), "%s ", scenarios_at(i)->name);
+        snprintf(line, sizeof(line), "%s ", builtin_experiment_at(i)->name);
         assert_non_null(strstr(out, line));
     }
     assert_non_null(strstr(out, "acknowledged writes lost: at most 0"));
@@ -117,9 +118,9 @@ static void test_dry_run_prints_the_plan_and_touches_nothing(void **state)
     snprintf(expect, sizeof(expect), "rename %s/db-deleted/data/tasks.db -> %s/db-deleted/aside",
              dir, dir);
     assert_non_null(strstr(out, expect));
-    snprintf(expect, sizeof(expect), "mount -t tmpfs -o size=16m tmpfs %s/disk-full/data", dir);
+    snprintf(expect, sizeof(expect), "mount -t tmpfs -o size=16MiB tmpfs %s/disk-full/data", dir);
     assert_non_null(strstr(out, expect));
-    assert_non_null(strstr(out, "kill-9: taskd is killed with SIGKILL under load"));
+    assert_non_null(strstr(out, "kill-9: the service is killed with SIGKILL under load"));
 }
 
 static void test_usage_errors_exit_2_with_a_sentence(void **state)
@@ -128,7 +129,7 @@ static void test_usage_errors_exit_2_with_a_sentence(void **state)
     char *out, *err;
     const char *unknown[] = {"run", "db-gone", "--work-dir", work, NULL};
     assert_int_equal(run_chaos(unknown, &out, &err), 2);
-    assert_non_null(strstr(err, "unknown scenario 'db-gone'"));
+    assert_non_null(strstr(err, "unknown experiment 'db-gone'"));
     const char *bad_fault[] = {"run", "kill-9", "--fault", "5", "--work-dir", work, NULL};
     assert_int_equal(run_chaos(bad_fault, &out, &err), 2);
     assert_non_null(strstr(err, "--fault '5' is not a duration"));
@@ -278,8 +279,8 @@ static void skip_unless_root(void)
         expect_caught(name, naive, must_fail);                                                     \
     }
 
-SCENARIO_TESTS(volume_mount, "volume-mount", 0, "taskd stays up on the fault", "file state")
-SCENARIO_TESTS(db_missing, "db-missing", 0, "taskd stays up on the fault", "file state")
+SCENARIO_TESTS(volume_mount, "volume-mount", 0, "service stays up on the fault", "file state")
+SCENARIO_TESTS(db_missing, "db-missing", 0, "service stays up on the fault", "file state")
 SCENARIO_TESTS(db_deleted, "db-deleted", 0, "readiness dropped", "file state", "writes refused")
 SCENARIO_TESTS(wal_deleted, "wal-deleted", 0, "detected", "no acknowledged write lost")
 SCENARIO_TESTS(readonly, "readonly", 1, "file state", "fault bit")

@@ -29,6 +29,7 @@
 #include "chaos_journal.h"
 #include "clock.h"
 #include "fixture.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 #include "scratch.h"
 #include "taskd_proc.h"
@@ -62,7 +63,7 @@ static struct run_case cases[] = {
     {"write-enospc", 0, 1, {NAIVE}, {"readiness dropped"}},
     {"short-write", 0, 0, {NULL}, {NULL}},
     {"corrupt-page", 0, 0, {NULL}, {NULL}},
-    {"corrupt-page", 0, 1, {NAIVE}, {"taskd stays up on the fault", "file state"}},
+    {"corrupt-page", 0, 1, {NAIVE}, {"service stays up on the fault", "file state"}},
     {"torn-wal", 0, 0, {NULL}, {NULL}},
     {"torn-wal", 0, 1, {NAIVE}, {"readiness dropped", "file state", "writes refused"}},
     {"older-copy", 0, 0, {NULL}, {NULL}},
@@ -76,7 +77,7 @@ static struct run_case cases[] = {
     {"readonly-remount", 1, 0, {NULL}, {NULL}},
     {"readonly-remount", 1, 1, {NAIVE}, {"readiness dropped", "file state"}},
     {"inodes", 1, 0, {NULL}, {NULL}},
-    {"inodes", 1, 1, {NAIVE}, {"taskd stays up on the fault", "file state"}},
+    {"inodes", 1, 1, {NAIVE}, {"service stays up on the fault", "file state"}},
     {"owner", 1, 0, {NULL}, {NULL}},
     {"owner", 1, 1, {NAIVE}, {"readiness dropped", "file state"}},
 };
@@ -289,18 +290,17 @@ static void test_every_fault_of_issue_12_is_a_scenario_with_a_mechanism(void **s
                                         "stale-wal",    "pause",      "readonly-remount",
                                         "inodes",       "owner"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const struct scenario *sc = scenarios_find(names[i]);
+        const struct scenario *sc = builtin_experiment_find(names[i]);
         if (!sc)
             fx_fail_at(__FILE__, __LINE__, "no scenario %s", names[i]);
-        assert_int_equal(sc->fault, FAULT_MECHANISM);
         assert_non_null(sc->mech);
         assert_true(*sc->summary && *sc->mechanism && *sc->rollback && *sc->expected);
     }
     /* Only the demonstration of --sync normal may lose writes; a torn -wal at most one
      * transaction of taskd's writer. */
-    assert_true(scenarios_find("power-loss-normal")->expect.max_lost == SCENARIO_ANY_LOSS);
-    assert_int_equal(scenarios_find("torn-wal")->expect.max_lost, 3 * 128);
-    assert_int_equal(scenarios_find("power-loss")->expect.max_lost, 0);
+    assert_true(builtin_experiment_find("power-loss-normal")->expect.max_lost == SCENARIO_ANY_LOSS);
+    assert_int_equal(builtin_experiment_find("torn-wal")->expect.max_lost, 3 * 128);
+    assert_int_equal(builtin_experiment_find("power-loss")->expect.max_lost, 0);
 }
 
 /* ---- taskd holds --------------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include "flag_value.h"
 #include "http_fetch.h"
 #include "run.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 #include "webhook.h"
 
@@ -75,7 +76,7 @@ static void test_an_expected_alert_gets_one_slot(void **state)
     (void)state;
     struct experiment_result *res = calloc(1, sizeof(*res));
     assert_non_null(res);
-    experiment_result_init(res, scenarios_find("db-deleted"));
+    experiment_result_init(res, builtin_experiment_find("db-deleted"));
     struct experiment_alert *a = alerts_expect(res, "TaskdDatabaseDown");
     assert_non_null(a);
     assert_int_equal(a->expected, 1);
@@ -128,7 +129,7 @@ static int start_hook(void **state)
     snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%u/alerts", webhook_port(h->hook));
     experiment_options_default(&h->o);
     h->o.webhook = h->hook;
-    experiment_result_init(&h->res, scenarios_find("db-deleted"));
+    experiment_result_init(&h->res, builtin_experiment_find("db-deleted"));
     h->res.start_unix_ns = clock_realtime_ns();
     h->res.injected_s = 0;
     h->r.sc = h->res.sc;

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "experiment_result.h"
 #include "journal.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 
 struct fixture {
@@ -41,7 +42,7 @@ static void add_check(struct experiment_result *res, const char *name, int passe
 /* A db-deleted experiment that passed, with two probes, an audit and one alert. */
 static void passed_run(struct experiment_result *r)
 {
-    experiment_result_init(r, scenarios_find("db-deleted"));
+    experiment_result_init(r, builtin_experiment_find("db-deleted"));
     r->status = EXPERIMENT_PASSED;
     snprintf(r->mechanism, sizeof(r->mechanism), "rename WORK/db-deleted/data/tasks.db away");
     r->start_unix_ns = 1764219662123456789ull;
@@ -84,7 +85,7 @@ static void passed_run(struct experiment_result *r)
 /* A kill-9 experiment that could not run: nothing reached. */
 static void error_run(struct experiment_result *r)
 {
-    experiment_result_init(r, scenarios_find("kill-9"));
+    experiment_result_init(r, builtin_experiment_find("kill-9"));
     snprintf(r->reason, sizeof(r->reason), "taskd at http://127.0.0.1:9 does not answer /livez");
 }
 

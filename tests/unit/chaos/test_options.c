@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 
 #define MAX_ARGS 64
@@ -88,8 +89,8 @@ static void test_every_value_is_parsed(void **state)
     assert_string_equal(opts.webhook_listen, "127.0.0.1:0");
     assert_int_equal(opts.webhook_addr.addr.ss_family, 2 /* AF_INET */);
     assert_int_equal(opts.nargs, 2);
-    assert_string_equal(opts.o.taskd_args[0], "--check-interval=50ms");
-    assert_string_equal(opts.o.taskd_args[1], "--sync=full");
+    assert_string_equal(opts.o.service_args[0], "--check-interval=50ms");
+    assert_string_equal(opts.o.service_args[1], "--sync=full");
     assert_string_equal(opts.journal, "j.json");
     assert_string_equal(opts.html, "r.html");
     assert_string_equal(opts.work_dir, "/tmp/w");
@@ -105,7 +106,7 @@ static void test_scenarios_come_by_name_or_all_each_once(void **state)
     assert_string_equal(opts.scenarios[0]->name, "kill-9");
     assert_string_equal(opts.scenarios[1]->name, "db-deleted");
     assert_int_equal(parse("db-locked all --taskd /bin/true"), CHAOS_OPTIONS_OK);
-    assert_int_equal(opts.nscenarios, scenarios_count());
+    assert_int_equal(opts.nscenarios, builtin_experiments_count());
     assert_string_equal(opts.scenarios[0]->name, "db-locked");
 }
 
@@ -131,9 +132,11 @@ static void test_a_bad_value_is_refused_in_one_sentence(void **state)
 static void test_usage_errors_are_sentences_too(void **state)
 {
     (void)state;
-    expect_error("db-gone", "unknown scenario 'db-gone'; 'chaos list' shows them");
+    expect_error("db-gone", "unknown experiment 'db-gone'; 'chaos list' shows the built-in ones, and a "
+                            "file is named by its path (a '/' or .json)");
     expect_error("--work-dir /tmp/w",
-                 "name at least one scenario ('chaos list' shows them, 'all' runs every one)");
+                 "name at least one experiment: a built-in ('chaos list' shows them, 'all' runs "
+                 "every one) or an experiment file");
     expect_error("kill-9 --db x.db", "--start-cmd, --stop-cmd, --kill-cmd and --db go with "
                                      "--target");
     expect_error("kill-9 --target http://127.0.0.1:9 --taskd /bin/true",
@@ -166,7 +169,7 @@ static void test_too_many_taskd_arguments_are_refused(void **state)
     assert_int_equal(parse(line), CHAOS_OPTIONS_OK);
     strcat(line, " --taskd-arg=y");
     char want[80];
-    snprintf(want, sizeof(want), "too many --taskd-arg values (at most %d)",
+    snprintf(want, sizeof(want), "too many --service-arg values (at most %d)",
              EXPERIMENT_MAX_ARGS - 8);
     expect_error(line, want);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "experiment_result.h"
+#include "builtin_experiments.h"
 #include "scenarios.h"
 #include "verdict.h"
 
@@ -33,7 +34,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     experiment_options_default(&f->o);
-    f->sc = scenarios_find("db-deleted");
+    f->sc = builtin_experiment_find("db-deleted");
     experiment_result_init(&f->res, f->sc);
     *state = f;
     return 0;
@@ -75,10 +76,17 @@ static void good_steady(struct experiment_result *res)
     res->steady_p99_s = 0.020;
 }
 
-/* A db-deleted run in which taskd did everything right. */
+/* A db-deleted run in which taskd did everything right: its scrape had the file state and the
+ * error counter (a service without them gets notes instead of those checks). */
 static void good_run(struct experiment_result *res)
 {
     good_steady(res);
+    if (!res->probes) {
+        res->probes = calloc(1, sizeof(*res->probes));
+        assert_non_null(res->probes);
+        res->probes[0].has_file_state = res->probes[0].has_db_errors = 1;
+        res->nprobes = 1;
+    }
     res->injected_s = 3.0;
     res->detected_s = 3.1;
     res->time_to_detect_s = 0.1;
@@ -145,6 +153,7 @@ static void test_a_run_that_did_everything_right_passes(void **state)
     verdict_judge(f->sc, &f->o, &f->res, 1);
     assert_int_equal(f->res.status, EXPERIMENT_PASSED);
     static const char *const expected[] = {
+        "service stays up on the fault",
         "detected",
         "readiness dropped",
         "file state",
@@ -164,9 +173,10 @@ static void test_a_run_that_did_everything_right_passes(void **state)
     assert_string_equal(find(&f->res, "detected")->detail, "after 0.100 s");
     assert_string_equal(find(&f->res, "recovered")->detail,
                         "ready 0.200 s after the rollback; a write answered 201");
-    /* db-deleted is not a start-up fault, has no error code to count, and no alerts without an
-     * alert source: those checks are not added. */
-    assert_null(find(&f->res, "taskd stays up on the fault"));
+    assert_string_equal(find(&f->res, "service stays up on the fault")->detail,
+                        "the service did not exit during the fault");
+    /* db-deleted has no error code to count, and no alerts without an alert source: those
+     * checks are not added. */
     assert_null(find(&f->res, "error counted"));
     assert_int_equal(f->res.alerts_checked, 0);
 }
@@ -196,8 +206,8 @@ static void test_an_unnoticed_fault_and_no_recovery_are_deviations(void **state)
     verdict_judge(f->sc, &f->o, &f->res, 1);
     assert_int_equal(f->res.status, EXPERIMENT_DEVIATED);
     assert_string_equal(find(&f->res, "detected")->detail,
-                        "no probe in the 5.0 s fault window showed not ready, db_up 0 or the "
-                        "expected state");
+                        "no probe in the 5.0 s fault window showed not ready, db_up 0, the "
+                        "expected state or a metric condition");
     assert_false(passed(&f->res, "readiness dropped"));
     assert_string_equal(find(&f->res, "file state")->detail,
                         "taskd_db_file_state{state=\"unlinked\"} never read 1 during the fault");
@@ -233,7 +243,7 @@ static void test_without_an_audit_there_is_no_audit_verdict(void **state)
 static void test_a_setup_that_loses_writes_counts_them_instead_of_failing(void **state)
 {
     struct fixture *f = *state;
-    f->sc = scenarios_find("power-loss-normal");
+    f->sc = builtin_experiment_find("power-loss-normal");
     assert_non_null(f->sc);
     good_run(&f->res);
     f->res.lost = 45;
@@ -249,7 +259,7 @@ static void test_a_setup_that_loses_writes_counts_them_instead_of_failing(void *
 static void test_an_absorbed_fault_must_leave_taskd_ready_and_writing(void **state)
 {
     struct fixture *f = *state;
-    f->sc = scenarios_find("short-write");
+    f->sc = builtin_experiment_find("short-write");
     assert_non_null(f->sc);
     good_run(&f->res);
     f->res.readiness_dropped = 0;
@@ -258,6 +268,7 @@ static void test_an_absorbed_fault_must_leave_taskd_ready_and_writing(void **sta
     assert_true(passed(&f->res, "absorbed"));
     assert_null(find(&f->res, "detected")); /* nothing was to be detected */
     assert_int_equal(f->res.status, EXPERIMENT_PASSED);
+    experiment_result_free(&f->res);
     experiment_result_init(&f->res, f->sc);
     good_run(&f->res);
     f->res.readiness_dropped = 1; /* it turned unready: not absorbed */
@@ -286,18 +297,28 @@ static void test_what_a_phase_could_not_do_comes_first_as_failed_checks(void **s
     assert_null(find(&f->res, "ledger"));
 }
 
-static void test_a_start_up_fault_needs_taskd_to_stay_up(void **state)
+static void test_a_start_up_fault_needs_the_service_to_stay_up(void **state)
 {
     struct fixture *f = *state;
-    f->sc = scenarios_find("volume-mount");
+    f->sc = builtin_experiment_find("volume-mount");
     good_run(&f->res);
     f->res.nstates = 0;
     snprintf(f->res.states_seen[f->res.nstates++], PROBES_STATE_LEN, "is_directory");
     verdict_judge(f->sc, &f->o, &f->res, 0);
     assert_int_equal(f->res.status, EXPERIMENT_DEVIATED);
-    assert_string_equal(f->res.checks[0].name, "taskd stays up on the fault");
-    assert_string_equal(f->res.checks[0].detail, "taskd did not come up on the fault");
+    assert_string_equal(f->res.checks[0].name, "service stays up on the fault");
+    assert_string_equal(f->res.checks[0].detail, "the service did not come up on the fault");
     assert_true(passed(&f->res, "file state"));
+    /* A service that came up but exited by itself during the fault did not stay up either. */
+    experiment_result_free(&f->res);
+    experiment_result_init(&f->res, f->sc);
+    good_run(&f->res);
+    f->res.service_exits_in_fault = 1;
+    snprintf(f->res.service_exit, sizeof(f->res.service_exit), "the service exited with 1");
+    verdict_judge(f->sc, &f->o, &f->res, 1);
+    assert_false(passed(&f->res, "service stays up on the fault"));
+    assert_string_equal(find(&f->res, "service stays up on the fault")->detail,
+                        "the service exited with 1 during the fault");
 }
 
 /* An alert as the sources saw it: Prometheus firing at `fire` and gone at `resolve` (-1:
@@ -375,7 +396,7 @@ int main(void)
         T(test_a_setup_that_loses_writes_counts_them_instead_of_failing),
         T(test_an_absorbed_fault_must_leave_taskd_ready_and_writing),
         T(test_what_a_phase_could_not_do_comes_first_as_failed_checks),
-        T(test_a_start_up_fault_needs_taskd_to_stay_up),
+        T(test_a_start_up_fault_needs_the_service_to_stay_up),
         T(test_each_expected_alert_must_fire_after_the_injection_and_resolve),
         T(test_an_expected_alert_never_seen_is_listed_and_fails),
         T(test_checks_beyond_the_limit_are_dropped),
