@@ -58,6 +58,7 @@ void audit_step_run(struct run *r)
     }
     struct audit_options ao;
     audit_options_default(&ao);
+    ao.api = r->sc->audit.api;
     ao.tag = r->run_tag;
     struct audit_report rep;
     memset(&rep, 0, sizeof(rep));

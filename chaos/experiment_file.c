@@ -817,8 +817,8 @@ static int read_service(struct reader *r, const cJSON *svc)
 
 static int read_load(struct reader *r, const cJSON *load)
 {
-    static const char *const members[] = {"rate",    "mix",  "missing_ratio",   "targets",
-                                          "data",    "api",  "request_timeout", NULL};
+    static const char *const members[] = {"rate", "mix", "missing_ratio", "targets", "data",
+                                          "request_timeout", NULL};
     struct scenario_load *l = &r->sc->load;
     size_t len = push_key(r, "load");
     if (!cJSON_IsObject(load))
@@ -827,7 +827,6 @@ static int read_load(struct reader *r, const cJSON *load)
         get_string(r, load, "mix", 0, &l->mix) < 0 ||
         get_ratio(r, load, "missing_ratio", &l->missing_ratio) < 0 ||
         get_file(r, load, "targets", &l->targets) < 0 || get_file(r, load, "data", &l->data) < 0 ||
-        get_string(r, load, "api", 0, &l->api) < 0 ||
         get_duration(r, load, "request_timeout", 10000000ull, &l->request_timeout_ns) < 0)
         return -1;
     if (l->mix) {
@@ -851,31 +850,50 @@ static int read_load(struct reader *r, const cJSON *load)
     return 0;
 }
 
+/* false, or {"enabled": bool, "api": PRESET, then loadgen's resource API settings}: the preset
+ * first, whatever the order, as loadgen's --api. */
 static int read_audit(struct reader *r, const cJSON *audit)
 {
     struct scenario_audit *a = &r->sc->audit;
     size_t len = push_key(r, "audit");
+    resource_api_default(&a->api);
+    a->enabled = 1;
     if (cJSON_IsFalse(audit)) {
         a->enabled = 0;
         pop(r, len);
         return 0;
     }
     if (!cJSON_IsObject(audit))
-        return expected(r, audit, "false (no audit), or an object of the audit's settings");
-    a->enabled = 1;
-    a->nkeys = 0;
-    const cJSON *k;
-    cJSON_ArrayForEach(k, audit)
-    {
-        size_t at = push_key(r, k->string);
-        if (a->nkeys == SCENARIO_MAX_AUDIT_KEYS)
-            return fail(r, "at most %d settings", SCENARIO_MAX_AUDIT_KEYS);
-        if (!cJSON_IsString(k))
-            return expected(r, k, "a string");
-        a->keys[a->nkeys] = keep(r, k->string);
-        a->values[a->nkeys++] = keep(r, k->valuestring);
-        pop(r, at);
+        return expected(r, audit, "false (no audit), or an object of loadgen's audit settings "
+                                  "(api, id-from, item-url, list-url, paging, ...)");
+    if (get_bool(r, audit, "enabled", &a->enabled) < 0)
+        return -1;
+    for (int preset = 1; preset >= 0; preset--) {
+        const cJSON *k;
+        cJSON_ArrayForEach(k, audit)
+        {
+            if (strcmp(k->string, "enabled") == 0 || (strcmp(k->string, "api") == 0) != preset)
+                continue;
+            size_t at = push_key(r, k->string);
+            char e[400];
+            if (!resource_api_has_key(k->string)) {
+                char list[300] = "enabled";
+                size_t used = strlen(list);
+                for (size_t i = 0; resource_api_keys[i]; i++)
+                    used += (size_t)snprintf(list + used, sizeof(list) - used, ", %s",
+                                             resource_api_keys[i]);
+                return fail(r, "unknown audit setting; expected one of: %s", list);
+            }
+            if (!cJSON_IsString(k))
+                return expected(r, k, "a string");
+            if (resource_api_set(&a->api, k->string, k->valuestring, e, sizeof(e)) < 0)
+                return fail(r, "%s", e);
+            pop(r, at);
+        }
     }
+    char e[400];
+    if (resource_api_check(&a->api, e, sizeof(e)) < 0)
+        return fail(r, "%s", e);
     pop(r, len);
     return 0;
 }
@@ -968,10 +986,8 @@ static int read_service_file(struct reader *r, const cJSON *root)
         default_service(&r->sc->service);
     if (cJSON_GetObjectItemCaseSensitive(root, "load"))
         memset(&r->sc->load, 0, sizeof(r->sc->load));
-    if (cJSON_GetObjectItemCaseSensitive(root, "audit")) {
-        memset(&r->sc->audit, 0, sizeof(r->sc->audit));
-        r->sc->audit.enabled = 1;
-    }
+    if (cJSON_GetObjectItemCaseSensitive(root, "audit"))
+        resource_api_default(&r->sc->audit.api);
     return read_service_sections(r, root);
 }
 
@@ -1020,6 +1036,7 @@ struct scenario *experiment_file_build(const struct experiment_source *exp,
         goto fail;
     default_service(&sc->service);
     sc->audit.enabled = 1;
+    resource_api_default(&sc->audit.api);
     sc->source = keep(&r, exp->name);
     if (!cJSON_IsObject(root)) {
         expected(&r, root, "an object");

@@ -31,8 +31,9 @@
 static struct {
     char path[600], aside[700];
     char wal[620], aside_wal[720], shm[620];
+    char journal[620], aside_journal[720];
     char intruder[3][700];
-    int aside_done, wal_aside, dir_made;
+    int aside_done, wal_aside, journal_aside, dir_made;
     /* overwrite-bytes */
     char file[600];
     unsigned char saved[MAX_OVERWRITE];
@@ -51,13 +52,16 @@ static void set_paths(const struct mechanism_ctx *c, const char *path)
     snprintf(st.wal, sizeof(st.wal), "%s-wal", path);
     snprintf(st.aside_wal, sizeof(st.aside_wal), "%s/%s-wal", c->aside_dir, base);
     snprintf(st.shm, sizeof(st.shm), "%s-shm", path);
+    snprintf(st.journal, sizeof(st.journal), "%s-journal", path);
+    snprintf(st.aside_journal, sizeof(st.aside_journal), "%s/%s-journal", c->aside_dir, base);
     static const char *const intruder[] = {"intruder", "intruder-wal", "intruder-shm"};
     for (size_t i = 0; i < 3; i++)
         snprintf(st.intruder[i], sizeof(st.intruder[i]), "%s/%s", c->aside_dir, intruder[i]);
 }
 
-/* Moves the file aside; with the service stopped its -wal goes along and its -shm goes away
- * (a live one keeps its -wal and -shm where they are: only the file is "deleted"). */
+/* Moves the file aside; with the service stopped its -wal (or a rollback -journal left by a
+ * crash) goes along and its -shm goes away (a live one keeps them where they are: only the
+ * file is "deleted"). */
 static int move_aside(const struct mechanism_ctx *c, char *err, size_t errlen)
 {
     if (rename(st.path, st.aside) < 0) {
@@ -67,6 +71,8 @@ static int move_aside(const struct mechanism_ctx *c, char *err, size_t errlen)
     st.aside_done = 1;
     if (c->at_start && rename(st.wal, st.aside_wal) == 0)
         st.wal_aside = 1;
+    if (c->at_start && rename(st.journal, st.aside_journal) == 0)
+        st.journal_aside = 1;
     if (c->at_start)
         unlink(st.shm); /* rebuilt from the -wal; a stale one must not outlive it */
     return 0;
@@ -90,7 +96,9 @@ static int move_back(void)
     }
     if (st.wal_aside && !st.aside_done && rename(st.aside_wal, st.wal) == 0)
         st.wal_aside = 0;
-    return st.aside_done || st.dir_made || st.wal_aside ? -1 : 0;
+    if (st.journal_aside && !st.aside_done && rename(st.aside_journal, st.journal) == 0)
+        st.journal_aside = 0;
+    return st.aside_done || st.dir_made || st.wal_aside || st.journal_aside ? -1 : 0;
 }
 
 static int moved_rollback(struct mechanism_ctx *c, char *err, size_t errlen)

@@ -45,6 +45,7 @@ int load_start(struct run *r, char *err, size_t errlen)
     cfg.ledger = r->ledger;
     cfg.workload.run_tag = r->run_tag;
     cfg.workload.missing_ratio = l->missing_ratio;
+    cfg.workload.api = &r->sc->audit.api;
     cfg.workload.targets_path = l->targets;
     cfg.workload.data_path = l->data;
     if (l->mix && workload_parse_mix(&cfg.workload, l->mix, err, errlen) < 0)

@@ -254,6 +254,17 @@ static int scrape_has(const char *text, const char *name)
     return probes_metric(text, name, NULL, NULL, &ignored) == 0;
 }
 
+/* 1 when the scrape declares `selector`'s metric a counter (# TYPE NAME counter): a counter
+ * with no sample yet (Prometheus clients write a labelled counter's first sample at its first
+ * increment) reads 0, not "unknown". */
+static int declared_counter(const char *text, const char *selector)
+{
+    char line[200];
+    int n = (int)strcspn(selector, "{ ");
+    snprintf(line, sizeof(line), "# TYPE %.*s counter\n", n, selector);
+    return strstr(text, line) != NULL;
+}
+
 static void read_scrape(const struct probe_spec *spec, const char *text, struct probe_sample *s)
 {
     double v;
@@ -269,9 +280,12 @@ static void read_scrape(const struct probe_spec *spec, const char *text, struct 
     else if (s->db_up >= 0)
         s->db_errors = 0; /* a code not counted yet: no series until its first error */
     for (size_t i = 0; i < spec->nmetrics; i++) {
-        if (spec->metrics[i].source == METRIC_SCRAPE &&
-            probes_selector(text, spec->metrics[i].query, &v) == 0)
+        if (spec->metrics[i].source != METRIC_SCRAPE)
+            continue;
+        if (probes_selector(text, spec->metrics[i].query, &v) == 0)
             s->metric[i] = v;
+        else if (declared_counter(text, spec->metrics[i].query))
+            s->metric[i] = 0;
     }
 }
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resource_api.h"
+
 struct mechanism;
 
 #define SCENARIO_MAX_ARGS 32
@@ -20,7 +22,6 @@ struct mechanism;
 #define SCENARIO_MAX_STATUSES 8
 #define SCENARIO_MAX_METRICS 8
 #define SCENARIO_MAX_ALERTS 8
-#define SCENARIO_MAX_AUDIT_KEYS 16
 #define SCENARIO_MAX_PARAMS 8
 
 /* The probe reading that says the service noticed the fault. */
@@ -133,15 +134,15 @@ struct scenario_load {
     double missing_ratio;
     const char *targets; /* a targets file (resolved path); NULL: the task mix */
     const char *data;    /* its CSV data file */
-    const char *api;     /* the resource API preset of the task mix's answers (taskd, blog) */
     uint64_t request_timeout_ns;
 };
 
-/* The audit: loadgen's, configured for the service's API with resource_api keys. */
+/* The audit: loadgen's, configured for the service's API with resource_api's settings (a
+ * preset such as "blog", then id-from, item-url, list-url, paging, ...). The load's task mix
+ * reads the ids of what it creates the same way. */
 struct scenario_audit {
     int enabled;
-    const char *keys[SCENARIO_MAX_AUDIT_KEYS], *values[SCENARIO_MAX_AUDIT_KEYS];
-    size_t nkeys;
+    struct resource_api api;
 };
 
 /* Windows and tolerances the file sets; 0 (or a negative ratio): the command line's. */

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chaos_batch.h"
 #include "chaos_journal.h"
 #include "clock.h"
 #include "fixture.h"
@@ -36,7 +37,7 @@
 #include "temp_names.h"
 
 #define PARALLEL 3
-#define RUN_TIMEOUT_MS 120000
+#define RUN_TIMEOUT_MS 480000 /* all of them */
 #define NAIVE "--taskd-arg=--unsafe-no-fault-detection"
 
 struct run_case {
@@ -45,13 +46,6 @@ struct run_case {
     int naive;                /* expected to be caught (deviated) */
     const char *extra[4];     /* more chaos arguments */
     const char *must_fail[4]; /* checks that must fail when caught */
-};
-
-/* What the group setup recorded for each case. */
-struct run_state {
-    int ran;
-    int exit_status; /* -1: did not finish */
-    char dir[512];
 };
 
 static struct run_case cases[] = {
@@ -82,7 +76,7 @@ static struct run_case cases[] = {
     {"owner", 1, 1, {NAIVE}, {"readiness dropped", "file state"}},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
-static struct run_state runs[NCASES];
+static struct chaos_run runs[NCASES];
 
 static char work[256]; /* short: every path below it fits the buffers */
 
@@ -90,70 +84,6 @@ static int sanitizer_build(void)
 {
     const char *s = getenv("TASKBENCH_SANITIZE");
     return s && *s;
-}
-
-static void journal_path(const struct run_state *r, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/journal.json", r->dir);
-}
-
-static pid_t launch(size_t i)
-{
-    const struct run_case *c = &cases[i];
-    struct run_state *r = &runs[i];
-    snprintf(r->dir, sizeof(r->dir), "%s/run-%zu", work, i);
-    char journal[600], out[600], err[600];
-    journal_path(r, journal, sizeof(journal));
-    snprintf(out, sizeof(out), "%s.out", r->dir);
-    snprintf(err, sizeof(err), "%s.err", r->dir);
-    const char *args[32] = {"run",
-                            c->scenario,
-                            "--work-dir",
-                            r->dir,
-                            "--steady",
-                            "1s",
-                            "--fault",
-                            "2s",
-                            "--probe-interval",
-                            "50ms",
-                            "--max-p99",
-                            "1s", /* the machine is shared: a loose steady state */
-                            "--journal",
-                            journal,
-                            "-q",
-                            "--taskd-arg=--check-interval=50ms"};
-    size_t n = 16;
-    for (size_t k = 0; c->extra[k]; k++)
-        args[n++] = c->extra[k];
-    args[n] = NULL;
-    return taskd_proc_spawn_program(taskd_proc_tool_bin("chaos"), args, out, err);
-}
-
-/* Waits for one of `running` to end and records its exit status; returns its index. */
-static size_t reap_one(pid_t *running, size_t *index, size_t n)
-{
-    uint64_t deadline = clock_monotonic_ns() + (uint64_t)RUN_TIMEOUT_MS * 1000000ull;
-    for (;;) {
-        for (size_t k = 0; k < n; k++) {
-            int status;
-            if (running[k] > 0 && waitpid(running[k], &status, WNOHANG) == running[k]) {
-                runs[index[k]].exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                running[k] = 0;
-                return k;
-            }
-        }
-        if (clock_monotonic_ns() > deadline) { /* a hung chaos: kill them all, say so */
-            for (size_t k = 0; k < n; k++) {
-                if (running[k] > 0) {
-                    kill(running[k], SIGKILL);
-                    waitpid(running[k], NULL, 0);
-                    running[k] = 0;
-                }
-            }
-            return n;
-        }
-        fx_sleep_ms(20);
-    }
 }
 
 static int run_all(void **state)
@@ -165,32 +95,22 @@ static int run_all(void **state)
         return -1;
     if (sanitizer_build())
         return 0;
-    pid_t running[PARALLEL] = {0};
-    size_t index[PARALLEL] = {0};
-    size_t next = 0, busy = 0;
-    while (next < NCASES || busy > 0) {
-        while (busy < PARALLEL && next < NCASES) {
-            const struct run_case *c = &cases[next];
-            struct run_state *r = &runs[next];
-            r->exit_status = -1;
-            if (c->root && geteuid() != 0) {
-                next++;
-                continue;
-            }
-            size_t slot = 0;
-            while (running[slot] > 0)
-                slot++;
-            running[slot] = launch(next);
-            index[slot] = next;
-            r->ran = running[slot] > 0;
-            busy += r->ran;
-            next++;
-        }
-        if (busy == 0)
-            break;
-        size_t k = reap_one(running, index, PARALLEL);
-        busy = k == PARALLEL ? 0 : busy - 1;
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct run_case *c = &cases[i];
+        static const char *const common[] = {
+            "--steady", "1s", "--fault", "2s", "--probe-interval", "50ms",
+            "--max-p99", "1s", /* the machine is shared: a loose steady state */
+            "--taskd-arg=--check-interval=50ms", NULL};
+        size_t n = 0;
+        runs[i].args[n++] = c->scenario;
+        for (size_t k = 0; common[k]; k++)
+            runs[i].args[n++] = common[k];
+        for (size_t k = 0; c->extra[k]; k++)
+            runs[i].args[n++] = c->extra[k];
+        runs[i].args[n] = NULL;
+        runs[i].skip = c->root && geteuid() != 0;
     }
+    chaos_batch_run(runs, NCASES, PARALLEL, work, RUN_TIMEOUT_MS);
     return 0;
 }
 
@@ -220,14 +140,12 @@ static size_t find_case(const char *scenario, int naive)
     return 0;
 }
 
-static const cJSON *journal_of(const struct run_case *c, const struct run_state *r, char **text)
+static const cJSON *journal_of(const struct run_case *c, const struct chaos_run *r,
+                               const char **text)
 {
-    char path[600], out[600];
-    journal_path(r, path, sizeof(path));
-    snprintf(out, sizeof(out), "%s.out", r->dir);
-    *text = scratch_keep(taskd_proc_read_file(out, NULL), scratch_free);
-    if (!*text)
-        *text = "";
+    char path[600];
+    chaos_batch_journal_path(r, path, sizeof(path));
+    *text = chaos_batch_output(r);
     const cJSON *exp = r->ran ? cj_load_one(path) : NULL;
     if (!exp)
         fx_fail_at(__FILE__, __LINE__, "%s wrote no journal (exit %d): %s", c->scenario,
@@ -238,7 +156,7 @@ static const cJSON *journal_of(const struct run_case *c, const struct run_state 
 static const cJSON *expect_held(const char *scenario)
 {
     size_t i = find_case(scenario, 0);
-    char *text;
+    const char *text;
     const cJSON *exp = journal_of(&cases[i], &runs[i], &text);
     if (runs[i].exit_status != 0 || strcmp(cj_status(exp), "passed") != 0)
         fx_fail_at(__FILE__, __LINE__, "%s did not hold (exit %d):\n%s", scenario,
@@ -262,7 +180,7 @@ static void expect_caught(const char *scenario)
 {
     size_t i = find_case(scenario, 1);
     const struct run_case *c = &cases[i];
-    char *text;
+    const char *text;
     const cJSON *exp = journal_of(c, &runs[i], &text);
     if (runs[i].exit_status != 1 || strcmp(cj_status(exp), "deviated") != 0)
         fx_fail_at(__FILE__, __LINE__, "%s was not caught (exit %d):\n%s", scenario,
