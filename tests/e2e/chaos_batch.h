@@ -1,8 +1,8 @@
 /*
  * chaos_batch: independent chaos runs, a few at a time. Each run has its own work directory
  * (and so its own service, port and journal), so the slow experiments of a test group run
- * side by side in its setup and each test then judges its journal: test_chaos_faults and
- * test_chaos_service share it.
+ * side by side in its setup and each test then judges its journal: chaos/test_production_faults
+ * and chaos/test_service share it.
  */
 #ifndef TESTS_CHAOS_BATCH_H
 #define TESTS_CHAOS_BATCH_H

@@ -446,7 +446,7 @@ int main(void)
     int failed = cmocka_run_group_tests_name("table", table, NULL, NULL);
     if (sanitizer_build()) {
         print_message("# sanitizer build: the table only; the experiments run in the plain build "
-                      "(test_chaos runs one under the sanitizers)\n");
+                      "(chaos/test_experiments runs one under the sanitizers)\n");
         return failed;
     }
     return failed + cmocka_run_group_tests_name("experiments", experiments, run_all, remove_all);

@@ -1,5 +1,5 @@
 /*
- * test_chaos_service: chaos on a service that is not taskd (issue 12, "Any service"), for real.
+ * test_service: chaos on a service that is not taskd (issue 12, "Any service"), for real.
  *
  * The blog's Flask app (examples/flask-tasks) under the built-in experiments, aimed at it with
  * its service file: volume-mount and db-deleted deviate for the reasons a reader of the blog
