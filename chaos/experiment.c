@@ -57,22 +57,22 @@ static int fill_paths(struct run *r, const char *dir, char *err, size_t errlen)
 {
     const struct scenario_service *svc = &r->sc->service;
     r->ph = (struct placeholders){.dir = dir, .file_dir = svc->file_dir, .work = r->o->work_dir};
-    if (placeholders_expand(svc->data_dir, &r->ph, r->data_dir, sizeof(r->data_dir), err,
-                            errlen) < 0)
+    if (placeholders_expand(svc->data_dir, &r->ph, r->data_dir, sizeof(r->data_dir), err, errlen) <
+        0)
         return -1;
     r->ph.data_dir = r->data_dir;
     if (r->o->target_db) {
         snprintf(r->db_path, sizeof(r->db_path), "%s", r->o->target_db);
         char *slash = strrchr(r->db_path, '/');
-        snprintf(r->data_dir, sizeof(r->data_dir), "%.*s",
-                 slash ? (int)(slash - r->db_path) : 1, slash ? r->db_path : ".");
+        snprintf(r->data_dir, sizeof(r->data_dir), "%.*s", slash ? (int)(slash - r->db_path) : 1,
+                 slash ? r->db_path : ".");
     } else if (r->o->target_url) {
         snprintf(err, errlen,
                  "--db is needed with --target: the path of the database the service you run "
                  "uses, under the work directory");
         return -1;
-    } else if (placeholders_expand(svc->db, &r->ph, r->db_path, sizeof(r->db_path), err,
-                                   errlen) < 0) {
+    } else if (placeholders_expand(svc->db, &r->ph, r->db_path, sizeof(r->db_path), err, errlen) <
+               0) {
         return -1;
     }
     r->ph.db = r->db_path;
@@ -85,8 +85,8 @@ static int init_service(struct run *r, char *err, size_t errlen)
     const struct experiment_options *o = r->o;
     const struct scenario_service *svc = &r->sc->service;
     if (o->target_url)
-        return service_runner_init_external(&r->service, o->target_url, o->start_cmd,
-                                            o->stop_cmd, o->kill_cmd, &svc->live, err, errlen);
+        return service_runner_init_external(&r->service, o->target_url, o->start_cmd, o->stop_cmd,
+                                            o->kill_cmd, &svc->live, err, errlen);
     if (svc->start_cmd || (!svc->taskd && !svc->command[0]))
         return service_runner_init_external(&r->service, svc->url, svc->start_cmd, svc->stop_cmd,
                                             svc->kill_cmd, &svc->live, err, errlen);
@@ -120,17 +120,16 @@ static int setup(struct run *r, char *err, size_t errlen)
 static void init_probes(struct run *r)
 {
     const struct scenario_service *svc = &r->sc->service;
-    r->probe = (struct probe_spec){.base_url = r->res->url,
-                                   .ready = &svc->ready,
-                                   .read = svc->read.path ? &svc->read : NULL,
-                                   .metrics_path = svc->metrics_path,
-                                   .error_code = r->sc->expect.error_code,
-                                   .wal_path = r->sc->expect.detect == DETECT_WAL_BACK
-                                                   ? r->fault.wal
-                                                   : NULL,
-                                   .metrics = svc->metrics,
-                                   .nmetrics = svc->nmetrics,
-                                   .prometheus = r->o->prometheus_url};
+    r->probe = (struct probe_spec){
+        .base_url = r->res->url,
+        .ready = &svc->ready,
+        .read = svc->read.path ? &svc->read : NULL,
+        .metrics_path = svc->metrics_path,
+        .error_code = r->sc->expect.error_code,
+        .wal_path = r->sc->expect.detect == DETECT_WAL_BACK ? r->fault.wal : NULL,
+        .metrics = svc->metrics,
+        .nmetrics = svc->nmetrics,
+        .prometheus = r->o->prometheus_url};
 }
 
 /* Starts (or, for one the user runs, finds) the service before the experiment. */
@@ -139,9 +138,9 @@ static int first_start(struct run *r, char *err, size_t errlen)
     if (r->service.supervised || r->service.start_cmd) {
         char live[400];
         snprintf(live, sizeof(live), "%s%s", r->service.url, r->service.live->path);
-        if (r->service.supervised || !probes_status_ok(r->service.live,
-                                                       http_fetch_get(live, FIND_TIMEOUT_MS, NULL,
-                                                                      NULL, 0))) {
+        if (r->service.supervised ||
+            !probes_status_ok(r->service.live,
+                              http_fetch_get(live, FIND_TIMEOUT_MS, NULL, NULL, 0))) {
             if (service_runner_start(&r->service, NULL, err, errlen) < 0)
                 return -1;
         }
@@ -409,8 +408,8 @@ int experiment_plan(const struct scenario *sc, const struct experiment_options *
         buf_printf(&b, "    output to %s; live %s, ready %s\n", r->service.out_path,
                    sc->service.live.path, sc->service.ready.path);
     } else {
-        buf_printf(&b, "  service: the one at %s (start: %s; stop: %s; kill: %s)\n",
-                   r->service.url, r->service.start_cmd ? r->service.start_cmd : "-",
+        buf_printf(&b, "  service: the one at %s (start: %s; stop: %s; kill: %s)\n", r->service.url,
+                   r->service.start_cmd ? r->service.start_cmd : "-",
                    r->service.stop_cmd ? r->service.stop_cmd : "-",
                    r->service.kill_cmd ? r->service.kill_cmd : "-");
     }

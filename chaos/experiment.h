@@ -4,10 +4,11 @@
  * start the service -> steady state (ready, error ratio and p99 within tolerance, under load
  * from loadgen's engine) -> inject -> observe (a probe every ~100 ms) -> roll back -> recovery
  * (ready again, a write succeeds) -> stop the load -> audit the ledger (lost, unexpected,
- * recovered) -> stop the service -> PRAGMA integrity_check on the database, read-only. Times are measured on the monotonic clock
- * and reported as seconds since the experiment started. The rollback always runs once the fault
- * was injected, also when the run is interrupted (the flag in the options is polled). What an
- * experiment is given and what it records are in experiment_result.h.
+ * recovered) -> stop the service -> PRAGMA integrity_check on the database, read-only. Times are
+ * measured on the monotonic clock and reported as seconds since the experiment started. The
+ * rollback always runs once the fault was injected, also when the run is interrupted (the flag in
+ * the options is polled). What an experiment is given and what it records are in
+ * experiment_result.h.
  */
 #ifndef CHAOS_EXPERIMENT_H
 #define CHAOS_EXPERIMENT_H

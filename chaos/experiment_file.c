@@ -324,8 +324,8 @@ static int read_params(struct reader *r, const cJSON *params)
             char list[300] = "";
             size_t used = 0;
             for (size_t k = 0; m->params && m->params[k].name; k++)
-                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-                                         k ? ", " : "", m->params[k].name);
+                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "",
+                                         m->params[k].name);
             return fail(r, "the %s mechanism has no parameter \"%s\"; it takes %s", m->name,
                         p->string, *list ? list : "none");
         }
@@ -334,7 +334,8 @@ static int read_params(struct reader *r, const cJSON *params)
         const char *value = NULL;
         if (cJSON_IsString(p))
             value = p->valuestring;
-        else if (cJSON_IsNumber(p) && p->valuedouble >= 0 && p->valuedouble == floor(p->valuedouble)) {
+        else if (cJSON_IsNumber(p) && p->valuedouble >= 0 &&
+                 p->valuedouble == floor(p->valuedouble)) {
             snprintf(text, sizeof(text), "%.0f", p->valuedouble);
             value = text;
         }
@@ -360,8 +361,8 @@ static int read_params(struct reader *r, const cJSON *params)
 
 static int read_fault(struct reader *r, const cJSON *fault)
 {
-    static const char *const members[] = {"mechanism", "params", "when", "stop", "summary",
-                                          "rollback", NULL};
+    static const char *const members[] = {"mechanism", "params",   "when", "stop",
+                                          "summary",   "rollback", NULL};
     static const char *const whens[] = {"live", "at-start", NULL};
     static const char *const stops[] = {"term", "kill", NULL};
     struct scenario *sc = r->sc;
@@ -389,7 +390,8 @@ static int read_fault(struct reader *r, const cJSON *fault)
         }
     }
     int when = (int)sc->mech->default_when, stop = (int)sc->mech->default_stop;
-    if (get_choice(r, fault, "when", whens, &when) < 0 || get_choice(r, fault, "stop", stops, &stop) < 0)
+    if (get_choice(r, fault, "when", whens, &when) < 0 ||
+        get_choice(r, fault, "stop", stops, &stop) < 0)
         return -1;
     if (!(sc->mech->when & (1u << when))) {
         push_key(r, "when");
@@ -431,7 +433,7 @@ static void apply_preset(struct scenario_expect *x, int preset)
 }
 
 static const char *const preset_names[] = {"fail-closed", "keep-serving-reads", "lose-nothing",
-                                           "absorb", "observe-only", NULL};
+                                           "absorb",      "observe-only",       NULL};
 static const char *const preset_summaries[] = {
     "the service fails closed: it stays up, turns not ready, refuses every write with an answer, "
     "recovers by itself once the fault is undone, and loses nothing",
@@ -512,12 +514,26 @@ static int read_max_lost(struct reader *r, const cJSON *expect)
 
 static int read_expect(struct reader *r, const cJSON *expect)
 {
-    static const char *const members[] = {
-        "preset",          "summary",           "detect",          "service_stays_up",
-        "readiness_drops", "writes_refused",    "writes_answered", "some_write_refused",
-        "writes_accepted", "reads_served",      "recovers",        "max_lost_writes",
-        "no_unexpected_writes", "integrity_check", "crash_before_audit", "file_state",
-        "error_code",      "metrics",           "alerts",          NULL};
+    static const char *const members[] = {"preset",
+                                          "summary",
+                                          "detect",
+                                          "service_stays_up",
+                                          "readiness_drops",
+                                          "writes_refused",
+                                          "writes_answered",
+                                          "some_write_refused",
+                                          "writes_accepted",
+                                          "reads_served",
+                                          "recovers",
+                                          "max_lost_writes",
+                                          "no_unexpected_writes",
+                                          "integrity_check",
+                                          "crash_before_audit",
+                                          "file_state",
+                                          "error_code",
+                                          "metrics",
+                                          "alerts",
+                                          NULL};
     static const char *const detects[] = {"not-ready", "wal-rebuilt", "absorbed", "none", NULL};
     struct scenario_expect *x = &r->sc->expect;
     size_t len = push_key(r, "expect");
@@ -547,7 +563,8 @@ static int read_expect(struct reader *r, const cJSON *expect)
         get_bool(r, expect, "no_unexpected_writes", &x->no_unexpected) < 0 ||
         get_bool(r, expect, "integrity_check", &x->integrity) < 0 ||
         get_bool(r, expect, "crash_before_audit", &x->crash_before_audit) < 0 ||
-        read_max_lost(r, expect) < 0 || get_string(r, expect, "file_state", 0, &x->file_state) < 0 ||
+        read_max_lost(r, expect) < 0 ||
+        get_string(r, expect, "file_state", 0, &x->file_state) < 0 ||
         get_string(r, expect, "error_code", 0, &x->error_code) < 0)
         return -1;
     x->detect = (enum scenario_detect)detect;
@@ -561,8 +578,8 @@ static int read_expect(struct reader *r, const cJSON *expect)
         const cJSON *m;
         cJSON_ArrayForEach(m, expect)
         {
-            static const char *const fine[] = {"preset", "summary", "alerts",
-                                               "crash_before_audit", NULL};
+            static const char *const fine[] = {"preset", "summary", "alerts", "crash_before_audit",
+                                               NULL};
             int ok = 0;
             for (size_t i = 0; fine[i]; i++)
                 ok |= strcmp(fine[i], m->string) == 0;
@@ -630,8 +647,9 @@ static int read_http_check(struct reader *r, const cJSON *svc, const char *key,
         return 0;
     }
     if (!cJSON_IsObject(v))
-        return expected(r, v, "a path such as \"/health\", or {\"path\": \"/health\", "
-                              "\"status\": [200]}");
+        return expected(r, v,
+                        "a path such as \"/health\", or {\"path\": \"/health\", "
+                        "\"status\": [200]}");
     if (only_members(r, v, members) < 0 || get_string(r, v, "path", 1, &c->path) < 0 ||
         check_path(r, "path", c->path) < 0 || read_statuses(r, v, c->status, &c->nstatus) < 0)
         return -1;
@@ -704,8 +722,9 @@ static int read_metric_probes(struct reader *r, const cJSON *svc)
         size_t at = push_index(r, i++);
         struct scenario_metric *p = &s->metrics[s->nmetrics];
         if (!cJSON_IsObject(m))
-            return expected(r, m, "{\"name\": ..., \"scrape\": SERIES} or {\"name\": ..., "
-                                  "\"promql\": EXPR}");
+            return expected(r, m,
+                            "{\"name\": ..., \"scrape\": SERIES} or {\"name\": ..., "
+                            "\"promql\": EXPR}");
         const char *scrape = NULL, *promql = NULL;
         if (only_members(r, m, members) < 0 || get_string(r, m, "name", 1, &p->name) < 0 ||
             get_string(r, m, "scrape", 0, &scrape) < 0 ||
@@ -738,7 +757,8 @@ static void default_service(struct scenario_service *s)
     s->live = (struct scenario_http_check){"/livez", {200}, 1};
     s->ready = (struct scenario_http_check){"/readyz", {200}, 1};
     s->read = (struct scenario_http_check){"/tasks?limit=1", {200}, 1};
-    s->write = (struct scenario_http_write){"/tasks", "{\"task\":\"chaos recovery probe\"}", {201}, 1};
+    s->write =
+        (struct scenario_http_write){"/tasks", "{\"task\":\"chaos recovery probe\"}", {201}, 1};
     s->metrics_path = "/metrics";
     s->start_timeout_ns = 10 * 1000000000ull;
     s->stop_timeout_ns = 15 * 1000000000ull;
@@ -747,11 +767,11 @@ static void default_service(struct scenario_service *s)
 static int read_service(struct reader *r, const cJSON *svc)
 {
     static const char *const members[] = {
-        "command",  "args",          "fault_args",  "env",          "url",        "data_dir",
-        "db",       "live",          "ready",       "read",         "write",      "metrics_path",
-        "metrics",
-        "start_timeout", "stop_timeout", "start_cmd", "stop_cmd",   "kill_cmd",   "description",
-        "name", NULL};
+        "command",   "args",         "fault_args", "env",           "url",
+        "data_dir",  "db",           "live",       "ready",         "read",
+        "write",     "metrics_path", "metrics",    "start_timeout", "stop_timeout",
+        "start_cmd", "stop_cmd",     "kill_cmd",   "description",   "name",
+        NULL};
     struct scenario_service *s = &r->sc->service;
     size_t len = push_key(r, "service");
     if (!cJSON_IsObject(svc))
@@ -765,8 +785,8 @@ static int read_service(struct reader *r, const cJSON *svc)
         get_template(r, svc, "data_dir", &s->data_dir) < 0 ||
         get_template(r, svc, "db", &s->db) < 0 || read_http_check(r, svc, "live", &s->live) < 0 ||
         read_http_check(r, svc, "ready", &s->ready) < 0 ||
-        read_http_check(r, svc, "read", &s->read) < 0 ||
-        read_http_write(r, svc, &s->write) < 0 || read_metric_probes(r, svc) < 0 ||
+        read_http_check(r, svc, "read", &s->read) < 0 || read_http_write(r, svc, &s->write) < 0 ||
+        read_metric_probes(r, svc) < 0 ||
         get_duration(r, svc, "start_timeout", 100000000ull, &s->start_timeout_ns) < 0 ||
         get_duration(r, svc, "stop_timeout", 100000000ull, &s->stop_timeout_ns) < 0 ||
         get_string(r, svc, "start_cmd", 0, &s->start_cmd) < 0 ||
@@ -794,8 +814,8 @@ static int read_service(struct reader *r, const cJSON *svc)
             port |= placeholders_uses(s->command[i], "port") ||
                     placeholders_uses(s->command[i], "port_file");
         for (size_t i = 0; s->args[i]; i++)
-            port |= placeholders_uses(s->args[i], "port") ||
-                    placeholders_uses(s->args[i], "port_file");
+            port |=
+                placeholders_uses(s->args[i], "port") || placeholders_uses(s->args[i], "port_file");
         if (!port)
             return fail(r, "the command names neither {port} (chaos picks a free port) nor "
                            "{port_file} (the service writes the port it got): give \"url\" "
@@ -803,8 +823,9 @@ static int read_service(struct reader *r, const cJSON *svc)
     }
     if (s->url && strncmp(s->url, "http://", 7) != 0) {
         push_key(r, "url");
-        return fail(r, "expected an http:// base URL such as \"http://127.0.0.1:{port}\", got "
-                       "\"%s\"",
+        return fail(r,
+                    "expected an http:// base URL such as \"http://127.0.0.1:{port}\", got "
+                    "\"%s\"",
                     s->url);
     }
     s->file_dir = r->src->dir ? keep(r, r->src->dir) : NULL;
@@ -817,8 +838,8 @@ static int read_service(struct reader *r, const cJSON *svc)
 
 static int read_load(struct reader *r, const cJSON *load)
 {
-    static const char *const members[] = {"rate", "mix", "missing_ratio", "targets", "data",
-                                          "request_timeout", NULL};
+    static const char *const members[] = {
+        "rate", "mix", "missing_ratio", "targets", "data", "request_timeout", NULL};
     struct scenario_load *l = &r->sc->load;
     size_t len = push_key(r, "load");
     if (!cJSON_IsObject(load))
@@ -864,8 +885,9 @@ static int read_audit(struct reader *r, const cJSON *audit)
         return 0;
     }
     if (!cJSON_IsObject(audit))
-        return expected(r, audit, "false (no audit), or an object of loadgen's audit settings "
-                                  "(api, id-from, item-url, list-url, paging, ...)");
+        return expected(r, audit,
+                        "false (no audit), or an object of loadgen's audit settings "
+                        "(api, id-from, item-url, list-url, paging, ...)");
     if (get_bool(r, audit, "enabled", &a->enabled) < 0)
         return -1;
     for (int preset = 1; preset >= 0; preset--) {
@@ -900,13 +922,14 @@ static int read_audit(struct reader *r, const cJSON *audit)
 
 static int read_windows(struct reader *r, const cJSON *w)
 {
-    static const char *const members[] = {"steady", "fault", "recover_timeout", "probe_interval",
-                                          "max_error_ratio", "max_p99", NULL};
+    static const char *const members[] = {
+        "steady", "fault", "recover_timeout", "probe_interval", "max_error_ratio", "max_p99", NULL};
     struct scenario_windows *x = &r->sc->windows;
     size_t len = push_key(r, "windows");
     if (!cJSON_IsObject(w))
         return expected(r, w, "an object of windows and tolerances");
-    if (only_members(r, w, members) < 0 || get_duration(r, w, "steady", 10000000ull, &x->steady_ns) < 0 ||
+    if (only_members(r, w, members) < 0 ||
+        get_duration(r, w, "steady", 10000000ull, &x->steady_ns) < 0 ||
         get_duration(r, w, "fault", 10000000ull, &x->fault_ns) < 0 ||
         get_duration(r, w, "recover_timeout", 10000000ull, &x->recover_timeout_ns) < 0 ||
         get_duration(r, w, "probe_interval", 10000000ull, &x->probe_interval_ns) < 0 ||
@@ -944,10 +967,11 @@ static int check_schema(struct reader *r, const cJSON *root, const char *want, c
 {
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
     snprintf(r->path, sizeof(r->path), "$.schema");
-    if (!cJSON_IsString(schema) ||
-        (strcmp(schema->valuestring, want) != 0 && (!also || strcmp(schema->valuestring, also) != 0)))
-        return expected(r, schema, also ? "\"" EXPERIMENT_FILE_SCHEMA "\" or \"" SERVICE_FILE_SCHEMA "\""
-                                        : "\"" EXPERIMENT_FILE_SCHEMA "\"");
+    if (!cJSON_IsString(schema) || (strcmp(schema->valuestring, want) != 0 &&
+                                    (!also || strcmp(schema->valuestring, also) != 0)))
+        return expected(r, schema,
+                        also ? "\"" EXPERIMENT_FILE_SCHEMA "\" or \"" SERVICE_FILE_SCHEMA "\""
+                             : "\"" EXPERIMENT_FILE_SCHEMA "\"");
     snprintf(r->path, sizeof(r->path), "$");
     return 0;
 }
@@ -972,8 +996,8 @@ static int read_service_sections(struct reader *r, const cJSON *root)
  * another service, and a load or audit made for taskd's API does not either. */
 static int read_service_file(struct reader *r, const cJSON *root)
 {
-    static const char *const members[] = {"schema", "description", "service", "load", "audit",
-                                          NULL};
+    static const char *const members[] = {"schema", "description", "service",
+                                          "load",   "audit",       NULL};
     if (!cJSON_IsObject(root))
         return expected(r, root, "an object");
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
@@ -1048,8 +1072,9 @@ struct scenario *experiment_file_build(const struct experiment_source *exp,
         goto fail;
     if (!valid_name(sc->name) || strlen(sc->name) > 64) {
         snprintf(r.path, sizeof(r.path), "$.name");
-        fail(&r, "expected 1 to 64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit "
-                 "(it names the experiment's directory), got \"%s\"",
+        fail(&r,
+             "expected 1 to 64 of a-z, 0-9, '.', '_', '-' starting with a letter or digit "
+             "(it names the experiment's directory), got \"%s\"",
              sc->name);
         goto fail;
     }
@@ -1080,8 +1105,7 @@ fail:
     return NULL;
 }
 
-int experiment_file_check_service(const struct experiment_source *service, char *err,
-                                  size_t errlen)
+int experiment_file_check_service(const struct experiment_source *service, char *err, size_t errlen)
 {
     struct scenario *sc = calloc(1, sizeof(*sc));
     cJSON *root = parse_json(service, err, errlen);

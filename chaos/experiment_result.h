@@ -36,11 +36,11 @@ enum experiment_given {
 };
 
 struct experiment_options {
-    const char *work_dir;  /* realpath, must exist */
-    const char *taskd_bin; /* the default service's binary */
+    const char *work_dir;                              /* realpath, must exist */
+    const char *taskd_bin;                             /* the default service's binary */
     const char *service_args[EXPERIMENT_MAX_ARGS + 1]; /* --service-arg (--taskd-arg) */
     unsigned given;                                    /* enum experiment_given */
-    double rate; /* load, requests/s (open model) */
+    double rate;                                       /* load, requests/s (open model) */
     uint64_t steady_ns, fault_ns, recover_timeout_ns, probe_interval_ns, alert_timeout_ns;
     double max_error_ratio; /* steady-state tolerance */
     uint64_t max_p99_ns;    /* steady-state tolerance (corrected latency) */

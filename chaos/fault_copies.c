@@ -3,13 +3,14 @@
  *
  * older-copy: a copy of the live database (SQLite's VACUUM INTO, from chaos's own connection,
  * which reads a consistent snapshot without touching the service's locks) goes stale while
- * writes go on, then takes the database's place while the service serves; the newer database and its -wal are
- * moved aside, as a restore script that copies a backup over the path would leave things.
+ * writes go on, then takes the database's place while the service serves; the newer database and
+ * its -wal are moved aside, as a restore script that copies a backup over the path would leave
+ * things.
  *
  * stale-wal: the copy is made, the service is restarted (its clean stop checkpoints the -wal
  * into the file, so the next -wal is built on a newer state than the copy), writes go on, the
- * service is killed, and the copy is put at the path beside that -wal: an operator restoring a backup
- * after a crash without removing the -wal. SQLite would apply the -wal's pages to the copy.
+ * service is killed, and the copy is put at the path beside that -wal: an operator restoring a
+ * backup after a crash without removing the -wal. SQLite would apply the -wal's pages to the copy.
  *
  * Both roll back by putting the newer database (and its -wal) back.
  */
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 #include "mechanism.h"
-
 
 static struct {
     int swapped;   /* the copy is at the path, the newer files aside */
@@ -154,8 +154,9 @@ static void older_plan(const struct mechanism_ctx *c, struct buf *out)
 
 static const struct mechanism_param copy_params[] = {
     {"db", MECHANISM_PARAM_PATH, "{db}", "the SQLite database"},
-    {"after", MECHANISM_PARAM_DURATION, "400ms", "how long writes go on between the copy and "
-                                                 "the swap"},
+    {"after", MECHANISM_PARAM_DURATION, "400ms",
+     "how long writes go on between the copy and "
+     "the swap"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -162,7 +162,8 @@ const struct mechanism mechanism_move_away = {
     .plan = move_plan,
 };
 
-/* ---- make-directory --------------------------------------------------------------------------- */
+/* ---- make-directory ---------------------------------------------------------------------------
+ */
 
 static int mkdir_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
@@ -175,8 +176,9 @@ static int mkdir_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     }
     st.dir_made = 1;
     c->mechanism[0] = '\0';
-    mechanism_say(c, "%s%s moved to %s and a directory made at its path (what a Docker bind "
-                     "mount of a missing host file does)%s",
+    mechanism_say(c,
+                  "%s%s moved to %s and a directory made at its path (what a Docker bind "
+                  "mount of a missing host file does)%s",
                   c->at_start ? "the service stopped; " : "", st.path, st.aside,
                   c->at_start ? "; the service started on it" : "");
     return 0;
@@ -254,9 +256,8 @@ static int write_back(void)
     int fd = open(st.file, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = pwrite(fd, st.saved, st.length, st.offset) == (ssize_t)st.length && fsync(fd) == 0
-                 ? 0
-                 : -1;
+    int rc =
+        pwrite(fd, st.saved, st.length, st.offset) == (ssize_t)st.length && fsync(fd) == 0 ? 0 : -1;
     close(fd);
     if (rc == 0)
         st.saved_ok = 0;

@@ -45,7 +45,8 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
     snprintf(out, sizeof(out), "%s-%d.out", prefix, (int)pid);
     int fd = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot reach libfiu in the service through %s: %s", in, strerror(errno));
+        snprintf(err, errlen, "cannot reach libfiu in the service through %s: %s", in,
+                 strerror(errno));
         return -1;
     }
     char line[256];
@@ -54,7 +55,8 @@ static int send_command(const char *prefix, pid_t pid, const char *cmd, char *er
     close(fd);
     int rfd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (w != n || rfd < 0) {
-        snprintf(err, errlen, "cannot send '%s' to libfiu in the service: %s", cmd, strerror(errno));
+        snprintf(err, errlen, "cannot send '%s' to libfiu in the service: %s", cmd,
+                 strerror(errno));
         if (rfd >= 0)
             close(rfd);
         return -1;
@@ -110,8 +112,10 @@ static int fiu_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
     const char *failinfo = mechanism_param(c, "failinfo");
     long info = *failinfo ? errno_value(failinfo) : 0;
     if (info < 0) {
-        snprintf(err, errlen, "libfiu's failinfo '%s' is not an errno name (EIO, ENOSPC, ...) or "
-                 "number", failinfo);
+        snprintf(err, errlen,
+                 "libfiu's failinfo '%s' is not an errno name (EIO, ENOSPC, ...) or "
+                 "number",
+                 failinfo);
         return -1;
     }
     snprintf(st.point, sizeof(st.point), "%s", mechanism_param(c, "point"));

@@ -136,8 +136,7 @@ static int fill_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         while (write(fd, block, size) == (ssize_t)size)
             ;
         if (errno != ENOSPC && errno != 0 && errno != EFBIG) {
-            snprintf(err, errlen, "writing the ballast %s failed: %s", st.ballast,
-                     strerror(errno));
+            snprintf(err, errlen, "writing the ballast %s failed: %s", st.ballast, strerror(errno));
             close(fd);
             unlink(st.ballast);
             st.filled = 0;
@@ -145,8 +144,7 @@ static int fill_inject(struct mechanism_ctx *c, char *err, size_t errlen)
         }
     }
     close(fd);
-    mechanism_say(c, "a ballast file %s written until ENOSPC while the service serves",
-                  st.ballast);
+    mechanism_say(c, "a ballast file %s written until ENOSPC while the service serves", st.ballast);
     return 0;
 }
 

@@ -68,8 +68,7 @@ static int owner_prepare(struct mechanism_ctx *c, char *err, size_t errlen)
         snprintf(err, errlen, "cannot make %s traversable: %s", c->work, strerror(errno));
         return -1;
     }
-    if (chown(c->dir, st.uid, st.gid) < 0 ||
-        chown(c->data_dir, st.uid, st.gid) < 0) {
+    if (chown(c->dir, st.uid, st.gid) < 0 || chown(c->data_dir, st.uid, st.gid) < 0) {
         snprintf(err, errlen, "cannot give %s to uid %d: %s", c->dir, (int)st.uid, strerror(errno));
         return -1;
     }

@@ -3,16 +3,16 @@
  *
  * corrupt-page: with the service stopped (taskd's clean stop checkpoints the -wal into the
  * file), one leaf page of a table — from the middle of its pages, found with SQLite's dbstat
- * table — is saved and overwritten with garbage: "database disk image is malformed" in the middle of
- * the file, where the 100-byte header is intact and SQLite opens it happily. The saved page is
+ * table — is saved and overwritten with garbage: "database disk image is malformed" in the middle
+ * of the file, where the 100-byte header is intact and SQLite opens it happily. The saved page is
  * written back by the rollback.
  *
  * torn-wal: the service is killed under load (faults.c's at-start fault with a SIGKILL) and the
- * -wal is cut inside the commit frame of its third transaction from the end, as a power cut during the last appends leaves it (the last
- * transactions of a busy writer were acknowledged a few milliseconds before; the very last
- * often was not yet). There is nothing to restore in production: the rollback
- * accepts the loss the way taskd's message says (truncate the -wal after its last intact
- * commit), and the audit then names the acknowledged writes of that one transaction.
+ * -wal is cut inside the commit frame of its third transaction from the end, as a power cut during
+ * the last appends leaves it (the last transactions of a busy writer were acknowledged a few
+ * milliseconds before; the very last often was not yet). There is nothing to restore in production:
+ * the rollback accepts the loss the way taskd's message says (truncate the -wal after its last
+ * intact commit), and the audit then names the acknowledged writes of that one transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +38,8 @@ static struct {
 } st;
 
 /* A leaf page of `table` from the middle of its pages. Returns 0 or -1. */
-static int find_leaf(const char *db, const char *table, long long *pgno, int *page_size,
-                     char *err, size_t errlen)
+static int find_leaf(const char *db, const char *table, long long *pgno, int *page_size, char *err,
+                     size_t errlen)
 {
     sqlite3 *h = NULL;
     sqlite3_stmt *q = NULL;
@@ -108,9 +108,8 @@ static int corrupt_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     mechanism_say(c,
                   "%spage %lld of %s (a leaf of the table %s, %d bytes at offset %lld) "
                   "overwritten with 0xA5 bytes%s",
-                  c->at_start ? "the service stopped; " : "", st.pgno, c->db, table,
-                  st.page_size, (st.pgno - 1) * st.page_size,
-                  c->at_start ? "; the service started on it" : "");
+                  c->at_start ? "the service stopped; " : "", st.pgno, c->db, table, st.page_size,
+                  (st.pgno - 1) * st.page_size, c->at_start ? "; the service started on it" : "");
     return 0;
 }
 

@@ -2,8 +2,8 @@
  * fault_power: a power cut. The data directory is a lossyfs mount (FUSE, lossyfs/): writes
  * stay in lossyfs's memory until the file is synced. The cut is SIGKILL of the service (no
  * process outlives a power failure) followed by lossyfs's "drop" (every unsynced write
- * vanishes); the service then starts again on what the "disk" kept. lossyfs runs as chaos's child, tied to its
- * life, in chaos's private mount namespace, and is written to the cleanup record.
+ * vanishes); the service then starts again on what the "disk" kept. lossyfs runs as chaos's child,
+ * tied to its life, in chaos's private mount namespace, and is written to the cleanup record.
  */
 #include <errno.h>
 #include <signal.h>
@@ -170,7 +170,8 @@ static void power_plan(const struct mechanism_ctx *c, struct buf *out)
     buf_printf(out,
                "  before the service starts: lossyfs --control %s/lossyfs.sock %s/disk %s (FUSE)\n",
                c->dir, c->dir, c->data_dir);
-    buf_printf(out, "  inject: SIGKILL the service; lossyfs 'drop': every write not synced is lost\n");
+    buf_printf(out,
+               "  inject: SIGKILL the service; lossyfs 'drop': every write not synced is lost\n");
     buf_printf(out, "  rollback: start the service again; at the end unmount %s\n", c->data_dir);
 }
 

@@ -2,9 +2,9 @@
  * fault_remount: the production "EXT4-fs error ... Remounting filesystem read-only". The data
  * directory is an ext4 image on a loop device, mounted errors=remount-ro; writing to the
  * file system's sysfs trigger_fs_error makes it emergency read-only under the running
- * service, whose next write gets EROFS. An emergency read-only ext4 cannot be remounted read-write, so
- * the rollback is what an operator does: unmount it (lazily: the service still holds files on it),
- * e2fsck the image, and mount it again — on a new loop device, so the service sees its
+ * service, whose next write gets EROFS. An emergency read-only ext4 cannot be remounted read-write,
+ * so the rollback is what an operator does: unmount it (lazily: the service still holds files on
+ * it), e2fsck the image, and mount it again — on a new loop device, so the service sees its
  * database replaced by the file system that came back (taskd reopens it).
  *
  * Loop devices are attached with LO_FLAGS_AUTOCLEAR (detached by the kernel when the last

@@ -103,7 +103,8 @@ static int pause_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     st.pid = c->service->pid;
     for (int waited = 0; !all_threads_stopped(st.pid); waited++) {
         if (waited == STOP_WAIT_MS) {
-            snprintf(err, errlen, "the service (pid %d) was sent SIGSTOP but did not stop within %d ms",
+            snprintf(err, errlen,
+                     "the service (pid %d) was sent SIGSTOP but did not stop within %d ms",
                      (int)st.pid, STOP_WAIT_MS);
             return 0; /* in place all the same; the verdict will say what the service did */
         }
@@ -126,7 +127,8 @@ static int pause_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 static void pause_emergency(void)
 {
     if (st.pid > 0)
-        kill(-st.pid, SIGCONT), kill(st.pid, SIGCONT); /* a stopped child would not act on anything but SIGKILL */
+        kill(-st.pid, SIGCONT),
+            kill(st.pid, SIGCONT); /* a stopped child would not act on anything but SIGKILL */
 }
 
 static void pause_plan(const struct mechanism_ctx *c, struct buf *out)

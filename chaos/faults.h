@@ -36,7 +36,7 @@ struct fault_state {
     char params[SCENARIO_MAX_PARAMS][FAULTS_PATH_MAX]; /* the parameters, filled in */
     const char *param[SCENARIO_MAX_PARAMS];
     char mechanism[MECHANISM_TEXT_MAX]; /* what was really done, for the journal */
-    int injected;     /* the fault is in place */
+    int injected;                       /* the fault is in place */
     int service_down; /* the fault left the service down (killed, or it did not come up) */
     struct mechanism_ctx mctx;
 };

@@ -498,8 +498,8 @@ void journal_print(const struct experiment_result *const *runs, size_t n, FILE *
             fprintf(out, "; not audited\n");
         const char *failed = r->status == EXPERIMENT_OBSERVED ? "seen" : "FAIL";
         for (size_t c = 0; c < r->nchecks; c++)
-            fprintf(out, "  [%s] %s: %s\n", r->checks[c].passed ? "ok" : failed,
-                    r->checks[c].name, r->checks[c].detail);
+            fprintf(out, "  [%s] %s: %s\n", r->checks[c].passed ? "ok" : failed, r->checks[c].name,
+                    r->checks[c].detail);
         for (size_t k = 0; k < r->nnotes; k++)
             fprintf(out, "  [--] %s\n", r->notes[k]);
         for (size_t a = 0; a < r->nalerts; a++) {

@@ -1,9 +1,9 @@
 /*
  * load: see load.h. The workload is the experiment's: taskd's task mix (its weights from the
  * file), or a targets file with its data. One engine thread with up to 64 requests in flight is
- * plenty for the rates chaos uses, and the run tag is random enough that two runs on one database do not share it.
- * The engine's threads start with SIGINT and SIGTERM blocked: only the main thread may turn
- * them into a rollback.
+ * plenty for the rates chaos uses, and the run tag is random enough that two runs on one database
+ * do not share it. The engine's threads start with SIGINT and SIGTERM blocked: only the main thread
+ * may turn them into a rollback.
  */
 #include "load.h"
 
@@ -40,8 +40,8 @@ int load_start(struct run *r, char *err, size_t errlen)
     cfg.rate = r->o->rate;
     cfg.threads = 1;
     cfg.max_inflight = 64;
-    cfg.timeout_ns = l->request_timeout_ns ? l->request_timeout_ns
-                                           : (uint64_t)(LOAD_REQUEST_TIMEOUT_S * 1e9);
+    cfg.timeout_ns =
+        l->request_timeout_ns ? l->request_timeout_ns : (uint64_t)(LOAD_REQUEST_TIMEOUT_S * 1e9);
     cfg.ledger = r->ledger;
     cfg.workload.run_tag = r->run_tag;
     cfg.workload.missing_ratio = l->missing_ratio;

@@ -112,11 +112,11 @@ static void list_mechanisms(FILE *out)
     static const char *const types[] = {"path", "text", "size", "count", "duration"};
     for (size_t i = 0; mechanisms[i]; i++) {
         const struct mechanism *m = mechanisms[i];
-        const char *when = m->when == (MECHANISM_LIVE | MECHANISM_AT_START)
-                               ? (m->default_when == FAULT_LIVE ? "live (or at-start)"
-                                                                : "at-start (or live)")
-                           : m->when == MECHANISM_LIVE ? "live"
-                                                       : "at-start";
+        const char *when =
+            m->when == (MECHANISM_LIVE | MECHANISM_AT_START)
+                ? (m->default_when == FAULT_LIVE ? "live (or at-start)" : "at-start (or live)")
+            : m->when == MECHANISM_LIVE ? "live"
+                                        : "at-start";
         fprintf(out, "%-16s %s\n", m->name, m->summary);
         fprintf(out, "%-16s   made %s%s; rollback: %s%s\n", "", when,
                 m->default_stop == FAULT_STOP_KILL ? " after a SIGKILL" : "", m->rollback_summary,

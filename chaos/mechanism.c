@@ -19,12 +19,24 @@
 #include "placeholders.h"
 
 const struct mechanism *const mechanisms[] = {
-    &mechanism_move_away,      &mechanism_make_directory, &mechanism_unlink,
-    &mechanism_overwrite_bytes, &mechanism_readonly_mount, &mechanism_fill_disk,
-    &mechanism_sqlite_lock,    &mechanism_kill,           &mechanism_pause,
-    &mechanism_fiu,            &mechanism_power,          &mechanism_corrupt_page,
-    &mechanism_torn_wal,       &mechanism_older_copy,     &mechanism_stale_wal,
-    &mechanism_remount,        &mechanism_inodes,         &mechanism_owner,
+    &mechanism_move_away,
+    &mechanism_make_directory,
+    &mechanism_unlink,
+    &mechanism_overwrite_bytes,
+    &mechanism_readonly_mount,
+    &mechanism_fill_disk,
+    &mechanism_sqlite_lock,
+    &mechanism_kill,
+    &mechanism_pause,
+    &mechanism_fiu,
+    &mechanism_power,
+    &mechanism_corrupt_page,
+    &mechanism_torn_wal,
+    &mechanism_older_copy,
+    &mechanism_stale_wal,
+    &mechanism_remount,
+    &mechanism_inodes,
+    &mechanism_owner,
     NULL,
 };
 

@@ -58,9 +58,9 @@ struct mechanism_ctx {
 #define MECHANISM_TEXT_MAX 1024
 
 struct mechanism {
-    const char *name;     /* as experiment files name it */
-    const char *summary;  /* what it does, one line (docs, chaos mechanisms) */
-    const char *rollback_summary; /* how it is undone, one line */
+    const char *name;                     /* as experiment files name it */
+    const char *summary;                  /* what it does, one line (docs, chaos mechanisms) */
+    const char *rollback_summary;         /* how it is undone, one line */
     const struct mechanism_param *params; /* terminated by a NULL name; NULL: none */
     unsigned when;                        /* MECHANISM_LIVE and/or MECHANISM_AT_START */
     enum fault_when default_when;
@@ -90,10 +90,10 @@ struct mechanism {
 extern const struct mechanism *const mechanisms[];
 
 extern const struct mechanism mechanism_move_away, mechanism_make_directory, mechanism_unlink,
-    mechanism_overwrite_bytes, mechanism_readonly_mount, mechanism_fill_disk,
-    mechanism_sqlite_lock, mechanism_kill, mechanism_pause, mechanism_fiu, mechanism_power,
-    mechanism_corrupt_page, mechanism_torn_wal, mechanism_older_copy, mechanism_stale_wal,
-    mechanism_remount, mechanism_inodes, mechanism_owner;
+    mechanism_overwrite_bytes, mechanism_readonly_mount, mechanism_fill_disk, mechanism_sqlite_lock,
+    mechanism_kill, mechanism_pause, mechanism_fiu, mechanism_power, mechanism_corrupt_page,
+    mechanism_torn_wal, mechanism_older_copy, mechanism_stale_wal, mechanism_remount,
+    mechanism_inodes, mechanism_owner;
 
 /* The mechanism called `name`, or NULL. */
 const struct mechanism *mechanism_find(const char *name);

@@ -379,8 +379,9 @@ static int service_source(struct chaos_options *c, char *err, size_t errlen)
         return -1;
     }
     if ((c->live || c->ready || c->metrics_path) && !c->service_cmd) {
-        snprintf(err, errlen, "--live, --ready and --metrics-path go with --service-cmd (a "
-                              "service file says them itself)");
+        snprintf(err, errlen,
+                 "--live, --ready and --metrics-path go with --service-cmd (a "
+                 "service file says them itself)");
         return -1;
     }
     if (c->service_file) {
@@ -450,8 +451,9 @@ static int check_combinations(const struct chaos_options *c, char *err, size_t e
         return -1;
     }
     if (o->target_url && c->service_text) {
-        snprintf(err, errlen, "give --target (a service you run) or --service/--service-cmd (one "
-                              "chaos starts), not both");
+        snprintf(err, errlen,
+                 "give --target (a service you run) or --service/--service-cmd (one "
+                 "chaos starts), not both");
         return -1;
     }
     return 0;

@@ -59,8 +59,8 @@ static int scan(const char *text, const struct placeholders *p, char *out, size_
             const char *end = strchr(s, '}');
             size_t len = end ? (size_t)(end - s - 1) : 0;
             if (!end || len == 0 || len >= sizeof(name)) {
-                snprintf(err, errlen,
-                         "an unclosed or empty '{' in \"%s\" (write {{ for a brace)", text);
+                snprintf(err, errlen, "an unclosed or empty '{' in \"%s\" (write {{ for a brace)",
+                         text);
                 return -1;
             }
             memcpy(name, s + 1, len);
@@ -76,8 +76,7 @@ static int scan(const char *text, const struct placeholders *p, char *out, size_
             if (p) {
                 piece = value_of(p, name, port_text, sizeof(port_text));
                 if (!piece) {
-                    snprintf(err, errlen,
-                             "{%s} has no value here (\"%s\"): %s", name, text,
+                    snprintf(err, errlen, "{%s} has no value here (\"%s\"): %s", name, text,
                              strcmp(name, "file_dir") == 0
                                  ? "a built-in experiment has no file of its own"
                                  : "it is not known yet");

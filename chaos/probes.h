@@ -43,7 +43,7 @@ struct probe_sample {
                          code is given); -1 unknown */
     int wal_present;  /* 1/0 from stat(2) of the -wal path; -1 not checked */
     int scraped;      /* the scrape was read (so an absent series is really absent) */
-    int has_file_state, has_db_errors; /* the scrape has those taskd series at all */
+    int has_file_state, has_db_errors;   /* the scrape has those taskd series at all */
     double metric[SCENARIO_MAX_METRICS]; /* the metric probes; NAN unknown */
 };
 

@@ -27,8 +27,8 @@ struct run {
     struct experiment_result *res;
     struct service_runner service;
     struct fault_state fault;
-    struct placeholders ph;  /* the experiment's paths, for the service and the fault */
-    char data_dir[600];      /* the service's data directory and database, filled in */
+    struct placeholders ph; /* the experiment's paths, for the service and the fault */
+    char data_dir[600];     /* the service's data directory and database, filled in */
     char db_path[600];
     struct probe_spec probe; /* what each probe reads */
     struct engine *engine;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char *scenario_keep(struct scenario *sc, const char *s)
 {
     if (!s)

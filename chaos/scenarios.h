@@ -110,7 +110,7 @@ struct scenario_expect {
  * {{ and }} for braces. */
 struct scenario_service {
     const char *name; /* for reports ("flask-tasks"); NULL: taskd, or the command's first word */
-    int taskd; /* the default: taskd beside chaos (or --taskd), its command made by chaos */
+    int taskd;        /* the default: taskd beside chaos (or --taskd), its command made by chaos */
     const char *command[SCENARIO_MAX_ARGS + 1];    /* NULL-terminated; empty for taskd */
     const char *args[SCENARIO_MAX_ARGS + 1];       /* appended at every start */
     const char *fault_args[SCENARIO_MAX_ARGS + 1]; /* appended at the start on an at-start fault */
@@ -124,13 +124,13 @@ struct scenario_service {
     struct scenario_metric metrics[SCENARIO_MAX_METRICS];
     size_t nmetrics;
     uint64_t start_timeout_ns, stop_timeout_ns;
-    const char *file_dir;   /* {file_dir}; NULL for a built-in */
-    const char *source;     /* the file that described the service */
+    const char *file_dir; /* {file_dir}; NULL for a built-in */
+    const char *source;   /* the file that described the service */
 };
 
 struct scenario_load {
-    double rate;         /* requests/s, open model; 0: the command line's (default 200) */
-    const char *mix;     /* task mix weights, "create=20,read=60,..."; NULL: the default */
+    double rate;     /* requests/s, open model; 0: the command line's (default 200) */
+    const char *mix; /* task mix weights, "create=20,read=60,..."; NULL: the default */
     double missing_ratio;
     const char *targets; /* a targets file (resolved path); NULL: the task mix */
     const char *data;    /* its CSV data file */
@@ -153,12 +153,12 @@ struct scenario_windows {
 };
 
 struct scenario {
-    const char *name;        /* the experiment's directory name: [a-z0-9][a-z0-9._-]* */
-    const char *summary;     /* one line for `chaos list` */
-    const char *source;      /* the file it was read from, or "built-in NAME" */
-    const char *mechanism;   /* what the fault does, one line */
-    const char *rollback;    /* how it is undone, one line */
-    const char *expected;    /* = expect.summary */
+    const char *name;      /* the experiment's directory name: [a-z0-9][a-z0-9._-]* */
+    const char *summary;   /* one line for `chaos list` */
+    const char *source;    /* the file it was read from, or "built-in NAME" */
+    const char *mechanism; /* what the fault does, one line */
+    const char *rollback;  /* how it is undone, one line */
+    const char *expected;  /* = expect.summary */
     const struct mechanism *mech;
     const char *params[SCENARIO_MAX_PARAMS]; /* aligned with mech->params; NULL: its default */
     enum fault_when when;

@@ -30,9 +30,9 @@
 extern char **environ;
 
 /* taskd's own command: its port file, database and log under the experiment's directory. */
-static const char *const taskd_command[] = {"--listen",    "127.0.0.1:{port}", "--db",
-                                            "{db}",        "--port-file",      "{port_file}",
-                                            "--log-file",  "{dir}/taskd.log",  NULL};
+static const char *const taskd_command[] = {"--listen",   "127.0.0.1:{port}", "--db",
+                                            "{db}",       "--port-file",      "{port_file}",
+                                            "--log-file", "{dir}/taskd.log",  NULL};
 static const char default_url[] = "http://127.0.0.1:{port}";
 
 static void sleep_ms(unsigned ms)
@@ -367,10 +367,11 @@ static int wait_live(struct service_runner *r, char *err, size_t errlen)
         snprintf(answer, sizeof(answer), "it answered %d", last);
     else
         snprintf(answer, sizeof(answer), "no answer");
-    snprintf(err, errlen, "the service at %s did not answer %s as expected within %.0f s of its "
+    snprintf(err, errlen,
+             "the service at %s did not answer %s as expected within %.0f s of its "
              "start (%s)",
-             *r->url ? r->url : "(no port yet)", r->live->path,
-             (double)r->start_timeout_ns / 1e9, answer);
+             *r->url ? r->url : "(no port yet)", r->live->path, (double)r->start_timeout_ns / 1e9,
+             answer);
     if (r->supervised)
         append_output_tail(r, err, errlen);
     return -1;
@@ -432,8 +433,7 @@ int service_runner_stop(struct service_runner *r, char *err, size_t errlen)
 {
     if (!r->supervised) {
         if (!r->stop_cmd) {
-            snprintf(err, errlen, "cannot stop the service at %s: no --stop-cmd was given",
-                     r->url);
+            snprintf(err, errlen, "cannot stop the service at %s: no --stop-cmd was given", r->url);
             return -1;
         }
         int rc = service_runner_shell(r->stop_cmd, HOOK_TIMEOUT_S, err, errlen);
@@ -464,8 +464,7 @@ int service_runner_kill9(struct service_runner *r, char *err, size_t errlen)
 {
     if (!r->supervised) {
         if (!r->kill_cmd) {
-            snprintf(err, errlen, "cannot kill the service at %s: no --kill-cmd was given",
-                     r->url);
+            snprintf(err, errlen, "cannot kill the service at %s: no --kill-cmd was given", r->url);
             return -1;
         }
         int rc = service_runner_shell(r->kill_cmd, HOOK_TIMEOUT_S, err, errlen);

@@ -51,9 +51,9 @@ struct service_runner {
     const char *start_cmd, *stop_cmd, *kill_cmd;
     /* Both. */
     const struct scenario_http_check *live;
-    char url[160];        /* base URL, http://127.0.0.1:PORT */
-    char last_exit[200];  /* how the supervised process last ended by itself ("" none) */
-    unsigned exits;       /* how often it ended without chaos stopping it */
+    char url[160];       /* base URL, http://127.0.0.1:PORT */
+    char last_exit[200]; /* how the supervised process last ended by itself ("" none) */
+    unsigned exits;      /* how often it ended without chaos stopping it */
 };
 
 /* Prepares a supervised service (nothing starts): the scenario's command (or, for taskd, taskd
@@ -70,8 +70,7 @@ int service_runner_init_supervised(struct service_runner *r, const struct scenar
  * /bin/sh -c and may be NULL (then that action is not available). */
 int service_runner_init_external(struct service_runner *r, const char *url, const char *start_cmd,
                                  const char *stop_cmd, const char *kill_cmd,
-                                 const struct scenario_http_check *live, char *err,
-                                 size_t errlen);
+                                 const struct scenario_http_check *live, char *err, size_t errlen);
 
 /* Starts the service (supervised: with `more` appended to the arguments, NULL-terminated
  * templates, may be NULL; external: runs the start hook) and waits up to the start timeout

@@ -51,9 +51,8 @@ static void print_service(FILE *out, const cJSON *exp)
     if (cJSON_IsString(name)) {
         fprintf(out, " %s |", name->valuestring);
     } else if (cJSON_IsTrue(get(svc, "taskd")) || !svc) {
-        const char *sync = strstr(command, "--sync full") || strstr(command, "--sync=full")
-                               ? "full"
-                               : "normal";
+        const char *sync =
+            strstr(command, "--sync full") || strstr(command, "--sync=full") ? "full" : "normal";
         fprintf(out, " taskd --sync %s |", sync);
     } else {
         fprintf(out, " %.*s |", (int)strcspn(command, " "), command);

@@ -77,16 +77,16 @@ static void judge_stays_up(const struct scenario *sc, struct experiment_result *
     if (!sc->expect.survives)
         return;
     if (!service_survived)
-        check(res, "service stays up on the fault", 0, "the service did not come up on the fault%s%s",
-              *res->service_exit ? ": " : "", res->service_exit);
+        check(res, "service stays up on the fault", 0,
+              "the service did not come up on the fault%s%s", *res->service_exit ? ": " : "",
+              res->service_exit);
     else if (res->service_exits_in_fault)
-        check(res, "service stays up on the fault", 0, "%s during the fault",
-                      res->service_exit);
+        check(res, "service stays up on the fault", 0, "%s during the fault", res->service_exit);
     else
         check(res, "service stays up on the fault", 1, "%s",
-                      sc->at_start ? "the service started and served its live probe on the "
-                                        "fault, and did not exit"
-                                      : "the service did not exit during the fault");
+              sc->at_start ? "the service started and served its live probe on the "
+                             "fault, and did not exit"
+                           : "the service did not exit during the fault");
 }
 
 /* Did it notice: readiness, the file state, the error counter. */
@@ -96,10 +96,10 @@ static void judge_detection(const struct scenario *sc, const struct experiment_o
     const struct scenario_expect *x = &sc->expect;
     if (x->detect == DETECT_ABSORBED) {
         check(res, "absorbed", !res->readiness_dropped && res->acked_in_fault > 0,
-                      "the ready probe %s during the fault; %llu writes invoked during it were "
-                      "acknowledged",
-                      res->readiness_dropped ? "answered other than expected" : "answered ready",
-                      (unsigned long long)res->acked_in_fault);
+              "the ready probe %s during the fault; %llu writes invoked during it were "
+              "acknowledged",
+              res->readiness_dropped ? "answered other than expected" : "answered ready",
+              (unsigned long long)res->acked_in_fault);
         return;
     }
     if (x->detect == DETECT_NOT_READY || x->detect == DETECT_WAL_BACK) {
@@ -107,17 +107,17 @@ static void judge_detection(const struct scenario *sc, const struct experiment_o
             check(res, "detected", 1, "after %.3f s", res->time_to_detect_s);
         else
             check(res, "detected", 0, "no probe in the %.1f s fault window showed %s",
-                          (double)o->fault_ns / 1e9,
-                          x->detect == DETECT_WAL_BACK
-                              ? "a rebuilt -wal"
-                              : "not ready, db_up 0, the expected state or a metric condition");
+                  (double)o->fault_ns / 1e9,
+                  x->detect == DETECT_WAL_BACK
+                      ? "a rebuilt -wal"
+                      : "not ready, db_up 0, the expected state or a metric condition");
     }
     if (x->readiness_drops)
         check(res, "readiness dropped", res->readiness_dropped,
-                      res->readiness_dropped ? "%s answered not ready (or not at all) during the "
-                                               "fault"
-                                             : "%s answered ready throughout the fault",
-                      sc->service.ready.path);
+              res->readiness_dropped ? "%s answered not ready (or not at all) during the "
+                                       "fault"
+                                     : "%s answered ready throughout the fault",
+              sc->service.ready.path);
     if (x->file_state && !scrape_had(res, 1)) {
         note(res, "file state %s: not checked, the service exports no taskd_db_file_state",
              x->file_state);
@@ -125,22 +125,21 @@ static void judge_detection(const struct scenario *sc, const struct experiment_o
         int seen = 0;
         for (size_t i = 0; i < res->nstates; i++)
             seen |= strcmp(res->states_seen[i], x->file_state) == 0;
-        check(res, "file state", seen, "taskd_db_file_state{state=\"%s\"} %s",
-                      x->file_state,
-                      seen ? "read 1 during the fault" : "never read 1 during the fault");
+        check(res, "file state", seen, "taskd_db_file_state{state=\"%s\"} %s", x->file_state,
+              seen ? "read 1 during the fault" : "never read 1 during the fault");
     }
     if (x->error_code && !scrape_had(res, 0))
         note(res, "error %s: not checked, the service exports no taskd_db_errors_total",
              x->error_code);
     else if (x->error_code && res->error_code_delta >= 0)
         check(res, "error counted", res->error_code_delta > 0,
-                      "taskd_db_errors_total{code=\"%s\"} grew by %.0f during the fault",
-                      x->error_code, res->error_code_delta);
+              "taskd_db_errors_total{code=\"%s\"} grew by %.0f during the fault", x->error_code,
+              res->error_code_delta);
     else if (x->error_code)
         check(res, "error counted", 0,
-                      "taskd_db_errors_total{code=\"%s\"} could not be read before and during "
-                      "the fault",
-                      x->error_code);
+              "taskd_db_errors_total{code=\"%s\"} could not be read before and during "
+              "the fault",
+              x->error_code);
 }
 
 /* The metric conditions: "grows" compares the last reading in the fault with the one just
@@ -166,15 +165,15 @@ static void judge_metrics(const struct scenario *sc, struct experiment_result *r
         snprintf(name, sizeof(name), "metric %s", e->probe);
         double before = k >= 0 ? res->metric_before[k] : NAN;
         if (!read)
-            check(res, name, 0, "%s %s: the probe never read a value during the fault",
-                          e->probe, e->text);
+            check(res, name, 0, "%s %s: the probe never read a value during the fault", e->probe,
+                  e->text);
         else if (e->op == METRIC_GROWS)
             check(res, name, !isnan(before) && last > before,
-                          "%s grows: %g just before the injection, %g at the end of the fault",
-                          e->probe, before, last);
+                  "%s grows: %g just before the injection, %g at the end of the fault", e->probe,
+                  before, last);
         else
-            check(res, name, held, "%s %s %s during the fault (last reading %g)",
-                          e->probe, e->text, held ? "held at some probe" : "never held", last);
+            check(res, name, held, "%s %s %s during the fault (last reading %g)", e->probe, e->text,
+                  held ? "held at some probe" : "never held", last);
     }
 }
 
@@ -184,21 +183,21 @@ static void judge_writes_in_fault(const struct scenario *sc, struct experiment_r
     const struct scenario_expect *x = &sc->expect;
     if (x->refuse_writes)
         check(res, "writes refused", res->acked_in_fault == 0,
-                      "%llu writes invoked during the fault were acknowledged",
-                      (unsigned long long)res->acked_in_fault);
+              "%llu writes invoked during the fault were acknowledged",
+              (unsigned long long)res->acked_in_fault);
     if (x->writes_answered)
         check(res, "writes answered", res->unanswered_in_fault == 0,
-                      "%llu writes invoked during the fault got no HTTP answer (refused or reset "
-                      "connection, or none within the %.0f s request timeout); the slowest "
-                      "answer took %.3f s",
-                      (unsigned long long)res->unanswered_in_fault,
-                      sc->load.request_timeout_ns ? (double)sc->load.request_timeout_ns / 1e9
-                                                     : LOAD_REQUEST_TIMEOUT_S,
-                      res->slowest_write_in_fault_s);
+              "%llu writes invoked during the fault got no HTTP answer (refused or reset "
+              "connection, or none within the %.0f s request timeout); the slowest "
+              "answer took %.3f s",
+              (unsigned long long)res->unanswered_in_fault,
+              sc->load.request_timeout_ns ? (double)sc->load.request_timeout_ns / 1e9
+                                          : LOAD_REQUEST_TIMEOUT_S,
+              res->slowest_write_in_fault_s);
     if (x->some_write_refused)
         check(res, "fault bit", res->refused_in_fault > 0,
-                      "%llu writes were refused during the fault",
-                      (unsigned long long)res->refused_in_fault);
+              "%llu writes were refused during the fault",
+              (unsigned long long)res->refused_in_fault);
     if (x->reads_served) {
         size_t probed = 0, failed = 0;
         int worst = 0;
@@ -213,9 +212,9 @@ static void judge_writes_in_fault(const struct scenario *sc, struct experiment_r
             }
         }
         check(res, "reads served", probed > 0 && failed == 0,
-                      "%zu of %zu reads of %s during the fault were not answered as expected%s",
-                      failed, probed, sc->service.read.path,
-                      failed ? (worst > 0 ? " (one answered otherwise)" : " (no answer)") : "");
+              "%zu of %zu reads of %s during the fault were not answered as expected%s", failed,
+              probed, sc->service.read.path,
+              failed ? (worst > 0 ? " (one answered otherwise)" : " (no answer)") : "");
     }
 }
 
@@ -230,30 +229,28 @@ static void judge_recovery(const struct scenario *sc, const struct experiment_op
         wrote |= res->probe_write_status == w->status[i];
     if (x->recovers)
         check(res, "recovered", res->recovered_s >= 0 && wrote,
-                      res->recovered_s >= 0
-                          ? "ready %.3f s after the rollback; a write answered %d"
-                          : "not ready within the recovery timeout (%.3f s); a write answered %d",
-                      res->recovered_s >= 0 ? res->time_to_recover_s
-                                            : (double)o->recover_timeout_ns / 1e9,
-                      res->probe_write_status);
+              res->recovered_s >= 0
+                  ? "ready %.3f s after the rollback; a write answered %d"
+                  : "not ready within the recovery timeout (%.3f s); a write answered %d",
+              res->recovered_s >= 0 ? res->time_to_recover_s : (double)o->recover_timeout_ns / 1e9,
+              res->probe_write_status);
     if (res->audit_ran && x->audit_lost && x->max_lost == SCENARIO_ANY_LOSS)
         check(res, "acknowledged writes lost (counted)", 1,
-                      "%llu of %llu acknowledged writes lost: this setup loses them, and the "
-                      "audit lists each one",
-                      (unsigned long long)res->lost, (unsigned long long)res->writes_acknowledged);
+              "%llu of %llu acknowledged writes lost: this setup loses them, and the "
+              "audit lists each one",
+              (unsigned long long)res->lost, (unsigned long long)res->writes_acknowledged);
     else if (res->audit_ran && x->audit_lost)
         check(res, "no acknowledged write lost", res->lost <= x->max_lost,
-                      "%llu lost (at most %llu allowed) of %llu acknowledged",
-                      (unsigned long long)res->lost, (unsigned long long)x->max_lost,
-                      (unsigned long long)res->writes_acknowledged);
+              "%llu lost (at most %llu allowed) of %llu acknowledged",
+              (unsigned long long)res->lost, (unsigned long long)x->max_lost,
+              (unsigned long long)res->writes_acknowledged);
     if (res->audit_ran && x->no_unexpected)
         check(res, "no unexpected write", res->unexpected == 0,
-                      "%llu writes took effect although the service said they failed, or rows "
-                      "no write explains",
-                      (unsigned long long)res->unexpected);
+              "%llu writes took effect although the service said they failed, or rows "
+              "no write explains",
+              (unsigned long long)res->unexpected);
     if (*res->integrity && x->integrity)
-        check(res, "integrity_check", strcmp(res->integrity, "ok") == 0, "%s",
-                      res->integrity);
+        check(res, "integrity_check", strcmp(res->integrity, "ok") == 0, "%s", res->integrity);
 }
 
 /* Did each expected alert fire because of the fault, and resolve after the rollback. */

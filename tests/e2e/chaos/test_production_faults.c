@@ -97,10 +97,16 @@ static int run_all(void **state)
         return 0;
     for (size_t i = 0; i < NCASES; i++) {
         const struct run_case *c = &cases[i];
-        static const char *const common[] = {
-            "--steady", "1s", "--fault", "2s", "--probe-interval", "50ms",
-            "--max-p99", "1s", /* the machine is shared: a loose steady state */
-            "--taskd-arg=--check-interval=50ms", NULL};
+        static const char *const common[] = {"--steady",
+                                             "1s",
+                                             "--fault",
+                                             "2s",
+                                             "--probe-interval",
+                                             "50ms",
+                                             "--max-p99",
+                                             "1s", /* the machine is shared: a loose steady state */
+                                             "--taskd-arg=--check-interval=50ms",
+                                             NULL};
         size_t n = 0;
         runs[i].args[n++] = c->scenario;
         for (size_t k = 0; common[k]; k++)

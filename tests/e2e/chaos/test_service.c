@@ -140,18 +140,19 @@ static int run_all(void **state)
     snprintf(flask_service, sizeof(flask_service), "%s/%s", root_dir, FLASK_SERVICE);
     snprintf(service_cmd, sizeof(service_cmd),
              "%s --listen 127.0.0.1:{port} --db {db} --check-interval 50ms", taskd_proc_bin());
-    const char *flask_runs[][2] = {{"volume-mount", NULL}, {"db-deleted", NULL},
-                                   {"db-missing", NULL}};
+    const char *flask_runs[][2] = {
+        {"volume-mount", NULL}, {"db-deleted", NULL}, {"db-missing", NULL}};
     for (int i = 0; i < 3; i++) {
-        const char *a[] = {flask_runs[i][0], "--service", flask_service, "--max-error-ratio",
-                           "0.05", NULL};
+        const char *a[] = {flask_runs[i][0],    "--service", flask_service,
+                           "--max-error-ratio", "0.05",      NULL};
         set_args((enum run_id)i, a);
     }
     const char *example = in_root(FLASK_EXAMPLE_FILE, "examples/flask-tasks/db-deleted.json");
     set_args(FLASK_EXAMPLE_FILE, (const char *[]){example, NULL});
-    set_args(TASKD_VOLUME_MOUNT_FILE,
-             (const char *[]){in_root(TASKD_VOLUME_MOUNT_FILE, "chaos/experiments/volume-mount.json"),
-                              "--taskd-arg=--check-interval=50ms", NULL});
+    set_args(
+        TASKD_VOLUME_MOUNT_FILE,
+        (const char *[]){in_root(TASKD_VOLUME_MOUNT_FILE, "chaos/experiments/volume-mount.json"),
+                         "--taskd-arg=--check-interval=50ms", NULL});
     set_args(TASKD_DB_DELETED_FILE,
              (const char *[]){in_root(TASKD_DB_DELETED_FILE, "chaos/experiments/db-deleted.json"),
                               "--taskd-arg=--check-interval=50ms", NULL});
@@ -166,8 +167,8 @@ static int run_all(void **state)
     const char *observe = write_observe_only();
     if (!observe)
         return -1;
-    set_args(OBSERVE_ONLY, (const char *[]){observe, "--fault", "3s",
-                                            "--taskd-arg=--check-interval=50ms", NULL});
+    set_args(OBSERVE_ONLY,
+             (const char *[]){observe, "--fault", "3s", "--taskd-arg=--check-interval=50ms", NULL});
     for (int i = 0; i < NRUNS; i++)
         runs[i].skip = (sanitizer_build() && !in_reduced_set((enum run_id)i)) ||
                        (flask_missing && is_flask((enum run_id)i));
@@ -243,8 +244,8 @@ static const cJSON *expect_deviated(enum run_id id, const char *what, const char
                    runs[id].exit_status, text);
     for (size_t i = 0; failed[i]; i++) {
         if (cj_check_passed(exp, failed[i]) != 0)
-            fx_fail_at(__FILE__, __LINE__, "%s: the check '%s' did not fail:\n%s", what,
-                       failed[i], text);
+            fx_fail_at(__FILE__, __LINE__, "%s: the check '%s' did not fail:\n%s", what, failed[i],
+                       text);
     }
     if (because && !strstr(check_detail(exp, failed[0]), because))
         fx_fail_at(__FILE__, __LINE__, "%s: '%s' failed, but not because of \"%s\":\n%s", what,
@@ -259,8 +260,8 @@ static const cJSON *expect_passed(enum run_id id, const char *what)
     const char *text;
     const cJSON *exp = journal_of(id, &text);
     if (runs[id].exit_status != 0 || strcmp(cj_status(exp), "passed") != 0)
-        fx_fail_at(__FILE__, __LINE__, "%s did not hold (exit %d):\n%s", what,
-                   runs[id].exit_status, text);
+        fx_fail_at(__FILE__, __LINE__, "%s did not hold (exit %d):\n%s", what, runs[id].exit_status,
+                   text);
     assert_true(cj_number(cj_member(exp, "writes"), "lost") == 0);
     print_row(what, exp);
     return exp;
@@ -312,7 +313,8 @@ static void test_the_blogs_error_counter_misses_every_500(void **state)
 static void test_the_same_experiment_files_hold_on_taskd(void **state)
 {
     (void)state;
-    const cJSON *exp = expect_passed(TASKD_VOLUME_MOUNT_FILE, "chaos/experiments/volume-mount.json");
+    const cJSON *exp =
+        expect_passed(TASKD_VOLUME_MOUNT_FILE, "chaos/experiments/volume-mount.json");
     assert_non_null(strstr(cj_member(exp, "source")->valuestring, "volume-mount.json"));
     expect_passed(TASKD_DB_DELETED_FILE, "chaos/experiments/db-deleted.json");
     expect_passed(TASKD_DB_MISSING_FILE, "chaos/experiments/db-missing.json");
@@ -321,11 +323,13 @@ static void test_the_same_experiment_files_hold_on_taskd(void **state)
 static void test_the_example_file_holds_on_taskd_with_its_error_counter(void **state)
 {
     (void)state;
-    const cJSON *exp = expect_passed(TASKD_EXAMPLE_FILE, "examples/flask-tasks/db-deleted.json on taskd");
+    const cJSON *exp =
+        expect_passed(TASKD_EXAMPLE_FILE, "examples/flask-tasks/db-deleted.json on taskd");
     assert_int_equal(cj_check_passed(exp, "metric errors_counted"), 1);
 }
 
-/* ---- supervision, observation, root ------------------------------------------------------------- */
+/* ---- supervision, observation, root -------------------------------------------------------------
+ */
 
 static void test_a_foreground_command_is_supervised(void **state)
 {

@@ -118,8 +118,8 @@ static void test_a_file_that_is_not_json_names_its_line_and_column(void **state)
 static void test_a_wrong_schema_is_refused_by_name(void **state)
 {
     (void)state;
-    refused("{\"schema\":\"chaos/2\"}", "x.json: $.schema: expected \"taskbench.chaos.experiment/1\"",
-            "got \"chaos/2\"", NULL);
+    refused("{\"schema\":\"chaos/2\"}",
+            "x.json: $.schema: expected \"taskbench.chaos.experiment/1\"", "got \"chaos/2\"", NULL);
 }
 
 static void test_an_unknown_member_is_refused_with_the_ones_that_exist(void **state)
@@ -235,9 +235,9 @@ static void test_observe_only_asserts_nothing(void **state)
 static void test_presets_are_bundles_a_file_adjusts(void **state)
 {
     (void)state;
-    struct scenario *sc = build_text(
-        HEAD "\"fault\":{\"mechanism\":\"kill\"},\"expect\":{\"preset\":\"fail-closed\","
-             "\"writes_answered\":false,\"max_lost_writes\":\"counted\"}}");
+    struct scenario *sc =
+        build_text(HEAD "\"fault\":{\"mechanism\":\"kill\"},\"expect\":{\"preset\":\"fail-closed\","
+                        "\"writes_answered\":false,\"max_lost_writes\":\"counted\"}}");
     if (!sc)
         fail_msg("%s", err);
     assert_true(sc->expect.refuse_writes && sc->expect.readiness_drops && sc->expect.survives);
@@ -286,7 +286,7 @@ static void test_a_service_file_replaces_the_service_and_drops_taskds_arguments(
     assert_string_equal(sc->service.live.path, "/health");
     assert_int_equal(sc->service.ready.nstatus, 2);
     assert_string_equal(sc->service.read.path, "/tasks?limit=1"); /* taskd's defaults remain */
-    assert_string_equal(sc->expect.file_state, "missing");         /* the experiment's own */
+    assert_string_equal(sc->expect.file_state, "missing");        /* the experiment's own */
     scenario_free(sc);
     static const char bad[] = "{\"schema\":\"taskbench.chaos.service/1\",\"fault\":{}}";
     struct experiment_source bad_svc = {"svc.json", "/srv", bad, sizeof(bad) - 1};
@@ -297,19 +297,21 @@ static void test_a_service_file_replaces_the_service_and_drops_taskds_arguments(
 static void test_placeholders_fill_in_and_refuse_unknown_names(void **state)
 {
     (void)state;
-    struct placeholders p = {.port = 5000, .dir = "/w/x", .data_dir = "/w/x/data",
-                             .db = "/w/x/data/t.db", .port_file = "/w/x/p", .work = "/w"};
+    struct placeholders p = {.port = 5000,
+                             .dir = "/w/x",
+                             .data_dir = "/w/x/data",
+                             .db = "/w/x/data/t.db",
+                             .port_file = "/w/x/p",
+                             .work = "/w"};
     char out[256];
-    assert_int_equal(placeholders_expand("127.0.0.1:{port}", &p, out, sizeof(out), err,
-                                         sizeof(err)),
-                     0);
+    assert_int_equal(
+        placeholders_expand("127.0.0.1:{port}", &p, out, sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "127.0.0.1:5000");
     assert_int_equal(placeholders_expand("{db}-wal {{x}}", &p, out, sizeof(out), err, sizeof(err)),
                      0);
     assert_string_equal(out, "/w/x/data/t.db-wal {x}");
-    assert_int_equal(placeholders_expand("{file_dir}/app.py", &p, out, sizeof(out), err,
-                                         sizeof(err)),
-                     -1);
+    assert_int_equal(
+        placeholders_expand("{file_dir}/app.py", &p, out, sizeof(out), err, sizeof(err)), -1);
     assert_non_null(strstr(err, "a built-in experiment has no file of its own"));
     assert_int_equal(placeholders_check("{nope}", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "unknown placeholder {nope}"));

@@ -132,8 +132,9 @@ static void test_a_bad_value_is_refused_in_one_sentence(void **state)
 static void test_usage_errors_are_sentences_too(void **state)
 {
     (void)state;
-    expect_error("db-gone", "unknown experiment 'db-gone'; 'chaos list' shows the built-in ones, and a "
-                            "file is named by its path (a '/' or .json)");
+    expect_error("db-gone",
+                 "unknown experiment 'db-gone'; 'chaos list' shows the built-in ones, and a "
+                 "file is named by its path (a '/' or .json)");
     expect_error("--work-dir /tmp/w",
                  "name at least one experiment: a built-in ('chaos list' shows them, 'all' runs "
                  "every one) or an experiment file");

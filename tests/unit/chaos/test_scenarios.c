@@ -18,7 +18,8 @@ static void test_every_scenario_of_the_issue_is_in_the_table(void **state)
     static const char *const names[] = {"volume-mount", "db-missing",     "db-deleted",
                                         "wal-deleted",  "readonly",       "disk-full",
                                         "db-locked",    "corrupt-header", "kill-9"};
-    assert_true(builtin_experiments_count() >= 9); /* e2e/chaos/test_production_faults: the others */
+    assert_true(builtin_experiments_count() >=
+                9); /* e2e/chaos/test_production_faults: the others */
     for (size_t i = 0; i < 9; i++) {
         const struct scenario *sc = builtin_experiment_find(names[i]);
         assert_non_null(sc);
