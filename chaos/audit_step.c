@@ -56,6 +56,8 @@ void audit_step_run(struct run *r)
         run_say(res->ledger_error, sizeof(res->ledger_error), "%s", err);
         return;
     }
+    if (!r->sc->audit.enabled)
+        return;
     struct audit_options ao;
     audit_options_default(&ao);
     ao.api = r->sc->audit.api;

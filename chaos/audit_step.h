@@ -9,9 +9,10 @@
 
 #include "run.h"
 
-/* Counts the ledger and runs the audit against res->url; a failure of either is recorded in
+/* Counts the ledger (always: the writes during the fault are judged from it) and, when the
+ * experiment has an audit, runs it against res->url; a failure of either is recorded in
  * res->ledger_error or res->audit_error (the verdict makes it a failed check). Fills the writes_*
- * and *_in_fault counters, lost/unexpected/ recovered and res->audit_json. */
+ * and *_in_fault counters, lost/unexpected/recovered and res->audit_json. */
 void audit_step_run(struct run *r);
 
 /* PRAGMA integrity_check of db_path into res->integrity ("ok", the first problem, or

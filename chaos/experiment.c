@@ -320,8 +320,7 @@ static void run_phases(struct run *r)
     }
     if (r->sc->expect.crash_before_audit)
         crash_restart(r);
-    if (r->sc->audit.enabled)
-        audit_step_run(r);
+    audit_step_run(r);
     res->ended_s = run_now_s(r);
     stop_and_check(r);
     verdict_judge(r->sc, r->o, res, service_survived);

@@ -281,6 +281,9 @@ static void put_load(struct json_writer *w, const struct experiment_result *r)
     }
     const struct lg_results *l = &r->load;
     jw_object_begin(w);
+    jw_member_string(w, "workload", r->sc->load.targets ? "targets" : "task mix");
+    if (r->sc->load.targets)
+        jw_member_string(w, "targets", r->sc->load.targets);
     jw_member_double(w, "target_rate", l->target_rate);
     jw_member_double(w, "achieved_rate", results_achieved_rate(l));
     jw_key(w, "duration_s");

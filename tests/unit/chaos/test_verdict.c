@@ -240,6 +240,26 @@ static void test_without_an_audit_there_is_no_audit_verdict(void **state)
     assert_int_equal(f->res.status, EXPERIMENT_PASSED);
 }
 
+/* A load that records no write (a targets file without # @ledger) cannot show whether writes
+ * were refused or lost: those expectations are notes, never passed checks. */
+static void test_a_load_without_recorded_writes_leaves_the_write_checks_as_notes(void **state)
+{
+    struct fixture *f = *state;
+    good_run(&f->res);
+    f->res.writes_acknowledged = f->res.refused_in_fault = 0;
+    f->res.unexpected = 140; /* rows of the run's tag that no ledger line explains */
+    verdict_judge(f->sc, &f->o, &f->res, 1);
+    assert_int_equal(f->res.status, EXPERIMENT_PASSED);
+    assert_null(find(&f->res, "writes refused"));
+    assert_null(find(&f->res, "fault bit"));
+    assert_null(find(&f->res, "no acknowledged write lost"));
+    assert_null(find(&f->res, "no unexpected write"));
+    assert_int_equal(f->res.nnotes, 2);
+    assert_non_null(strstr(f->res.notes[0], "the load recorded no write"));
+    assert_non_null(strstr(f->res.notes[1], "the audit: not checked"));
+    assert_true(passed(&f->res, "readiness dropped"));
+}
+
 static void test_a_setup_that_loses_writes_counts_them_instead_of_failing(void **state)
 {
     struct fixture *f = *state;
@@ -393,6 +413,7 @@ int main(void)
         T(test_an_unnoticed_fault_and_no_recovery_are_deviations),
         T(test_lost_writes_count_against_the_scenario_allowance),
         T(test_without_an_audit_there_is_no_audit_verdict),
+        T(test_a_load_without_recorded_writes_leaves_the_write_checks_as_notes),
         T(test_a_setup_that_loses_writes_counts_them_instead_of_failing),
         T(test_an_absorbed_fault_must_leave_taskd_ready_and_writing),
         T(test_what_a_phase_could_not_do_comes_first_as_failed_checks),
