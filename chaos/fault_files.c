@@ -162,8 +162,7 @@ const struct mechanism mechanism_move_away = {
     .plan = move_plan,
 };
 
-/* ---- make-directory ---------------------------------------------------------------------------
- */
+/* ---- make-directory -------------------------------------------------------------------------- */
 
 static int mkdir_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {

@@ -11,7 +11,7 @@
 # Three experiments run at a time, each in a work directory of its own. Windows: steady 1 s,
 # fault 2 s (pause 3 s, longer than the 2 s request timeout), probes every 50 ms; taskd checks
 # its file every 50 ms. The Flask app runs at its service file's 25 requests/s, with a steady
-# state that tolerates its occasional "database is locked" (5 %) and a 2 s p99.
+# state that tolerates its occasional "database is locked" (up to 15 %) and a 2 s p99.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 build=${1:-build}
@@ -36,7 +36,7 @@ run_one() {
     case $variant in
     taskd) args+=(--taskd-arg=--check-interval=50ms) ;;
     taskd-full) args+=(--taskd-arg=--check-interval=50ms --taskd-arg=--sync=full) ;;
-    flask) args+=(--service examples/flask-tasks/chaos-service.json --max-error-ratio 0.05) ;;
+    flask) args+=(--service examples/flask-tasks/chaos-service.json --max-error-ratio 0.15) ;;
     esac
     "$chaos" "${args[@]}" >"$work/$variant-$name.out" 2>&1
 }
