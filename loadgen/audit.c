@@ -276,7 +276,8 @@ static int same_id(const struct audit_ctx *c, const struct entry *e, const struc
 /* Sorts the entries into per-id histories and indexes them by id and by text. */
 static int index_ledger(struct audit_ctx *c)
 {
-    qsort_r(c->entries, c->n, sizeof *c->entries, by_id_then_time, c);
+    if (c->n) /* an empty ledger has no entries array, and qsort_r wants one */
+        qsort_r(c->entries, c->n, sizeof *c->entries, by_id_then_time, c);
     c->texts = malloc((c->n ? c->n : 1) * sizeof *c->texts);
     c->ids = malloc((c->n ? c->n : 1) * sizeof *c->ids);
     if (!c->texts || !c->ids)

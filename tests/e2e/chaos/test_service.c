@@ -73,10 +73,12 @@ static int sanitizer_build(void)
     return s && *s;
 }
 
-/* The sanitizer build runs one Flask experiment and the pieces of chaos only it exercises. */
+/* The sanitizer build runs one Flask experiment and the pieces of chaos only this test exercises
+ * (a targets file's load, a supervised command, observe-only). */
 static int in_reduced_set(enum run_id id)
 {
-    return id == FLASK_DB_DELETED || id == SUPERVISED_COMMAND || id == OBSERVE_ONLY;
+    return id == FLASK_DB_DELETED || id == TASKD_TARGETS_LOAD || id == SUPERVISED_COMMAND ||
+           id == OBSERVE_ONLY;
 }
 
 static int is_flask(enum run_id id)
@@ -227,8 +229,9 @@ static void skip_if_not_run(enum run_id id)
     if (is_flask(id) && flask_missing)
         skip_because("python3 with Flask is not installed (make deps installs python3-flask)");
     if (runs[id].skip)
-        skip_because("the sanitizer build runs a reduced set (one Flask experiment, the "
-                     "supervised command, observe-only); this one runs in the plain build");
+        skip_because("the sanitizer build runs a reduced set (one Flask experiment, a targets "
+                     "file's load, the supervised command, observe-only); this one runs in the "
+                     "plain build");
 }
 
 static const cJSON *journal_of(enum run_id id, const char **text)
