@@ -3,7 +3,7 @@
 # experiment configures it (--sync normal unless it says --sync full), on taskd with
 # --sync full, and on the blog's Flask app (examples/flask-tasks); then one markdown table of
 # mechanism, verdict, time to detect and to recover, writes acknowledged, refused and lost
-# (`chaos table`). Not part of make test (about three minutes); run it as root for the
+# (`chaos table`). Not part of make test (about two minutes); run it as root for the
 # experiments that mount file systems, switch users or use FUSE.
 #
 #   tests/chaos/scenario_table.sh [BUILD_DIR] [EXPERIMENT...]     (default: build, all)
