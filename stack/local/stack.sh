@@ -109,10 +109,29 @@ launch() {
     readlink -f "$1" >"$dir/$name.exe"
 }
 
+# owns_port NAME PORT: the process in NAME.pid listens on 127.0.0.1:PORT. A port picked as free
+# can be taken by another program before the server binds it (other stacks start at the same
+# time), and then /-/ready may well answer — from someone else's server.
+owns_port() {
+    local pid inode hex
+    pid=$(cat "$dir/$1.pid" 2>/dev/null) || return 1
+    hex=$(printf '%04X' "$2")
+    # /proc/net/tcp: local address 0100007F:PORT, state 0A (LISTEN), then the socket's inode.
+    for inode in $(awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {print $10}' /proc/net/tcp); do
+        find "/proc/$pid/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+    done
+    return 1
+}
+
+# wait_ready NAME PORT: until NAME answers /-/ready on 127.0.0.1:PORT and owns that port.
 wait_ready() {
-    local name=$1 url=$2
+    local name=$1 port=$2
     for _ in $(seq 1 150); do # 15 s
-        curl -fsS -m 1 -o /dev/null "$url/-/ready" 2>/dev/null && return 0
+        if curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$port/-/ready" 2>/dev/null; then
+            owns_port "$name" "$port" && return 0
+            echo "stack.sh: port $port answers, but not from our $name (taken meanwhile)" >>"$dir/$name.log"
+            return 1
+        fi
         running "$name" || return 1
         sleep 0.1
     done
@@ -212,15 +231,14 @@ cmd_up() {
             --storage.tsdb.path="$dir/prometheus-data" --web.listen-address="127.0.0.1:$pp" \
             --web.external-url="http://127.0.0.1:$pp/" --query.lookback-delta="$lookback" \
             --rules.alert.resend-delay="$resend" --rules.alert.for-grace-period="$grace"
-        if wait_ready alertmanager "http://127.0.0.1:$ap" &&
-            wait_ready prometheus "http://127.0.0.1:$pp"; then
+        if wait_ready alertmanager "$ap" && wait_ready prometheus "$pp"; then
             break
         fi
         stop_one prometheus >/dev/null
         stop_one alertmanager >/dev/null
         # A port picked as free can be taken before the server binds it: pick again.
         if [ -z "$prom_port$am_port" ] && [ "$attempt" -lt 3 ] &&
-            grep -qs 'address already in use' "$dir/prometheus.log" "$dir/alertmanager.log"; then
+            grep -qsE 'address already in use|taken meanwhile' "$dir/prometheus.log" "$dir/alertmanager.log"; then
             continue
         fi
         echo "stack.sh: the stack did not become ready; the end of its logs:" >&2

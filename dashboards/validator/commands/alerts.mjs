@@ -29,7 +29,7 @@ export const options = [
   { name: '--runs', value: 'N', parse: nonNegativeNumber, help: 'phase combinations each prediction sweeps (default 24; run: 48)' },
   { name: '--bin', value: 'DIR', help: 'run: where taskd, loadgen and chaos are (default build/bin)' },
   { name: '--keep', value: 'DIR', help: 'run: keep every stack, log and payload under DIR' },
-  { name: '--tolerance', value: 'MS', parse: nonNegativeNumber, help: 'run: how far a measured time may fall outside its predicted window\n(default 400 ms: process scheduling and HTTP round trips)' },
+  { name: '--tolerance', value: 'MS', parse: nonNegativeNumber, help: 'run: how far a measured time may fall outside its predicted window\n(default 500 ms: process scheduling and HTTP round trips on a busy machine)' },
   { name: '--json', value: 'FILE|-', help: 'also write the JSON report there (- : to stdout, instead of the text)' },
 ];
 
@@ -64,7 +64,7 @@ export async function run(o, positional, report) {
       with: inputs.replaced,
     };
     if (mode === 'check') {
-      const rows = await checkScenarios({ inputs, runs: o.runs || 24, work, report });
+      const rows = await checkScenarios({ inputs, runs: o.runs || 24, report });
       const by = (v) => rows.filter((r) => r.verdict === v).length;
       report.summary(`${report.findings.length ? 'FAIL' : 'ok'}: ${inputs.scenarios.length} scenarios predicted, ${by('ok')} expectations met, ${by('fail')} not, ${by('not_checked')} not decidable`);
       return report.exitCode();

@@ -118,7 +118,7 @@ export async function run(o, positional, report) {
       } else {
         for (const c of copies) {
           const e = expandArgs(spec.args, process.env, { FILE: c.path });
-          const args = spec.args.some((x) => x.includes('${FILE}')) ? e.args : [...e.args, c.path];
+          const args = [...(spec.args.some((x) => x.includes('${FILE}')) ? e.args : [...e.args, c.path]), ...(c.lie.args || [])];
           const r = await runWithReport(spec.command, args, work, `lie-${c.index}`);
           outcomes.set(c, { code: r.code, findings: r.report ? r.report.findings : [], error: r.report ? null : r.out.trim().split('\n').slice(-3).join(' | ') });
         }

@@ -7,7 +7,8 @@
 //     "lies": [ { "name": "...", "kind": "<kind>", "file": "dashboards/red.json",
 //                 "edit": {...} | [{...}, ...],
 //                 "expect": { "check": "unit", "panel": "p99 latency", "target": "A",
-//                             "rule": "...", "message": "substring" } } ] }
+//                             "rule": "...", "message": "substring" },
+//                 "args": [...] } ] }       (optional: appended to its kind's args, unbatched)
 //
 // Edits (paths are relative to the suite's root, the repository):
 //   { "panel": T, "target": R, "replace": [from, to] }     in that target's expr (must occur)

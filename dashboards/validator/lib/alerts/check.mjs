@@ -6,25 +6,56 @@
 // wrong receiver, an inhibition that hides a page) before anything runs. Plus coverage: every
 // alert rule must be fired by some scenario.
 //
-// API: stackFor(compress, inputs, work) (cached), checkScenarios({ inputs, runs, work, report })
+// API: stackFor(compress, inputs) (cached), checkScenarios({ inputs, runs, report })
 //      coverage(groups, scenarios) -> [{ rule, label, covered: [scenario names] }]
 
-import { readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { displayPath } from '../paths.mjs';
+import { degenerateLookup } from './compression.mjs';
 import { judgeExpectations } from './judge.mjs';
-import { buildPrediction, nominalMarks, nominalVars } from './plan.mjs';
+import { nominalMarks, nominalVars, scrapedJobs } from './plan.mjs';
+import { predictInWorkers } from './predict_worker.mjs';
 import { loadRuleFiles, ruleLabel } from './rule_set.mjs';
-import { generateStack, readStack } from './stack_config.mjs';
+import { generateStack, readStack, STACK_SH } from './stack_config.mjs';
 
 const stacks = new Map();
+const CACHE = path.join(tmpdir(), 'taskbench-alerts-stacks');
 
-export async function stackFor(compress, inputs, work) {
+// What a generated configuration depends on: the compression, every rule file and the
+// Alertmanager configuration, and the two scripts that derive it.
+async function configHash(compress, inputs) {
+  const h = createHash('sha256');
+  h.update(`${compress}\n`);
+  const files = (await readdir(inputs.rulesDir)).filter((f) => f.endsWith('.yml')).sort();
+  for (const f of files) h.update(`${f}\n`).update(await readFile(path.join(inputs.rulesDir, f)));
+  for (const f of [inputs.alertmanagerConfig, STACK_SH, path.join(path.dirname(STACK_SH), 'compress.py')]) h.update(await readFile(f));
+  return h.digest('hex').slice(0, 24);
+}
+
+// The configuration a stack of this compression runs, generated once: kept in a cache under the
+// temporary directory, keyed by everything it is made from, so repeated checks (the lie suite
+// runs one per lie) do not derive it again.
+export async function stackFor(compress, inputs) {
   const key = `${compress}\u0000${inputs.rulesDir}\u0000${inputs.alertmanagerConfig}`;
   if (!stacks.has(key)) {
     stacks.set(key, (async () => {
-      const dir = path.join(work, `stack-${compress}x-${stacks.size}`);
-      await generateStack({ dir, compress, rulesDir: inputs.rulesDir, alertmanagerConfig: inputs.alertmanagerConfig });
+      const dir = path.join(CACHE, `${compress}x-${await configHash(compress, inputs)}`);
+      try {
+        return await readStack(dir);
+      } catch {
+        // not cached yet
+      }
+      await mkdir(CACHE, { recursive: true });
+      const tmp = await mkdtemp(path.join(CACHE, 'new-'));
+      await generateStack({ dir: tmp, compress, rulesDir: inputs.rulesDir, alertmanagerConfig: inputs.alertmanagerConfig });
+      try {
+        await rename(tmp, dir);
+      } catch {
+        await rm(tmp, { recursive: true, force: true }); // another check made it meanwhile
+      }
       return readStack(dir);
     })());
   }
@@ -51,33 +82,40 @@ export function whereOf(scenario, labels) {
   return { file: displayPath(scenario.file), rule: { kind: 'alert', name: labels.alertname }, item: `scenario ${scenario.name}` };
 }
 
-export async function checkScenarios({ inputs, runs, work, report }) {
+export async function checkScenarios({ inputs, runs, report }) {
   const rows = [];
   // Every compression the scenarios need, generated at once.
-  await Promise.all([...new Set(inputs.scenarios.flatMap((s) => s.stacks.map((st) => st.compress)))].map((f) => stackFor(f, inputs, work)));
+  await Promise.all([...new Set(inputs.scenarios.flatMap((s) => s.stacks.map((st) => st.compress)))].map((f) => stackFor(f, inputs)));
+  // One prediction per scenario and stack, spread over every core.
+  const jobs = [];
   for (const scenario of inputs.scenarios) {
     for (const st of scenario.stacks) {
-      const stack = await stackFor(st.compress, inputs, work);
+      const stack = await stackFor(st.compress, inputs);
       const vars = nominalVars(scenario, stack);
       const nominal = nominalMarks(scenario, st.compress, vars);
       const { marks, prometheusStart, simulateFrom } = nominal;
       // A stack that stops at a mark (`until`) is judged until then.
       const end = st.until ? marks[st.until]?.[0] ?? nominal.end : nominal.end;
-      let prediction;
-      try {
-        ({ prediction } = buildPrediction({ scenario, templates: inputs.templates, stack, marks, vars, end, prometheusStart, simulateFrom, runs }));
-      } catch (e) {
-        report.finding('alert-scenario', { file: displayPath(scenario.file), item: `scenario ${scenario.name}` }, `cannot predict at ${st.compress}x: ${e.message}`);
-        continue;
-      }
-      for (const err of prediction.errors) report.note(`at ${st.compress}x: ${err}`, { file: displayPath(scenario.file), item: `scenario ${scenario.name}` });
-      const verdicts = judgeExpectations({ outcome: prediction, scenario, compress: st.compress, marks, end });
-      for (const v of verdicts) {
-        report.result('alert-expectation', whereOf(scenario, v.alert), v.verdict, `[${st.compress}x] ${v.message}`);
-        rows.push({ scenario: scenario.name, compress: st.compress, ...v });
-      }
+      jobs.push({ scenario, st, stack, job: { scenario, templates: inputs.templates, stackDir: stack.dir, marks, vars, end, prometheusStart, simulateFrom, runs, jobs: scrapedJobs(st) } });
     }
   }
+  const predictions = await predictInWorkers(jobs.map((j) => j.job), undefined, { settle: true });
+  jobs.forEach(({ scenario, st, stack, job }, i) => {
+    const { marks, end } = job;
+    const prediction = predictions[i];
+    const where = { file: displayPath(scenario.file), item: `scenario ${scenario.name}` };
+    if (prediction instanceof Error) {
+      report.finding('alert-scenario', where, `cannot predict at ${st.compress}x: ${prediction.message}`);
+      return;
+    }
+    for (const err of prediction.errors) report.note(`at ${st.compress}x: ${err}`, where);
+    const degenerate = degenerateLookup(stack.groups, stack.timings);
+    const verdicts = judgeExpectations({ outcome: prediction, scenario, compress: st.compress, marks, end, degenerate });
+    for (const v of verdicts) {
+      report.result('alert-expectation', whereOf(scenario, v.alert), v.verdict, `[${st.compress}x] ${v.message}`);
+      rows.push({ scenario: scenario.name, compress: st.compress, ...v });
+    }
+  });
   const files = (await readdir(inputs.rulesDir)).filter((f) => f.endsWith('.yml')).sort();
   const groups = await loadRuleFiles(files.map((f) => path.join(inputs.rulesDir, f)), { labels: files.map((f) => displayPath(path.join(inputs.rulesDir, f))) });
   for (const c of coverage(groups, inputs.allScenarios)) {

@@ -7,7 +7,9 @@
 // at rates that change at events (or reset to 0: a restart). Every change may land a detection
 // delay after its event ([min, max]: a service reports a fault up to one check interval late).
 // A `requests` block expands to the http_requests_total series (and a latency histogram) of a
-// load with a given mix of answers per phase. Everything here is in milliseconds once read.
+// load with a given mix of answers per phase. A counter the service creates on its first event
+// (`first_seen`, and every answer series) appears a random wait (its first event) after its rate
+// turns positive. Everything here is in milliseconds once read.
 //
 // buildStorage(model, phases) gives the series.mjs Storage for one choice of phases: each
 // target's scrape phase and, per change, where in its delay range it lands.
@@ -112,6 +114,8 @@ export function readModel(spec, events, what = 'model') {
     events: ev,
     prometheusStart: resolveTime(spec.prometheus_start ?? 'start', ev, `${what}.prometheus_start`),
     targets: [],
+    // Configuration reloads: what Prometheus sends is dropped for a while after each.
+    reloads: (spec.reloads || []).flatMap((r, i) => resolveTimes(r.at, ev, `${what}.reloads[${i}].at`).map((t) => ({ t, blackout: delayRange(r.blackout ?? ['0s', '5s'], `${what}.reloads[${i}] blackout`) }))),
   };
   for (const [ti, t] of (spec.targets || []).entries()) {
     const tw = `${what}.targets[${ti}]`;
@@ -150,7 +154,9 @@ export function readModel(spec, events, what = 'model') {
         kind,
         initial: Number(initial),
         born: s.born !== undefined ? resolveTime(s.born, ev, `${sw}.born`) : null,
-        bornWhenPositive: !!s.bornWhenPositive,
+        // A counter the service creates on its first event (a 5xx code, an error code not
+        // exported at 0): the series appears with that event, not before.
+        bornWhenPositive: !!(s.bornWhenPositive || s.first_seen),
         latency: s.latency || null,
         steps,
       });
@@ -196,7 +202,9 @@ function valueFunction(s, pick, events) {
       else if (c.rate !== undefined) slope = Number(c.rate);
     } else if (c.slope !== undefined) slope = Number(c.slope);
     else if (c.value !== undefined) slope = 0;
-    if (s.bornWhenPositive && born === null && slope > 0) born = c.when;
+    // Its first event comes a random wait after the rate turns positive: up to three mean gaps
+    // (1/rate), which covers 95% of them.
+    if (s.bornWhenPositive && born === null && slope > 0) born = c.when + pick([0, Math.round(3000 / slope)]);
     segs.push({ from: c.when, v0: v, slope });
     last = c.when;
   }

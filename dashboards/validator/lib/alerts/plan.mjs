@@ -14,7 +14,7 @@ import { predictAlerts } from './predict.mjs';
 import { modelSpec } from './scenario.mjs';
 
 // How long an action takes before its `.done` mark, when nothing measured it.
-const NOMINAL_DONE_MS = { start_taskd: 150, signal_taskd: 0, fill: null };
+const NOMINAL_DONE_MS = { start_taskd: 150, signal_taskd: 0, fill: null, remove_target: 300, restore_target: 300 };
 
 const BYTES = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 };
 
@@ -48,6 +48,7 @@ export function nominalVars(scenario, stack) {
     free_bytes: tmpfs ? tmpfs - 4 * 1024 ** 2 : 50e9,
     free_inodes: scenario.taskd.inodes ? Number(scenario.taskd.inodes) - 10 : 1e6,
     scrape_timeout: `${stack.timings.scrapeTimeout / 1000}s`,
+    scrape_interval: stack.timings.scrape / 1000,
   };
 }
 
@@ -74,8 +75,14 @@ export function nominalMarks(scenario, compress, vars) {
   return { marks, end: scenario.plan.duration, prometheusStart: -4000, simulateFrom: -4000 };
 }
 
-export function buildPrediction({ scenario, templates, stack, marks, vars, end, prometheusStart, simulateFrom, runs = 24 }) {
+// The jobs a stack of a scenario scrapes: taskd, and loadgen when it says so.
+export function scrapedJobs(stackDef) {
+  return stackDef.scrapeLoadgen ? ['taskd', 'loadgen'] : ['taskd'];
+}
+
+export function buildPrediction({ scenario, templates, stack, marks, vars, end, prometheusStart, simulateFrom, runs = 24, jobs = null }) {
   const spec = modelSpec(scenario, templates, vars);
+  if (jobs) spec.targets = spec.targets.filter((t) => jobs.includes(t.job));
   spec.prometheus_start = prometheusStart / 1000;
   const model = readModel(spec, marks, `${scenario.file} model`);
   const prediction = predictAlerts({

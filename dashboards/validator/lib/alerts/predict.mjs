@@ -67,7 +67,7 @@ export function episodeSlot(t, markList) {
 
 // The marks that split episodes: those made once (a mark repeated in a cycle, such as the
 // flapping database's away/back, would scatter one episode over many slots), not `.done`.
-function markList(marks) {
+export function slotMarks(marks) {
   const out = [];
   for (const [name, times] of Object.entries(marks || {})) {
     const list = [].concat(times);
@@ -87,7 +87,7 @@ function markList(marks) {
 // {min, max, runs} or null.
 export function predictAlerts({ groups, am = null, timings, model, start, end, runs = 64, seed = 1, marks = null }) {
   const rnd = random(seed);
-  const slots = markList(marks);
+  const slots = slotMarks(marks);
   const byKey = new Map();
   const errors = new Map();
   const alertSlot = (key, labels, rule) => {
@@ -117,6 +117,7 @@ export function predictAlerts({ groups, am = null, timings, model, start, end, r
       am,
       start,
       end,
+      blackouts: (model.reloads || []).map((r) => [r.t, r.t + ch.pick(r.blackout)]),
       phases: {
         groups: groups.map((g) => Math.floor(ch.frac() * (g.interval ?? timings.evaluation))),
         amCleanup: Math.floor(ch.frac() * AM_CLEANUP),

@@ -306,7 +306,10 @@ class Alertmanager {
 // One simulation. groups: rule_set groups; storage: series.mjs Storage holding the modelled
 // series; timings: {evaluation, lookback, resendDelay} in ms; phases: {groups: [ms per group],
 // amCleanup: ms}; am: routing.mjs config or null; start/end: the span in ms.
-export function simulate({ groups, storage, timings, phases = {}, am = null, start, end }) {
+// blackouts: [[from, to)] in which what Prometheus sends is dropped (after a configuration
+// reload its set of Alertmanagers is empty until discovery runs again); it is sent again at the
+// next resend, as Prometheus does.
+export function simulate({ groups, storage, timings, phases = {}, am = null, start, end, blackouts = [] }) {
   const prom = new PrometheusRules(groups, storage, {
     globalInterval: timings.evaluation, lookback: timings.lookback, resendDelay: timings.resendDelay,
     phases: phases.groups, start,
@@ -317,7 +320,8 @@ export function simulate({ groups, storage, timings, phases = {}, am = null, sta
     if (t > end) break;
     if (prom.nextTime() === t) {
       const sent = prom.evaluateDue(t);
-      if (manager && sent.length) manager.receive(sent, t);
+      const dropped = blackouts.some(([a, b]) => t >= a && t < b);
+      if (manager && sent.length && !dropped) manager.receive(sent, t);
     }
     if (manager) manager.runDue(t);
   }

@@ -2,18 +2,18 @@
 // functions and operators other rule files use) evaluated at every minute over series that
 // change, restart and disappear, compared with what promtool's engine returns; and every alert of
 // our rules, pending and firing through their `for`, compared with promtool's alert tests.
-// Run: node --test dashboards/validator/test/ (needs promtool).
+// Run: node --test tests/validator/unit/alerts_engine.test.mjs (needs promtool).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Evaluator } from '../lib/alerts/promql_eval.mjs';
-import { parsePromQL } from '../lib/alerts/promql_ast.mjs';
-import { loadRuleFiles } from '../lib/alerts/rule_set.mjs';
-import { labelsKey } from '../lib/alerts/series.mjs';
-import { simulate } from '../lib/alerts/simulate.mjs';
+import { Evaluator } from '../../../dashboards/validator/lib/alerts/promql_eval.mjs';
+import { parsePromQL } from '../../../dashboards/validator/lib/alerts/promql_ast.mjs';
+import { loadRuleFiles } from '../../../dashboards/validator/lib/alerts/rule_set.mjs';
+import { labelsKey } from '../../../dashboards/validator/lib/alerts/series.mjs';
+import { simulate } from '../../../dashboards/validator/lib/alerts/simulate.mjs';
 import { promtoolFiring, promtoolValues, storageFromSeries } from './promtool_oracle.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -7,9 +7,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import { formatDuration } from '../lib/alerts/duration.mjs';
-import { RecordedSeries, Storage } from '../lib/alerts/series.mjs';
+import { formatDuration } from '../../../dashboards/validator/lib/alerts/duration.mjs';
+import { RecordedSeries, Storage } from '../../../dashboards/validator/lib/alerts/series.mjs';
 
 // Label sets as promtool prints them: {a="x", b="y"} with Go-quoted values.
 export function parseLabelSet(text) {
@@ -87,7 +86,7 @@ export async function promtoolValues(inputs, intervalMs, questions) {
         promql_expr_test: questions.map((q) => ({ expr: q.expr, eval_time: minutes(q.t), exp_samples: [{ labels: 'never_matches_anything', value: 0 }] })),
       }],
     };
-    await writeFile(path.join(dir, 'test.yml'), stringify(test));
+    await writeFile(path.join(dir, 'test.yml'), JSON.stringify(test)); // JSON is YAML
     const out = await run(dir, 'test.yml');
     const answers = [];
     const re = /expr: "((?:[^"\\]|\\.)*)", time: (\S+),\n\s+exp: .*\n\s+got: (.*)/g;
@@ -112,7 +111,7 @@ export async function promtoolFiring(ruleFiles, groupOrder, inputs, intervalMs, 
       group_eval_order: groupOrder,
       tests: [{ interval: minutes(intervalMs), input_series: inputs, alert_rule_test: cases }],
     };
-    await writeFile(path.join(dir, 'test.yml'), stringify(test));
+    await writeFile(path.join(dir, 'test.yml'), JSON.stringify(test)); // JSON is YAML
     const out = await run(dir, 'test.yml');
     const got = new Map(); // "alertname@minutes" -> [labels]
     const blocks = out.split(/\n\s+alertname: /).slice(1);
