@@ -167,5 +167,5 @@ test('a compression makes degenerate the rules whose ranges or for it squeezes u
   assert.ok(names.includes('TaskdHighErrorRatio'), 'a 1 s rate range');
   assert.ok(names.includes('TaskdDown'), 'a 200 ms for');
   assert.ok(!names.includes('TaskdDatabaseCreated'), 'no range, no for');
-  assert.match(bad.get(groups.flatMap((g) => g.rules).find((r) => r.name === 'TaskdHighErrorRatio')), /fewer than two scrapes/);
+  assert.match(bad.get(groups.flatMap((g) => g.rules).find((r) => r.name === 'TaskdHighErrorRatio')), /fewer than three scrapes/);
 });

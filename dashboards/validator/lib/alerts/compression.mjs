@@ -1,7 +1,8 @@
 // compression: what a time compression does to each alert rule. Dividing every duration by F
 // keeps a rule's logic, but the scrape and evaluation intervals have a floor (1 s), so at a high
-// F a rule can lose what protected it from noise: a range shorter than two scrapes (rate() then
-// has one sample, or none), or a `for` shorter than two evaluations (one late evaluation or one
+// F a rule can lose what protected it from noise: a range shorter than three scrapes (rate()
+// needs two samples, and one failed or late scrape then leaves it one, so the alert drops out
+// for an evaluation), or a `for` shorter than two evaluations (one late evaluation or one
 // failed scrape fires it). Such a rule is "degenerate at F": its firing there says nothing about
 // the rule, so a live run does not judge what it does at that compression unless a scenario
 // names it. Ranges are followed through the recording rules an alert reads.
@@ -33,8 +34,8 @@ export function degenerateRules(groups, timings) {
     for (const r of g.rules) {
       if (r.kind !== 'alert') continue;
       const w = shortest(r);
-      if (w && w.ms < 2 * timings.scrape) {
-        out.set(r, `its range ${formatDuration(w.ms)}${w.via ? ` (in ${w.via})` : ''} holds fewer than two scrapes (every ${formatDuration(timings.scrape)})`);
+      if (w && w.ms < 3 * timings.scrape) {
+        out.set(r, `its range ${formatDuration(w.ms)}${w.via ? ` (in ${w.via})` : ''} holds fewer than three scrapes (every ${formatDuration(timings.scrape)}): one failed or late scrape leaves rate() one sample`);
       } else if (r.forMs > 0 && r.forMs < 2 * evaluation) {
         out.set(r, `its \`for\` of ${formatDuration(r.forMs)} is under two evaluations (every ${formatDuration(evaluation)}): one late evaluation or failed scrape fires it`);
       }
