@@ -26,7 +26,7 @@ export const options = [
   { name: '--rules', value: 'DIR', help: 'the Prometheus rule files (*.yml) to test (default stack/prometheus/rules)' },
   { name: '--alertmanager-config', value: 'FILE', help: 'the Alertmanager configuration (default stack/alertmanager/alertmanager.yml)' },
   { name: '--with', value: 'FILE', repeat: true, help: 'use FILE in place of the rule file of the same name, or of the\nAlertmanager configuration (to try an edit)' },
-  { name: '--runs', value: 'N', parse: nonNegativeNumber, help: 'phase combinations each prediction sweeps (default 24; run: 48)' },
+  { name: '--runs', value: 'N', parse: nonNegativeNumber, help: 'phase combinations each prediction sweeps (default 24; run: 32)' },
   { name: '--bin', value: 'DIR', help: 'run: where taskd, loadgen and chaos are (default build/bin)' },
   { name: '--keep', value: 'DIR', help: 'run: keep every stack, log and payload under DIR' },
   { name: '--tolerance', value: 'MS', parse: nonNegativeNumber, help: 'run: how far a measured time may fall outside its predicted window\n(default 500 ms: process scheduling and HTTP round trips on a busy machine)' },

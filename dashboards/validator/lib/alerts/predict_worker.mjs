@@ -3,16 +3,25 @@
 // (its compressed configuration is read in the worker) and carries the plain data
 // buildPrediction() takes.
 //
-// API: predictInWorkers(jobs, threads, { settle }) -> Promise<[prediction]> (same order as jobs;
-//      with settle, a job that failed gives its Error in its place instead of rejecting)
+// API: predictInWorkers(jobs, threads, { settle, nice }) -> Promise<[prediction]> (same order as
+//      jobs; with settle, a job that failed gives its Error in its place instead of rejecting;
+//      nice: the workers' threads run at that niceness, so that live stacks keep their timing)
 
-import { cpus } from 'node:os';
+import { cpus, setPriority } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildPrediction } from './plan.mjs';
 import { readStack } from './stack_config.mjs';
 
 if (!isMainThread && workerData?.predictionWorker) {
   const stacks = new Map();
+  // On Linux a niceness is a thread's: 0 is this worker thread alone.
+  if (workerData.nice) {
+    try {
+      setPriority(0, workerData.nice);
+    } catch {
+      // not allowed here: run at the process's niceness
+    }
+  }
   parentPort.on('message', async ({ id, job }) => {
     try {
       if (!stacks.has(job.stackDir)) stacks.set(job.stackDir, await readStack(job.stackDir));
@@ -26,11 +35,11 @@ if (!isMainThread && workerData?.predictionWorker) {
   });
 }
 
-export async function predictInWorkers(jobs, threads = cpus().length, { settle = false } = {}) {
+export async function predictInWorkers(jobs, threads = cpus().length, { settle = false, nice = 0 } = {}) {
   const results = new Array(jobs.length);
   let next = 0;
   const n = Math.max(1, Math.min(threads, jobs.length));
-  const workers = Array.from({ length: n }, () => new Worker(new URL(import.meta.url), { workerData: { predictionWorker: true } }));
+  const workers = Array.from({ length: n }, () => new Worker(new URL(import.meta.url), { workerData: { predictionWorker: true, nice } }));
   try {
     await Promise.all(workers.map(async (w) => {
       while (next < jobs.length) {

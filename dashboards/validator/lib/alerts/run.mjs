@@ -264,21 +264,23 @@ function judgeStack(res, st, prediction, { report, tolerance, runs }) {
 // and after which mark), the notification and firing windows predicted and the times measured.
 function table(rows, groups) {
   const alertRules = groups.flatMap((g) => g.rules).filter((r) => r.kind === 'alert');
-  const out = [['alert rule (and instance)', 'scenario', 'after', 'notified: predicted', 'measured', 'firing: predicted', 'measured', 'verdict']];
+  const out = [['alert rule (and instance)', 'scenario', 'after', 'notified: predicted', 'measured', 'firing: predicted', 'measured', 'resolved: predicted', 'measured', 'verdict']];
   for (const rule of alertRules) {
     const name = ruleLabel(rule, alertRules);
     const mine = rows.filter((r) => r.predicted?.firing && ruleOf(groups, r.labels) === rule);
     if (!mine.length) {
-      out.push([name, '(not fired live here)', '', '', '', '', '', '']);
+      out.push([name, '(not fired live here)', '', '', '', '', '', '', '', '']);
       continue;
     }
     for (const r of mine) {
       const inst = Object.entries(r.labels).filter(([k]) => ['method', 'route', 'state', 'code'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ');
       const n = r.items.find((i) => i.what.startsWith('notified')) || null;
       const f = r.items.find((i) => i.what === 'firing');
+      const res = r.items.find((i) => i.what === 'resolved');
       out.push([`${name}${inst ? ` ${inst}` : ''}`, `${r.scenario}@${r.compress}x`, r.slot.name,
         n ? `${n.what.replace('notified ', '')} ${n.predicted}` : 'nobody (held back or silent)', n ? n.measured : '-',
-        f.predicted, f.measured, r.verdict === 'ok' ? 'ok' : r.verdict === 'fail' ? 'FAIL' : 'not decidable']);
+        f.predicted, f.measured, res ? res.predicted : r.predicted?.resolved ? 'in some runs' : 'after the run', res ? res.measured : '-',
+        r.verdict === 'ok' ? 'ok' : r.verdict === 'fail' ? 'FAIL' : 'not decidable']);
     }
   }
   const widths = out[0].map((_, c) => Math.min(60, Math.max(...out.map((row) => row[c].length))));
@@ -296,25 +298,35 @@ export async function runScenarios({ inputs, opts, work, report, print }) {
   for (const s of inputs.scenarios.filter((x) => x.needsRoot && !root)) {
     report.result('alert-scenario', { file: displayPath(s.file), item: `scenario ${s.name}` }, 'not_checked', 'needs root (a tmpfs in a private mount namespace); run as root');
   }
+  const tolerance = opts.tolerance ?? 500;
+  const runs = opts.runs || 32;
   const receiver = await startReceiver();
   const stop = () => receiver.stop();
+  // Each scenario is predicted for its marks as they fell as soon as it is done; while others
+  // still run, in niced threads, so that their stacks keep their timing.
+  let running = live.length;
   let results;
   try {
-    results = await Promise.all(live.map((s) => runOne(s, { inputs, bins, receiver, work, log })));
+    results = await Promise.all(live.map(async (s) => {
+      const res = await runOne(s, { inputs, bins, receiver, work, log });
+      running--;
+      if (!res.errors.length) {
+        log(`${s.name}: predicting ${res.stacks.length} stack${res.stacks.length > 1 ? 's' : ''} for the marks as they fell${running ? ' (niced: other scenarios still run)' : ''}`);
+        res.predictions = predictInWorkers(res.stacks.map((st) => predictionJob(res, st, { runs, templates: inputs.templates })), undefined, { nice: running ? 10 : 0 });
+        res.predictions.catch(() => {}); // awaited below
+      }
+      return res;
+    }));
   } finally {
     await stop();
   }
-  const tolerance = opts.tolerance ?? 500;
-  const runs = opts.runs || 32;
   const rows = [];
-  const todo = [];
   for (const res of results) {
     for (const e of res.errors) report.finding('alert-run', { file: displayPath(res.scenario.file), item: `scenario ${res.scenario.name}` }, `the run failed: ${e}`);
-    if (!res.errors.length) for (const st of res.stacks) todo.push({ res, st });
+    if (res.errors.length) continue;
+    const predictions = await res.predictions;
+    res.stacks.forEach((st, i) => rows.push(...judgeStack(res, st, predictions[i], { report, tolerance, runs })));
   }
-  log(`predicting ${todo.length} stacks for the marks as they fell`);
-  const predictions = await predictInWorkers(todo.map(({ res, st }) => predictionJob(res, st, { runs, templates: inputs.templates })));
-  todo.forEach(({ res, st }, i) => rows.push(...judgeStack(res, st, predictions[i], { report, tolerance, runs })));
   const decided = rows.filter((r) => r.verdict !== 'not_checked');
   const groups = results.find((r) => r.stacks[0]?.config)?.stacks[0].config.groups || [];
   const alertRules = groups.flatMap((g) => g.rules).filter((r) => r.kind === 'alert');
@@ -330,8 +342,13 @@ export async function runScenarios({ inputs, opts, work, report, print }) {
   const inside = outside.filter((x) => x === 0).length;
   const worst = outside.length ? Math.max(...outside) : 0;
   report.stats.alerts = { timed_live: timed.size, total_alert_rules: total, rows: rows.length, failed: rows.filter((r) => r.verdict === 'fail').length, times_measured: outside.length, times_inside: inside, worst_outside_ms: worst };
-  if (print) console.log(`\n${outside.length} measured times: ${inside} inside their predicted windows, the rest at most ${worst} ms outside (tolerance ${tolerance} ms)`);
+  if (print) console.log(`\n${outside.length} measured times: ${inside === outside.length ? 'all' : inside} inside their predicted windows${inside === outside.length ? '' : `, the rest at most ${worst} ms outside`} (tolerance ${tolerance} ms)`);
   report.stats.alerts.timed_rules = [...timed].sort();
+  // What each run did when (epoch ms): enough to predict it again, or to read a kept stack's data.
+  report.stats.alerts.runs = results.map((res) => ({
+    scenario: res.scenario.name, marks: res.marks, vars: res.vars,
+    stacks: res.stacks.map((st) => ({ compress: st.compress, dir: st.dir, prometheus_start: st.prometheusStart, ready_at: st.readyAt ?? null, end: st.end ?? null })),
+  }));
   report.summary(`${report.findings.length ? 'FAIL' : 'ok'}: ${live.length} scenarios on ${results.reduce((n, r) => n + r.stacks.length, 0)} stacks; ${timed.size} of ${total} alert rules fired live inside their predicted windows; ${decided.filter((r) => r.verdict === 'ok').length} of ${decided.length} predicted episodes matched (tolerance ${tolerance} ms)`);
   return { rows };
 }
