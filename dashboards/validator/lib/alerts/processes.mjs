@@ -21,7 +21,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function run(cmd, args, { timeout = 120000, env } = {}) {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout, maxBuffer: 8 << 20, env: env ? { ...process.env, ...env } : process.env }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, missing: err?.code === 'ENOENT', out: `${stdout}${stderr}` });
+      // Killed at the timeout: say so, since the command itself may have printed nothing yet.
+      const killed = err?.killed ? `\n(killed by ${err.signal} after ${timeout / 1000} s)` : '';
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, missing: err?.code === 'ENOENT', out: `${stdout}${stderr}${killed}` });
     });
   });
 }
@@ -170,7 +172,10 @@ export async function stackUp({ dir, compress, taskd, loadgen, webhook, rulesDir
   if (rulesDir) args.push('--rules', rulesDir);
   if (alertmanagerConfig) args.push('--alertmanager-config', alertmanagerConfig);
   cleanup.add(() => stackDown(dir));
-  const r = await run(STACK_SH, args);
+  // Every stack of every scenario starts at once: on two busy cores one start (14 compress.py
+  // runs, promtool, amtool, both servers ready) took over two minutes, and the default timeout
+  // (120 s) killed every one.
+  const r = await run(STACK_SH, args, { timeout: 300000 });
   if (r.code !== 0) throw new Error(`stack.sh up --compress ${compress} failed: ${r.out.trim().split('\n').slice(-6).join(' | ')}`);
   return readEnvFile(path.join(dir, 'stack.env'));
 }

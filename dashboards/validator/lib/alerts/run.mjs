@@ -84,7 +84,8 @@ async function runOne(scenario, { inputs, bins, receiver, work, log }) {
     let taskd = await startTaskd({ bin: bins.taskd, dir, db, args, port: first.port, namespace, cleanup });
     const taskdAddr = `127.0.0.1:${taskd.port}`;
     marks.start.push(Date.now());
-    const budget = scenario.plan.duration / 1000 + 120;
+    // The load outlasts the stacks' start (up to 300 s, see stackUp) and the steps.
+    const budget = scenario.plan.duration / 1000 + 360;
     const load = await startLoadgen({ bin: bins.loadgen, url: taskd.url, rate: scenario.rate, seconds: budget, mix: scenario.load.mix || null, cleanup });
     const free = await scrapeValue(taskd.url, 'taskd_data_dir_free_bytes');
     const inodes = await scrapeValue(taskd.url, 'taskd_data_dir_free_inodes');
