@@ -8,7 +8,8 @@
 // the end, and report when they reached their goal (`ctx.done()`, the `.done` mark).
 //
 // API: performAction(action, ctx) where ctx = { vars, dir, taskd (handle), restartTaskd(opts),
-//      namespace, stacks: [{dir}], cleanup, background: Map, done() }
+//      namespace, stacks: [{dir}], cleanup, background: Map, done(t), mark(name, t, stack) }
+//      (mark: `STEP.name` at t, for one stack's prediction when stack is given)
 
 import { spawn } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -17,6 +18,8 @@ import { parseDuration } from './duration.mjs';
 import { parseBytes } from './plan.mjs';
 import { apiGet } from '../prometheus.mjs';
 import { run } from './processes.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Another process holding SQLite's write lock: BEGIN IMMEDIATE, hold, COMMIT, release, again.
 const HOLD_LOCK = `
@@ -32,7 +35,10 @@ while True:
 `;
 
 // A disk filling up: first takes all but N inodes with empty files, then grows a ballast file at
-// a rate until the file system has `leave` bytes free, then says "done" and waits.
+// a rate until the file system has `leave` bytes free, then says "done" and waits. It says when
+// each part began or ended by its own clock ("mark inodes T", "mark filling T", "done T"): the
+// helper starts a while after the step's mark (a Python start, in a namespace, on a busy
+// machine: seen over 3 s), and the model follows the disk, not the step.
 const FILL = `
 import os, sys, time
 d, rate, leave, leave_inodes = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -43,9 +49,11 @@ if leave_inodes >= 0:
     while os.statvfs(d).f_favail > leave_inodes:
         open(os.path.join(d, "inode-%d" % i), "w").close()
         i += 1
+    print("mark inodes %.3f" % time.time(), flush=True)
 ballast = os.path.join(d, "ballast")
 f = open(ballast, "wb")
 size, t0, step = 0, time.time(), 0.05
+print("mark filling %.3f" % t0, flush=True)
 while True:
     st = os.statvfs(d)
     free = st.f_bavail * st.f_frsize
@@ -57,7 +65,7 @@ while True:
         os.posix_fallocate(f.fileno(), size, grow)
         size += grow
     time.sleep(step)
-print("done", flush=True)
+print("done %.3f" % time.time(), flush=True)
 time.sleep(86400)
 `;
 
@@ -68,11 +76,16 @@ function inside(dir, p, what) {
 }
 
 // A background helper process (in the mount namespace when there is one); resolves once it
-// printed `ready` (or at once), keeps reading its output for `done`.
+// printed `ready` (or at once), keeps reading its output for the lines "done [T]" (the step's
+// `.done` mark) and "mark NAME T" (a mark `STEP.NAME`), T in seconds since the epoch. The step's
+// ctx.done and ctx.mark are taken now: the helper reports after later steps have begun.
 function helper(ctx, name, script, args, ready) {
+  const { done, mark } = ctx;
+  const at = (t) => (t ? Math.round(Number(t) * 1000) : Date.now());
   const argv = ['-c', script, ...args];
   const child = ctx.namespace ? ctx.namespace.spawn('python3', argv, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('python3', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let lines = 0;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -85,7 +98,13 @@ function helper(ctx, name, script, args, ready) {
     child.stdout.on('data', (d) => {
       out += d;
       if (ready && out.includes(ready)) resolve();
-      if (out.includes('done')) ctx.done();
+      const complete = out.split('\n').slice(0, -1);
+      for (const line of complete.slice(lines)) {
+        const m = /^(?:done(?: ([\d.]+))?|mark (\S+) ([\d.]+))$/.exec(line.trim());
+        if (m && m[2]) mark(m[2], at(m[3]));
+        else if (m) done(at(m[1]));
+      }
+      lines = complete.length;
     });
     child.stderr.on('data', (d) => {
       out += d;
@@ -96,7 +115,9 @@ function helper(ctx, name, script, args, ready) {
 }
 
 // Rewrites a stack's prometheus.yml, has Prometheus reload it (SIGHUP), and returns once its
-// active targets say the change took effect (`present`: whether `address` must be scraped).
+// active targets say the change took effect (`present`: whether `address` must be scraped),
+// with the time of the last scrape of `address` before it was dropped, or of the first after it
+// was put back.
 async function withPrometheusConfig(stack, address, present, edit) {
   const file = path.join(stack.dir, 'prometheus.yml');
   const text = await readFile(file, 'utf8');
@@ -104,14 +125,31 @@ async function withPrometheusConfig(stack, address, present, edit) {
   await writeFile(file, edit(text));
   const pid = Number((await readFile(path.join(stack.dir, 'prometheus.pid'), 'utf8')).trim());
   stack.reloads = (stack.reloads || 0) + 1;
+  const sent = Date.now();
   process.kill(pid, 'SIGHUP');
-  const deadline = Date.now() + 15000;
+  const deadline = sent + 15000;
   while (Date.now() < deadline) {
     const t = await apiGet(stack.env.PROMETHEUS_URL, '/api/v1/targets');
-    if (t.activeTargets.some((x) => x.labels.instance === address) === present) return;
-    await new Promise((r) => setTimeout(r, 50));
+    if (t.activeTargets.some((x) => x.labels.instance === address) === present) return scrapeTime(stack, address, present, sent);
+    await sleep(50);
   }
   throw new Error(`Prometheus at ${stack.env.PROMETHEUS_URL} did not ${present ? 'add' : 'drop'} the target ${address} within 15 s of the reload`);
+}
+
+// When Prometheus really stopped or began scraping `address`, from its own samples of `up`: the
+// last before the drop (its stale markers follow 2.1 intervals later), or the first since `since`.
+// The targets page tells it later than that: it is polled over HTTP, and on a busy machine the
+// answer that showed the change has come 1-2 s after it.
+async function scrapeTime(stack, address, present, since) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const data = await apiGet(stack.env.PROMETHEUS_URL, '/api/v1/query', { query: `up{instance="${address}"}[60s]`, time: (Date.now() / 1000).toFixed(3) });
+    const times = (data.result[0]?.values || []).map(([t]) => Math.round(Number(t) * 1000));
+    const t = present ? times.find((x) => x >= since) : times.at(-1);
+    if (t !== undefined) return t;
+    if (Date.now() > deadline) throw new Error(`Prometheus at ${stack.env.PROMETHEUS_URL} has no sample of up{instance="${address}"} ${present ? 'since the reload' : 'in the last minute'}`);
+    await sleep(100);
+  }
 }
 
 export async function performAction(action, ctx) {
@@ -162,13 +200,17 @@ export async function performAction(action, ctx) {
     case 'remove_target':
     case 'restore_target': {
       const address = ctx.vars.taskd;
-      await Promise.all(ctx.stacks.filter((s) => s.alive).map((stack) => (kind === 'remove_target'
-        ? withPrometheusConfig(stack, address, false, (t) => {
-          const target = `['${address}']`;
-          if (!t.includes(target)) throw new Error(`remove_target: ${stack.dir}/prometheus.yml has no ${target}`);
-          return t.replace(target, '[]');
-        })
-        : withPrometheusConfig(stack, address, true, () => stack.originalConfig))));
+      // Each stack's `STEP.last_scrape` or `STEP.first_scrape` mark (its own Prometheus's).
+      await Promise.all(ctx.stacks.filter((s) => s.alive).map(async (stack) => {
+        const t = await (kind === 'remove_target'
+          ? withPrometheusConfig(stack, address, false, (text) => {
+            const target = `['${address}']`;
+            if (!text.includes(target)) throw new Error(`remove_target: ${stack.dir}/prometheus.yml has no ${target}`);
+            return text.replace(target, '[]');
+          })
+          : withPrometheusConfig(stack, address, true, () => stack.originalConfig));
+        ctx.mark(kind === 'remove_target' ? 'last_scrape' : 'first_scrape', t, stack);
+      }));
       return;
     }
     case 'exec': {

@@ -25,15 +25,31 @@ export function parseBytes(text, what) {
   return Number(m[1]) * BYTES[m[2]];
 }
 
+// How long a background helper (actions.mjs: a Python process) takes to start and take its
+// inodes, when nothing measured it.
+const NOMINAL_HELPER_START_MS = 200;
+
 function doneAfter(action, vars) {
   const [kind] = Object.keys(action);
   if (kind === 'fill') {
     const spec = action.fill;
-    if (!spec.rate) return 0;
+    if (!spec.rate) return NOMINAL_HELPER_START_MS;
     const free = Number(vars.free_bytes);
-    return Math.max(0, Math.round(((free - parseBytes(spec.leave, 'fill.leave')) / parseBytes(spec.rate, 'fill.rate')) * 1000));
+    return NOMINAL_HELPER_START_MS + Math.max(0, Math.round(((free - parseBytes(spec.leave, 'fill.leave')) / parseBytes(spec.rate, 'fill.rate')) * 1000));
   }
   return NOMINAL_DONE_MS[kind] ?? 0;
+}
+
+// The marks an action makes about itself (`STEP.NAME`, actions.mjs), after the step's mark,
+// when nothing measured them: when the fill took its inodes and began filling; the last scrape
+// of a dropped target (within the interval before the drop), the first of one put back.
+function subMarksAfter(action, vars) {
+  const [kind] = Object.keys(action);
+  const interval = Number(vars.scrape_interval) * 1000;
+  if (kind === 'fill') return { ...(action.fill.leave_inodes !== undefined ? { inodes: NOMINAL_HELPER_START_MS } : {}), filling: NOMINAL_HELPER_START_MS };
+  if (kind === 'remove_target') return { last_scrape: NOMINAL_DONE_MS.remove_target - interval / 2 };
+  if (kind === 'restore_target') return { first_scrape: NOMINAL_DONE_MS.restore_target + interval / 2 };
+  return {};
 }
 
 export function nominalVars(scenario, stack) {
@@ -68,7 +84,10 @@ export function nominalMarks(scenario, compress, vars) {
   }
   for (const s of scenario.plan.steps) {
     if (s.mark) add(s.mark, s.at);
-    if (s.mark && s.do) add(`${s.mark}.done`, s.at + doneAfter(s.do, vars));
+    if (s.mark && s.do) {
+      add(`${s.mark}.done`, s.at + doneAfter(s.do, vars));
+      for (const [name, after] of Object.entries(subMarksAfter(s.do, vars))) add(`${s.mark}.${name}`, s.at + after);
+    }
   }
   // The service and its load start first (start), the stacks about 4 s before the steps.
   marks.start = [-6000];

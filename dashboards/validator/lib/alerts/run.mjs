@@ -152,8 +152,15 @@ async function runOne(scenario, { inputs, bins, receiver, work, log }) {
       if (step.mark) (marks[step.mark] ||= []).push(Date.now());
       if (step.do) {
         const name = step.mark ? `${step.mark}.done` : null;
-        ctx.done = () => {
-          if (name) (marks[name] ||= []).push(Date.now());
+        ctx.done = (t = Date.now()) => {
+          if (name) (marks[name] ||= []).push(t);
+        };
+        // What the action measured about itself: when a helper really began, when Prometheus
+        // really stopped scraping (a stack's own marks, over the scenario's in its prediction).
+        ctx.mark = (sub, t, stack = null) => {
+          if (!step.mark) return;
+          const into = stack ? (stack.marks ||= {}) : marks;
+          (into[`${step.mark}.${sub}`] ||= []).push(t);
         };
         await performAction(substitute(step.do, out.vars, `${scenario.file} steps`), ctx);
         if (name && !Object.keys(step.do).some((k) => k === 'fill')) (marks[name] ||= []).push(Date.now());
@@ -195,17 +202,23 @@ function rulesByName(groups) {
   return m;
 }
 
-// Everything about one stack of one scenario, into the report; returns the per-alert rows.
+// The marks of a run as one stack saw them: the scenario's, and its own (a target's last scrape).
+function stackMarks(res, st) {
+  return { ...res.marks, ...st.marks };
+}
+
 // What buildPrediction() needs for one stack of a finished run (run in a worker thread).
 function predictionJob(res, st, { runs, templates }) {
   return {
-    scenario: res.scenario, templates, stackDir: st.dir, marks: res.marks, vars: res.vars, end: st.end,
+    scenario: res.scenario, templates, stackDir: st.dir, marks: stackMarks(res, st), vars: res.vars, end: st.end,
     prometheusStart: st.prometheusStart, simulateFrom: st.prometheusStart, runs, jobs: scrapedJobs(st),
   };
 }
 
+// Everything about one stack of one scenario, into the report; returns the per-alert rows.
 function judgeStack(res, st, prediction, { report, tolerance, runs }) {
-  const { scenario, marks } = res;
+  const { scenario } = res;
+  const marks = stackMarks(res, st);
   const where = { file: displayPath(scenario.file), item: `scenario ${scenario.name} at ${st.compress}x` };
   for (const e of prediction.errors) report.note(`prediction: ${e}`, where);
   const measured = measuredOutcome({ episodes: st.episodes, posts: st.posts, suppressed: st.suppressed, marks });
@@ -348,7 +361,7 @@ export async function runScenarios({ inputs, opts, work, report, print }) {
   // What each run did when (epoch ms): enough to predict it again, or to read a kept stack's data.
   report.stats.alerts.runs = results.map((res) => ({
     scenario: res.scenario.name, marks: res.marks, vars: res.vars,
-    stacks: res.stacks.map((st) => ({ compress: st.compress, dir: st.dir, prometheus_start: st.prometheusStart, ready_at: st.readyAt ?? null, end: st.end ?? null })),
+    stacks: res.stacks.map((st) => ({ compress: st.compress, dir: st.dir, marks: st.marks || {}, prometheus_start: st.prometheusStart, ready_at: st.readyAt ?? null, end: st.end ?? null })),
   }));
   report.summary(`${report.findings.length ? 'FAIL' : 'ok'}: ${live.length} scenarios on ${results.reduce((n, r) => n + r.stacks.length, 0)} stacks; ${timed.size} of ${total} alert rules fired live inside their predicted windows; ${decided.filter((r) => r.verdict === 'ok').length} of ${decided.length} predicted episodes matched (tolerance ${tolerance} ms)`);
   return { rows };
