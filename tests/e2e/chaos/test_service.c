@@ -3,11 +3,13 @@
  *
  * The blog's Flask app (examples/flask-tasks) under the built-in experiments, aimed at it with
  * its service file: volume-mount and db-deleted deviate for the reasons a reader of the blog
- * knows — the app dies at start on a directory ("Failed to initialize database"), its readiness
- * never drops — and db-missing shows the acknowledged writes it loses to the empty database it
- * creates; the example experiment file (everything in one file) catches its error counter that
- * never counts a 500. The same experiment files, read from disk as a user would run them, hold
- * on taskd, and so does one whose load is a loadgen targets file. A foreground command given with
+ * knows — the app dies at start on a directory ("Failed to initialize database"), and keeps
+ * answering (every write a 500) with /health 200 when the directory appears while it serves or
+ * its database is deleted — and db-missing shows the acknowledged writes it loses to the empty
+ * database it creates; the example experiment file (everything in one file) catches its error
+ * counter that never counts a 500. The same experiment files, read from disk as a user would run
+ * them, hold on taskd, and so does one whose load is a loadgen targets file. A foreground command
+ * given with
  * --service-cmd is supervised (started, its output collected, stopped with SIGTERM, killed with
  * SIGKILL); an observe-only experiment asserts nothing and says "observed"; and a root-only
  * experiment run without root is skipped, never passed.
@@ -49,10 +51,12 @@ enum run_id {
     FLASK_VOLUME_MOUNT,
     FLASK_DB_DELETED,
     FLASK_DB_MISSING,
+    FLASK_VOLUME_MOUNT_LIVE,
     FLASK_EXAMPLE_FILE,
     TASKD_VOLUME_MOUNT_FILE,
     TASKD_DB_DELETED_FILE,
     TASKD_DB_MISSING_FILE,
+    TASKD_VOLUME_MOUNT_LIVE_FILE,
     TASKD_EXAMPLE_FILE,
     TASKD_TARGETS_LOAD,
     SUPERVISED_COMMAND,
@@ -173,10 +177,10 @@ static int run_all(void **state)
     snprintf(flask_service, sizeof(flask_service), "%s/%s", root_dir, FLASK_SERVICE);
     snprintf(service_cmd, sizeof(service_cmd),
              "%s --listen 127.0.0.1:{port} --db {db} --check-interval 50ms", taskd_proc_bin());
-    const char *flask_runs[][2] = {
-        {"volume-mount", NULL}, {"db-deleted", NULL}, {"db-missing", NULL}};
-    for (int i = 0; i < 3; i++) {
-        const char *a[] = {flask_runs[i][0],    "--service", flask_service,
+    static const char *const flask_runs[] = {"volume-mount", "db-deleted", "db-missing",
+                                             "volume-mount-live"};
+    for (int i = 0; i < 4; i++) {
+        const char *a[] = {flask_runs[i],       "--service", flask_service,
                            "--max-error-ratio", "0.15",      NULL};
         set_args((enum run_id)i, a);
     }
@@ -192,6 +196,10 @@ static int run_all(void **state)
     set_args(TASKD_DB_MISSING_FILE,
              (const char *[]){in_root(TASKD_DB_MISSING_FILE, "chaos/experiments/db-missing.json"),
                               "--taskd-arg=--check-interval=50ms", NULL});
+    set_args(TASKD_VOLUME_MOUNT_LIVE_FILE,
+             (const char *[]){
+                 in_root(TASKD_VOLUME_MOUNT_LIVE_FILE, "chaos/experiments/volume-mount-live.json"),
+                 "--taskd-arg=--check-interval=50ms", NULL});
     static char taskd_service[PATH_MAX + 64];
     snprintf(taskd_service, sizeof(taskd_service), "%s/chaos/services/taskd.json", root_dir);
     set_args(TASKD_EXAMPLE_FILE, (const char *[]){example, "--service", taskd_service,
@@ -329,6 +337,18 @@ static void test_db_deleted_never_drops_the_blogs_readiness(void **state)
                            "the service exports no taskd_db_file_state"));
 }
 
+/* The blog's own bug: with its database path turned into a directory while it serves, the app
+ * keeps answering — every write a 500, /health 200 throughout. */
+static void test_a_directory_at_the_database_path_leaves_the_blogs_app_answering(void **state)
+{
+    (void)state;
+    static const char *const failed[] = {"readiness dropped", "detected", NULL};
+    const cJSON *exp = expect_deviated(FLASK_VOLUME_MOUNT_LIVE, "volume-mount-live on flask-tasks",
+                                       failed, "/health answered ready throughout the fault");
+    assert_int_equal(cj_check_passed(exp, "service stays up on the fault"), 1);
+    assert_true(cj_number(cj_member(exp, "writes"), "refused_in_fault") > 0);
+}
+
 static void test_db_missing_loses_what_the_blogs_app_acknowledged(void **state)
 {
     (void)state;
@@ -357,6 +377,7 @@ static void test_the_same_experiment_files_hold_on_taskd(void **state)
     assert_non_null(strstr(cj_member(exp, "source")->valuestring, "volume-mount.json"));
     expect_passed(TASKD_DB_DELETED_FILE, "chaos/experiments/db-deleted.json");
     expect_passed(TASKD_DB_MISSING_FILE, "chaos/experiments/db-missing.json");
+    expect_passed(TASKD_VOLUME_MOUNT_LIVE_FILE, "chaos/experiments/volume-mount-live.json");
 }
 
 static void test_the_example_file_holds_on_taskd_with_its_error_counter(void **state)
@@ -461,6 +482,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volume_mount_kills_the_blogs_app_at_start),
         cmocka_unit_test(test_db_deleted_never_drops_the_blogs_readiness),
+        cmocka_unit_test(test_a_directory_at_the_database_path_leaves_the_blogs_app_answering),
         cmocka_unit_test(test_db_missing_loses_what_the_blogs_app_acknowledged),
         cmocka_unit_test(test_the_blogs_error_counter_misses_every_500),
         cmocka_unit_test(test_the_same_experiment_files_hold_on_taskd),

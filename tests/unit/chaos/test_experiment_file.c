@@ -105,7 +105,8 @@ static void test_every_file_of_chaos_experiments_is_a_builtin_that_parses(void *
     }
     closedir(d);
     assert_int_equal(files, builtin_experiments_count());
-    assert_int_equal(files, 23); /* the nine of issue 1 and the fourteen of issue 12 */
+    assert_int_equal(files,
+                     24); /* the nine of issue 1, the fourteen of issue 12, volume-mount-live */
 }
 
 static void test_a_file_that_is_not_json_names_its_line_and_column(void **state)
