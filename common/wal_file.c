@@ -174,3 +174,41 @@ int wal_file_scan_path(const char *path, struct wal_file_scan *out)
     close(fd);
     return rc;
 }
+
+/* The wal-index header (SQLite's WalIndexHdr) is written twice at the start of the -shm, in the
+ * host's byte order, its checksum over the first 40 bytes; the salts are the -wal header's
+ * bytes as they are. */
+#define SHM_HEADER 48
+#define SHM_MX_FRAME 16
+#define SHM_SALTS 32
+#define SHM_CHECKSUM 40
+
+static uint32_t host32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+int wal_file_index_commit_frame(const char *shm_path, const struct wal_file_scan *w,
+                                uint64_t *frame)
+{
+    int fd = open(shm_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    unsigned char h[2 * SHM_HEADER];
+    int n = read_at(fd, h, sizeof(h), 0);
+    close(fd);
+    if (n < 0)
+        return n;
+    const uint16_t one = 1;
+    uint32_t sum[2] = {0, 0};
+    checksum(*(const unsigned char *)&one == 0, h, SHM_CHECKSUM, sum);
+    if (n < (int)sizeof(h) || memcmp(h, h + SHM_HEADER, SHM_HEADER) != 0 ||
+        host32(h) != WAL_VERSION || h[12] != 1 || sum[0] != host32(h + SHM_CHECKSUM) ||
+        sum[1] != host32(h + SHM_CHECKSUM + 4) || !w->header_valid ||
+        be32(h + SHM_SALTS) != w->salt1 || be32(h + SHM_SALTS + 4) != w->salt2)
+        return 0;
+    *frame = host32(h + SHM_MX_FRAME);
+    return 1;
+}

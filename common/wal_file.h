@@ -52,6 +52,16 @@ int wal_file_scan_path(const char *path, struct wal_file_scan *out);
 /* The same over a descriptor (pread only; the offset is not moved). */
 int wal_file_scan_fd(int fd, struct wal_file_scan *out);
 
+/* The last commit frame the writer recorded in the -shm's wal-index (SQLite updates it after
+ * each commit it writes): a process that crashes leaves it as it was, so a torn frame past it
+ * belongs to a transaction that never committed, nothing acknowledged; a power cut that loses a
+ * committed frame leaves the index beyond the -wal's last intact commit, or no valid index.
+ * Returns 1 and fills `frame` when `shm_path` holds a valid index of this -wal (its salts), 0
+ * when it does not (missing, uninitialised, copies that differ, another generation), or a
+ * negative errno. */
+int wal_file_index_commit_frame(const char *shm_path, const struct wal_file_scan *w,
+                                uint64_t *frame);
+
 /* Frame i (1-based) starts at this offset. */
 uint64_t wal_file_frame_offset(const struct wal_file_scan *s, uint64_t i);
 

@@ -421,8 +421,34 @@ static int trim_failed_commit(struct store *s)
     return cut ? 0 : -1;
 }
 
+/* A torn frame past the last commit that the -shm's index recorded is the transaction the
+ * previous process was writing when it died: it never committed, so nothing acknowledged goes
+ * with it (a kill between SQLite's two writes of a frame leaves one). Says so in a warn line and
+ * returns 1; returns 0 when the index does not vouch for it (a power cut, a -wal cut by hand). */
+static int torn_by_a_crash(const struct store *s, const struct wal_file_scan *w)
+{
+    char shm[4200];
+    uint64_t indexed;
+    snprintf(shm, sizeof(shm), "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
+    if (wal_file_index_commit_frame(shm, w, &indexed) != 1 || indexed != w->last_commit_frame)
+        return 0;
+    struct log_entry e;
+    if (log_begin(&e, LOG_WARN,
+                  "the -wal ends in a transaction the previous process never "
+                  "committed") == 0) {
+        jw_member_string(&e.w, "db_path", s->path);
+        jw_member_int(&e.w, "torn_offset", (int64_t)w->torn_offset);
+        jw_member_int(&e.w, "kept_bytes", (int64_t)w->commit_end);
+        jw_member_string(&e.w, "reason",
+                         "a frame cut short past the last commit the -shm recorded: the process "
+                         "died while writing it, before its commit; SQLite drops it");
+        log_end(&e);
+    }
+    return 1;
+}
+
 /* Reads the -wal before SQLite replays it, which it would do silently: a torn frame inside the
- * last transaction (cut by a crash or power loss; it may have been acknowledged) is refused as
+ * last transaction (cut by a power loss; it may have been acknowledged) is refused as
  * corrupt, with the byte count to cut it to for an operator who accepts the loss; a -wal built
  * on another state of the file (a backup restored beside it) is refused as stale: see
  * stamp_commit() for the counter that tells. Sets epoch_due when the -wal holds no frame (the
@@ -444,6 +470,8 @@ static int check_wal(struct store *s, struct store_error *err)
         return STORE_OK; /* unreadable: SQLite will say what is wrong */
     s->epoch_due = w.frames == 0;
     s->acked_wal_bytes = (int64_t)w.commit_end; /* what SQLite's recovery keeps */
+    if (w.torn && torn_by_a_crash(s, &w))
+        w.torn = 0; /* SQLite drops it, and nothing acknowledged with it */
     if (w.torn) {
         store_file_error(err, DB_FILE_CORRUPT, 0);
         err->sqlite_code = SQLITE_CORRUPT;

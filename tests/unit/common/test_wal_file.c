@@ -4,7 +4,8 @@
  * frame, every commit, where recovery stops. A torn frame inside the last transaction, and a
  * file cut inside a frame, are torn; a broken frame right after a commit (what an aborted
  * longer transaction leaves) and frames of an earlier generation are not. The epoch that taskd
- * stamps into the header is found in the last committed frame of page 1.
+ * stamps into the header is found in the last committed frame of page 1. The -shm's index ends
+ * at the writer's last commit: a frame cut short past it is a crash's, not a power cut's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,7 @@
 
 #include "wal_file.h"
 
-static char dir[64], db[96], wal[104];
+static char dir[64], db[96], wal[104], shm[104];
 
 static int setup(void **state)
 {
@@ -33,6 +34,7 @@ static int setup(void **state)
         return -1;
     snprintf(db, sizeof(db), "%s/t.db", dir);
     snprintf(wal, sizeof(wal), "%s/t.db-wal", dir);
+    snprintf(shm, sizeof(shm), "%s/t.db-shm", dir);
     return 0;
 }
 
@@ -197,6 +199,62 @@ static void test_a_missing_or_empty_wal_is_a_valid_empty_scan(void **state)
     assert_false(s.torn);
 }
 
+static void test_the_index_of_a_crashed_writer_ends_at_its_last_commit(void **state)
+{
+    (void)state;
+    commit_and_crash("CREATE TABLE t(x); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);");
+    struct wal_file_scan s;
+    assert_int_equal(wal_file_scan_path(wal, &s), 0);
+    uint64_t indexed = 0;
+    assert_int_equal(wal_file_index_commit_frame(shm, &s, &indexed), 1);
+    assert_int_equal(indexed, s.last_commit_frame);
+    assert_int_equal(indexed, s.frames);
+}
+
+/* What a kill between SQLite's two writes of a frame leaves: the frame's header and part of its
+ * page past the last commit. Torn, and the index vouches that it never committed. */
+static void test_a_frame_cut_short_past_the_indexed_commit_is_a_crash(void **state)
+{
+    (void)state;
+    commit_and_crash("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    struct wal_file_scan s;
+    assert_int_equal(wal_file_scan_path(wal, &s), 0);
+    char part[WAL_FILE_FRAME_HEADER + 1000];
+    int fd = open(wal, O_RDONLY);
+    assert_int_equal(pread(fd, part, sizeof(part), (off_t)wal_file_frame_offset(&s, s.frames)),
+                     (ssize_t)sizeof(part));
+    close(fd);
+    poke(s.commit_end, part, sizeof(part));
+    struct wal_file_scan crashed;
+    assert_int_equal(wal_file_scan_path(wal, &crashed), 0);
+    assert_true(crashed.torn);
+    assert_int_equal(crashed.last_commit_frame, s.last_commit_frame);
+    uint64_t indexed = 0;
+    assert_int_equal(wal_file_index_commit_frame(shm, &crashed, &indexed), 1);
+    assert_int_equal(indexed, crashed.last_commit_frame);
+}
+
+/* A power cut inside a committed frame: the index recorded that commit, beyond what survived. */
+static void test_a_cut_inside_an_indexed_commit_is_not_a_crash(void **state)
+{
+    (void)state;
+    commit_and_crash("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    struct wal_file_scan s;
+    assert_int_equal(wal_file_scan_path(wal, &s), 0);
+    assert_int_equal(truncate(wal, (off_t)(wal_file_frame_offset(&s, s.frames) + 1000)), 0);
+    struct wal_file_scan cut;
+    assert_int_equal(wal_file_scan_path(wal, &cut), 0);
+    assert_true(cut.torn);
+    uint64_t indexed = 0;
+    assert_int_equal(wal_file_index_commit_frame(shm, &cut, &indexed), 1);
+    assert_true(indexed > cut.last_commit_frame);
+    /* No index, or one of another generation, vouches for nothing. */
+    cut.salt1 ^= 1;
+    assert_int_equal(wal_file_index_commit_frame(shm, &cut, &indexed), 0);
+    assert_int_equal(unlink(shm), 0);
+    assert_int_equal(wal_file_index_commit_frame(shm, &s, &indexed), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -208,6 +266,9 @@ int main(void)
         T(test_a_broken_frame_right_after_a_commit_is_a_leftover_not_torn),
         T(test_the_epoch_of_page_1_is_found),
         T(test_a_missing_or_empty_wal_is_a_valid_empty_scan),
+        T(test_the_index_of_a_crashed_writer_ends_at_its_last_commit),
+        T(test_a_frame_cut_short_past_the_indexed_commit_is_a_crash),
+        T(test_a_cut_inside_an_indexed_commit_is_not_a_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
