@@ -13,21 +13,22 @@ import { httpGet, httpPostForm } from './http.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `bin` and resolves to { url, stop() } once /-/ready answers 200. Rejects with a sentence
-// when the binary is missing or does not come up within timeoutMs.
-export async function startPrometheus(bin = 'prometheus', timeoutMs = 15000) {
+// when the binary is missing or does not come up within timeoutMs. opts.dataDir: serve the TSDB
+// in that directory (a run's recorded data; it scrapes nothing) instead of an empty one;
+// opts.lookbackDelta: --query.lookback-delta, as the run's Prometheus had it.
+export async function startPrometheus(bin = 'prometheus', timeoutMs = 15000, opts = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'taskbench-promparse-'));
   const config = path.join(dir, 'prometheus.yml');
-  await writeFile(config, '# throwaway: only the query parser is used\nscrape_configs: []\n');
-  const child = spawn(
-    bin,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      '--web.listen-address=127.0.0.1:0',
-      '--log.level=info',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  await writeFile(config, '# throwaway: it only answers queries\nscrape_configs: []\n');
+  const args = [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${opts.dataDir || path.join(dir, 'data')}`,
+    '--web.listen-address=127.0.0.1:0',
+    '--log.level=info',
+  ];
+  if (opts.dataDir) args.push('--storage.tsdb.retention.time=100y');
+  if (opts.lookbackDelta) args.push(`--query.lookback-delta=${opts.lookbackDelta}`);
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   let exited = null;
   let spawnError = null;
@@ -114,8 +115,29 @@ export async function instantQuery(url, query, time) {
   if (body.status !== 'success') throw new Error(`query failed: ${body.error}: ${query}`);
   const { resultType, result } = body.data;
   if (resultType === 'scalar') return { scalar: Number(result[1]) };
+  if (resultType === 'matrix') return result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]) }));
   if (resultType !== 'vector') throw new Error(`expected an instant vector, got a ${resultType}: ${query}`);
   return result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+}
+
+// Runs a range query as Grafana sends it (start, end, step in ms). Resolves to
+// [{ metric, values: [[t (ms), value]] }]; rejects with Prometheus's error sentence (the error
+// has .prometheus set when Prometheus refused the query itself).
+export async function rangeQuery(url, query, { start, end, step }) {
+  const params = { query, start: String(start / 1000), end: String(end / 1000), step: String(step / 1000) };
+  const res = await httpPostForm(`${url}/api/v1/query_range`, params, 60000);
+  let body;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    throw new Error(`${url}/api/v1/query_range answered HTTP ${res.status} with no JSON`);
+  }
+  if (body.status !== 'success') {
+    const e = new Error(`${body.error}`);
+    e.prometheus = true;
+    throw e;
+  }
+  return body.data.result.map((r) => ({ metric: r.metric || {}, values: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]) }));
 }
 
 // GETs a Prometheus API path with query parameters; resolves to `data`, rejects with a sentence.
