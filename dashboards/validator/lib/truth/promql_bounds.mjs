@@ -412,6 +412,32 @@ export function bucketQuantile(q, input) {
   return start + (b[i].le - start) * (rank / count);
 }
 
+// bucketQuantile's search and interpolation at a given rank (buckets sorted, the last +Inf);
+// NaN when there is nothing to rank.
+function quantileAtRank(rank, input, total) {
+  if (!(total > 0)) return NaN;
+  const b = input.map((x) => ({ ...x }));
+  let max = -Infinity;
+  for (const x of b) {
+    if (x.count > max) max = x.count;
+    else if (x.count < max) x.count = max;
+  }
+  if (b.length < 2) return NaN;
+  let i = 0;
+  while (i < b.length - 1 && !(b[i].count >= rank)) i++;
+  if (i === b.length - 1) return b[b.length - 2].le;
+  if (i === 0 && b[0].le <= 0) return b[0].le;
+  let start = 0;
+  let count = b[i].count;
+  let r = rank;
+  if (i > 0) {
+    start = b[i - 1].le;
+    count -= b[i - 1].count;
+    r -= b[i - 1].count;
+  }
+  return count > 0 ? start + (b[i].le - start) * (r / count) : b[i].le;
+}
+
 // ---- the evaluator ----
 
 // twins: { series(selector, fromMs, toMs) -> [{ labels (with __name__), samples: [{ t, lo, hi,
@@ -632,11 +658,23 @@ export class BoundsEvaluator {
     for (const g of groups.values()) {
       const b = g.buckets.sort((x, y) => x.le - y.le);
       const last = b.length - 1;
-      const low = b.map((x, i) => ({ le: x.le, count: i === last ? x.lo : x.hi }));
-      const high = b.map((x, i) => ({ le: x.le, count: i === last ? x.hi : x.lo }));
-      const v1 = bucketQuantile(q.lo, low);
-      const v2 = bucketQuantile(q.hi, high);
-      const nan = Number.isNaN(v1) || Number.isNaN(v2);
+      let v1;
+      let v2;
+      if (b.every((x) => x.lo === x.hi) && q.lo === q.hi) {
+        v1 = bucketQuantile(q.lo, b.map((x) => ({ le: x.le, count: x.lo })));
+        v2 = v1;
+      } else if (!b.length || b[last].le !== Infinity) {
+        v1 = NaN;
+        v2 = NaN;
+      } else {
+        // The true cumulative curve lies between the curves of the low and the high counts: the
+        // quantile is at least where the high curve reaches the lowest rank, at most where the
+        // low curve reaches the highest.
+        // No observation at the low end: the value may be NaN (nothing to rank) or start at 0.
+        v1 = quantileAtRank(q.lo * b[last].lo, b.map((x) => ({ le: x.le, count: x.hi })), b[last].hi);
+        v2 = quantileAtRank(q.hi * b[last].hi, b.map((x) => ({ le: x.le, count: x.lo })), b[last].hi);
+      }
+      const nan = Number.isNaN(v1) || Number.isNaN(v2) || (b.length && b[last].lo <= 0 && b[last].hi > 0);
       out.push({
         labels: g.labels,
         lo: Number.isNaN(v1) ? v2 : Math.min(v1, v2),
@@ -824,7 +862,7 @@ export class BoundsEvaluator {
       for (const e of v) {
         const k = labelKey(e.labels);
         if (!series.has(k)) series.set(k, { labels: e.labels, points: [] });
-        series.get(k).points.push([t, { lo: e.lo, hi: e.hi, maybe: e.maybe }]);
+        series.get(k).points.push([t, { lo: e.lo, hi: e.hi, maybe: e.maybe, mayBeNaN: !!e.mayBeNaN }]);
       }
     }
     return [...series.values()];

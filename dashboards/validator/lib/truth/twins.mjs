@@ -1,0 +1,699 @@
+// twins: for each series Prometheus stored, its "twin" — the same labels, sampled at the same
+// scrape timestamps, but with values taken from what the run recorded instead of from the
+// service's /metrics. A claim evaluated over twins is what the panel should have shown.
+//
+// Each metric the catalog knows maps to a record: taskd's counters count the request lines of
+// its log (the counter is incremented microseconds before the line is written, so an event is
+// certainly in a scrape when it was logged more than a millisecond before the scrape began, and
+// possibly when logged before the scrape ended: the value is that interval); its database gauges
+// follow chaos's fault windows, widened at each edge by what taskd may take to notice (its check
+// interval, plus the busy timeout for a held lock, plus 200 ms of scheduling); loadgen's follow
+// its per-second results. A metric with no record behind it has no twin, and a claim that needs
+// one is reported as not checked, with the reason.
+//
+// When Prometheus scraped and which series it had (a series is born at its first sample, ends
+// with a stale marker) come from Prometheus itself: those are facts about sampling, not values.
+
+import { instantQuery } from '../prometheus.mjs';
+import { processAt } from './model.mjs';
+import { labelKey } from './promql_bounds.mjs';
+
+const EDGE_SLACK_MS = 200;
+
+function upperIndex(sorted, t) {
+  // number of elements <= t
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+function lowerIndex(sorted, t) {
+  // number of elements < t
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Events (sorted timestamps) counted by a counter of a process: [lo, hi] at a scrape that began
+// at tau and took d ms. Only the events of the process alive at tau (a restart resets counters).
+function countAt(times, p, tau, d) {
+  const from = lowerIndex(times, p.start - 1);
+  const lo = Math.max(0, lowerIndex(times, tau - 1) - from);
+  const hi = Math.max(0, upperIndex(times, tau + d + 1) - from);
+  return { lo, hi: Math.max(lo, hi) };
+}
+
+function selectorText(sel) {
+  const parts = sel.matchers.map((m) => `${m.label}${m.op}${JSON.stringify(m.value)}`);
+  return `{${parts.join(', ')}}`;
+}
+
+const HAS_TWIN = new Set([
+  'http_requests_total', 'http_request_duration_seconds_bucket', 'http_request_duration_seconds_count',
+  'http_request_duration_seconds_sum', 'taskd_db_up', 'taskd_db_file_state', 'taskd_db_errors_total', 'taskd_tasks',
+  'taskd_db_created_total', 'process_start_time_seconds', 'http_requests_in_flight', 'up',
+  'taskd_db_query_duration_seconds_count', 'taskd_db_query_duration_seconds_bucket', 'taskd_db_writes_total',
+  'loadgen_requests_total', 'loadgen_target_rate', 'loadgen_achieved_rate', 'loadgen_requests_in_flight',
+  'loadgen_backlog', 'loadgen_not_started_total', 'loadgen_transport_errors_total',
+  'loadgen_request_duration_seconds_bucket', 'loadgen_service_duration_seconds_bucket', 'loadgen_lag_seconds_bucket',
+]);
+
+// Why a metric has no twin: said in the report for each claim that needs it.
+export const NO_TWIN = {
+  taskd_db_write_transactions_total: 'taskd groups writes into transactions internally; nothing outside taskd counts its commits',
+  taskd_connections_open: 'the run records no connection counts (connections are not logged)',
+  taskd_connections_refused_total: 'the run records no refused connections (they are not logged)',
+  taskd_data_dir_free_bytes: 'the run records no free-space samples of the data directory',
+  process_cpu_seconds_total: 'the run records no CPU time of taskd from outside it',
+  process_resident_memory_bytes: 'the run records no memory samples of taskd from outside it',
+  process_virtual_memory_bytes: 'the run records no memory samples of taskd from outside it',
+  process_open_fds: 'the run records no file descriptor counts of taskd from outside it',
+  process_max_fds: 'the run records no file descriptor limit of taskd from outside it',
+  scrape_duration_seconds: 'Prometheus\'s own measurement of its scrape; nothing else times the scrape from Prometheus\'s side',
+};
+
+export class Twins {
+  // opts: { model, prometheus (url of the run's Prometheus), fetchFromMs, fetchToMs (the span of
+  // raw samples to read) }
+  constructor({ model, prometheus, fetchFromMs, fetchToMs, evaluationMs = 15000 }) {
+    this.model = model;
+    this.evaluationMs = evaluationMs;
+    this.url = prometheus;
+    this.fetchFrom = fetchFromMs;
+    this.fetchTo = fetchToMs;
+    this.raw = new Map(); // selector text -> [{ labels, times }]
+    this.targets = new Map(); // job|instance -> { times, up: Map t->value, duration: Map t->ms }
+    this.rules = new Map(); // recorded metric name -> { ast, selectors }
+    this.evaluator = null; // the BoundsEvaluator that evaluates recording rules over twins
+    this.missing = new Map(); // metric -> reason
+  }
+
+  // Recording rules (as the run's Prometheus had them): their series' twins are their expressions
+  // evaluated over twins at the times Prometheus evaluated them.
+  addRecordingRule(name, ast, selectors) {
+    this.rules.set(name, { ast, selectors });
+  }
+
+  static knows(name) {
+    return HAS_TWIN.has(name);
+  }
+
+  async query(q) {
+    const secs = Math.ceil((this.fetchTo - this.fetchFrom) / 1000);
+    return instantQuery(this.url, `${q}[${secs}s]`, this.fetchTo / 1000);
+  }
+
+  async target(job, instance) {
+    const key = `${job}|${instance}`;
+    if (this.targets.has(key)) return this.targets.get(key);
+    const sel = `{job=${JSON.stringify(job)}, instance=${JSON.stringify(instance)}}`;
+    const up = await this.query(`up${sel}`);
+    const dur = await this.query(`scrape_duration_seconds${sel}`);
+    const t = { times: [], up: new Map(), duration: new Map() };
+    for (const s of up) for (const [ts, v] of s.values) t.up.set(ts, v);
+    for (const s of dur) for (const [ts, v] of s.values) t.duration.set(ts, v * 1000);
+    t.times = [...t.up.keys()].sort((a, b) => a - b);
+    this.targets.set(key, t);
+    return t;
+  }
+
+  // Fetches what the selectors need (raw sample times, the targets' scrapes). Selectors with a
+  // metric that has no twin are recorded in this.missing.
+  async prepare(selectors) {
+    for (const sel of selectors) {
+      const text = selectorText(sel);
+      if (this.raw.has(text)) continue;
+      if (!sel.name) throw new Error(`a claim selects ${text} without a metric name`);
+      if (this.rules.has(sel.name)) await this.prepare(this.rules.get(sel.name).selectors);
+      if (!HAS_TWIN.has(sel.name) && !this.rules.has(sel.name)) {
+        this.missing.set(sel.name, NO_TWIN[sel.name] || `the run record has nothing that measures ${sel.name}`);
+        this.raw.set(text, []);
+        continue;
+      }
+      const series = await this.query(text);
+      const out = [];
+      for (const s of series) {
+        const labels = s.metric;
+        const times = s.values.map(([t]) => t);
+        let staleAt = [];
+        if (this.rules.has(sel.name)) {
+          // A recorded series goes stale at the first evaluation that does not produce it.
+          staleAt = times.filter((t, i) => times[i + 1] === undefined || times[i + 1] - t > 1.5 * this.evaluationMs).map((t) => t + this.evaluationMs);
+        } else if (labels.job && labels.instance) {
+          const tg = await this.target(labels.job, labels.instance);
+          staleAt = staleMarkers(times, tg.times);
+        }
+        out.push({ labels, times, staleAt });
+      }
+      this.raw.set(text, out);
+    }
+  }
+
+  // The twin series of a selector (prepare() first).
+  series(sel) {
+    const text = selectorText(sel);
+    const raw = this.raw.get(text);
+    if (!raw) throw new Error(`twins for ${text} were not prepared`);
+    const out = [];
+    for (const r of raw) {
+      const fn = this.valueFn(r.labels);
+      if (!fn) continue;
+      const tg = this.targets.get(`${r.labels.job}|${r.labels.instance}`);
+      const samples = [];
+      for (const t of r.times) {
+        const v = fn(t, tg?.duration.get(t) ?? 10);
+        if (v) samples.push({ t, ...v });
+      }
+      out.push({ labels: r.labels, samples, staleAt: r.staleAt });
+    }
+    return out;
+  }
+
+  serviceOf(labels) {
+    return this.model.services.find((s) => s.job === labels.job && (!s.instance || s.instance === labels.instance)) || null;
+  }
+
+  loadgenOf(labels) {
+    return this.model.loadgen.find((l) => l.job === labels.job && (!l.instance || l.instance === labels.instance)) || null;
+  }
+
+  // fn(tau, scrapeMs) -> { lo, hi, maybe } | null for one series.
+  valueFn(labels) {
+    const name = labels.__name__;
+    if (this.rules.has(name)) {
+      const { ast } = this.rules.get(name);
+      const own = labelKey(Object.fromEntries(Object.entries(labels).filter(([k]) => k !== '__name__')));
+      return (t) => {
+        const v = this.evaluator.eval(ast, t);
+        const e = (Array.isArray(v) ? v : [{ labels: {}, ...v }]).find((x) => labelKey(x.labels) === own);
+        return e ? { lo: e.lo, hi: e.hi, maybe: e.maybe } : null;
+      };
+    }
+    if (name.startsWith('loadgen_')) {
+      const lg = this.loadgenOf(labels);
+      return lg ? loadgenValue(lg, labels) : null;
+    }
+    if (name === 'up') {
+      const svc = this.serviceOf(labels);
+      if (svc) return upValue(svc);
+      const lg = this.loadgenOf(labels);
+      return lg ? (t) => (t >= lg.start && t <= lg.end ? { lo: 1, hi: 1 } : { lo: 0, hi: 1 }) : null;
+    }
+    const svc = this.serviceOf(labels);
+    if (!svc) return null;
+    return taskdValue(svc, this.model, labels);
+  }
+}
+
+// Stale markers: a series absent from a scrape of its target after being present goes stale at
+// that scrape (Prometheus writes the marker); so does every series of a target whose scrape failed.
+function staleMarkers(times, scrapes) {
+  const out = [];
+  const have = new Set(times);
+  let present = false;
+  for (const s of scrapes) {
+    if (have.has(s)) present = true;
+    else if (present) {
+      out.push(s);
+      present = false;
+    }
+  }
+  return out;
+}
+
+function upValue(svc) {
+  return (t) => {
+    for (const p of svc.processes) {
+      const ready = p.listen;
+      const stop = p.shutdown ?? p.end;
+      if (t >= ready + 5 && t <= stop - 5) return { lo: 1, hi: 1 };
+      if (t >= p.start - 5 && t <= p.end + 50) return { lo: 0, hi: 1 };
+    }
+    return { lo: 0, hi: 0 };
+  };
+}
+
+// ---- taskd ----
+
+function indexRequests(svc) {
+  if (svc.index) return svc.index;
+  const byKey = new Map();
+  const add = (k, r) => {
+    if (!byKey.has(k)) byKey.set(k, []);
+    byKey.get(k).push(r);
+  };
+  for (const r of svc.requests) {
+    add(`${r.method}|${r.route}|${r.code}`, r);
+    add(`mr|${r.method}|${r.route}`, r);
+    if (r.sqliteCode) add(`err|${r.sqliteCode}`, r);
+    const op = dbOp(r);
+    if (op) {
+      add(`op?|${op.op}`, r);
+      if (op.certain) add(`op|${op.op}`, r);
+    }
+  }
+  svc.index = { byKey };
+  return svc.index;
+}
+
+// Which SQLite operation a request ran, as taskd's store counts them in
+// taskd_db_query_duration_seconds{op}, and whether the log makes it certain. A read is counted
+// once it got past the availability check: an answer, or an SQLite error (a read refused as
+// unavailable never ran). A write is counted by the writer thread for every write it ran in a
+// batch, failed batches included: certain for an answer, possible for a 503 (refused when
+// submitted, or run and rolled back — the log does not tell). Validation errors never run.
+function dbOp(r) {
+  if (['400', '405', '413', '415'].includes(r.code)) return null;
+  let op = null;
+  if (r.route === '/tasks/{id}') {
+    if (r.method === 'GET' || r.method === 'HEAD') op = 'get';
+    else if (r.method === 'PUT') op = 'update';
+    else if (r.method === 'DELETE') op = 'delete';
+  } else if (r.route === '/tasks') {
+    if (r.method === 'POST') op = 'create';
+    else if (r.method === 'GET' || r.method === 'HEAD') op = 'list';
+  }
+  if (!op) return null;
+  const answered = !r.code.startsWith('5');
+  if (op === 'get' || op === 'list') return answered || r.sqliteCode ? { op, certain: true } : null;
+  return { op, certain: answered };
+}
+
+function timesOf(list) {
+  return list.map((r) => r.ts);
+}
+
+// [lo, hi] of a gauge that a fault drives: inside, certain; at each edge, either.
+function faultPhase(svc, model, t) {
+  for (const f of model.faults) {
+    if (!f.readinessDrop || f.injected === null) continue;
+    const p = processAt(svc, f.injected);
+    const onset = p && p.start > f.injected - 2000 && p.start <= f.injected ? Math.min(p.start, f.injected) : f.injected;
+    const detect = svc.checkIntervalMs + (f.errorCode ? svc.busyTimeoutMs : 0) + EDGE_SLACK_MS;
+    const end = f.rolledBack ?? f.ended ?? onset;
+    const recover = svc.checkIntervalMs + EDGE_SLACK_MS;
+    if (t < onset || t > end + recover) continue;
+    if (t >= onset + detect && t <= end) return { fault: f, phase: 'in' };
+    return { fault: f, phase: 'edge' };
+  }
+  return null;
+}
+
+const FILE_STATES = ['ok', 'missing', 'is_directory', 'replaced', 'unlinked', 'readonly', 'not_a_db'];
+
+function taskdValue(svc, model, labels) {
+  const name = labels.__name__;
+  const ix = indexRequests(svc);
+  const at = (t) => processAt(svc, t) || nearestProcess(svc, t);
+  const counter = (list) => {
+    const times = timesOf(list);
+    return (t, d) => {
+      const p = at(t);
+      return p ? countAt(times, p, t, d) : null;
+    };
+  };
+  switch (name) {
+    case 'http_requests_total':
+      return counter(ix.byKey.get(`${labels.method}|${labels.route}|${labels.code}`) || []);
+    case 'http_request_duration_seconds_count':
+      return counter(ix.byKey.get(`mr|${labels.method}|${labels.route}`) || []);
+    case 'http_request_duration_seconds_bucket': {
+      const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+      const list = ix.byKey.get(`mr|${labels.method}|${labels.route}`) || [];
+      // duration_ms is printed to the microsecond: a value within half of one of the bound may be
+      // on either side of it.
+      const sure = timesOf(list.filter((r) => (r.durationMs + 0.0005) / 1000 <= le));
+      const maybe = timesOf(list.filter((r) => (r.durationMs - 0.0005) / 1000 <= le));
+      return (t, d) => {
+        const p = at(t);
+        if (!p) return null;
+        const a = countAt(sure, p, t, d);
+        const b = countAt(maybe, p, t, d);
+        return { lo: a.lo, hi: b.hi };
+      };
+    }
+    case 'http_request_duration_seconds_sum': {
+      const list = ix.byKey.get(`mr|${labels.method}|${labels.route}`) || [];
+      const times = timesOf(list);
+      const prefix = [0];
+      for (const r of list) prefix.push(prefix[prefix.length - 1] + r.durationMs / 1000);
+      return (t, d) => {
+        const p = at(t);
+        if (!p) return null;
+        const from = lowerIndex(times, p.start - 1);
+        const a = lowerIndex(times, t - 1);
+        const b = upperIndex(times, t + d + 1);
+        return { lo: Math.max(0, prefix[a] - prefix[from] - 0.0000005 * (a - from)), hi: prefix[b] - prefix[from] + 0.0000005 * (b - from) };
+      };
+    }
+    case 'taskd_db_up':
+      return (t) => {
+        const f = faultPhase(svc, model, t);
+        if (!f) return { lo: 1, hi: 1 };
+        return f.phase === 'in' ? { lo: 0, hi: 0 } : { lo: 0, hi: 1 };
+      };
+    case 'taskd_db_file_state': {
+      const state = labels.state;
+      if (!FILE_STATES.includes(state)) return null;
+      return (t) => {
+        const f = faultPhase(svc, model, t);
+        const during = f?.fault.fileState || 'ok';
+        if (!f) return state === 'ok' ? { lo: 1, hi: 1 } : { lo: 0, hi: 0 };
+        if (f.phase === 'edge' && f.fault.fileState) return { lo: 0, hi: 1 };
+        return state === during ? { lo: 1, hi: 1 } : { lo: 0, hi: 0 };
+      };
+    }
+    case 'taskd_db_errors_total': {
+      // Each failed SQLite call counts once; several requests of a batch share one, and the
+      // monitor's probe writes (one per check interval while the fault lasts) count too. So at
+      // least one error once a request saw the code, at most one per request plus one per probe.
+      const list = ix.byKey.get(`err|${labels.code}`) || [];
+      const times = timesOf(list);
+      return (t, d) => {
+        const p = at(t);
+        if (!p) return null;
+        const seen = countAt(times, p, t, d);
+        let probes = 0;
+        for (const f of model.faults) {
+          if (f.injected === null || f.injected > t + d) continue;
+          const s = Math.max(f.injected, p.start);
+          const e = Math.min(t + d, (f.rolledBack ?? t) + svc.checkIntervalMs + EDGE_SLACK_MS);
+          if (e > s && seen.hi > 0) probes += Math.ceil((e - s) / svc.checkIntervalMs) + 1;
+        }
+        return { lo: Math.min(1, seen.lo), hi: seen.hi + probes };
+      };
+    }
+    case 'taskd_db_created_total':
+      return (t) => {
+        const p = at(t);
+        if (!p) return null;
+        const v = p.created && p.createdAt <= t ? 1 : 0;
+        return { lo: v, hi: v };
+      };
+    case 'process_start_time_seconds':
+      // /proc's start time is the boot time (whole seconds) plus jiffies: up to a second early.
+      return (t) => {
+        const p = at(t);
+        return p ? { lo: (p.start - 1100) / 1000, hi: (p.start + 10) / 1000 } : null;
+      };
+    case 'http_requests_in_flight': {
+      const reqs = svc.requests; // sorted by their end
+      const ends = reqs.map((r) => r.ts);
+      const longest = reqs.reduce((a, r) => Math.max(a, r.durationMs), 0);
+      return (t, d) => {
+        // Certainly in flight during the whole render, or possibly at some moment of it; the
+        // scrape's own request is in flight while /metrics is rendered.
+        let lo = 1;
+        let hi = 0;
+        for (let i = lowerIndex(ends, t - 1); i < reqs.length && reqs[i].ts <= t + d + 2 + longest; i++) {
+          const r = reqs[i];
+          if (r.start > t + d + 1) continue;
+          hi++;
+          if (r.start < t - 1 && r.ts > t + d + 1) lo++;
+        }
+        return { lo: Math.min(lo, Math.max(hi, 1)), hi: Math.max(hi, 1) };
+      };
+    }
+    case 'taskd_db_query_duration_seconds_count':
+    case 'taskd_db_query_duration_seconds_bucket': {
+      if (labels.op === 'open' || labels.op === 'probe') {
+        // Not logged: at most one per check interval since the process started (taskd's
+        // monitor reopens or probes once per interval), and one more at start.
+        return (t) => {
+          const p = at(t);
+          return p ? { lo: 0, hi: Math.ceil(Math.max(0, t - p.start) / svc.checkIntervalMs) + 2 } : null;
+        };
+      }
+      if (!['get', 'list', 'create', 'update', 'delete'].includes(labels.op)) return null;
+      const certain = ix.byKey.get(`op|${labels.op}`) || [];
+      const possible = timesOf(ix.byKey.get(`op?|${labels.op}`) || []);
+      let sure = timesOf(certain);
+      if (name.endsWith('_bucket')) {
+        // The SQLite time of a request is part of its duration: a request that took at most le
+        // had its query take at most le; one that took longer may have had a quick query.
+        const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+        sure = timesOf(certain.filter((r) => (r.durationMs + 0.0005) / 1000 <= le));
+      }
+      return (t, d) => {
+        const p = at(t);
+        if (!p) return null;
+        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi };
+      };
+    }
+    case 'taskd_db_writes_total': {
+      const sure = timesOf(['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op|${op}`) || []).sort((a, b) => a.ts - b.ts));
+      const possible = timesOf(['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op?|${op}`) || []).sort((a, b) => a.ts - b.ts));
+      return (t, d) => {
+        const p = at(t);
+        if (!p) return null;
+        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi };
+      };
+    }
+    case 'taskd_tasks': {
+      // "last known count": the rows at the end, minus the net writes after t, for a process that
+      // has read its database; a process that never opened it knows nothing.
+      const p0 = svc.processes.find((p) => p.dbPath);
+      const rows = p0 ? svc.dbRows.get(p0.dbPath) : null;
+      if (!rows || rows.rows === undefined) return null;
+      const deltas = svc.requests
+        .filter((r) => r.route && ((r.method === 'POST' && r.code === '201') || (r.method === 'DELETE' && r.code === '204')))
+        .map((r) => ({ ts: r.ts, d: r.method === 'POST' ? 1 : -1 }));
+      const times = deltas.map((x) => x.ts);
+      const suffix = new Array(deltas.length + 1).fill(0);
+      for (let i = deltas.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + deltas[i].d;
+      return (t, d) => {
+        const a = lowerIndex(times, t - 1);
+        const b = upperIndex(times, t + d + 1);
+        const x = rows.rows - suffix[a];
+        const y = rows.rows - suffix[b];
+        return { lo: Math.min(x, y), hi: Math.max(x, y) };
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+function nearestProcess(svc, t) {
+  let best = null;
+  let dist = Infinity;
+  for (const p of svc.processes) {
+    const d = t < p.start ? p.start - t : t - p.end;
+    if (d < dist && d < 1000) {
+      dist = d;
+      best = p;
+    }
+  }
+  return best;
+}
+
+// ---- loadgen ----
+
+// Per-second rows: cumulative counts at the start of each second; a scrape inside a second saw
+// something between the counts at its two ends.
+function cumulative(lg, rowValue) {
+  const c = [0];
+  for (const row of lg.series) c.push(c[c.length - 1] + rowValue(row));
+  return (t) => {
+    const x = (t - lg.start) / 1000;
+    if (x <= 0) return { lo: 0, hi: 0 };
+    const i = Math.min(lg.series.length, Math.floor(x));
+    const j = Math.min(lg.series.length, Math.ceil(x));
+    return { lo: c[i], hi: c[j] };
+  };
+}
+
+function classCount(row, cls) {
+  return Number(row.classes?.[cls] || 0);
+}
+
+function loadgenValue(lg, labels) {
+  const name = labels.__name__;
+  const rowAt = (t) => {
+    const i = Math.floor((t - lg.start) / 1000);
+    return { i, rows: lg.series.slice(Math.max(0, i - 1), Math.max(0, i + 2)) };
+  };
+  switch (name) {
+    case 'loadgen_requests_total': {
+      const route = lg.routes.find((r) => r.name === labels.route);
+      if (!route) return null;
+      const cls = labels.class;
+      const totalRoute = Number(route.classes?.[cls] || 0);
+      const otherRoutes = lg.routes.filter((r) => r !== route).reduce((a, r) => a + Number(r.classes?.[cls] || 0), 0);
+      const cum = cumulative(lg, (row) => classCount(row, cls));
+      // A row counts a class over all routes: this route had at most all of it, and at least
+      // what the other routes cannot have had.
+      return (t) => {
+        if (t >= lg.end) return { lo: totalRoute, hi: totalRoute };
+        const c = cum(t);
+        return { lo: Math.max(0, c.lo - otherRoutes), hi: Math.min(totalRoute, c.hi) };
+      };
+    }
+    case 'loadgen_transport_errors_total': {
+      const total = Number(lg.totals.errors?.[labels.kind] || 0);
+      const allErrors = Object.values(lg.totals.errors || {}).reduce((a, b) => a + Number(b), 0);
+      const cum = cumulative(lg, (row) => classCount(row, 'error'));
+      return (t) => {
+        if (t >= lg.end) return { lo: total, hi: total };
+        const c = cum(t);
+        return { lo: Math.max(0, c.lo - (allErrors - total)), hi: Math.min(total, c.hi) };
+      };
+    }
+    case 'loadgen_not_started_total': {
+      const total = Number(lg.totals.not_started || 0);
+      return (t) => (t >= lg.end ? { lo: total, hi: total } : { lo: 0, hi: total });
+    }
+    case 'loadgen_target_rate': {
+      // The pacer's rate while the run lasts, 0 after it.
+      const target = Number(lg.rate.target || lg.series[0]?.target_rate || 0);
+      return (t) => {
+        if (t < lg.start - 50 || t > lg.end + 50) return { lo: 0, hi: t < lg.start ? target : 0 };
+        if (t < lg.start + 50 || t > lg.end - 50) return { lo: 0, hi: target };
+        const { i } = rowAt(t);
+        const v = Number(lg.series[i]?.target_rate ?? target);
+        return { lo: v, hi: v };
+      };
+    }
+    case 'loadgen_achieved_rate':
+      // The completions of the last second folded (one or two seconds back), 0 before the first.
+      return (t) => {
+        const i = Math.floor((t - lg.start) / 1000);
+        const v = [];
+        for (const k of [i - 2, i - 1]) v.push(k >= 0 && k < lg.series.length ? Number(lg.series[k].completed || 0) : 0);
+        if (i >= lg.series.length) v.push(Number(lg.series[lg.series.length - 1]?.completed || 0));
+        return { lo: Math.min(...v), hi: Math.max(...v) };
+      };
+    case 'loadgen_requests_in_flight':
+    case 'loadgen_backlog': {
+      // The rows say the value at each second's end; between, at most what arrived during the
+      // longest answer of those seconds on top of it.
+      const field = name === 'loadgen_backlog' ? 'backlog' : 'in_flight';
+      return (t) => {
+        if (t > lg.end + 1000) return { lo: 0, hi: 0 };
+        const { rows } = rowAt(t);
+        if (!rows.length) return { lo: 0, hi: 0 };
+        const top = Math.max(...rows.map((r) => Number(r[field] || 0)));
+        const burst = field === 'in_flight' ? Math.ceil(Math.max(...rows.map((r) => Number(r.target_rate || r.completed || 0) * Number(r.latency?.max || 0)))) + 1 : 0;
+        return { lo: 0, hi: top + burst };
+      };
+    }
+    case 'loadgen_request_duration_seconds_bucket':
+    case 'loadgen_service_duration_seconds_bucket':
+    case 'loadgen_lag_seconds_bucket':
+      return latencyBuckets(lg, labels);
+    default:
+      return null;
+  }
+}
+
+// Cumulative count of recordings at most le, from each second's summary (count, p50, p90, p99,
+// max): a percentile pQ is the upper bound of the log-linear bucket of the recording of rank
+// ceil(Q n), at most 0.1% above it; so at least that many are <= le when pQ <= le, and fewer
+// when pQ / 1.001 > le. A route's share of a second is not recorded: for one route, at most all
+// of it, at least what the other routes cannot have had; at the end, its whole-run histogram.
+function latencyBuckets(lg, labels) {
+  const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+  const name = labels.__name__;
+  const quantiles = (row) => {
+    if (name === 'loadgen_request_duration_seconds_bucket') {
+      const l = row.latency || {};
+      return [[0.5, l.p50], [0.9, l.p90], [0.99, l.p99], [1, l.max]];
+    }
+    if (name === 'loadgen_service_duration_seconds_bucket') return [[0.99, row.service_p99]];
+    return [[0.99, row.lag_p99]];
+  };
+  const n = (row) => Number(row.completed || 0);
+  const bounds = (row) => {
+    const count = n(row);
+    if (!count) return [0, 0];
+    let lo = 0;
+    let hi = count;
+    for (const [q, v] of quantiles(row)) {
+      if (v === null || v === undefined) continue;
+      const rank = Math.ceil(q * count);
+      if (v <= le) lo = Math.max(lo, rank);
+      else if (v / 1.001 > le) hi = Math.min(hi, rank - 1);
+    }
+    return [lo, Math.max(lo, hi)];
+  };
+  const cLo = [0];
+  const cHi = [0];
+  for (const row of lg.series) {
+    const [a, b] = bounds(row);
+    cLo.push(cLo[cLo.length - 1] + a);
+    cHi.push(cHi[cHi.length - 1] + b);
+  }
+  let totalAt = null;
+  let routeTotal = null;
+  if (labels.route !== undefined) {
+    const r = lg.routes.find((x) => x.name === labels.route);
+    if (!r) return null;
+    routeTotal = Number(r.requests || 0);
+    totalAt = histogramCountBelow(r, name, le);
+  } else if (name === 'loadgen_lag_seconds_bucket') {
+    totalAt = { lo: 0, hi: 0 };
+    for (const r of lg.routes) {
+      const c = histogramCountBelow(r, name, le);
+      if (!c) {
+        totalAt = null;
+        break;
+      }
+      totalAt.lo += c.lo;
+      totalAt.hi += c.hi;
+    }
+  }
+  const allCompleted = lg.series.reduce((a, r) => a + n(r), 0);
+  return (t) => {
+    if (t >= lg.end && totalAt) return { lo: totalAt.lo, hi: totalAt.hi };
+    const x = (t - lg.start) / 1000;
+    if (x <= 0) return { lo: 0, hi: 0 };
+    const i = Math.min(lg.series.length, Math.floor(x));
+    const j = Math.min(lg.series.length, Math.ceil(x));
+    let lo = cLo[i];
+    let hi = cHi[j];
+    if (routeTotal !== null) {
+      lo = Math.max(0, lo - (allCompleted - routeTotal));
+      hi = Math.min(hi, totalAt ? totalAt.hi : routeTotal);
+    }
+    return { lo, hi: Math.max(lo, hi) };
+  };
+}
+
+// From a route's exact log-linear histograms (docs/loadgen-json.md): how many recordings are <=
+// le, as [lo, hi] (a bucket straddling le may be on either side).
+function histogramCountBelow(route, name, le) {
+  const view = name === 'loadgen_request_duration_seconds_bucket' ? 'corrected' : name === 'loadgen_service_duration_seconds_bucket' ? 'service' : 'lag';
+  let lo = 0;
+  let hi = 0;
+  let any = false;
+  for (const c of route.by_class || []) {
+    const h = c.histograms?.[view];
+    if (!h) continue;
+    any = true;
+    for (const [i, count] of h.buckets) {
+      const [a, b] = bucketRange(i);
+      if (b / 1e9 <= le) lo += count;
+      if (a / 1e9 <= le) hi += count;
+    }
+  }
+  return any ? { lo, hi } : null;
+}
+
+function bucketRange(i) {
+  if (i < 2048) return [i, i];
+  const k = i - 2048;
+  const e = 11 + Math.floor(k / 1024);
+  const m = 1024 + (k % 1024);
+  return [m * 2 ** (e - 10), (m + 1) * 2 ** (e - 10) - 1];
+}
+
+export { labelKey };
