@@ -2,9 +2,10 @@
 # A recorded run for the validator's truth mode: taskd under load from loadgen (its own metrics
 # scraped), chaos breaking its database in several ways — a file moved away while serving, a
 # bind mount that turned the path into a directory (a restart: counters reset), a held write lock —
-# all scraped by the native stack's Prometheus with the repository's rules, time-compressed. It
-# ends with DIR/run.json, the run record (docs/validator.md) that names everything the run left:
-# the loadgen result, the chaos journal, taskd's log and database, the Prometheus data, the window.
+# all scraped by the native stack's Prometheus with the repository's rules, time-compressed, and
+# taskd sampled from outside (/proc, statvfs) by scripts/proc_sampler.py. It ends with
+# DIR/run.json, the run record (docs/validator.md) that names everything the run left: the
+# loadgen result, the chaos journal, taskd's log and database, the samples, the Prometheus data.
 #
 #   scripts/truth_run.sh DIR [BUILD_DIR]
 #
@@ -21,6 +22,7 @@ for b in "$taskd" "$loadgen" "$chaos"; do
 done
 compress=${TRUTH_COMPRESS:-30}
 rate=${TRUTH_RATE:-80}
+steady=${TRUTH_STEADY:-1s} fault=${TRUTH_FAULT:-5s}
 scenarios=${TRUTH_SCENARIOS:-db-deleted volume-mount db-locked}
 mkdir -p "$dir" || exit 2
 dir=$(cd "$dir" && pwd)
@@ -68,15 +70,21 @@ stack/local/stack.sh up --dir "$dir/stack" --taskd "127.0.0.1:$port" --loadgen "
     { cat "$dir/stack.out" >&2; exit 1; }
 # shellcheck disable=SC1091
 . "$dir/stack/stack.env"
+lookback=$(python3 stack/local/compress.py --factor "$compress" --min 4s --duration 5m) # as stack.sh sets it
 for _ in $(seq 100); do
     curl -s "$PROMETHEUS_URL/api/v1/query" --data-urlencode 'query=up{job="taskd"} == 1' | grep -q '"value"' && break
     sleep 0.1
 done
 
+python3 scripts/proc_sampler.py --pid-file "$dir/taskd.pid" --port "$port" --data-dir "$data" \
+    --out "$dir/proc.jsonl" --interval 0.2 --duration 300 &
+pids+=("$!")
 # The window opens after a scrape of the idle taskd, so every series starts from a known value.
 sleep 2
 from=$(now)
-duration=${TRUTH_DURATION:-50}
+# loadgen runs through the experiments (each about steady + fault + 2 s, with restarts) and a
+# tail in which taskd, restarted once more, serves again: alerts resolve, counters reset again.
+duration=${TRUTH_DURATION:-36}
 "$loadgen" --rate "$rate" --duration "${duration}s" --timeout 2s --json "$dir/loadgen.json" \
     --metrics-listen "127.0.0.1:$lgport" --metrics-linger 3s --quiet "$url" >"$dir/loadgen.out" 2>&1 &
 lgpid=$!
@@ -85,15 +93,17 @@ sleep 4
 # shellcheck disable=SC2086 # one word per scenario
 "$chaos" run $scenarios --work-dir "$work" --target "$url" --db "$data/tasks.db" \
     --start-cmd "$dir/start-taskd.sh" --stop-cmd "$dir/stop-taskd.sh" \
-    --steady 2s --fault 6s --rate 60 --journal "$dir/chaos.json" -q >"$dir/chaos.out" 2>&1
+    --steady "$steady" --fault "$fault" --rate 60 --journal "$dir/chaos.json" -q >"$dir/chaos.out" 2>&1
 chaos_rc=$?
+"$dir/start-taskd.sh" # chaos stops its target after each experiment
 wait "$lgpid"
 lg_rc=$?
-pids=()
-sleep 3
+sleep 2
 to=$(now)
 sleep 2 # one more scrape and evaluation after the window
 "$dir/stop-taskd.sh"
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+pids=()
 stack/local/stack.sh down --dir "$dir/stack" >/dev/null 2>&1
 
 cat >"$dir/run.json" <<EOF
@@ -102,9 +112,10 @@ cat >"$dir/run.json" <<EOF
   "description": "taskd under loadgen, chaos: $scenarios (scripts/truth_run.sh, compressed ${compress}x)",
   "window": {"from": $from, "to": $to},
   "prometheus": {"data": "stack/prometheus-data", "scrape_interval": "${SCRAPE_INTERVAL_SECONDS}s",
-                 "evaluation_interval": "${EVALUATION_INTERVAL_SECONDS}s", "rules": "stack/rules"},
+                 "evaluation_interval": "${EVALUATION_INTERVAL_SECONDS}s", "lookback_delta": "$lookback",
+                 "rules": "stack/rules"},
   "services": [{"kind": "taskd", "job": "taskd", "instance": "127.0.0.1:$port", "logs": ["taskd.log"],
-                "check_interval": "$check", "busy_timeout": "$busy"}],
+                "check_interval": "$check", "busy_timeout": "$busy", "samples": "proc.jsonl"}],
   "loadgen": [{"result": "loadgen.json", "job": "loadgen", "instance": "127.0.0.1:$lgport"}],
   "chaos": ["chaos.json"]
 }

@@ -187,8 +187,12 @@ static void render_db(struct buf *out, const struct db_gauges *db)
                 "the mean batch size).");
     expo_sample_u64(out, "taskd_db_writes_total", NULL, 0,
                     atomic_load_explicit(&m.batched_writes, memory_order_relaxed));
-    expo_gauge(out, "taskd_tasks", "Tasks stored in the database (last known count).",
-               (double)db->tasks);
+    /* A process that has never opened its database does not know how many tasks it holds:
+     * no sample then, rather than a 0 that says the data is gone. */
+    if (db->tasks >= 0)
+        expo_gauge(out, "taskd_tasks",
+                   "Tasks stored in the database (last known count; absent until counted).",
+                   (double)db->tasks);
     if (db->free_bytes >= 0)
         expo_gauge(out, "taskd_data_dir_free_bytes",
                    "Bytes available to taskd in the file system that holds the database.",

@@ -1003,6 +1003,7 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     pthread_cond_init(&s->monitor_cond, &attr);
     pthread_condattr_destroy(&attr);
     ensure_parent_dir(s->path, cfg->allow_create);
+    atomic_init(&s->tasks, -1); /* unknown until a connection has counted the rows */
     atomic_init(&s->free_bytes, db_file_free_bytes(s->path));
     atomic_init(&s->free_inodes, db_file_free_inodes(s->path));
     lock_both(s);

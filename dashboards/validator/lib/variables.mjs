@@ -19,8 +19,10 @@ import { referencedNames } from './substitute.mjs';
 
 const ALL = '$__all';
 
+// Grafana's Prometheus and Loki datasources escape a value for a regex matcher inside a PromQL or
+// LogQL string literal, so each regex backslash is written twice (prometheusSpecialRegexEscape).
 function regexEscape(s) {
-  return String(s).replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&');
+  return String(s).replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]'+?.()|]/g, '\\\\$&');
 }
 
 // Grafana's multi-value formats (${var:format}); the default for Prometheus and Loki is "regex"

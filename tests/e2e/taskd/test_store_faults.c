@@ -305,10 +305,13 @@ static void test_db_path_turned_directory_fails_closed_then_recovers(void **stat
     expect_unavailable(fx, "GET", "/tasks/1", NULL);
     expect_down_with_state(fx, "is_directory");
     assert_int_equal(unavailable_lines_with_state(fx, "is_directory"), 1);
+    /* This process never counted the rows: no taskd_tasks sample, not a 0 that says they are gone. */
+    assert_int_equal(scrape_count(fx_scrape(fx), "taskd_tasks"), 0);
 
     assert_int_equal(rmdir(fx->proc.db_path), 0);
     copy_file(saved, fx->proc.db_path);
     wait_ready(fx);
+    assert_true(fx_metric(fx_scrape(fx), "taskd_tasks", NULL) == 1.0);
     assert_int_equal(logfile_wait_msg(fx->proc.log_path, offset, "database available", 1, 2000),
                      0); /* info lines reach the file within 50 ms */
     const cJSON *up = the_line(read_log_from(fx, offset), "database available");

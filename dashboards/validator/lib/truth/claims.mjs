@@ -11,19 +11,31 @@
 //
 //   dashboards/claims/NAME.json, for dashboards/NAME.json:
 //   { "schema": "taskbench.claims/1", "dashboard": "UID",
-//     "panels": { "PANEL TITLE": { "A": { "expr": "...", "unit": "reqps" }, "B": { "none": "why" } } } }
+//     "panels": { "PANEL TITLE": { "A": { "means": "in words", "expr": "...", "unit": "reqps" },
+//                                  "B": { "means": "...", "none": "why no record can be its truth" } } } }
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-export async function claimsFileFor(dashboardFile) {
-  const f = path.join(path.dirname(dashboardFile), 'claims', path.basename(dashboardFile));
+async function exists(f) {
   try {
     await stat(f);
-    return f;
+    return true;
   } catch {
-    return null;
+    return false;
   }
+}
+
+// The claims of a dashboard: claims/NAME.json beside it; else, from a claims directory given
+// (--claims DIR), the file for its uid, else the one with its file name (a copy keeps its name).
+export async function claimsFor(dashboardFile, uid, claimsDir) {
+  const beside = path.join(path.dirname(dashboardFile), 'claims', path.basename(dashboardFile));
+  if (await exists(beside)) return loadClaims(beside);
+  if (!claimsDir) return null;
+  const files = (await readdir(claimsDir)).filter((f) => f.endsWith('.json')).sort();
+  const all = [];
+  for (const f of files) all.push(await loadClaims(path.join(claimsDir, f)));
+  return all.find((c) => c.dashboard === uid) || all.find((c) => path.basename(c.file) === path.basename(dashboardFile)) || null;
 }
 
 // Reads a claims file. Returns { file, dashboard (uid), panels: Map title -> Map refId -> claim }.
@@ -39,8 +51,8 @@ export async function loadClaims(file) {
   for (const [title, targets] of Object.entries(j.panels || {})) {
     const m = new Map();
     for (const [refId, c] of Object.entries(targets)) {
-      if (typeof c.none === 'string') m.set(refId, { none: c.none });
-      else if (typeof c.expr === 'string') m.set(refId, { expr: c.expr, unit: c.unit ?? null, note: c.note || null });
+      if (typeof c.none === 'string') m.set(refId, { none: c.none, means: c.means || null });
+      else if (typeof c.expr === 'string') m.set(refId, { expr: c.expr, unit: c.unit ?? null, means: c.means || null });
       else throw new Error(`${file}: panel "${title}" target ${refId}: a claim needs "expr" (and "unit") or "none" (the reason)`);
     }
     panels.set(title, m);

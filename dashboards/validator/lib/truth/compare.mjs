@@ -6,31 +6,26 @@
 // truth has nothing is a lie too. Float noise (1e-9 relative) is the only extra tolerance: every
 // other one is already in the interval, and stated where the interval is made.
 
-// Grafana unit ids by dimension, with the factor to the dimension's base unit.
-const UNITS = {
-  time: { ns: 1e-9, µs: 1e-6, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400, dtdurationms: 1e-3, dtdurations: 1, clockms: 1e-3, clocks: 1 },
-  ratio: { percentunit: 1, percent: 0.01 },
-  rate: { reqps: 1, rps: 1, ops: 1, cps: 1, wps: 1, iops: 1, eps: 1, mps: 1, pps: 1, hertz: 1, rpm: 1 / 60, opm: 1 / 60, cpm: 1 / 60, wpm: 1 / 60, epm: 1 / 60, mpm: 1 / 60 },
-  bytes: { bytes: 1, decbytes: 1, bits: 1 / 8, decbits: 1 / 8, kbytes: 1024, deckbytes: 1000, mbytes: 1024 ** 2, decmbytes: 1e6, gbytes: 1024 ** 3, decgbytes: 1e9 },
-  timestamp: { dateTimeAsIso: 1e-3, dateTimeAsSystem: 1e-3, dateTimeFromNow: 1e-3 },
-};
-const DIMENSIONLESS = new Set(['', 'none', 'short', 'sishort', 'locale', 'bool', 'bool_yes_no', 'bool_on_off']);
+import { unitClaim } from '../units.mjs';
 
-export function unitInfo(unit) {
-  const u = unit || '';
-  if (DIMENSIONLESS.has(u) || /^(suffix|prefix|count):/.test(u)) return { dimension: 'count', factor: 1 };
-  for (const [dimension, table] of Object.entries(UNITS)) if (u in table) return { dimension, factor: table[u] };
-  return { dimension: 'unknown', factor: 1 };
+// A number shown in `unit`, in the base of its kind (seconds, bytes, a 0-1 ratio, per second…):
+// units.mjs says what each Grafana unit claims.
+function toBase(unit) {
+  const c = unitClaim(unit || 'none');
+  let f = c.kind === 'ratio' || c.kind === 'timestamp' ? 1 / c.factor : c.factor;
+  if (c.perMinute) f /= 60;
+  return { kind: c.custom ? 'count' : c.kind === 'rate' ? 'count/s' : c.perSecond ? `${c.kind}/s` : c.kind, factor: f };
 }
 
-// The factor that turns a panel value into the claim's unit, or an error sentence.
+// The factor that turns a panel value into the claim's unit, or an error sentence when the two
+// units measure different things (a duration shown as a ratio). A plain-number unit (short,
+// none, a custom suffix) takes the claim's numbers as they are.
 export function unitConversion(panelUnit, claimUnit) {
-  const p = unitInfo(panelUnit);
-  const c = unitInfo(claimUnit);
-  if (p.dimension === 'unknown' || c.dimension === 'unknown') return { factor: 1 };
-  if (p.dimension === c.dimension) return { factor: p.factor / c.factor };
-  if (p.dimension === 'count' || c.dimension === 'count') return { factor: p.factor / c.factor, note: `unit "${panelUnit || 'none'}" says ${p.dimension}, the value is a ${c.dimension}` };
-  return { error: `the panel's unit "${panelUnit}" is a ${p.dimension}, but what it shows is a ${c.dimension} (claim unit "${claimUnit}")` };
+  const p = toBase(panelUnit);
+  const c = toBase(claimUnit);
+  const plain = (k) => k === 'count' || k === 'other' || k === 'bool';
+  if (p.kind === c.kind || plain(p.kind) || plain(c.kind) || (p.kind === 'count/s' && c.kind === 'count/s')) return { factor: p.factor / c.factor };
+  return { error: `the panel's unit "${panelUnit}" shows a ${p.kind}, but what it claims to show is a ${c.kind} (claim unit "${claimUnit}")` };
 }
 
 const keyOf = (labels) => JSON.stringify(Object.fromEntries(Object.entries(labels || {}).filter(([k]) => k !== '__name__').sort()));

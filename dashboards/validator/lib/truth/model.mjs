@@ -90,8 +90,22 @@ export async function buildModel(record) {
       if (p.dbPath && !dbRows.has(p.dbPath)) dbRows.set(p.dbPath, await countRows(p.dbPath));
     }
     for (const [db, r] of dbRows) if (r.error) notes.push(`${db}: rows not known (${r.error}): tasks stored is not checked`);
+    let samples = null;
+    if (s.samples) {
+      samples = [];
+      for (const line of (await readFile(s.samples, 'utf8')).split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const o = JSON.parse(line);
+          if (Number.isFinite(o.t)) samples.push({ ...o, t: o.t * 1000 });
+        } catch {
+          // a line cut short when the sampler was stopped
+        }
+      }
+      samples.sort((a, b) => a.t - b.t);
+    }
     if (!parsed.processes.length) notes.push(`service ${s.job}: its logs hold no "listening" line: no process to check against`);
-    services.push({ ...s, ...parsed, dbRows });
+    services.push({ ...s, ...parsed, dbRows, samples });
   }
   const faults = [];
   for (const f of record.chaos) {

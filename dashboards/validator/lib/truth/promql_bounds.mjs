@@ -320,8 +320,9 @@ export function extrapolate(times, values, windowEnd, rangeMs, isCounter, isRate
   return result;
 }
 
-// rate()/increase() over interval samples: the raw increase bounded pair by pair (a pair whose
-// intervals say the value dropped is a counter reset; within a process a counter never falls),
+// rate()/increase() over interval samples: the raw increase bounded pair by pair (within one
+// process a counter never falls; across a restart, a pair whose intervals say the value dropped is
+// a reset, as Prometheus sees it, and one whose intervals overlap may be either),
 // then the extrapolation at the corners of (increase, first value).
 function rateBounds(samples, windowEnd, rangeMs, isRate) {
   if (samples.length < 2) return null;
@@ -330,7 +331,12 @@ function rateBounds(samples, windowEnd, rangeMs, isRate) {
   for (let i = 1; i < samples.length; i++) {
     const a = samples[i - 1];
     const b = samples[i];
-    if (b.hi < a.lo) {
+    // Samples a twin knows come from one process (the same `seg`) cannot straddle a reset.
+    const sameProcess = a.seg !== undefined && a.seg === b.seg;
+    if (sameProcess) {
+      incLo += Math.max(0, b.lo - a.hi);
+      incHi += Math.max(0, b.hi - a.lo);
+    } else if (b.hi < a.lo) {
       incLo += b.lo;
       incHi += b.hi;
     } else if (b.lo >= a.hi) {
@@ -660,6 +666,7 @@ export class BoundsEvaluator {
       const last = b.length - 1;
       let v1;
       let v2;
+      let zero = false; // the true total may be 0: Prometheus then answers NaN
       if (b.every((x) => x.lo === x.hi) && q.lo === q.hi) {
         v1 = bucketQuantile(q.lo, b.map((x) => ({ le: x.le, count: x.lo })));
         v2 = v1;
@@ -667,14 +674,22 @@ export class BoundsEvaluator {
         v1 = NaN;
         v2 = NaN;
       } else {
-        // The true cumulative curve lies between the curves of the low and the high counts: the
-        // quantile is at least where the high curve reaches the lowest rank, at most where the
-        // low curve reaches the highest.
-        // No observation at the low end: the value may be NaN (nothing to rank) or start at 0.
-        v1 = quantileAtRank(q.lo * b[last].lo, b.map((x) => ({ le: x.le, count: x.hi })), b[last].hi);
-        v2 = quantileAtRank(q.hi * b[last].hi, b.map((x) => ({ le: x.le, count: x.lo })), b[last].hi);
+        // Prometheus first makes the cumulative counts monotonic (a running maximum; counter
+        // resets can leave them out of order) and ranks against the last one. The running maximum
+        // is monotonic in every count, so the true curve lies between the running maxima of the
+        // low and of the high counts: the quantile is at least where the high curve reaches the
+        // lowest rank, at most where the low curve reaches the highest.
+        const runMax = (f) => {
+          let m = -Infinity;
+          return b.map((x) => ({ le: x.le, count: (m = Math.max(m, f(x))) }));
+        };
+        const low = runMax((x) => x.lo);
+        const high = runMax((x) => x.hi);
+        v1 = quantileAtRank(q.lo * low[last].count, high, high[last].count);
+        v2 = quantileAtRank(q.hi * high[last].count, low, high[last].count);
+        zero = low[last].count <= 0 && high[last].count > 0;
       }
-      const nan = Number.isNaN(v1) || Number.isNaN(v2) || (b.length && b[last].lo <= 0 && b[last].hi > 0);
+      const nan = Number.isNaN(v1) || Number.isNaN(v2) || zero;
       out.push({
         labels: g.labels,
         lo: Number.isNaN(v1) ? v2 : Math.min(v1, v2),

@@ -9,7 +9,8 @@
 //     "prometheus": { "url": "http://…" | "data": "dir", "scrape_interval": "1s",
 //                     "evaluation_interval": "1s", "lookback_delta": "5m", "rules": "dir" },
 //     "services": [{ "kind": "taskd", "job": "taskd", "instance": "host:port", "logs": ["taskd.log"],
-//                    "check_interval": "250ms", "busy_timeout": "500ms" }],
+//                    "check_interval": "250ms", "busy_timeout": "500ms", "max_connections": 1000,
+//                    "samples": "proc.jsonl" (scripts/proc_sampler.py: /proc and statvfs from outside) }],
 //     "loadgen": [{ "result": "load.json", "job": "loadgen", "instance": "host:port" }],
 //     "chaos": ["journal.json"],
 //     "loki": { "alloy": "config.alloy" } }
@@ -84,11 +85,14 @@ export async function loadRecord(file) {
     if (!s.job) throw new RecordError(`${file}: services[${i}] has no job (the job label Prometheus gave it)`);
     const logs = [];
     for (const l of s.logs || []) logs.push(await mustExist(abs(l), `services[${i}].logs`));
+    const samples = s.samples ? await mustExist(abs(s.samples), `services[${i}].samples`) : null;
     rec.services.push({
       kind: s.kind || 'taskd',
       job: s.job,
       instance: s.instance || null,
       logs,
+      samples,
+      maxConnections: Number(s.max_connections ?? 1000),
       checkIntervalMs: duration(s.check_interval, `services[${i}].check_interval`, 250),
       busyTimeoutMs: duration(s.busy_timeout, `services[${i}].busy_timeout`, 500),
     });

@@ -14,70 +14,28 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseAlloy } from '../alloy.mjs';
-import { allPanels, variables } from '../grafana.mjs';
 import { lokiRequest, panelResolution, prometheusRequest } from '../grafana_time.mjs';
 import { EntryCache, PipelineError, UnsupportedLogQL, compileLogQL, evalLogQuery, evalMetricRange } from '../logql_eval.mjs';
 import { instantQuery, rangeQuery, startPrometheus } from '../prometheus.mjs';
 import { alloyLabeler } from './alloy_standin.mjs';
-import { claimsFileFor, loadClaims } from './claims.mjs';
 import { compareSeries, formatBand, formatFailure, unitConversion } from './compare.mjs';
 import { buildModel } from './model.mjs';
 import { BoundsEvaluator, UnsupportedPromQL, compilePromQL, selectorsOf } from './promql_bounds.mjs';
 import { Twins } from './twins.mjs';
 
+// What stands in for the parts that cannot run here, said in every report.
+export const STANDINS = {
+  grafana: 'lib/grafana_time.mjs computes each query as Grafana 10/11 sends it: the step from the panel\'s max data points (or its width) and min interval, $__interval, $__rate_interval = max($__interval + scrape interval, 4 x scrape interval), $__range, Loki\'s $__auto, the range aligned to the step; variables come from the run\'s Prometheus (label_values) as Grafana finds them',
+  loki: 'lib/logql_eval.mjs evaluates LogQL with Loki\'s semantics (windows (t - range, t], rate = count / range, | json with _extracted renames, numeric filters, unwrap, quantile_over_time, the pipeline error) over the lines Alloy would have shipped (lib/truth/alloy_standin.mjs applies stack/alloy/config.alloy\'s stages to the log file)',
+  prometheus: 'the run\'s own Prometheus (reopened from its data directory) answers the panels\' queries; the truth side is lib/truth/promql_bounds.mjs, PromQL over intervals, which agrees with Prometheus 2.42 point for point on exact inputs',
+};
+
 const DATA_PANELS = new Set(['timeseries', 'stat', 'state-timeline', 'gauge', 'bargauge', 'table', 'barchart', 'graph', 'status-history', 'heatmap', 'piechart', 'logs']);
 
-// Substitutes Grafana's macros and the dashboard's variables ($x, ${x}, ${x:fmt}, [[x]]).
-export function substituteAll(text, values) {
-  const look = (name, whole) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole);
-  return text
-    .replace(/\$\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z]+)?\}/g, (w, n) => look(n, w))
-    .replace(/\[\[([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z]+)?\]\]/g, (w, n) => look(n, w))
-    .replace(/\$([a-zA-Z_][a-zA-Z0-9_]*)/g, (w, n) => look(n, w));
-}
-
-// A variable's value as Grafana interpolates it into a query: a text box as typed (empty
-// included), "All" as its custom all value or the regex of every option, several values as a
-// regex alternation; --var NAME=VALUE wins.
-export function grafanaValue(v, overrides) {
-  if (Object.prototype.hasOwnProperty.call(overrides, v.name)) return overrides[v.name];
-  const cur = v.current?.value;
-  if (v.type === 'datasource') return cur || v.query;
-  if (v.type === 'textbox') return String(cur ?? v.query ?? '');
-  if (v.type === 'constant') return String(v.query ?? '');
-  const list = Array.isArray(cur) ? cur : cur === undefined ? [] : [cur];
-  const escape = (x) => String(x).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  if (list.includes('$__all') || (v.includeAll && !list.length)) {
-    if (v.allValue) return v.allValue;
-    let options = (v.options || []).map((o) => o.value).filter((x) => x !== '$__all');
-    if (!options.length && v.type === 'custom') options = String(v.query || '').split(',').map((x) => x.trim()).filter(Boolean);
-    return options.length ? `(${options.map(escape).join('|')})` : '.*';
-  }
-  if (list.length > 1) return `(${list.map(escape).join('|')})`;
-  return list.length ? String(list[0]) : '';
-}
-
-// The datasource type of a target: the target's own reference, else the panel's, through the
-// dashboard's datasource variables; names and uids of provisioned ones when given.
-function datasourceType(ref, vars, provisioned) {
-  if (!ref) return null;
-  if (typeof ref === 'string') {
-    const ds = provisioned.find((d) => d.name === ref || d.uid === ref);
-    if (ds) return ds.type;
-    const m = /^\$\{?([a-zA-Z_]\w*)\}?$/.exec(ref);
-    if (m && vars.get(m[1])?.type === 'datasource') return vars.get(m[1]).query;
-    return /loki/i.test(ref) ? 'loki' : /prom/i.test(ref) ? 'prometheus' : null;
-  }
-  if (ref.type && ref.type !== 'datasource') return ref.type;
-  const m = /^\$\{?([a-zA-Z_]\w*)\}?$/.exec(ref.uid || '');
-  if (m && vars.get(m[1])?.type === 'datasource') return vars.get(m[1]).query;
-  const ds = provisioned.find((d) => d.uid === ref.uid);
-  return ds ? ds.type : ref.type || null;
-}
-
+// The unit a target's numbers are shown in: the panel's, or a per-query override.
 function unitFor(panel, refId) {
-  let unit = panel.fieldConfig?.defaults?.unit || '';
-  for (const o of panel.fieldConfig?.overrides || []) {
+  let unit = panel.unit || '';
+  for (const o of panel.overrides || []) {
     if (o.matcher?.id === 'byFrameRefID' && o.matcher.options === refId) {
       const p = (o.properties || []).find((x) => x.id === 'unit');
       if (p) unit = p.value;
@@ -111,6 +69,42 @@ export class TruthRun {
   constructor(opts) {
     this.o = opts;
     this.notes = [];
+    this.memo = new Map(); // the same query over the same grid (a dashboard and its copies) is evaluated once
+  }
+
+  async once(key, fn) {
+    if (!this.memo.has(key)) this.memo.set(key, fn().catch((e) => ({ error: e })));
+    const v = await this.memo.get(key);
+    if (v && v.error) throw v.error;
+    return v;
+  }
+
+  // A LogQL query over the lines, once per text and grid: { value } or { error } (a PipelineError).
+  logRange(text, grid) {
+    const key = `loki|${text}|${grid.start}|${grid.end}|${grid.step}`;
+    if (!this.memo.has(key)) {
+      try {
+        this.memo.set(key, { value: evalMetricRange(compileLogQL(text), this.entries, { ...grid, cache: this.cache }) });
+      } catch (e) {
+        this.memo.set(key, { error: e });
+      }
+    }
+    return this.memo.get(key);
+  }
+
+  panelRange(query, grid) {
+    return this.once(`prom|${query}|${grid.start}|${grid.end}|${grid.step}`, () => rangeQuery(this.promUrl, query, grid));
+  }
+
+  async truthRange(claimQuery, grid) {
+    return this.once(`truth|${claimQuery}|${grid.start}|${grid.end}|${grid.step}`, async () => {
+      const ast = compilePromQL(claimQuery);
+      const sels = selectorsOf(ast);
+      await this.twins.prepare(sels);
+      const missing = [...new Set(sels.map((x) => x.name).filter((n) => this.twins.missing.has(n)))];
+      if (missing.length) return { missing };
+      return { series: this.evaluator.evalRange(ast, grid) };
+    });
   }
 
   async setup() {
@@ -166,48 +160,38 @@ export class TruthRun {
     if (this.tmp) await rm(this.tmp, { recursive: true, force: true });
   }
 
-  variableValues(dashboard) {
-    const vars = variables(dashboard);
-    const values = {};
-    for (const v of vars.values()) values[v.name] = grafanaValue(v, this.o.overrides || {});
-    return { vars, values };
-  }
-
-  // Checks one dashboard. Returns { file, uid, title, claimsFile, panels: [...] }.
-  async checkDashboard(file, dashboard, claimsOverride) {
-    const claimsFile = claimsOverride || (await claimsFileFor(file));
-    const claims = claimsFile ? await loadClaims(claimsFile) : null;
-    const out = { file, uid: dashboard.uid, title: dashboard.title, claims: claimsFile, panels: [] };
-    if (claims && claims.dashboard && claims.dashboard !== dashboard.uid) {
-      this.notes.push(`${claimsFile} is for dashboard ${claims.dashboard}, not ${dashboard.uid}: not used`);
+  // Checks one dashboard (a Dashboard of dashboard_model.mjs). claims: a loaded claims file for it,
+  // or null (each query is then held to itself). Returns { file, uid, title, claims, panels }.
+  async checkDashboard(dash, claims) {
+    const out = { file: dash.file, uid: dash.uid, title: dash.title, claims: claims?.file || null, panels: [] };
+    await dash.resolveVariables({
+      overrides: this.o.overrides || {},
+      prometheus: this.promUrl,
+      range: { start: this.o.record.window.from / 1000, end: this.o.record.window.to / 1000 },
+      onProblem: (v, m) => this.notes.push(`${dash.file} variable $${v.name}: ${m}`),
+    });
+    const seen = new Set();
+    for (const panel of dash.panels) {
+      seen.add(panel.title);
+      out.panels.push(await this.checkPanel(dash, panel, claims?.panels.get(panel.title) || null, !!claims));
     }
-    const useClaims = claims && (!claims.dashboard || claims.dashboard === dashboard.uid) ? claims : null;
-    const { vars, values } = this.variableValues(dashboard);
-    const seenTitles = new Set();
-    for (const panel of allPanels(dashboard)) {
-      if (panel.type === 'row') continue;
-      seenTitles.add(panel.title);
-      out.panels.push(await this.checkPanel(panel, vars, values, useClaims?.panels.get(panel.title) || null, !!useClaims));
-    }
-    if (useClaims) {
-      for (const title of useClaims.panels.keys()) {
-        if (!seenTitles.has(title)) this.notes.push(`${useClaims.file}: a claim for panel "${title}", which ${file} does not have (renamed?)`);
-      }
+    for (const title of claims ? claims.panels.keys() : []) {
+      if (!seen.has(title)) this.notes.push(`${claims.file}: a claim for panel "${title}", which ${dash.file} does not have (renamed?)`);
     }
     return out;
   }
 
-  async checkPanel(panel, vars, values, claims, haveClaims) {
-    const res = { id: panel.id, title: panel.title || `#${panel.id}`, type: panel.type, targets: [], verdict: 'not checked', reason: null };
+  async checkPanel(dash, panel, claims, haveClaims) {
+    const res = { id: panel.id, title: panel.title, type: panel.type, where: panel.where, targets: [], verdict: 'not checked', reason: null };
+    if (panel.missingLibrary) {
+      res.reason = `library panel ${panel.library.uid} is not in the export (pass --library-panel FILE)`;
+      return res;
+    }
     if (!DATA_PANELS.has(panel.type)) {
-      res.reason = `a ${panel.type} panel shows no data`;
+      res.reason = `a ${panel.type} panel shows no query results`;
       return res;
     }
-    if (panel.libraryPanel && !panel.targets) {
-      res.reason = `library panel ${panel.libraryPanel.uid} is not resolved (export the dashboard with its library panels)`;
-      return res;
-    }
-    const targets = (panel.targets || []).filter((t) => !t.hide);
+    const targets = panel.targets.filter((t) => !t.hide);
     if (!targets.length) {
       res.reason = 'the panel has no query';
       return res;
@@ -215,7 +199,7 @@ export class TruthRun {
     for (const t of targets) {
       let claim = claims?.get(t.refId) || null;
       if (!claim && haveClaims) claim = { missing: true };
-      res.targets.push(await this.checkTarget(panel, t, vars, values, claim));
+      res.targets.push(await this.checkTarget(dash, panel, t, claim));
     }
     const v = res.targets.map((t) => t.verdict);
     if (v.includes('FAIL')) res.verdict = 'FAIL';
@@ -229,11 +213,13 @@ export class TruthRun {
     return res;
   }
 
-  async checkTarget(panel, target, vars, values, claim) {
+  async checkTarget(dash, panel, target, claim) {
     const r = this.o.record;
-    const out = { refId: target.refId, verdict: 'not checked', reason: null, failures: [], windows: 0 };
-    const dsType = datasourceType(target.datasource, vars, this.o.provisioned) || datasourceType(panel.datasource, vars, this.o.provisioned);
+    const out = { refId: target.refId, where: target.where, verdict: 'not checked', reason: null, failures: [], windows: 0 };
+    const ds = target.datasource || panel.datasource;
+    const dsType = ds && !ds.error ? ds.type : null;
     out.datasource = dsType;
+    out.means = claim?.means || null;
     if (claim?.none) {
       out.reason = `no ground truth: ${claim.none}`;
       out.claimNone = claim.none;
@@ -241,6 +227,10 @@ export class TruthRun {
     }
     if (claim?.missing) {
       out.reason = 'its claims file has no claim for this query (add one, or "none" with the reason)';
+      return out;
+    }
+    if (!target.expr) {
+      out.reason = 'the query has no expression';
       return out;
     }
     const unit = unitFor(panel, target.refId);
@@ -254,15 +244,18 @@ export class TruthRun {
       return out;
     }
     if (conv.note) out.note = conv.note;
-    const claimExpr = claim ? claim.expr : target.expr;
+    out.factor = conv.factor;
+    out.claimUnit = claimUnit;
+    const claimExpr = claim ? claim.expr : target.expr.text;
     out.claim = claimExpr;
     out.derived = !claim;
     const fromMs = r.window.from;
     const toMs = r.window.to;
-    const resolution = panelResolution(panel, this.o.dashboardWidth);
+    const resolution = panelResolution({ maxDataPoints: panel.maxDataPoints, gridPos: panel.json.gridPos }, this.o.dashboardWidth);
+    const ctx = { dash, panel, target, claimExpr, fromMs, toMs, resolution, factor: conv.factor, out };
     try {
-      if (dsType === 'prometheus') return await this.checkPrometheus(panel, target, values, claimExpr, { fromMs, toMs, resolution, factor: conv.factor, out });
-      if (dsType === 'loki') return this.checkLoki(panel, target, values, claimExpr, { fromMs, toMs, resolution, factor: conv.factor, out });
+      if (dsType === 'prometheus') return await this.checkPrometheus(ctx);
+      if (dsType === 'loki') return this.checkLoki(ctx);
     } catch (e) {
       if (e instanceof UnsupportedPromQL || e instanceof UnsupportedLogQL) {
         out.reason = e.message;
@@ -270,11 +263,11 @@ export class TruthRun {
       }
       throw e;
     }
-    out.reason = `a ${dsType || 'unknown'} datasource: only Prometheus and Loki queries are evaluated`;
+    out.reason = ds?.error ? `its datasource: ${ds.error}` : `a ${dsType || 'unknown'} datasource: only Prometheus and Loki queries are evaluated`;
     return out;
   }
 
-  async checkPrometheus(panel, target, values, claimExpr, { fromMs, toMs, resolution, factor, out }) {
+  async checkPrometheus({ dash, panel, target, claimExpr, fromMs, toMs, resolution, factor, out }) {
     const r = this.o.record;
     const req = prometheusRequest({
       fromMs,
@@ -282,13 +275,12 @@ export class TruthRun {
       resolution,
       panelInterval: panel.interval,
       targetInterval: target.interval,
-      intervalFactor: target.intervalFactor,
+      intervalFactor: target.json.intervalFactor,
       scrapeInterval: `${r.prometheus.scrapeMs}ms`,
     });
-    const all = { ...values, ...req.macros };
-    const query = substituteAll(target.expr, all);
-    const claimQuery = substituteAll(claimExpr, all);
-    const instant = target.instant === true && target.range !== true;
+    const query = dash.substitute(target.expr, req.macros).text;
+    const claimQuery = dash.substitute(claimExpr, req.macros).text;
+    const instant = target.instant && !target.range;
     out.query = query;
     out.claimQuery = claimQuery;
     out.step = req.step;
@@ -297,17 +289,14 @@ export class TruthRun {
     out.grid = grid;
     // The truth first: a claim that needs what the run did not record is not checked, whatever
     // the panel shows.
-    const ast = compilePromQL(claimQuery);
-    const sels = selectorsOf(ast);
-    await this.twins.prepare(sels);
-    const missing = sels.map((s) => s.name).filter((n) => this.twins.missing.has(n));
-    if (missing.length) {
-      out.reason = `no ground truth for ${[...new Set(missing)].map((n) => `${n} (${this.twins.missing.get(n)})`).join(', ')}`;
+    const tr = await this.truthRange(claimQuery, grid);
+    if (tr.missing) {
+      out.reason = `no ground truth for ${tr.missing.map((n) => `${n} (${this.twins.missing.get(n)})`).join(', ')}`;
       return out;
     }
     let panelSeries;
     try {
-      panelSeries = await rangeQuery(this.promUrl, query, grid);
+      panelSeries = await this.panelRange(query, grid);
     } catch (e) {
       if (!e.prometheus) throw e;
       out.verdict = 'FAIL';
@@ -315,33 +304,32 @@ export class TruthRun {
       out.failures.push({ text: out.reason });
       return out;
     }
-    const truth = this.evaluator.evalRange(ast, grid);
+    const truth = tr.series;
     const cmp = compareSeries(panelSeries.map((x) => ({ labels: x.metric, points: x.values })), truth, { factor });
     out.windows = cmp.windows;
     out.series = { panel: panelSeries.map((s) => ({ labels: s.metric, points: s.values })), truth };
     this.judge(out, cmp, req.rateIntervalMs, instant);
-    if (!instant && hasRangeMacro(target.expr)) await this.wholeRun(target, values, claimExpr, out, { fromMs, toMs, factor });
+    if (!instant && hasRangeMacro(target.expr.text)) await this.wholeRun({ dash, target, claimExpr, out, fromMs, toMs, factor });
     return out;
   }
 
   // The same check over the whole run as one window: the range macros set to its length, one
   // evaluation at its end. Exact counts show here when the windows' bands are wide.
-  async wholeRun(target, values, claimExpr, out, { fromMs, toMs, factor }) {
+  async wholeRun({ dash, target, claimExpr, out, fromMs, toMs, factor }) {
     const span = Math.ceil((toMs - fromMs) / 1000) * 1000;
     const s = `${span / 1000}s`;
     const macros = { __rate_interval: s, __interval: s, __range: s, __auto: s, __interval_ms: String(span), __rate_interval_ms: String(span), __range_ms: String(span), __range_s: String(span / 1000) };
-    const all = { ...values, ...macros };
     const t = fromMs + span;
     const grid = { start: t, end: t, step: 1 };
     let panelSeries;
     try {
-      panelSeries = await rangeQuery(this.promUrl, substituteAll(target.expr, all), grid);
+      panelSeries = await this.panelRange(dash.substitute(target.expr, macros).text, grid);
     } catch {
       return;
     }
-    const ast = compilePromQL(substituteAll(claimExpr, all));
-    await this.twins.prepare(selectorsOf(ast));
-    const truth = this.evaluator.evalRange(ast, grid);
+    const tr = await this.truthRange(dash.substitute(claimExpr, macros).text, grid);
+    if (tr.missing) return;
+    const truth = tr.series;
     const cmp = compareSeries(panelSeries.map((x) => ({ labels: x.metric, points: x.values })), truth, { factor });
     out.wholeRun = {
       span,
@@ -356,16 +344,15 @@ export class TruthRun {
     }
   }
 
-  checkLoki(panel, target, values, claimExpr, { fromMs, toMs, resolution, factor, out }) {
+  checkLoki({ dash, panel, target, claimExpr, fromMs, toMs, resolution, factor, out }) {
     if (!this.entries.length) {
       out.reason = 'no log lines: the record names no log, or no Alloy configuration says how they reach Loki';
       return out;
     }
     const instant = target.queryType === 'instant';
-    const req = lokiRequest({ fromMs, toMs, resolution, panelInterval: panel.interval, lokiResolution: target.resolution, targetStep: target.step, instant });
-    const all = { ...values, ...req.macros };
-    const query = substituteAll(target.expr, all);
-    const claimQuery = substituteAll(claimExpr, all);
+    const req = lokiRequest({ fromMs, toMs, resolution, panelInterval: panel.interval, lokiResolution: target.json.resolution, targetStep: target.json.step, instant });
+    const query = dash.substitute(target.expr, req.macros).text;
+    const claimQuery = dash.substitute(claimExpr, req.macros).text;
     out.query = query;
     out.claimQuery = claimQuery;
     out.step = req.step;
@@ -376,26 +363,22 @@ export class TruthRun {
     }
     const grid = instant ? { start: toMs, end: toMs, step: 1 } : { start: req.start, end: req.end, step: req.step };
     out.grid = grid;
-    let truth;
-    try {
-      truth = evalMetricRange(c, this.entries, { ...grid, cache: this.cache });
-    } catch (e) {
-      if (e instanceof PipelineError) {
-        out.reason = `its claim fails in Loki: ${e.message}`;
-        return out;
-      }
-      throw e;
+    const t = this.logRange(claimQuery, grid);
+    if (t.error) {
+      if (!(t.error instanceof PipelineError)) throw t.error;
+      out.reason = `its claim fails in Loki: ${t.error.message}`;
+      return out;
     }
-    let panelSeries;
-    try {
-      panelSeries = evalMetricRange(q, this.entries, { ...grid, cache: this.cache });
-    } catch (e) {
-      if (!(e instanceof PipelineError)) throw e;
+    const truth = t.value;
+    const p = this.logRange(query, grid);
+    if (p.error) {
+      if (!(p.error instanceof PipelineError)) throw p.error;
       out.verdict = 'FAIL';
-      out.reason = `Loki would refuse it: ${e.message}`;
+      out.reason = `Loki would refuse it: ${p.error.message}`;
       out.failures.push({ text: out.reason });
       return out;
     }
+    const panelSeries = p.value;
     const exact = truth.map((s) => ({ labels: s.labels, points: s.points.map(([t, v]) => [t, { lo: v, hi: v, maybe: false }]) }));
     const cmp = compareSeries(panelSeries, exact, { factor });
     out.windows = cmp.windows;
@@ -468,12 +451,12 @@ export function describeTarget(t) {
   if (t.verdict === 'ok') {
     const whole = t.wholeRun ? `; whole run: ${t.wholeRun.truth.map((x) => formatBand(x.band)).join(', ') || 'nothing'}` : '';
     const lines = t.lines ? `${t.lines.panel} lines as claimed` : `${t.windows} points within the truth${t.empty ? ' (nothing to show, as the truth says)' : ''}`;
-    return `${t.refId}: ${lines}${whole}${t.derived ? ' (against its own query: no claim)' : ''}`;
+    return `${lines}${whole}${t.derived ? ' (against its own query: no claim)' : ''}`;
   }
   if (t.verdict === 'FAIL') {
     const head = t.failures[0]?.text || t.reason;
     const more = t.failedWindows > 1 ? `; ${t.failedWindows} of ${t.windows} points off` : '';
-    return `${t.refId}: ${t.reason && !t.failures[0]?.t ? t.reason : head}${more}`;
+    return `${t.reason && !t.failures[0]?.t ? t.reason : head}${more}`;
   }
-  return `${t.refId}: not checked: ${t.reason}`;
+  return `not checked: ${t.reason}`;
 }

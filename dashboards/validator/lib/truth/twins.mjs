@@ -19,6 +19,10 @@ import { processAt } from './model.mjs';
 import { labelKey } from './promql_bounds.mjs';
 
 const EDGE_SLACK_MS = 200;
+// How far from a scrape's timestamp an event may be and still fall on either side of it: taskd's
+// log has millisecond timestamps (truncated), and Prometheus moves a sample's timestamp by up to
+// 2 ms onto its schedule (--scrape.timestamp-tolerance).
+const SCRAPE_EDGE_MS = 3;
 
 function upperIndex(sorted, t) {
   // number of elements <= t
@@ -45,11 +49,12 @@ function lowerIndex(sorted, t) {
 
 // Events (sorted timestamps) counted by a counter of a process: [lo, hi] at a scrape that began
 // at tau and took d ms. Only the events of the process alive at tau (a restart resets counters).
+// `seg` names the process, so that rate() knows two samples cannot straddle a restart.
 function countAt(times, p, tau, d) {
   const from = lowerIndex(times, p.start - 1);
-  const lo = Math.max(0, lowerIndex(times, tau - 1) - from);
-  const hi = Math.max(0, upperIndex(times, tau + d + 1) - from);
-  return { lo, hi: Math.max(lo, hi) };
+  const lo = Math.max(0, lowerIndex(times, tau - SCRAPE_EDGE_MS) - from);
+  const hi = Math.max(0, upperIndex(times, tau + d + SCRAPE_EDGE_MS) - from);
+  return { lo, hi: Math.max(lo, hi), seg: p.start };
 }
 
 function selectorText(sel) {
@@ -66,20 +71,20 @@ const HAS_TWIN = new Set([
   'loadgen_backlog', 'loadgen_not_started_total', 'loadgen_transport_errors_total',
   'loadgen_request_duration_seconds_bucket', 'loadgen_service_duration_seconds_bucket', 'loadgen_lag_seconds_bucket',
 ]);
+// What a sampler of the process from outside (scripts/proc_sampler.py) gives a truth for.
+const SAMPLED = new Set([
+  'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds',
+  'process_max_fds', 'taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes',
+]);
 
 // Why a metric has no twin: said in the report for each claim that needs it.
 export const NO_TWIN = {
   taskd_db_write_transactions_total: 'taskd groups writes into transactions internally; nothing outside taskd counts its commits',
-  taskd_connections_open: 'the run records no connection counts (connections are not logged)',
-  taskd_connections_refused_total: 'the run records no refused connections (they are not logged)',
-  taskd_data_dir_free_bytes: 'the run records no free-space samples of the data directory',
-  process_cpu_seconds_total: 'the run records no CPU time of taskd from outside it',
-  process_resident_memory_bytes: 'the run records no memory samples of taskd from outside it',
-  process_virtual_memory_bytes: 'the run records no memory samples of taskd from outside it',
-  process_open_fds: 'the run records no file descriptor counts of taskd from outside it',
-  process_max_fds: 'the run records no file descriptor limit of taskd from outside it',
   scrape_duration_seconds: 'Prometheus\'s own measurement of its scrape; nothing else times the scrape from Prometheus\'s side',
 };
+const NEEDS_SAMPLES = 'the run record has no samples of the process from outside it (services[].samples, from scripts/proc_sampler.py)';
+for (const m of ['taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes', 'process_cpu_seconds_total',
+  'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds', 'process_max_fds']) NO_TWIN[m] = NEEDS_SAMPLES;
 
 export class Twins {
   // opts: { model, prometheus (url of the run's Prometheus), fetchFromMs, fetchToMs (the span of
@@ -104,7 +109,14 @@ export class Twins {
   }
 
   static knows(name) {
-    return HAS_TWIN.has(name);
+    return HAS_TWIN.has(name) || SAMPLED.has(name);
+  }
+
+  hasTwin(name) {
+    if (this.rules.has(name)) return true;
+    if (name.startsWith('loadgen_')) return HAS_TWIN.has(name) && this.model.loadgen.length > 0;
+    if (HAS_TWIN.has(name)) return true;
+    return SAMPLED.has(name) && this.model.services.some((s) => s.samples && s.samples.length);
   }
 
   async query(q) {
@@ -134,8 +146,9 @@ export class Twins {
       if (this.raw.has(text)) continue;
       if (!sel.name) throw new Error(`a claim selects ${text} without a metric name`);
       if (this.rules.has(sel.name)) await this.prepare(this.rules.get(sel.name).selectors);
-      if (!HAS_TWIN.has(sel.name) && !this.rules.has(sel.name)) {
-        this.missing.set(sel.name, NO_TWIN[sel.name] || `the run record has nothing that measures ${sel.name}`);
+      if (!this.hasTwin(sel.name)) {
+        const why = sel.name.startsWith('loadgen_') && HAS_TWIN.has(sel.name) ? 'the run record names no loadgen result' : NO_TWIN[sel.name];
+        this.missing.set(sel.name, why || `the run record has nothing that measures ${sel.name}`);
         this.raw.set(text, []);
         continue;
       }
@@ -200,7 +213,12 @@ export class Twins {
     }
     if (name.startsWith('loadgen_')) {
       const lg = this.loadgenOf(labels);
-      return lg ? loadgenValue(lg, labels) : null;
+      const fn = lg ? loadgenValue(lg, labels) : null;
+      // One loadgen process: its counters never reset inside the run.
+      return fn && ((t, d) => {
+        const v = fn(t, d);
+        return v && { ...v, seg: lg.start };
+      });
     }
     if (name === 'up') {
       const svc = this.serviceOf(labels);
@@ -210,6 +228,8 @@ export class Twins {
     }
     const svc = this.serviceOf(labels);
     if (!svc) return null;
+    if (SAMPLED.has(name)) return svc.samples ? sampledValue(svc, labels) : null;
+    if (name === 'process_start_time_seconds' && svc.samples?.length) return sampledValue(svc, labels);
     return taskdValue(svc, this.model, labels);
   }
 }
@@ -308,8 +328,6 @@ function faultPhase(svc, model, t) {
   return null;
 }
 
-const FILE_STATES = ['ok', 'missing', 'is_directory', 'replaced', 'unlinked', 'readonly', 'not_a_db'];
-
 function taskdValue(svc, model, labels) {
   const name = labels.__name__;
   const ix = indexRequests(svc);
@@ -338,7 +356,7 @@ function taskdValue(svc, model, labels) {
         if (!p) return null;
         const a = countAt(sure, p, t, d);
         const b = countAt(maybe, p, t, d);
-        return { lo: a.lo, hi: b.hi };
+        return { lo: a.lo, hi: b.hi, seg: p.start };
       };
     }
     case 'http_request_duration_seconds_sum': {
@@ -350,9 +368,9 @@ function taskdValue(svc, model, labels) {
         const p = at(t);
         if (!p) return null;
         const from = lowerIndex(times, p.start - 1);
-        const a = lowerIndex(times, t - 1);
-        const b = upperIndex(times, t + d + 1);
-        return { lo: Math.max(0, prefix[a] - prefix[from] - 0.0000005 * (a - from)), hi: prefix[b] - prefix[from] + 0.0000005 * (b - from) };
+        const a = lowerIndex(times, t - SCRAPE_EDGE_MS);
+        const b = upperIndex(times, t + d + SCRAPE_EDGE_MS);
+        return { lo: Math.max(0, prefix[a] - prefix[from] - 0.0000005 * (a - from)), hi: prefix[b] - prefix[from] + 0.0000005 * (b - from), seg: p.start };
       };
     }
     case 'taskd_db_up':
@@ -362,8 +380,8 @@ function taskdValue(svc, model, labels) {
         return f.phase === 'in' ? { lo: 0, hi: 0 } : { lo: 0, hi: 1 };
       };
     case 'taskd_db_file_state': {
+      // Every state taskd exports is 0 but the one the fault puts the file in (ok outside faults).
       const state = labels.state;
-      if (!FILE_STATES.includes(state)) return null;
       return (t) => {
         const f = faultPhase(svc, model, t);
         const during = f?.fault.fileState || 'ok';
@@ -389,7 +407,7 @@ function taskdValue(svc, model, labels) {
           const e = Math.min(t + d, (f.rolledBack ?? t) + svc.checkIntervalMs + EDGE_SLACK_MS);
           if (e > s && seen.hi > 0) probes += Math.ceil((e - s) / svc.checkIntervalMs) + 1;
         }
-        return { lo: Math.min(1, seen.lo), hi: seen.hi + probes };
+        return { lo: Math.min(1, seen.lo), hi: seen.hi + probes, seg: p.start };
       };
     }
     case 'taskd_db_created_total':
@@ -397,7 +415,7 @@ function taskdValue(svc, model, labels) {
         const p = at(t);
         if (!p) return null;
         const v = p.created && p.createdAt <= t ? 1 : 0;
-        return { lo: v, hi: v };
+        return { lo: v, hi: v, seg: p.start };
       };
     case 'process_start_time_seconds':
       // /proc's start time is the boot time (whole seconds) plus jiffies: up to a second early.
@@ -412,15 +430,16 @@ function taskdValue(svc, model, labels) {
       return (t, d) => {
         // Certainly in flight during the whole render, or possibly at some moment of it; the
         // scrape's own request is in flight while /metrics is rendered.
+        const e = SCRAPE_EDGE_MS;
         let lo = 1;
-        let hi = 0;
-        for (let i = lowerIndex(ends, t - 1); i < reqs.length && reqs[i].ts <= t + d + 2 + longest; i++) {
+        let hi = 1;
+        for (let i = lowerIndex(ends, t - e); i < reqs.length && reqs[i].ts <= t + d + e + longest; i++) {
           const r = reqs[i];
-          if (r.start > t + d + 1) continue;
+          if (r.start > t + d + e) continue;
           hi++;
-          if (r.start < t - 1 && r.ts > t + d + 1) lo++;
+          if (r.start < t - e && r.ts > t + d + e) lo++;
         }
-        return { lo: Math.min(lo, Math.max(hi, 1)), hi: Math.max(hi, 1) };
+        return { lo, hi: Math.max(lo, hi) };
       };
     }
     case 'taskd_db_query_duration_seconds_count':
@@ -430,7 +449,7 @@ function taskdValue(svc, model, labels) {
         // monitor reopens or probes once per interval), and one more at start.
         return (t) => {
           const p = at(t);
-          return p ? { lo: 0, hi: Math.ceil(Math.max(0, t - p.start) / svc.checkIntervalMs) + 2 } : null;
+          return p ? { lo: 0, hi: Math.ceil(Math.max(0, t - p.start) / svc.checkIntervalMs) + 2, seg: p.start } : null;
         };
       }
       if (!['get', 'list', 'create', 'update', 'delete'].includes(labels.op)) return null;
@@ -446,7 +465,7 @@ function taskdValue(svc, model, labels) {
       return (t, d) => {
         const p = at(t);
         if (!p) return null;
-        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi };
+        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi, seg: p.start };
       };
     }
     case 'taskd_db_writes_total': {
@@ -455,7 +474,7 @@ function taskdValue(svc, model, labels) {
       return (t, d) => {
         const p = at(t);
         if (!p) return null;
-        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi };
+        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi, seg: p.start };
       };
     }
     case 'taskd_tasks': {
@@ -471,8 +490,8 @@ function taskdValue(svc, model, labels) {
       const suffix = new Array(deltas.length + 1).fill(0);
       for (let i = deltas.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + deltas[i].d;
       return (t, d) => {
-        const a = lowerIndex(times, t - 1);
-        const b = upperIndex(times, t + d + 1);
+        const a = lowerIndex(times, t - SCRAPE_EDGE_MS);
+        const b = upperIndex(times, t + d + SCRAPE_EDGE_MS);
         const x = rows.rows - suffix[a];
         const y = rows.rows - suffix[b];
         return { lo: Math.min(x, y), hi: Math.max(x, y) };
@@ -494,6 +513,94 @@ function nearestProcess(svc, t) {
     }
   }
   return best;
+}
+
+// ---- sampled from outside the process ----
+
+// The samples of one process (the pid the sampler saw) around t: every one within `w` ms, and
+// the nearest one on each side.
+function around(samples, t, w, pid) {
+  const own = pid === undefined ? samples.filter((x) => x.pid) : samples.filter((x) => x.pid === pid);
+  const times = own.map((x) => x.t);
+  const i = lowerIndex(times, t);
+  const out = new Set();
+  if (i > 0) out.add(own[i - 1]);
+  if (i < own.length) out.add(own[i]);
+  for (let k = i - 1; k >= 0 && own[k].t >= t - w; k--) out.add(own[k]);
+  for (let k = i; k < own.length && own[k].t <= t + w; k++) out.add(own[k]);
+  return { before: i > 0 ? own[i - 1] : null, after: i < own.length ? own[i] : null, near: [...out] };
+}
+
+// A sampled gauge moves between samples: its value at a scrape is taken as anywhere between the
+// samples of that process within 300 ms, widened by `slack` (the churn one scrape can see:
+// a connection opened and closed, a buffer allocated).
+const SAMPLE_WINDOW_MS = 300;
+
+function sampledValue(svc, labels) {
+  const name = labels.__name__;
+  const pidAt = (t) => {
+    const { before, after } = around(svc.samples, t, 0);
+    const p = processAt(svc, t);
+    const cand = [before, after].filter(Boolean).filter((x) => !p || Math.abs(x.start * 1000 - p.start) < 5000);
+    return cand.length ? cand[0].pid : before?.pid ?? after?.pid;
+  };
+  // `last`: how much more the value may have grown after the process's last sample (a process
+  // that stopped before the sampler came back, e.g. a new thread's 64 MiB malloc arena).
+  const gauge = (field, slack, last = 0) => (t, d) => {
+    const pid = pidAt(t);
+    const { near, after } = around(svc.samples, t + d / 2, SAMPLE_WINDOW_MS + d / 2, pid);
+    const v = near.map((x) => x[field]).filter((x) => Number.isFinite(x));
+    if (!v.length) return null;
+    const grow = after && after.t >= t + d ? 0 : last;
+    return { lo: Math.max(0, Math.min(...v) - slack(Math.min(...v))), hi: Math.max(...v) + slack(Math.max(...v)) + grow };
+  };
+  switch (name) {
+    case 'process_cpu_seconds_total':
+      // A counter: the samples just before the scrape began and just after it ended bracket it.
+      return (t, d) => {
+        const pid = pidAt(t);
+        const a = around(svc.samples, t, 0, pid).before;
+        const b = around(svc.samples, t + d, 0, pid).after;
+        if (!a && !b) return null;
+        const lo = a ? a.cpu_s : 0;
+        const hi = b ? b.cpu_s : lo + (t + d - (a?.t ?? t)) / 1000 * 4;
+        return { lo, hi: Math.max(lo, hi), seg: pid };
+      };
+    case 'process_resident_memory_bytes':
+      return gauge('rss_bytes', (v) => 0.02 * v + 1048576, 8 * 1048576);
+    case 'process_virtual_memory_bytes':
+      return gauge('vsize_bytes', (v) => 0.02 * v + 1048576, 128 * 1048576);
+    case 'process_open_fds':
+      return gauge('open_fds', () => 3);
+    case 'process_max_fds':
+      return gauge('max_fds', () => 0);
+    case 'taskd_connections_open':
+      return gauge('conns', () => 2);
+    case 'taskd_data_dir_free_bytes':
+      return (t) => {
+        const { near } = around(svc.samples, t, 1000);
+        const v = near.map((x) => x.free_bytes).filter((x) => Number.isFinite(x));
+        return v.length ? { lo: Math.min(...v) - 1048576, hi: Math.max(...v) + 1048576 } : null;
+      };
+    case 'process_start_time_seconds':
+      return (t) => {
+        const pid = pidAt(t);
+        const s = svc.samples.find((x) => x.pid === pid && x.start);
+        return s ? { lo: s.start - 0.02, hi: s.start + 0.02 } : null;
+      };
+    case 'taskd_connections_refused_total':
+      // taskd refuses a connection only when --max-connections are open; while the sampler never
+      // saw the process near that many, nothing can have been refused.
+      return (t) => {
+        const pid = pidAt(t);
+        const seen = svc.samples.filter((x) => x.pid === pid && x.t <= t + 1000);
+        if (!seen.length) return null;
+        const most = Math.max(...seen.map((x) => x.conns || 0));
+        return most < svc.maxConnections - 10 ? { lo: 0, hi: 0 } : { lo: 0, hi: Infinity };
+      };
+    default:
+      return null;
+  }
 }
 
 // ---- loadgen ----
