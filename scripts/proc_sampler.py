@@ -4,10 +4,11 @@ line with what /proc and statvfs say about the process named by --pid-file (whic
 file names at the moment, so restarts are followed):
 
   {"t": unix s, "pid": N, "start": unix s, "cpu_s": utime+stime in s, "rss_bytes": N,
-   "vsize_bytes": N, "open_fds": N, "max_fds": N, "conns": N, "free_bytes": N}
+   "vsize_bytes": N, "open_fds": N, "max_fds": N, "conns": N, "free_bytes": N, "free_inodes": N}
 
 conns counts the process's TCP sockets on --port that are established or closing (what an HTTP
-server still holds); free_bytes is statvfs(--data-dir) f_bavail x f_frsize. A line without "pid"
+server still holds); free_bytes is statvfs(--data-dir) f_bavail x f_frsize, free_inodes its
+f_favail (0 where the file system does not count inodes). A line without "pid"
 says no process was running. Runs until --duration has passed or it is killed.
 
   proc_sampler.py --pid-file F --port P --data-dir D --out FILE [--interval 0.2] [--duration 600]
@@ -97,6 +98,7 @@ def sample(pid, port, data_dir, btime):
         "max_fds": max_fds(pid),
         "conns": connections(inodes, port),
         "free_bytes": st.f_bavail * st.f_frsize,
+        "free_inodes": st.f_favail,
     }
 
 

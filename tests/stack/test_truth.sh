@@ -35,7 +35,7 @@ record=$work/run/run.json
 out=$(validate truth --record "$record" --json "$work/truth.json" --html "$work/truth.html")
 rc=$?
 summary=$(tail -1 <<<"$out")
-if [ $rc -eq 0 ] && grep -qE '^ok: checked [0-9]+ of 59 panels .*, 0 do not\)' <<<"$summary"; then
+if [ $rc -eq 0 ] && grep -qE '^ok: checked [0-9]+ of [0-9]+ panels .*, 0 do not\)' <<<"$summary"; then
     tap_ok "every checked panel tells the truth ($summary)"
 else
     tap_not_ok "every checked panel tells the truth (exit $rc)" "$(grep -E '^(FAIL|note)' <<<"$out")

@@ -75,6 +75,7 @@ const HAS_TWIN = new Set([
 const SAMPLED = new Set([
   'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds',
   'process_max_fds', 'taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes',
+  'taskd_data_dir_free_inodes',
 ]);
 
 // Why a metric has no twin: said in the report for each claim that needs it.
@@ -83,7 +84,7 @@ export const NO_TWIN = {
   scrape_duration_seconds: 'Prometheus\'s own measurement of its scrape; nothing else times the scrape from Prometheus\'s side',
 };
 const NEEDS_SAMPLES = 'the run record has no samples of the process from outside it (services[].samples, from scripts/proc_sampler.py)';
-for (const m of ['taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes', 'process_cpu_seconds_total',
+for (const m of ['taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes', 'taskd_data_dir_free_inodes', 'process_cpu_seconds_total',
   'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds', 'process_max_fds']) NO_TWIN[m] = NEEDS_SAMPLES;
 
 export class Twins {
@@ -577,11 +578,17 @@ function sampledValue(svc, labels) {
     case 'taskd_connections_open':
       return gauge('conns', () => 2);
     case 'taskd_data_dir_free_bytes':
+    case 'taskd_data_dir_free_inodes': {
+      // The file system is shared (the run's other files grow on it too): within a second and
+      // 1 MiB, or 64 inodes, of what the sampler saw.
+      const field = name === 'taskd_data_dir_free_bytes' ? 'free_bytes' : 'free_inodes';
+      const slack = field === 'free_bytes' ? 1048576 : 64;
       return (t) => {
         const { near } = around(svc.samples, t, 1000);
-        const v = near.map((x) => x.free_bytes).filter((x) => Number.isFinite(x));
-        return v.length ? { lo: Math.min(...v) - 1048576, hi: Math.max(...v) + 1048576 } : null;
+        const v = near.map((x) => x[field]).filter((x) => Number.isFinite(x));
+        return v.length ? { lo: Math.max(0, Math.min(...v) - slack), hi: Math.max(...v) + slack } : null;
       };
+    }
     case 'process_start_time_seconds':
       return (t) => {
         const pid = pidAt(t);
