@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Unit tests of the validator's modules (tests/validator/unit/*.test.mjs, Node's own test runner):
-# positions and substitution, what PromQL means, units, the dashboard model, datasources,
+# positions and substitution, what PromQL means, units, the dashboard model, datasources, the
+# stand-ins for Grafana (grafana_time) and Loki (logql_eval), the truth side's PromQL (promql_bounds),
 # variables, the report and the lie suite's edits. Each test is one TAP line here.
 # TAP; usage: tests/validator/test_modules.sh BUILD_DIR.
 set -u

@@ -6,7 +6,7 @@
 //
 // Read from Grafana's source (rangeutil.ts calculateInterval/roundInterval in the frontend,
 // pkg/promlib/models/query.go and intervalv2 for Prometheus, pkg/tsdb/loki/step.go and
-// parse_query.go for Loki) and written again here; tests/validator/grafana_time.test.mjs pins
+// parse_query.go for Loki) and written again here; tests/validator/unit/grafana_time.test.mjs pins
 // the values. Times are milliseconds.
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000, w: 604800000, M: 2592000000, y: 31536000000 };

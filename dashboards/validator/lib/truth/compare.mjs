@@ -61,6 +61,7 @@ export function compareSeries(panel, truth, { factor = 1 } = {}) {
     for (const [t, v] of points) {
       if (known?.has(t)) continue;
       if (Number.isNaN(v)) continue; // a gap in Grafana, as nothing would be
+      windows++;
       failures.push({ t, labels: k, panel: v, truth: null });
     }
   }

@@ -10,7 +10,7 @@
 // rate()/increase() extrapolate as promql/functions.go does and count resets, histogram_quantile
 // finds the bucket the rank falls in, aggregations and operators widen the bounds, comparisons
 // make an element certain, absent or maybe. With exact inputs (lo == hi) it computes what
-// Prometheus computes; tests/validator/promql_bounds.test.mjs checks that against a real one.
+// Prometheus computes; tests/validator/unit/promql_bounds.test.mjs checks that against a real one.
 //
 // Elements: { labels, lo, hi, maybe }; a NaN is lo = hi = NaN. Times are ms.
 

@@ -23,8 +23,9 @@ export class RecordError extends Error {}
 
 function time(v, what) {
   if (v === undefined || v === null) return undefined;
+  // Prometheus keeps milliseconds: so does the window.
   const n = Number(v);
-  if (Number.isFinite(n)) return n * 1000;
+  if (Number.isFinite(n)) return Math.round(n * 1000);
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new RecordError(`${what} "${v}" is neither unix seconds nor an RFC 3339 time`);
   return t;
@@ -69,6 +70,7 @@ export async function loadRecord(file) {
     description: j.description || '',
     window: { from: time(j.window?.from, 'window.from'), to: time(j.window?.to, 'window.to') },
     prometheus: {
+      // Both may be given: the running one is used while it answers, else its data directory.
       url: p.url ? String(p.url).replace(/\/$/, '') : null,
       data: p.data ? await mustExist(abs(p.data), 'prometheus.data') : null,
       scrapeMs: duration(p.scrape_interval, 'prometheus.scrape_interval', 15000),

@@ -16,7 +16,8 @@ import { parse as parseYaml } from 'yaml';
 import { parseAlloy } from '../alloy.mjs';
 import { lokiRequest, panelResolution, prometheusRequest } from '../grafana_time.mjs';
 import { EntryCache, PipelineError, UnsupportedLogQL, compileLogQL, evalLogQuery, evalMetricRange } from '../logql_eval.mjs';
-import { instantQuery, rangeQuery, startPrometheus } from '../prometheus.mjs';
+import { httpGet } from '../http.mjs';
+import { rangeQuery, startPrometheus } from '../prometheus.mjs';
 import { alloyLabeler } from './alloy_standin.mjs';
 import { compareSeries, formatBand, formatFailure, unitConversion } from './compare.mjs';
 import { buildModel } from './model.mjs';
@@ -42,6 +43,14 @@ function unitFor(panel, refId) {
     }
   }
   return unit;
+}
+
+async function answers(url) {
+  try {
+    return (await httpGet(`${url}/-/ready`, 2000)).status === 200;
+  } catch {
+    return false;
+  }
 }
 
 function hasRangeMacro(text) {
@@ -111,7 +120,7 @@ export class TruthRun {
     const r = this.o.record;
     this.model = await buildModel(r);
     this.notes.push(...this.model.notes);
-    if (r.prometheus.url) {
+    if (r.prometheus.url && (!r.prometheus.data || (await answers(r.prometheus.url)))) {
       this.promUrl = r.prometheus.url;
     } else {
       // A copy: opening a TSDB replays and may compact it; the record stays as it was.

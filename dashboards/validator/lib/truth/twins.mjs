@@ -57,6 +57,21 @@ function countAt(times, p, tau, d) {
   return { lo, hi: Math.max(lo, hi), seg: p.start };
 }
 
+// The same for events known only to lie within their request, between its start and its end
+// (an SQLite operation, a commit): certainly counted once the request ended before the scrape,
+// possibly once it started before the scrape ended. `list` holds requests sorted by end.
+function countSpanAt(list, p, tau, d) {
+  let lo = 0;
+  let hi = 0;
+  for (const r of list) {
+    if (r.start > tau + d + SCRAPE_EDGE_MS + 60000) break;
+    if (r.start < p.start - 1 || r.ts > p.end + 1) continue;
+    if (r.ts < tau - SCRAPE_EDGE_MS) lo++;
+    if (r.start <= tau + d + SCRAPE_EDGE_MS) hi++;
+  }
+  return { lo, hi: Math.max(lo, hi), seg: p.start };
+}
+
 function selectorText(sel) {
   const parts = sel.matchers.map((m) => `${m.label}${m.op}${JSON.stringify(m.value)}`);
   return `{${parts.join(', ')}}`;
@@ -71,12 +86,14 @@ const HAS_TWIN = new Set([
   'loadgen_backlog', 'loadgen_not_started_total', 'loadgen_transport_errors_total',
   'loadgen_request_duration_seconds_bucket', 'loadgen_service_duration_seconds_bucket', 'loadgen_lag_seconds_bucket',
 ]);
-// What a sampler of the process from outside (scripts/proc_sampler.py) gives a truth for.
-const SAMPLED = new Set([
-  'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_virtual_memory_bytes', 'process_open_fds',
-  'process_max_fds', 'taskd_connections_open', 'taskd_connections_refused_total', 'taskd_data_dir_free_bytes',
-  'taskd_data_dir_free_inodes',
-]);
+// What a sampler of the process from outside (scripts/proc_sampler.py) gives a truth for, and
+// the field of its lines that says it.
+const SAMPLED_FIELD = {
+  process_cpu_seconds_total: 'cpu_s', process_resident_memory_bytes: 'rss_bytes', process_virtual_memory_bytes: 'vsize_bytes',
+  process_open_fds: 'open_fds', process_max_fds: 'max_fds', taskd_connections_open: 'conns', taskd_connections_refused_total: 'conns',
+  taskd_data_dir_free_bytes: 'free_bytes', taskd_data_dir_free_inodes: 'free_inodes',
+};
+const SAMPLED = new Set(Object.keys(SAMPLED_FIELD));
 
 // Why a metric has no twin: said in the report for each claim that needs it.
 export const NO_TWIN = {
@@ -117,7 +134,8 @@ export class Twins {
     if (this.rules.has(name)) return true;
     if (name.startsWith('loadgen_')) return HAS_TWIN.has(name) && this.model.loadgen.length > 0;
     if (HAS_TWIN.has(name)) return true;
-    return SAMPLED.has(name) && this.model.services.some((s) => s.samples && s.samples.length);
+    const field = SAMPLED_FIELD[name];
+    return !!field && this.model.services.some((s) => s.samples && s.samples.some((x) => x[field] !== undefined));
   }
 
   async query(q) {
@@ -396,11 +414,10 @@ function taskdValue(svc, model, labels) {
       // monitor's probe writes (one per check interval while the fault lasts) count too. So at
       // least one error once a request saw the code, at most one per request plus one per probe.
       const list = ix.byKey.get(`err|${labels.code}`) || [];
-      const times = timesOf(list);
       return (t, d) => {
         const p = at(t);
         if (!p) return null;
-        const seen = countAt(times, p, t, d);
+        const seen = countSpanAt(list, p, t, d);
         let probes = 0;
         for (const f of model.faults) {
           if (f.injected === null || f.injected > t + d) continue;
@@ -455,47 +472,57 @@ function taskdValue(svc, model, labels) {
       }
       if (!['get', 'list', 'create', 'update', 'delete'].includes(labels.op)) return null;
       const certain = ix.byKey.get(`op|${labels.op}`) || [];
-      const possible = timesOf(ix.byKey.get(`op?|${labels.op}`) || []);
-      let sure = timesOf(certain);
+      const possible = ix.byKey.get(`op?|${labels.op}`) || [];
+      let sure = certain;
       if (name.endsWith('_bucket')) {
         // The SQLite time of a request is part of its duration: a request that took at most le
         // had its query take at most le; one that took longer may have had a quick query.
         const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
-        sure = timesOf(certain.filter((r) => (r.durationMs + 0.0005) / 1000 <= le));
+        sure = certain.filter((r) => (r.durationMs + 0.0005) / 1000 <= le);
       }
       return (t, d) => {
         const p = at(t);
         if (!p) return null;
-        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi, seg: p.start };
+        return { lo: countSpanAt(sure, p, t, d).lo, hi: countSpanAt(possible, p, t, d).hi, seg: p.start };
       };
     }
     case 'taskd_db_writes_total': {
-      const sure = timesOf(['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op|${op}`) || []).sort((a, b) => a.ts - b.ts));
-      const possible = timesOf(['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op?|${op}`) || []).sort((a, b) => a.ts - b.ts));
+      const sure = ['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op|${op}`) || []).sort((a, b) => a.ts - b.ts);
+      const possible = ['create', 'update', 'delete'].flatMap((op) => ix.byKey.get(`op?|${op}`) || []).sort((a, b) => a.ts - b.ts);
       return (t, d) => {
         const p = at(t);
         if (!p) return null;
-        return { lo: countAt(sure, p, t, d).lo, hi: countAt(possible, p, t, d).hi, seg: p.start };
+        return { lo: countSpanAt(sure, p, t, d).lo, hi: countSpanAt(possible, p, t, d).hi, seg: p.start };
       };
     }
     case 'taskd_tasks': {
-      // "last known count": the rows at the end, minus the net writes after t, for a process that
-      // has read its database; a process that never opened it knows nothing.
-      const p0 = svc.processes.find((p) => p.dbPath);
-      const rows = p0 ? svc.dbRows.get(p0.dbPath) : null;
-      if (!rows || rows.rows === undefined) return null;
-      const deltas = svc.requests
-        .filter((r) => r.route && ((r.method === 'POST' && r.code === '201') || (r.method === 'DELETE' && r.code === '204')))
-        .map((r) => ({ ts: r.ts, d: r.method === 'POST' ? 1 : -1 }));
-      const times = deltas.map((x) => x.ts);
-      const suffix = new Array(deltas.length + 1).fill(0);
-      for (let i = deltas.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1] + deltas[i].d;
+      // "last known count": the rows its database holds at the end, minus the net writes of the
+      // processes on that database after t. A write commits somewhere inside its request: one
+      // that spans the scrape may be on either side of it.
+      const byDb = new Map();
+      for (const r of svc.requests) {
+        const db = r.process.dbPath;
+        const d = r.method === 'POST' && r.code === '201' ? 1 : r.method === 'DELETE' && r.code === '204' ? -1 : 0;
+        if (!d || !db) continue;
+        if (!byDb.has(db)) byDb.set(db, []);
+        byDb.get(db).push({ start: r.start, end: r.ts, d });
+      }
       return (t, d) => {
-        const a = lowerIndex(times, t - SCRAPE_EDGE_MS);
-        const b = upperIndex(times, t + d + SCRAPE_EDGE_MS);
-        const x = rows.rows - suffix[a];
-        const y = rows.rows - suffix[b];
-        return { lo: Math.min(x, y), hi: Math.max(x, y) };
+        const p = at(t);
+        const rows = p?.dbPath ? svc.dbRows.get(p.dbPath) : null;
+        if (!rows || rows.rows === undefined) return null;
+        let after = 0; // net writes certainly after the scrape
+        let up = 0; // creates that may be either side
+        let down = 0; // deletes that may be either side
+        for (const w of byDb.get(p.dbPath) || []) {
+          if (w.start > t + d + SCRAPE_EDGE_MS) after += w.d;
+          else if (w.end >= t - SCRAPE_EDGE_MS) {
+            if (w.d > 0) up += w.d;
+            else down += w.d;
+          }
+        }
+        const base = rows.rows - after;
+        return { lo: base - up, hi: base - down };
       };
     }
     default:

@@ -3,7 +3,7 @@
 // filters on missing and unparsable labels, unwrap, the pipeline error, log queries' [start, end).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PipelineError, UnsupportedLogQL, compileLogQL, evalLogQuery, evalMetricRange } from '../../dashboards/validator/lib/logql_eval.mjs';
+import { PipelineError, UnsupportedLogQL, compileLogQL, evalLogQuery, evalMetricRange } from '../../../dashboards/validator/lib/logql_eval.mjs';
 
 const T0 = 1_790_000_000_000;
 // Ten request lines, one every 100 ms from T0 + 100, and two non-request lines. Stream labels as

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   formatInterval, frontendInterval, goDuration, intervalToMs, lokiRequest, panelResolution, prometheusRequest, roundInterval,
-} from '../../dashboards/validator/lib/grafana_time.mjs';
+} from '../../../dashboards/validator/lib/grafana_time.mjs';
 
 test('roundInterval snaps to Grafana\'s nice intervals at the bracket edges', () => {
   assert.equal(roundInterval(9), 1);
