@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Samples a process from the outside, for the validator's truth mode: every --interval, one JSON
-line with what /proc and statvfs say about the process named by --pid-file (whichever process that
-file names at the moment, so restarts are followed):
+line with what /proc and statvfs say about the process named by --pid-file, or else the one that
+listens on --port (whichever process that is at the moment, so restarts are followed):
 
   {"t": unix s, "pid": N, "start": unix s, "cpu_s": utime+stime in s, "rss_bytes": N,
    "vsize_bytes": N, "open_fds": N, "max_fds": N, "conns": N, "free_bytes": N, "free_inodes": N}
@@ -11,7 +11,7 @@ server still holds); free_bytes is statvfs(--data-dir) f_bavail x f_frsize, free
 f_favail (0 where the file system does not count inodes). A line without "pid"
 says no process was running. Runs until --duration has passed or it is killed.
 
-  proc_sampler.py --pid-file F --port P --data-dir D --out FILE [--interval 0.2] [--duration 600]
+  proc_sampler.py [--pid-file F] --port P --data-dir D --out FILE [--interval 0.2] [--duration 600]
 """
 import argparse
 import json
@@ -39,6 +39,32 @@ def read_pid(path):
         return pid
     except (OSError, ValueError):
         return None
+
+
+def listener(port):
+    """The pid of the process holding the listening TCP socket on 127.0.0.1/0.0.0.0:port, or None."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if int(parts[1].split(":")[1], 16) == port and parts[3] == "0A":
+                        inodes.add(parts[9])
+        except OSError:
+            continue
+    if not inodes:
+        return None
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    return None
 
 
 def socket_inodes(pid):
@@ -104,7 +130,7 @@ def sample(pid, port, data_dir, btime):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pid-file", required=True)
+    ap.add_argument("--pid-file")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--out", required=True)
@@ -116,7 +142,7 @@ def main():
     with open(args.out, "a", buffering=1) as out:
         while time.time() < end:
             t = time.time()
-            pid = read_pid(args.pid_file)
+            pid = read_pid(args.pid_file) if args.pid_file else listener(args.port)
             row = {"t": round(t, 4)}
             if pid:
                 try:
