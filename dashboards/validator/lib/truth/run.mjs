@@ -12,12 +12,13 @@
 import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { loadRuleFiles } from '../alerts/rule_set.mjs';
 import { parseAlloy } from '../alloy.mjs';
 import { lokiRequest, panelResolution, prometheusRequest } from '../grafana_time.mjs';
 import { EntryCache, PipelineError, UnsupportedLogQL, compileLogQL, evalLogQuery, evalMetricRange } from '../logql_eval.mjs';
 import { httpGet } from '../http.mjs';
 import { rangeQuery, startPrometheus } from '../prometheus.mjs';
+import { AlertTruth } from './alert_truth.mjs';
 import { alloyLabeler } from './alloy_standin.mjs';
 import { compareSeries, formatBand, formatFailure, unitConversion } from './compare.mjs';
 import { buildModel } from './model.mjs';
@@ -57,20 +58,16 @@ function hasRangeMacro(text) {
   return /\$\{?__(rate_interval|interval|range|auto)\b/.test(text);
 }
 
-async function recordingRules(dir) {
-  const rules = [];
-  if (!dir) return rules;
-  let files = [];
+// The rule files the run's Prometheus evaluated (the record's prometheus.rules, loaded in the
+// glob's sorted order, as Prometheus does): { groups } or { groups: [], error }.
+async function runRules(dir) {
+  if (!dir) return { groups: [] };
   try {
-    files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-  } catch {
-    return rules;
+    const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+    return { groups: await loadRuleFiles(files.map((f) => path.join(dir, f)), { labels: files }) };
+  } catch (e) {
+    return { groups: [], error: e.message };
   }
-  for (const f of files) {
-    const doc = parseYaml(await readFile(path.join(dir, f), 'utf8'));
-    for (const g of doc?.groups || []) for (const r of g.rules || []) if (r.record) rules.push(r);
-  }
-  return rules;
 }
 
 export class TruthRun {
@@ -138,14 +135,17 @@ export class TruthRun {
     this.evaluator = new BoundsEvaluator({ twins: this.twins, lookbackMs: r.prometheus.lookbackMs });
     this.evaluator.defaultSubqueryStep = r.prometheus.evaluationMs;
     this.twins.evaluator = this.evaluator;
-    for (const rule of await recordingRules(r.prometheus.rules)) {
+    const rules = await runRules(r.prometheus.rules);
+    if (rules.error) this.notes.push(`the run's rule files (${r.prometheus.rules}) cannot be read: ${rules.error}`);
+    for (const rule of rules.groups.flatMap((g) => g.rules).filter((x) => x.kind === 'record')) {
       try {
         const ast = compilePromQL(rule.expr);
-        this.twins.addRecordingRule(rule.record, ast, selectorsOf(ast));
+        this.twins.addRecordingRule(rule.name, ast, selectorsOf(ast));
       } catch (e) {
-        this.notes.push(`recording rule ${rule.record} cannot be evaluated over the truth: ${e.message}`);
+        this.notes.push(`recording rule ${rule.name} cannot be evaluated over the truth: ${e.message}`);
       }
     }
+    if (r.prometheus.rules) this.twins.alerts = new AlertTruth({ twins: this.twins, record: r, model: this.model, groups: rules.groups, error: rules.error });
     // The lines Loki would hold: every service log through the Alloy pipeline.
     this.entries = [];
     if (this.o.alloyConfig) {

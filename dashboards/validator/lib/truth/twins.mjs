@@ -118,6 +118,7 @@ export class Twins {
     this.rules = new Map(); // recorded metric name -> { ast, selectors }
     this.evaluator = null; // the BoundsEvaluator that evaluates recording rules over twins
     this.missing = new Map(); // metric -> reason
+    this.alerts = null; // an AlertTruth: the twin of ALERTS
   }
 
   // Recording rules (as the run's Prometheus had them): their series' twins are their expressions
@@ -132,6 +133,7 @@ export class Twins {
 
   hasTwin(name) {
     if (this.rules.has(name)) return true;
+    if (name === 'ALERTS') return !!this.alerts;
     if (name.startsWith('loadgen_')) return HAS_TWIN.has(name) && this.model.loadgen.length > 0;
     if (HAS_TWIN.has(name)) return true;
     const field = SAMPLED_FIELD[name];
@@ -165,6 +167,14 @@ export class Twins {
       if (this.raw.has(text)) continue;
       if (!sel.name) throw new Error(`a claim selects ${text} without a metric name`);
       if (this.rules.has(sel.name)) await this.prepare(this.rules.get(sel.name).selectors);
+      if (sel.name === 'ALERTS' && this.alerts) {
+        // Predicted from the rules over the other twins (alert_truth.mjs), not read back.
+        await this.alerts.prepare();
+        const why = this.alerts.reasonFor(sel);
+        if (why) this.missing.set(sel.name, why);
+        this.raw.set(text, why ? [] : 'alerts');
+        continue;
+      }
       if (!this.hasTwin(sel.name)) {
         const why = sel.name.startsWith('loadgen_') && HAS_TWIN.has(sel.name) ? 'the run record names no loadgen result' : NO_TWIN[sel.name];
         this.missing.set(sel.name, why || `the run record has nothing that measures ${sel.name}`);
@@ -195,6 +205,7 @@ export class Twins {
     const text = selectorText(sel);
     const raw = this.raw.get(text);
     if (!raw) throw new Error(`twins for ${text} were not prepared`);
+    if (raw === 'alerts') return this.alerts.series(sel);
     const out = [];
     for (const r of raw) {
       const fn = this.valueFn(r.labels);
