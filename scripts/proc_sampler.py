@@ -41,19 +41,22 @@ def read_pid(path):
         return None
 
 
-def listener(port):
-    """The pid of the process holding the listening TCP socket on 127.0.0.1/0.0.0.0:port, or None."""
-    inodes = set()
+def tcp_sockets():
+    """(local port, state, inode) of every TCP socket of the machine, IPv4 and IPv6."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
                 next(f)
                 for line in f:
                     parts = line.split()
-                    if int(parts[1].split(":")[1], 16) == port and parts[3] == "0A":
-                        inodes.add(parts[9])
+                    yield int(parts[1].split(":")[1], 16), parts[3], parts[9]
         except OSError:
             continue
+
+
+def listener(port):
+    """The pid of the process holding the listening TCP socket on 127.0.0.1/0.0.0.0:port, or None."""
+    inodes = {inode for local, state, inode in tcp_sockets() if local == port and state == "0A"}
     if not inodes:
         return None
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -82,19 +85,7 @@ def socket_inodes(pid):
 
 
 def connections(inodes, port):
-    n = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    local_port = int(parts[1].split(":")[1], 16)
-                    if local_port == port and parts[3] in TCP_STATES and parts[9] in inodes:
-                        n += 1
-        except OSError:
-            continue
-    return n
+    return sum(1 for local, state, inode in tcp_sockets() if local == port and state in TCP_STATES and inode in inodes)
 
 
 def max_fds(pid):

@@ -10,7 +10,7 @@ import { SetupError, UsageError } from '../lib/cli.mjs';
 import { loadDashboard, loadLibraryPanels } from '../lib/dashboard_model.mjs';
 import { DatasourceDirectory } from '../lib/datasources.mjs';
 import { ROOT, displayPath } from '../lib/paths.mjs';
-import { provisionedDatasources } from '../lib/provisioning.mjs';
+import { exists, provisionedDatasources } from '../lib/provisioning.mjs';
 import { claimsFor } from '../lib/truth/claims.mjs';
 import { writeTruthHtml } from '../lib/truth/html.mjs';
 import { RecordError, loadRecord } from '../lib/truth/record.mjs';
@@ -39,15 +39,6 @@ Exit 0 every checked panel tells the truth, 1 one does not, 2 usage or setup err
 async function defaultDashboards() {
   const dir = path.join(ROOT, 'dashboards');
   return (await readdir(dir)).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
-}
-
-async function exists(f) {
-  try {
-    await readFile(f);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function run(o, positional, report) {

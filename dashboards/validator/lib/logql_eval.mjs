@@ -14,6 +14,9 @@
 // Entries are { ts (unix ms, fractional allowed), line, labels (the stream's labels) }, sorted by ts.
 
 import { parser } from '@grafana/lezer-logql';
+import { extrapolate } from './extrapolated_rate.mjs';
+import { quantile } from './quantile.mjs';
+import { SourceReader, childrenOf, goStringValue } from './lezer_text.mjs';
 
 export class UnsupportedLogQL extends Error {}
 
@@ -57,27 +60,9 @@ export function labelKey(labels) {
 
 // A LogQL string literal: "..." with Go escapes, or `...` raw.
 function stringValue(lit) {
-  if (lit.startsWith('`')) return lit.slice(1, -1);
-  const body = lit.slice(1, -1);
-  const simple = { n: '\n', t: '\t', r: '\r', '"': '"', "'": "'", '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v' };
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] !== '\\') {
-      out += body[i];
-      continue;
-    }
-    const c = body[++i];
-    if (c in simple) out += simple[c];
-    else if (c === 'x') {
-      out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (c === 'u' || c === 'U') {
-      const n = c === 'u' ? 4 : 8;
-      out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 1 + n), 16));
-      i += n;
-    } else throw new UnsupportedLogQL(`unknown escape \\${c} in the string ${lit}`);
-  }
-  return out;
+  return goStringValue(lit, (m) => {
+    throw new UnsupportedLogQL(m);
+  });
 }
 
 // Go's RE2 syntax, as Loki anchors label matchers (^(?:re)$) and not line filters.
@@ -90,21 +75,9 @@ function goRegexp(re, anchored) {
   }
 }
 
-function kids(node) {
-  const out = [];
-  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
-  return out;
-}
+const kids = childrenOf;
 
-class Compiler {
-  constructor(src) {
-    this.src = src;
-  }
-
-  text(n) {
-    return this.src.slice(n.from, n.to);
-  }
-
+class Compiler extends SourceReader {
   unsupported(n, what) {
     throw new UnsupportedLogQL(`${what || 'this part of LogQL'} is not supported by the LogQL stand-in: ${this.text(n)}`);
   }
@@ -705,45 +678,10 @@ export function evalLogQuery(q, entries, { start, end, cache = new EntryCache() 
 
 // ---- metric queries ----
 
-function quantile(q, values) {
-  if (!values.length) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const v = [...values].sort((a, b) => a - b);
-  const rank = q * (v.length - 1);
-  const lo = Math.max(0, Math.floor(rank));
-  const hi = Math.min(v.length - 1, lo + 1);
-  const w = rank - Math.floor(rank);
-  return v[lo] * (1 - w) + v[hi] * w;
-}
-
 // Prometheus's extrapolatedRate (Loki's rate_counter), samples [[t, v]] in ms.
 function extrapolatedRate(samples, rangeMs, isCounter, isRate, windowEnd) {
   if (samples.length < 2) return null;
-  const rangeStart = windowEnd - rangeMs;
-  let result = samples[samples.length - 1][1] - samples[0][1];
-  if (isCounter) {
-    let last = 0;
-    for (const [, v] of samples) {
-      if (v < last) result += last;
-      last = v;
-    }
-  }
-  let toStart = (samples[0][0] - rangeStart) / 1000;
-  const toEnd = (windowEnd - samples[samples.length - 1][0]) / 1000;
-  const sampled = (samples[samples.length - 1][0] - samples[0][0]) / 1000;
-  const avg = sampled / (samples.length - 1);
-  if (isCounter && result > 0 && samples[0][1] >= 0) {
-    const toZero = sampled * (samples[0][1] / result);
-    if (toZero < toStart) toStart = toZero;
-  }
-  const threshold = avg * 1.1;
-  let interval = sampled;
-  interval += toStart < threshold ? toStart : avg / 2;
-  interval += toEnd < threshold ? toEnd : avg / 2;
-  result *= interval / sampled;
-  if (isRate) result /= rangeMs / 1000;
-  return result;
+  return extrapolate(samples.map((x) => x[0]), samples.map((x) => x[1]), windowEnd, rangeMs, isCounter, isRate);
 }
 
 function rangeFunction(op, param, rangeMs) {

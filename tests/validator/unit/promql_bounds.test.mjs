@@ -10,7 +10,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { rangeQuery, startPrometheus } from '../../../dashboards/validator/lib/prometheus.mjs';
-import { BoundsEvaluator, bucketQuantile, compilePromQL, extrapolate } from '../../../dashboards/validator/lib/truth/promql_bounds.mjs';
+import { bucketQuantile } from '../../../dashboards/validator/lib/quantile.mjs';
+import { extrapolate } from '../../../dashboards/validator/lib/extrapolated_rate.mjs';
+import { BoundsEvaluator, compilePromQL } from '../../../dashboards/validator/lib/truth/promql_bounds.mjs';
 
 const T0 = 1_790_000_000; // seconds
 // Series as (labels, [[offset s, value]]): scraped every 1 s with gaps, a counter reset

@@ -10,6 +10,7 @@
 // {kind: 'string', v}; it throws NotModelled for a function this evaluator does not know, so a
 // prediction says "not predicted" instead of guessing.
 
+import { bucketQuantile, quantile } from '../quantile.mjs';
 import { COMPARISONS, SET_OPS } from './promql_ast.mjs';
 import { labelsKey, RecordedSeries } from './series.mjs';
 
@@ -104,54 +105,6 @@ function regression(list, interceptTime) {
   }
   const slope = (sxy - (sx * sy) / n) / (sx2 - (sx * sx) / n);
   return { slope, intercept: sy / n - (slope * sx) / n };
-}
-
-function quantile(q, values) {
-  if (!values.length) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const s = [...values].sort((a, b) => a - b);
-  const rank = q * (s.length - 1);
-  const lo = Math.max(0, Math.floor(rank));
-  const hi = Math.min(s.length - 1, lo + 1);
-  const w = rank - Math.floor(rank);
-  return s[lo] * (1 - w) + s[hi] * w;
-}
-
-// bucketQuantile from quantile.go (classic buckets).
-function bucketQuantile(q, buckets) {
-  if (Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  let b = [...buckets].sort((x, y) => x.le - y.le);
-  if (b[b.length - 1].le !== Infinity) return NaN;
-  const merged = [];
-  for (const x of b) {
-    if (merged.length && merged[merged.length - 1].le === x.le) merged[merged.length - 1].count += x.count;
-    else merged.push({ ...x });
-  }
-  b = merged;
-  let max = b[0].count;
-  for (const x of b) {
-    if (x.count > max) max = x.count;
-    else if (x.count < max) x.count = max;
-  }
-  if (b.length < 2) return NaN;
-  const observations = b[b.length - 1].count;
-  if (observations === 0) return NaN;
-  let rank = q * observations;
-  let i = 0;
-  while (i < b.length - 1 && !(b[i].count >= rank)) i++;
-  if (i === b.length - 1) return b[b.length - 2].le;
-  if (i === 0 && b[0].le <= 0) return b[0].le;
-  let start = 0;
-  let count = b[i].count;
-  if (i > 0) {
-    start = b[i - 1].le;
-    count -= b[i - 1].count;
-    rank -= b[i - 1].count;
-  }
-  return start + (b[i].le - start) * (rank / count);
 }
 
 export class Evaluator {

@@ -14,17 +14,9 @@
 //     "panels": { "PANEL TITLE": { "A": { "means": "in words", "expr": "...", "unit": "reqps" },
 //                                  "B": { "means": "...", "none": "why no record can be its truth" } } } }
 
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-
-async function exists(f) {
-  try {
-    await stat(f);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from '../provisioning.mjs';
 
 // The claims of a dashboard: claims/NAME.json beside it; else, from a claims directory given
 // (--claims DIR), the file for its uid, else the one with its file name (a copy keeps its name).

@@ -15,6 +15,9 @@
 // Elements: { labels, lo, hi, maybe }; a NaN is lo = hi = NaN. Times are ms.
 
 import { parser } from '@prometheus-io/lezer-promql';
+import { bucketQuantile, monotonicBuckets, quantileAtRank } from '../quantile.mjs';
+import { extrapolate } from '../extrapolated_rate.mjs';
+import { SourceReader, childrenOf, goStringValue } from '../lezer_text.mjs';
 
 export class UnsupportedPromQL extends Error {}
 
@@ -38,40 +41,19 @@ export function promDurationMs(text) {
 }
 
 function stringValue(lit) {
-  if (lit.startsWith('`')) return lit.slice(1, -1);
-  const body = lit.slice(1, -1);
-  const simple = { n: '\n', t: '\t', r: '\r', '"': '"', "'": "'", '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v' };
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] !== '\\') out += body[i];
-    else {
-      const c = body[++i];
-      out += c in simple ? simple[c] : c;
-    }
-  }
-  return out;
+  return goStringValue(lit, (m) => {
+    throw new UnsupportedPromQL(m);
+  });
 }
 
-const kids = (n) => {
-  const out = [];
-  for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
-  return out;
-};
+const kids = childrenOf;
 const EXPR = new Set(['BinaryExpr', 'FunctionCall', 'AggregateExpr', 'MatrixSelector', 'SubqueryExpr', 'VectorSelector',
   'ParenExpr', 'UnaryExpr', 'NumberLiteral', 'StringLiteral', 'OffsetExpr', 'StepInvariantExpr']);
 const exprKids = (n) => kids(n).filter((k) => EXPR.has(k.type.name));
 
 // ---- compiling the tree into a small AST ----
 
-class Compiler {
-  constructor(src) {
-    this.src = src;
-  }
-
-  text(n) {
-    return this.src.slice(n.from, n.to);
-  }
-
+class Compiler extends SourceReader {
   no(n, what) {
     throw new UnsupportedPromQL(`${what || n.type.name} is not supported by the truth evaluator: ${this.text(n)}`);
   }
@@ -291,35 +273,6 @@ function compare(op, a, b) {
 
 // ---- range functions ----
 
-// Prometheus's extrapolatedRate for one exact series: samples [[t, v]] (ms), window end t.
-export function extrapolate(times, values, windowEnd, rangeMs, isCounter, isRate) {
-  const n = times.length;
-  const rangeStart = windowEnd - rangeMs;
-  let result = values[n - 1] - values[0];
-  if (isCounter) {
-    let last = values[0];
-    for (const v of values) {
-      if (v < last) result += last;
-      last = v;
-    }
-  }
-  let toStart = (times[0] - rangeStart) / 1000;
-  const toEnd = (windowEnd - times[n - 1]) / 1000;
-  const sampled = (times[n - 1] - times[0]) / 1000;
-  const avg = sampled / (n - 1);
-  if (isCounter && result > 0 && values[0] >= 0) {
-    const toZero = sampled * (values[0] / result);
-    if (toZero < toStart) toStart = toZero;
-  }
-  const threshold = avg * 1.1;
-  let interval = sampled;
-  interval += toStart < threshold ? toStart : avg / 2;
-  interval += toEnd < threshold ? toEnd : avg / 2;
-  result *= interval / sampled;
-  if (isRate) result /= rangeMs / 1000;
-  return result;
-}
-
 // rate()/increase() over interval samples: the raw increase bounded pair by pair (within one
 // process a counter never falls; across a restart, a pair whose intervals say the value dropped is
 // a reset, as Prometheus sees it, and one whose intervals overlap may be either),
@@ -386,62 +339,6 @@ function changesBounds(s) {
     } else if (!same) hi++;
   }
   return I(lo, hi);
-}
-
-// promql/quantile.go's bucketQuantile: buckets [{ le, count }] (cumulative).
-export function bucketQuantile(q, input) {
-  if (Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const b = [...input].sort((x, y) => x.le - y.le).map((x) => ({ ...x }));
-  if (!b.length || b[b.length - 1].le !== Infinity) return NaN;
-  let max = -Infinity;
-  for (const x of b) {
-    if (x.count > max) max = x.count;
-    else if (x.count < max) x.count = max;
-  }
-  if (b.length < 2) return NaN;
-  const observations = b[b.length - 1].count;
-  if (observations === 0) return NaN;
-  let rank = q * observations;
-  let i = 0;
-  while (i < b.length - 1 && !(b[i].count >= rank)) i++;
-  if (i === b.length - 1) return b[b.length - 2].le;
-  if (i === 0 && b[0].le <= 0) return b[0].le;
-  let start = 0;
-  let count = b[i].count;
-  if (i > 0) {
-    start = b[i - 1].le;
-    count -= b[i - 1].count;
-    rank -= b[i - 1].count;
-  }
-  return start + (b[i].le - start) * (rank / count);
-}
-
-// bucketQuantile's search and interpolation at a given rank (buckets sorted, the last +Inf);
-// NaN when there is nothing to rank.
-function quantileAtRank(rank, input, total) {
-  if (!(total > 0)) return NaN;
-  const b = input.map((x) => ({ ...x }));
-  let max = -Infinity;
-  for (const x of b) {
-    if (x.count > max) max = x.count;
-    else if (x.count < max) x.count = max;
-  }
-  if (b.length < 2) return NaN;
-  let i = 0;
-  while (i < b.length - 1 && !(b[i].count >= rank)) i++;
-  if (i === b.length - 1) return b[b.length - 2].le;
-  if (i === 0 && b[0].le <= 0) return b[0].le;
-  let start = 0;
-  let count = b[i].count;
-  let r = rank;
-  if (i > 0) {
-    start = b[i - 1].le;
-    count -= b[i - 1].count;
-    r -= b[i - 1].count;
-  }
-  return count > 0 ? start + (b[i].le - start) * (r / count) : b[i].le;
 }
 
 // ---- the evaluator ----
@@ -679,15 +576,14 @@ export class BoundsEvaluator {
         // is monotonic in every count, so the true curve lies between the running maxima of the
         // low and of the high counts: the quantile is at least where the high curve reaches the
         // lowest rank, at most where the low curve reaches the highest.
-        const runMax = (f) => {
-          let m = -Infinity;
-          return b.map((x) => ({ le: x.le, count: (m = Math.max(m, f(x))) }));
-        };
-        const low = runMax((x) => x.lo);
-        const high = runMax((x) => x.hi);
-        v1 = quantileAtRank(q.lo * low[last].count, high, high[last].count);
-        v2 = quantileAtRank(q.hi * high[last].count, low, high[last].count);
-        zero = low[last].count <= 0 && high[last].count > 0;
+        const low = monotonicBuckets(b.map((x) => ({ le: x.le, count: x.lo })));
+        const high = monotonicBuckets(b.map((x) => ({ le: x.le, count: x.hi })));
+        const top = high.length - 1;
+        // With no observation at the low corner the rank is 0: any value from the first bucket's
+        // start (0, or its bound if that is not positive) may be the quantile.
+        v1 = high[top].count <= 0 ? NaN : low[top].count > 0 ? quantileAtRank(q.lo * low[top].count, high) : Math.min(0, high[0].le);
+        v2 = high[top].count > 0 ? quantileAtRank(q.hi * high[top].count, low) : NaN;
+        zero = low[top].count <= 0 && high[top].count > 0;
       }
       const nan = Number.isNaN(v1) || Number.isNaN(v2) || zero;
       out.push({
