@@ -58,6 +58,8 @@ export class AlertTruth {
     this.runs = runs;
     this.reason = null; // why no alert can be predicted at all
     this.unknown = new Map(); // alertname -> why its windows cannot be predicted
+    this.absent = new Set(); // metrics neither the record nor the run's Prometheus has
+    this.firstOutput = Infinity; // the time of the first sample any rule wrote
     this.windows = [];
     this.groupOf = new Map(); // alertname -> { name, interval }
     this.ticks = new Map(); // group name -> { phase, interval, known }
@@ -117,17 +119,32 @@ export class AlertTruth {
     }
     const sels = [...metrics].sort().map(bareSelector);
     await this.twins.prepare(sels);
+    // A series the record cannot tell, of which the run's Prometheus holds none either (loadgen's
+    // when no loadgen ran), is an empty input, as it was for Prometheus: the rule's other inputs
+    // still decide. One it holds but the record cannot tell leaves the alert unpredicted.
+    const gaps = new Set();
+    for (const s of sels) {
+      if (!this.twins.missing.has(s.name)) continue;
+      const held = await this.twins.query(s.name).catch(() => [{}]);
+      if (held.length) gaps.add(s.name);
+      else this.absent.add(s.name);
+    }
     for (const r of rules) {
       if (r.kind !== 'alert' || !readsOf.has(r)) continue;
-      const gap = [...readsOf.get(r)].find((n) => this.twins.missing.has(n));
+      const gap = [...readsOf.get(r)].find((n) => gaps.has(n));
       if (gap) this.unknown.set(r.name, `its rule reads ${gap}: ${this.twins.missing.get(gap)}`);
     }
     const inputs = sels.filter((s) => !this.twins.missing.has(s.name)).flatMap((s) => this.twins.series(s));
 
-    let start = Infinity;
+    // Prometheus evaluates its rules from its start, scraped or not (an absent() alert may be
+    // pending before the first scrape). Its first evaluation that wrote something, or the first
+    // sample read, starts the simulation: an earlier evaluation wrote nothing, so it left no state.
+    await this.readTicks(groups, recorded);
+    let start = this.firstOutput;
     for (const s of inputs) if (s.samples.length) start = Math.min(start, s.samples[0].t);
-    const end = this.record.window.to;
     if (!Number.isFinite(start)) start = this.record.window.from;
+    start -= 1;
+    const end = this.record.window.to;
     const marks = {};
     this.model.faults.forEach((f, i) => {
       if (f.injected !== null) marks[`fault${i + 1}`] = [f.injected];
@@ -137,7 +154,6 @@ export class AlertTruth {
         marks[`${svc.job}${i + 1}`] = [p.start];
       });
     }
-    await this.readTicks(groups, recorded);
     const groupPhases = groups.map((g) => (this.ticks.get(g.name).known ? this.ticks.get(g.name).phase : null));
     const storageFor = ({ kind, frac }) => buildStorage(inputs, kind, frac);
     const t0 = Date.now();
@@ -171,6 +187,7 @@ export class AlertTruth {
       series = [];
     }
     const evaluation = this.record.prometheus.evaluationMs;
+    this.firstOutput = Math.min(Infinity, ...series.filter((s) => s.values.length).map((s) => s.values[0][0]));
     for (const g of groups) {
       const interval = g.interval ?? evaluation;
       const mine = series.find((s) => g.rules.some((r) => (r.kind === 'alert' ? s.metric.alertname === r.name && OWN_SERIES.has(s.metric.__name__) : s.metric.__name__ === r.name)) && s.values.length);

@@ -584,14 +584,18 @@ function sampledValue(svc, labels) {
     return cand.length ? cand[0].pid : before?.pid ?? after?.pid;
   };
   // `last`: how much more the value may have grown after the process's last sample (a process
-  // that stopped before the sampler came back, e.g. a new thread's 64 MiB malloc arena).
+  // that stopped before the sampler came back, e.g. a new thread's 64 MiB malloc arena). A scrape
+  // the sampler did not see the process on both sides of (it had just started, its clients not
+  // yet connected; or it was stopping) may have found less than any sample: bounded below by 0.
   const gauge = (field, slack, last = 0) => (t, d) => {
     const pid = pidAt(t);
     const { near, after } = around(svc.samples, t + d / 2, SAMPLE_WINDOW_MS + d / 2, pid);
     const v = near.map((x) => x[field]).filter((x) => Number.isFinite(x));
     if (!v.length) return null;
     const grow = after && after.t >= t + d ? 0 : last;
-    return { lo: Math.max(0, Math.min(...v) - slack(Math.min(...v))), hi: Math.max(...v) + slack(Math.max(...v)) + grow };
+    const seenBefore = around(svc.samples, t, 0, pid).before;
+    const lo = seenBefore && after && after.t >= t + d ? Math.max(0, Math.min(...v) - slack(Math.min(...v))) : 0;
+    return { lo, hi: Math.max(...v) + slack(Math.max(...v)) + grow };
   };
   switch (name) {
     case 'process_cpu_seconds_total':
