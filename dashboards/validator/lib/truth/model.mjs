@@ -53,9 +53,11 @@ function faultsOf(journal, file) {
   return out;
 }
 
+// A loadgen --json result, versions 1 and 2 (2 added targets, success rules and connections; the
+// fields read here — header, series, routes' classes, totals' transport errors — did not change).
 function loadgenOf(j, source) {
-  if (j.schema !== 'taskbench.loadgen.result' || j.version !== 1) {
-    throw new Error(`${source.result} is not a loadgen --json result (schema taskbench.loadgen.result version 1)`);
+  if (j.schema !== 'taskbench.loadgen.result' || (j.version !== 1 && j.version !== 2)) {
+    throw new Error(`${source.result} is not a loadgen --json result (schema taskbench.loadgen.result version 1 or 2; docs/loadgen-json.md)`);
   }
   const start = Number(BigInt(j.start_unix_ns) / 1000n) / 1000;
   return {
