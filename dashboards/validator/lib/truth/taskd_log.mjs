@@ -70,8 +70,9 @@ export function parseTaskdLogs(files) {
 }
 
 // Splits one file's lines into processes: each "listening" line is a process, whose start-up
-// block is the run of start-up lines right before it; "stopped" ends it (a process without one
-// was killed, and ends at its last line).
+// block begins at the first start-up line of the run of start-up and request lines right before
+// it (taskd accepts connections before it logs "listening": a request may be answered in
+// between); "stopped" ends it (a process without one was killed, and ends at its last line).
 function segment(lines, processes, requests) {
   const listens = [];
   lines.forEach((l, i) => {
@@ -81,7 +82,9 @@ function segment(lines, processes, requests) {
   let next = 0;
   const begin = (i) => {
     let b = i;
-    while (b > 0 && STARTUP.has(lines[b - 1].obj.msg)) b--;
+    for (let k = i - 1; k >= 0 && (STARTUP.has(lines[k].obj.msg) || lines[k].obj.msg === 'request'); k--) {
+      if (STARTUP.has(lines[k].obj.msg)) b = k;
+    }
     return b;
   };
   const starts = new Map(listens.map((i) => [begin(i), i]));
