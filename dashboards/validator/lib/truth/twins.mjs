@@ -580,7 +580,10 @@ function sampledValue(svc, labels) {
   const pidAt = (t) => {
     const { before, after } = around(svc.samples, t, 0);
     const p = processAt(svc, t);
-    const cand = [before, after].filter(Boolean).filter((x) => !p || Math.abs(x.start * 1000 - p.start) < 5000);
+    // The sampled process whose /proc start is nearest the logged one (a process may take a while
+    // to log its first line under load, and the one before may have started only seconds earlier).
+    const off = (x) => (p ? Math.abs(x.start * 1000 - p.start) : 0);
+    const cand = [before, after].filter(Boolean).filter((x) => !p || off(x) < 5000).sort((a, b) => off(a) - off(b));
     return cand.length ? cand[0].pid : before?.pid ?? after?.pid;
   };
   // `last`: how much more the value may have grown after the process's last sample (a process
