@@ -53,7 +53,7 @@ async function truth(phaseSample) {
   await writeFile(path.join(dir, 'db.yml'), RULES);
   const record = { prometheus: { rules: dir, evaluationMs: 1000, scrapeMs: 1000, lookbackMs: 300000 }, window: { from: 0, to: 20000 } };
   const groups = await loadRuleFiles([path.join(dir, 'db.yml')]);
-  const at = new AlertTruth({ twins: fakeTwins({ phaseSample }), record, model: { faults: [], services: [] }, groups });
+  const at = new AlertTruth({ twins: fakeTwins({ phaseSample }), record, groups });
   await at.prepare();
   await rm(dir, { recursive: true, force: true });
   return at;

@@ -21,7 +21,7 @@ const AM_CLEANUP = 30000;
 const AM_FLUSH_SLACK = 3600000;
 
 // A small seeded generator (mulberry32): the same phases on every run of the same prediction.
-function random(seed) {
+export function random(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -79,17 +79,13 @@ export function slotMarks(marks) {
 
 // groups: rule_set groups; am: routing.mjs config or null; timings (ms): {scrape, evaluation,
 // lookback, resendDelay}; model: model.mjs readModel(); start/end: ms on the model's clock;
-// marks: {name: [ms]} to align episodes on (optional); storageFor: instead of a model, a function
-// ({ kind: 'min'|'max'|'random', frac, pick, run }) -> Storage that gives each run its series (the
-// truth report's ALERTS panels: series recorded from a run, each sample a choice within what the
-// run allows); groupPhases: [ms | null per group], evaluation phases known (read from a run's
-// Prometheus) instead of swept.
+// marks: {name: [ms]} to align episodes on (optional).
 // Returns {runs, alerts: [AlertPrediction], errors: [sentences]} where AlertPrediction =
 // {key, labels, rule, episodes: [Episode], notified: [...first notification per receiver],
 // muted, mutedBy} and Episode = {slot: {name, occurrence, t}, runs, pending, firing, resolved,
 // dropped, notified: [{receiver, groupKey, firing, resolved}], muted, mutedBy}; every time is a
 // {min, max, runs} or null.
-export function predictAlerts({ groups, am = null, timings, model, start, end, runs = 64, seed = 1, marks = null, storageFor = null, groupPhases = null }) {
+export function predictAlerts({ groups, am = null, timings, model, start, end, runs = 64, seed = 1, marks = null }) {
   const rnd = random(seed);
   const slots = slotMarks(marks);
   const byKey = new Map();
@@ -109,7 +105,7 @@ export function predictAlerts({ groups, am = null, timings, model, start, end, r
   for (let run = 0; run < runs; run++) {
     const kind = run === 0 ? 'min' : run === 1 ? 'max' : 'random';
     const ch = phaseChooser(kind, rnd);
-    const storage = storageFor ? storageFor({ kind, frac: ch.frac, pick: ch.pick, run }) : buildStorage(model, {
+    const storage = buildStorage(model, {
       interval: timings.scrape,
       scrape: model.targets.map(() => Math.floor(ch.frac() * timings.scrape)),
       pick: ch.pick,
@@ -123,7 +119,7 @@ export function predictAlerts({ groups, am = null, timings, model, start, end, r
       end,
       blackouts: (model.reloads || []).map((r) => [r.t, r.t + ch.pick(r.blackout)]),
       phases: {
-        groups: groups.map((g, i) => groupPhases?.[i] ?? Math.floor(ch.frac() * (g.interval ?? timings.evaluation))),
+        groups: groups.map((g) => Math.floor(ch.frac() * (g.interval ?? timings.evaluation))),
         amCleanup: Math.floor(ch.frac() * AM_CLEANUP),
       },
     });

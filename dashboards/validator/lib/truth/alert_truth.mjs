@@ -1,21 +1,19 @@
 // alert_truth: the truth of ALERTS over a recorded run — when each alert should have been pending
-// and firing, predicted by the alert predictor of `validator alerts` (lib/alerts/predict.mjs, one
-// predictor for both) from the rules the run's Prometheus ran and the twins of the series they read.
+// and firing: the rules the run's Prometheus ran, evaluated by the rule engine of `validator
+// alerts` (lib/alerts/simulate.mjs: groups, `for`, keep_firing_for, staleness, ALERTS as
+// Prometheus writes it; one engine for both) over the twins of the series they read.
 //
-// The predictor sweeps what nobody controls (each rule group's evaluation phase) over runs; here
-// each run also picks every sample inside what the run allows: the twin of a series is an interval
-// per scrape (lo..hi, maybe absent), and a run takes all lows, all highs, or a seeded random choice
-// (counters kept monotone within a process). An alert is *certainly* pending or firing at an
-// evaluation where it is in every run, *possibly* where it is in some: alertWindows() turns the
-// runs into those windows. The twin of ALERTS{alertname, alertstate, ...} is then 1 at each of the
-// group's evaluations inside a possible window (certain where every run agrees, else "may be
-// absent"), a stale marker at the next one, nothing elsewhere. Alertmanager plays no part in ALERTS.
-//
-// The group's evaluation ticks are read from the run's own Prometheus (the times of its ALERTS,
-// ALERTS_FOR_STATE and recorded samples of the group); a group that left none is sampled on a grid
-// of unknown phase, and one evaluation interval at each edge of a certain window becomes "maybe".
+// The twin of a series is an interval per scrape (lo..hi, maybe absent). Each of 24 runs picks
+// every sample inside it: all lows, all highs, or a seeded mix of the two ends (a rule compares
+// with a threshold, so the ends are the extremes; counters kept monotone within a process). Each
+// group is evaluated at the phase its samples in the run's Prometheus show, so every run
+// evaluates at the real evaluation times; a group that left none is evaluated at a swept phase.
+// The twin of ALERTS{alertname, alertstate, ...} is then 1 at each of the group's evaluations
+// where every run had the alert in that state (certain), "may be absent" where some run did, a
+// stale marker at the next evaluation, nothing elsewhere. Alertmanager plays no part in ALERTS.
 
-import { alertWindows, predictAlerts } from '../alerts/predict.mjs';
+import { random } from '../alerts/predict.mjs';
+import { simulate } from '../alerts/simulate.mjs';
 import { RecordedSeries, Storage } from '../alerts/series.mjs';
 import { compilePromQL, selectorsOf } from './promql_bounds.mjs';
 
@@ -47,20 +45,19 @@ function matcherOk(m, labels) {
 }
 
 export class AlertTruth {
-  // twins: the Twins of the run (prepared on demand); record: the loaded run record; model: the
-  // truth model (faults, processes: marks that keep episodes apart).
-  constructor({ twins, record, model, groups, error = null, runs = DEFAULT_RUNS }) {
-    this.groups = groups; // lib/alerts/rule_set.mjs groups of the run's rule files
+  // twins: the Twins of the run (prepared on demand); record: the loaded run record; groups:
+  // lib/alerts/rule_set.mjs groups of the run's rule files (error: why they could not be read).
+  constructor({ twins, record, groups, error = null, runs = DEFAULT_RUNS }) {
+    this.groups = groups;
     this.error = error;
     this.twins = twins;
     this.record = record;
-    this.model = model;
     this.runs = runs;
     this.reason = null; // why no alert can be predicted at all
     this.unknown = new Map(); // alertname -> why its windows cannot be predicted
     this.absent = new Set(); // metrics neither the record nor the run's Prometheus has
     this.firstOutput = Infinity; // the time of the first sample any rule wrote
-    this.windows = [];
+    this.spans = new Map(); // alert key + state -> { labels, runs: run -> [[from, to)] }
     this.groupOf = new Map(); // alertname -> { name, interval }
     this.ticks = new Map(); // group name -> { phase, interval, known }
     this.stats = null;
@@ -145,35 +142,35 @@ export class AlertTruth {
     if (!Number.isFinite(start)) start = this.record.window.from;
     start -= 1;
     const end = this.record.window.to;
-    const marks = {};
-    this.model.faults.forEach((f, i) => {
-      if (f.injected !== null) marks[`fault${i + 1}`] = [f.injected];
-    });
-    for (const svc of this.model.services) {
-      svc.processes.forEach((p, i) => {
-        marks[`${svc.job}${i + 1}`] = [p.start];
-      });
-    }
-    const groupPhases = groups.map((g) => (this.ticks.get(g.name).known ? this.ticks.get(g.name).phase : null));
-    const storageFor = ({ kind, frac }) => buildStorage(inputs, kind, frac);
+    const known = groups.map((g) => this.ticks.get(g.name));
+    const timings = { scrape: this.record.prometheus.scrapeMs, evaluation, lookback: this.record.prometheus.lookbackMs, resendDelay: RESEND_DELAY_MS };
+    const rnd = random(1);
     const t0 = Date.now();
-    const prediction = predictAlerts({
-      groups,
-      am: null,
-      timings: { scrape: this.record.prometheus.scrapeMs, evaluation, lookback: this.record.prometheus.lookbackMs, resendDelay: RESEND_DELAY_MS },
-      start,
-      end,
-      runs: this.runs,
-      marks,
-      storageFor,
-      groupPhases,
-    });
-    for (const e of prediction.errors) {
-      const name = e.split(':')[0];
-      if (!this.unknown.has(name)) this.unknown.set(name, `the predictor cannot evaluate its rule (${e.slice(name.length + 2)})`);
+    for (let run = 0; run < this.runs; run++) {
+      const kind = run === 0 ? 'min' : run === 1 ? 'max' : 'random';
+      const result = simulate({
+        groups,
+        storage: buildStorage(inputs, kind, rnd),
+        timings,
+        start,
+        end,
+        // A group that left no sample in the run's Prometheus is evaluated at a swept phase.
+        phases: { groups: known.map((k) => (k.known ? k.phase : Math.floor(rnd() * k.interval))) },
+      });
+      for (const e of result.errors) {
+        if (!this.unknown.has(e.rule.name)) this.unknown.set(e.rule.name, `the rule engine cannot evaluate its rule (${e.error.message})`);
+      }
+      for (const [key, h] of result.history) {
+        for (const sp of h.spans) {
+          if (sp.pending === undefined) continue;
+          const firing = sp.firing ?? Infinity;
+          const resolved = sp.resolved ?? Infinity;
+          this.addSpan(key, h.labels, 'pending', run, sp.pending, Math.min(firing, resolved));
+          if (sp.firing !== undefined) this.addSpan(key, h.labels, 'firing', run, sp.firing, resolved);
+        }
+      }
     }
-    this.windows = alertWindows(prediction, end);
-    this.stats = { runs: prediction.runs, ms: Date.now() - t0, start, end, alerts: prediction.alerts.length };
+    this.stats = { runs: this.runs, ms: Date.now() - t0, start, end, alerts: this.spans.size };
   }
 
   // Each group's evaluation phase, from what its rules wrote into the run's Prometheus.
@@ -207,35 +204,41 @@ export class AlertTruth {
     return null;
   }
 
-  // The twin series of ALERTS that `sel` selects (prepare() first).
+  // The times at which one simulated run had the alert in `state`: [from, to) per episode.
+  addSpan(key, labels, state, run, from, to) {
+    const k = `${key}\u0000${state}`;
+    if (!this.spans.has(k)) this.spans.set(k, { labels: { __name__: 'ALERTS', ...labels, alertstate: state }, runs: new Map() });
+    const e = this.spans.get(k);
+    if (!e.runs.has(run)) e.runs.set(run, []);
+    e.runs.get(run).push([from, to]);
+  }
+
+  // The twin series of ALERTS that `sel` selects (prepare() first): at each of the group's
+  // evaluations, certain where every run had the alert in that state, "may be" where some did.
+  // With the evaluation phase unknown, a run counts for an evaluation when its state covers one
+  // interval around it (certain) or touches it (possible).
   series(sel) {
-    const bySeries = new Map();
-    for (const w of this.windows) {
-      const labels = { __name__: 'ALERTS', ...w.labels, alertstate: w.state };
-      if (!sel.matchers.every((m) => matcherOk(m, labels))) continue;
-      const key = JSON.stringify(Object.entries(labels).sort());
-      if (!bySeries.has(key)) bySeries.set(key, { labels, windows: [] });
-      bySeries.get(key).windows.push(w);
-    }
     const out = [];
-    for (const { labels, windows } of bySeries.values()) {
+    const end = this.record.window.to;
+    for (const { labels, runs } of this.spans.values()) {
+      if (!sel.matchers.every((m) => matcherOk(m, labels))) continue;
       const g = this.groupOf.get(labels.alertname);
       const tk = this.ticks.get(g?.name) || { interval: this.record.prometheus.evaluationMs, phase: 0, known: false };
-      const at = new Map(); // tick -> certain?
-      for (const w of windows) {
-        const [p0, p1] = w.possible;
-        let c0 = w.certain ? w.certain[0] : Infinity;
-        let c1 = w.certain ? w.certain[1] : -Infinity;
-        if (!tk.known) [c0, c1] = [c0 + tk.interval, c1 - tk.interval];
-        for (let t = tk.phase + Math.ceil((p0 - tk.phase) / tk.interval) * tk.interval; t < p1; t += tk.interval) {
-          const certain = t >= c0 && t < c1;
-          at.set(t, (at.get(t) || false) || certain);
-        }
+      const w = tk.known ? 0 : tk.interval;
+      const all = [...runs.values()].flat();
+      const first = Math.min(...all.map(([a]) => a)) - w;
+      const last = Math.min(end, Math.max(...all.map(([, b]) => b)) + w);
+      const samples = [];
+      for (let t = tk.phase + Math.ceil((first - tk.phase) / tk.interval) * tk.interval; t <= last; t += tk.interval) {
+        const covers = (list) => list.some(([a, b]) => a <= t - w && t + w < b);
+        const touches = (list) => list.some(([a, b]) => (w ? a < t + w && t - w < b : a <= t && t < b));
+        const possible = [...runs.values()].some(touches);
+        if (!possible) continue;
+        const certain = runs.size === this.runs && [...runs.values()].every(covers);
+        samples.push({ t, lo: 1, hi: 1, maybe: !certain });
       }
-      const ticks = [...at.keys()].sort((a, b) => a - b);
-      if (!ticks.length) continue; // a window between two evaluations: never written
-      const samples = ticks.map((t) => ({ t, lo: 1, hi: 1, maybe: !at.get(t) }));
-      const staleAt = ticks.filter((t, i) => ticks[i + 1] !== t + tk.interval).map((t) => t + tk.interval);
+      if (!samples.length) continue; // between two evaluations: never written
+      const staleAt = samples.filter((x, i) => samples[i + 1]?.t !== x.t + tk.interval).map((x) => x.t + tk.interval);
       out.push({ labels, samples, staleAt });
     }
     return out;

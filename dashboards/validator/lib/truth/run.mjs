@@ -145,7 +145,7 @@ export class TruthRun {
         this.notes.push(`recording rule ${rule.name} cannot be evaluated over the truth: ${e.message}`);
       }
     }
-    if (r.prometheus.rules) this.twins.alerts = new AlertTruth({ twins: this.twins, record: r, model: this.model, groups: rules.groups, error: rules.error });
+    if (r.prometheus.rules) this.twins.alerts = new AlertTruth({ twins: this.twins, record: r, groups: rules.groups, error: rules.error });
     // The lines Loki would hold: every service log through the Alloy pipeline.
     this.entries = [];
     if (this.o.alloyConfig) {
