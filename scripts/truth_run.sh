@@ -63,6 +63,11 @@ kill -KILL "\$pid" 2>/dev/null
 EOF
 chmod +x "$dir/start-taskd.sh" "$dir/stop-taskd.sh"
 "$dir/start-taskd.sh"
+# Sampled from its start: a scrape before the sampler's first sample has no truth to hold the
+# saturation panels to (the validator takes its value as unknown).
+python3 scripts/proc_sampler.py --pid-file "$dir/taskd.pid" --port "$port" --data-dir "$data" \
+    --out "$dir/proc.jsonl" --interval 0.2 --duration 400 &
+pids+=("$!")
 for _ in $(seq 100); do curl -fs -o /dev/null "$url/readyz" && break; sleep 0.05; done
 
 stack/local/stack.sh up --dir "$dir/stack" --taskd "127.0.0.1:$port" --loadgen "127.0.0.1:$lgport" \
@@ -76,9 +81,6 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-python3 scripts/proc_sampler.py --pid-file "$dir/taskd.pid" --port "$port" --data-dir "$data" \
-    --out "$dir/proc.jsonl" --interval 0.2 --duration 300 &
-pids+=("$!")
 # The window opens after a scrape of the idle taskd, so every series starts from a known value.
 sleep 2
 from=$(now)

@@ -144,6 +144,23 @@ test('interval inputs: rate bounds contain every exact choice, comparisons say m
   assert.equal(ev.eval(compilePromQL('x_total > 41'), 4000).length, 0);
 });
 
+test('a counter sample whose value is not known (0..+Inf) bounds the rate instead of making it NaN', () => {
+  const twin = (vals) => ({
+    series: () => [{ labels: { __name__: 'x_total' }, samples: vals.map(([t, lo, hi, seg]) => ({ t, lo, hi, seg })) }],
+  });
+  // Not known, then 0 in one process: it was 0 all along.
+  let ev = new BoundsEvaluator({ twins: twin([[1000, 0, Infinity], [2000, 0, 0, 7], [3000, 0, 0, 7]]), lookbackMs: 5000 });
+  assert.deepEqual(ev.eval(compilePromQL('rate(x_total[4s])'), 3000).map((r) => [r.lo, r.hi]), [[0, 0]]);
+  // Not known, then 5 and 9: whatever the first was (below 5, or above: a reset), inside.
+  ev = new BoundsEvaluator({ twins: twin([[1000, 0, Infinity], [2000, 5, 5, 7], [3000, 9, 9, 7]]), lookbackMs: 5000 });
+  const [r] = ev.eval(compilePromQL('increase(x_total[4s])'), 3000);
+  assert.ok(Number.isFinite(r.lo) && Number.isFinite(r.hi), `[${r.lo}, ${r.hi}]`);
+  for (const first of [0, 3, 5, 100, 1e9]) {
+    const v = extrapolate([1000, 2000, 3000], [first, 5, 9], 3000, 4000, true, false);
+    assert.ok(v >= r.lo - 1e-9 && v <= r.hi + 1e-9, `first ${first}: ${v} outside [${r.lo}, ${r.hi}]`);
+  }
+});
+
 test('histogram_quantile over interval counts is bounded by its two extreme corners, inside the buckets the rank can fall in', () => {
   const buckets = { 0.1: [5, 5], 0.2: [40, 60], 0.5: [90, 95], '+Inf': [100, 100] };
   const ev = new BoundsEvaluator({

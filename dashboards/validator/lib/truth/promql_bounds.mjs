@@ -303,7 +303,12 @@ function rateBounds(samples, windowEnd, rangeMs, isRate) {
     }
   }
   const times = samples.map((s) => s.t);
+  const span = Math.max(1, times[times.length - 1] - times[0]);
   const corner = (inc, first) => {
+    if (!Number.isFinite(inc)) return Infinity;
+    // An unbounded first value (not known) never shortens the extrapolation towards zero: any
+    // first value that does not shorten it gives the same result.
+    if (!Number.isFinite(first)) first = 1 + (inc * rangeMs) / span;
     const values = times.map(() => 0);
     values[0] = first;
     values[values.length - 1] = first + inc;

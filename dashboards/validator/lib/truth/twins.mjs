@@ -575,7 +575,19 @@ function around(samples, t, w, pid) {
 // a connection opened and closed, a buffer allocated).
 const SAMPLE_WINDOW_MS = 300;
 
+// A scrape before the sampler's first sample (it started after the process): the value is not
+// known, only that it is a value — anything, for a counter at least 0.
+const UNKNOWN = { lo: 0, hi: Infinity };
+
 function sampledValue(svc, labels) {
+  const name = labels.__name__;
+  const fn = sampledValueSeen(svc, labels);
+  if (!fn || name === 'process_cpu_seconds_total' || name === 'process_start_time_seconds') return fn;
+  const from = svc.samples.length ? svc.samples[0].t : Infinity;
+  return (t, d) => (t + d < from ? { ...UNKNOWN } : fn(t, d));
+}
+
+function sampledValueSeen(svc, labels) {
   const name = labels.__name__;
   const pidAt = (t) => {
     const { before, after } = around(svc.samples, t, 0);
@@ -648,7 +660,7 @@ function sampledValue(svc, labels) {
         const seen = svc.samples.filter((x) => x.pid === pid && x.t <= t + 1000);
         if (!seen.length) return null;
         const most = Math.max(...seen.map((x) => x.conns || 0));
-        return most < svc.maxConnections - 10 ? { lo: 0, hi: 0 } : { lo: 0, hi: Infinity };
+        return most < svc.maxConnections - 10 ? { lo: 0, hi: 0, seg: pid } : { lo: 0, hi: Infinity, seg: pid };
       };
     default:
       return null;
