@@ -669,16 +669,19 @@ function sampledValueSeen(svc, labels) {
 
 // ---- loadgen ----
 
-// Per-second rows: cumulative counts at the start of each second; a scrape inside a second saw
-// something between the counts at its two ends.
+// Per-second rows: cumulative counts at the start of each second; a scrape saw something
+// between the count at the start of the second it began in and the count at the end of the
+// second it ended in (Prometheus stamps the sample with the scrape's start; loadgen renders it
+// up to the scrape's duration d later, which a busy machine stretches to tenths of a second).
 function cumulative(lg, rowValue) {
   const c = [0];
   for (const row of lg.series) c.push(c[c.length - 1] + rowValue(row));
-  return (t) => {
+  return (t, d = 0) => {
     const x = (t - lg.start) / 1000;
-    if (x <= 0) return { lo: 0, hi: 0 };
-    const i = Math.min(lg.series.length, Math.floor(x));
-    const j = Math.min(lg.series.length, Math.ceil(x));
+    const y = (t + d - lg.start) / 1000;
+    if (y <= 0) return { lo: 0, hi: 0 };
+    const i = Math.min(lg.series.length, Math.max(0, Math.floor(x)));
+    const j = Math.min(lg.series.length, Math.ceil(y));
     return { lo: c[i], hi: c[j] };
   };
 }
@@ -703,9 +706,9 @@ function loadgenValue(lg, labels) {
       const cum = cumulative(lg, (row) => classCount(row, cls));
       // A row counts a class over all routes: this route had at most all of it, and at least
       // what the other routes cannot have had.
-      return (t) => {
+      return (t, d) => {
         if (t >= lg.end) return { lo: totalRoute, hi: totalRoute };
-        const c = cum(t);
+        const c = cum(t, d);
         return { lo: Math.max(0, c.lo - otherRoutes), hi: Math.min(totalRoute, c.hi) };
       };
     }
@@ -713,9 +716,9 @@ function loadgenValue(lg, labels) {
       const total = Number(lg.totals.errors?.[labels.kind] || 0);
       const allErrors = Object.values(lg.totals.errors || {}).reduce((a, b) => a + Number(b), 0);
       const cum = cumulative(lg, (row) => classCount(row, 'error'));
-      return (t) => {
+      return (t, d) => {
         if (t >= lg.end) return { lo: total, hi: total };
-        const c = cum(t);
+        const c = cum(t, d);
         return { lo: Math.max(0, c.lo - (allErrors - total)), hi: Math.min(total, c.hi) };
       };
     }
@@ -823,12 +826,13 @@ function latencyBuckets(lg, labels) {
     }
   }
   const allCompleted = lg.series.reduce((a, r) => a + n(r), 0);
-  return (t) => {
+  return (t, d = 0) => {
     if (t >= lg.end && totalAt) return { lo: totalAt.lo, hi: totalAt.hi };
     const x = (t - lg.start) / 1000;
-    if (x <= 0) return { lo: 0, hi: 0 };
-    const i = Math.min(lg.series.length, Math.floor(x));
-    const j = Math.min(lg.series.length, Math.ceil(x));
+    const y = (t + d - lg.start) / 1000; // rendered up to the scrape's duration later (cumulative())
+    if (y <= 0) return { lo: 0, hi: 0 };
+    const i = Math.min(lg.series.length, Math.max(0, Math.floor(x)));
+    const j = Math.min(lg.series.length, Math.ceil(y));
     let lo = cLo[i];
     let hi = cHi[j];
     if (routeTotal !== null) {
