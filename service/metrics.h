@@ -28,7 +28,7 @@ enum db_op {
 /* What the store reports at scrape time. */
 struct db_gauges {
     int up;
-    int file_state; /* enum db_file_state */
+    int file_state;      /* enum db_file_state */
     int64_t tasks;       /* -1 until the rows were counted (a database never opened) */
     int64_t free_bytes;  /* -1 when unknown */
     int64_t free_inodes; /* -1 when unknown or not counted by the file system */

@@ -305,7 +305,7 @@ static void test_db_path_turned_directory_fails_closed_then_recovers(void **stat
     expect_unavailable(fx, "GET", "/tasks/1", NULL);
     expect_down_with_state(fx, "is_directory");
     assert_int_equal(unavailable_lines_with_state(fx, "is_directory"), 1);
-    /* This process never counted the rows: no taskd_tasks sample, not a 0 that says they are gone. */
+    /* This process never counted its rows: no taskd_tasks sample, not a 0 saying they are gone. */
     assert_int_equal(scrape_count(fx_scrape(fx), "taskd_tasks"), 0);
 
     assert_int_equal(rmdir(fx->proc.db_path), 0);
