@@ -43,7 +43,7 @@ $summary"
     tap_keep="# the run is kept for a look:"
 fi
 # The panels not checked are exactly those with an argued "none" claim.
-python3 - "$work/truth.json" >"$work/unchecked.txt" <<'PY'
+if python3 - "$work/truth.json" >"$work/unchecked.txt" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 allowed = {"Writes and commits": "no ground truth: taskd groups writes", "Writes per commit": "no ground truth: the ratio",
@@ -57,7 +57,7 @@ for p in r["stats"]["not_checked_panels"]:
 print("unexpected: " + ", ".join(bad) if bad else "")
 sys.exit(1 if bad else 0)
 PY
-if [ $? -eq 0 ]; then
+then
     tap_ok "the panels not checked are the argued ones, each with its reason ($(grep -c . "$work/unchecked.txt") lines)"
 else
     tap_not_ok "the panels not checked are the argued ones, each with its reason" "$(cat "$work/unchecked.txt")"
