@@ -193,6 +193,12 @@ static void inject_and_observe(struct run *r, int *service_survived)
         run_say(res->reason, sizeof(res->reason), "the fault could not be injected: %s", err);
         return;
     }
+    if (rc == 2) {
+        res->status = EXPERIMENT_SKIPPED;
+        run_say(res->reason, sizeof(res->reason), "skipped: %s", err);
+        run_progress(r, "skipped: %s", err);
+        return;
+    }
     *service_survived = rc == 0;
     if (rc == 1) {
         run_progress(r, "the service did not come up on the fault: %s", err);

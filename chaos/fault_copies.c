@@ -191,6 +191,11 @@ static long long last_task_id(const char *db)
     return n;
 }
 
+static int stale_applies(const struct mechanism_ctx *c, char *why, size_t whylen)
+{
+    return mechanism_wal_present(c->wal, why, whylen);
+}
+
 static int stale_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     long after_ms = (long)(mechanism_param_number(c, "after") / 1000000);
@@ -257,6 +262,7 @@ const struct mechanism mechanism_stale_wal = {
     .params = copy_params,
     .when = MECHANISM_LIVE,
     .default_when = FAULT_LIVE,
+    .applies = stale_applies,
     .inject = stale_inject,
     .rollback = copies_rollback,
     .emergency = copies_emergency,

@@ -219,6 +219,15 @@ static int unlink_inject(struct mechanism_ctx *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Deleting SQLite's -wal does not apply to a service that keeps none; any other file that is
+ * not there is an error of the experiment (inject says so). */
+static int unlink_applies(const struct mechanism_ctx *c, char *why, size_t whylen)
+{
+    const char *path = mechanism_param(c, "path");
+    size_t n = strlen(path);
+    return n < 4 || strcmp(path + n - 4, "-wal") != 0 || mechanism_wal_present(path, why, whylen);
+}
+
 static int unlink_rollback(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     (void)c, (void)err, (void)errlen;
@@ -243,6 +252,7 @@ const struct mechanism mechanism_unlink = {
     .params = path_wal,
     .when = MECHANISM_LIVE | MECHANISM_AT_START,
     .default_when = FAULT_LIVE,
+    .applies = unlink_applies,
     .inject = unlink_inject,
     .rollback = unlink_rollback,
     .plan = unlink_plan,

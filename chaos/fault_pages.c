@@ -165,6 +165,11 @@ const struct mechanism mechanism_corrupt_page = {
 
 /* ---- torn-wal ---------------------------------------------------------------------------- */
 
+static int torn_applies(const struct mechanism_ctx *c, char *why, size_t whylen)
+{
+    return mechanism_wal_present(c->wal, why, whylen);
+}
+
 static int torn_inject(struct mechanism_ctx *c, char *err, size_t errlen)
 {
     memset(&st, 0, sizeof(st));
@@ -249,6 +254,7 @@ const struct mechanism mechanism_torn_wal = {
     .when = MECHANISM_AT_START,
     .default_when = FAULT_AT_START,
     .default_stop = FAULT_STOP_KILL,
+    .applies = torn_applies,
     .inject = torn_inject,
     .rollback = torn_rollback,
     .plan = torn_plan,

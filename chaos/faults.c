@@ -224,6 +224,13 @@ static int inject_at_start(struct fault_state *f, struct service_runner *svc, ch
                                               : service_runner_stop(svc, err, errlen);
     if (stopped < 0)
         return -1;
+    if (sc->mech->applies && !sc->mech->applies(&f->mctx, err, errlen)) {
+        char why[600];
+        snprintf(why, sizeof(why), "%s", err);
+        if (service_runner_start(svc, NULL, err, errlen) == 0)
+            snprintf(err, errlen, "%s", why);
+        return 2;
+    }
     f->injected = 1;
     if (sc->mech->inject(&f->mctx, err, errlen) < 0) {
         char why[600], ignored[300];
@@ -246,6 +253,8 @@ int faults_inject(struct fault_state *f, struct service_runner *svc, char *err, 
     f->mctx.service = svc;
     if (f->sc->at_start)
         return inject_at_start(f, svc, err, errlen);
+    if (f->sc->mech->applies && !f->sc->mech->applies(&f->mctx, err, errlen))
+        return 2;
     int rc = f->sc->mech->inject(&f->mctx, err, errlen);
     if (rc >= 0)
         f->injected = 1;

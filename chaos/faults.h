@@ -62,8 +62,9 @@ int faults_prepare(struct fault_state *f, struct service_runner *svc, char *err,
 
 /* Injects the fault (stopping and starting the service for an at-start fault). Returns 0; 1
  * when the fault is in place but the service did not come up on it (reason in err: a
- * deviation); or -1 with a sentence in err when the fault could not be made (nothing left in
- * place). */
+ * deviation); 2 when the fault does not apply to this service (the reason in err, nothing
+ * made, the service running); or -1 with a sentence in err when the fault could not be made
+ * (nothing left in place). */
 int faults_inject(struct fault_state *f, struct service_runner *svc, char *err, size_t errlen);
 
 /* Undoes the fault; starts the service again when it is down. Returns 0, or -1 with a

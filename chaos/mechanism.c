@@ -129,6 +129,17 @@ int mechanism_need_root(const char *why, char *err, size_t errlen)
     return 1;
 }
 
+int mechanism_wal_present(const char *wal, char *why, size_t whylen)
+{
+    if (access(wal, F_OK) == 0 || errno != ENOENT)
+        return 1;
+    snprintf(why, whylen,
+             "does not apply: the service does not keep its database in SQLite's WAL mode (no "
+             "-wal at %s)",
+             wal);
+    return 0;
+}
+
 void mechanism_say(struct mechanism_ctx *c, const char *fmt, ...)
 {
     size_t used = strlen(c->mechanism);

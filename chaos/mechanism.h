@@ -71,6 +71,11 @@ struct mechanism {
      * experiment (reason in err: needs root, a tool is missing), or -1 with a sentence. May be
      * NULL. */
     int (*prepare)(struct mechanism_ctx *c, char *err, size_t errlen);
+    /* Whether the fault applies to this service, asked just before inject (an at-start fault:
+     * with the service stopped). Returns 1, or 0 with the reason in why (a fault on SQLite's
+     * -wal, on a service that keeps none): the experiment is skipped, nothing was made. May be
+     * NULL (always applies). */
+    int (*applies)(const struct mechanism_ctx *c, char *why, size_t whylen);
     /* Makes the fault; an at-start fault finds the service stopped. Returns 0; 1 when the
      * fault is in place but the service did not come up on it (a deviation, reason in err);
      * -1 with a sentence when the fault could not be made (nothing left in place). */
@@ -124,6 +129,10 @@ int mechanism_sibling(const char *name, char *out, size_t cap);
 
 /* "skipped: needs root (...)" into err and returns 1 when not root, else 0. */
 int mechanism_need_root(const char *why, char *err, size_t errlen);
+
+/* Whether SQLite's -wal `wal` is there to break: 1, or 0 with "does not apply: ..." in why
+ * when there is none (the service does not keep its database in WAL mode). */
+int mechanism_wal_present(const char *wal, char *why, size_t whylen);
 
 /* Appends printf-style text to the mechanism description. */
 void mechanism_say(struct mechanism_ctx *c, const char *fmt, ...)

@@ -52,6 +52,7 @@ enum run_id {
     FLASK_DB_DELETED,
     FLASK_DB_MISSING,
     FLASK_VOLUME_MOUNT_LIVE,
+    FLASK_WAL_DELETED,
     FLASK_EXAMPLE_FILE,
     TASKD_VOLUME_MOUNT_FILE,
     TASKD_DB_DELETED_FILE,
@@ -178,8 +179,8 @@ static int run_all(void **state)
     snprintf(service_cmd, sizeof(service_cmd),
              "%s --listen 127.0.0.1:{port} --db {db} --check-interval 50ms", taskd_proc_bin());
     static const char *const flask_runs[] = {"volume-mount", "db-deleted", "db-missing",
-                                             "volume-mount-live"};
-    for (int i = 0; i < 4; i++) {
+                                             "volume-mount-live", "wal-deleted"};
+    for (int i = 0; i < 5; i++) {
         const char *a[] = {flask_runs[i],       "--service", flask_service,
                            "--max-error-ratio", "0.15",      NULL};
         set_args((enum run_id)i, a);
@@ -349,6 +350,25 @@ static void test_a_directory_at_the_database_path_leaves_the_blogs_app_answering
     assert_true(cj_number(cj_member(exp, "writes"), "refused_in_fault") > 0);
 }
 
+/* A fault on SQLite's -wal does not apply to an app in rollback-journal mode: skipped with the
+ * reason, never passed, and chaos exits 0 for it. */
+static void test_a_wal_fault_does_not_apply_to_the_blogs_app(void **state)
+{
+    (void)state;
+    skip_if_not_run(FLASK_WAL_DELETED);
+    const char *text;
+    const cJSON *exp = journal_of(FLASK_WAL_DELETED, &text);
+    if (runs[FLASK_WAL_DELETED].exit_status != 0 || strcmp(cj_status(exp), "skipped") != 0)
+        fx_fail_at(__FILE__, __LINE__, "wal-deleted on flask-tasks was not skipped (exit %d):\n%s",
+                   runs[FLASK_WAL_DELETED].exit_status, text);
+    assert_non_null(strstr(cj_member(exp, "reason")->valuestring,
+                           "does not apply: the service does not keep its database in SQLite's "
+                           "WAL mode"));
+    /* Only the steady state was judged: nothing was injected. */
+    assert_int_equal(cJSON_GetArraySize(cj_member(exp, "checks")), 1);
+    assert_int_equal(cj_check_passed(exp, "steady state"), 1);
+}
+
 static void test_db_missing_loses_what_the_blogs_app_acknowledged(void **state)
 {
     (void)state;
@@ -483,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_volume_mount_kills_the_blogs_app_at_start),
         cmocka_unit_test(test_db_deleted_never_drops_the_blogs_readiness),
         cmocka_unit_test(test_a_directory_at_the_database_path_leaves_the_blogs_app_answering),
+        cmocka_unit_test(test_a_wal_fault_does_not_apply_to_the_blogs_app),
         cmocka_unit_test(test_db_missing_loses_what_the_blogs_app_acknowledged),
         cmocka_unit_test(test_the_blogs_error_counter_misses_every_500),
         cmocka_unit_test(test_the_same_experiment_files_hold_on_taskd),
