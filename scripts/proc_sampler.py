@@ -9,7 +9,8 @@ listens on --port (whichever process that is at the moment, so restarts are foll
 conns counts the process's TCP sockets on --port that are established or closing (what an HTTP
 server still holds); free_bytes is statvfs(--data-dir) f_bavail x f_frsize, free_inodes its
 f_favail (0 where the file system does not count inodes). A line without "pid"
-says no process was running. Runs until --duration has passed or it is killed.
+says no process was running (or it had exited and waits to be reaped). Runs until --duration
+has passed or it is killed.
 
   proc_sampler.py [--pid-file F] --port P --data-dir D --out FILE [--interval 0.2] [--duration 600]
 """
@@ -101,6 +102,8 @@ def sample(pid, port, data_dir, btime):
         stat = f.read()
     fields = stat[stat.rindex(")") + 2:].split()
     # fields[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24
+    if fields[0] in ("Z", "X"):
+        raise ProcessLookupError(pid)  # exited, not yet reaped: no memory, no fds, no process
     utime, stime = int(fields[11]), int(fields[12])
     start = btime + int(fields[19]) / CLK_TCK
     inodes, fds = socket_inodes(pid)
@@ -139,7 +142,7 @@ def main():
                 try:
                     row.update(sample(pid, args.port, args.data_dir, btime))
                 except (OSError, ValueError, IndexError):
-                    row = {"t": round(t, 4)}  # the process went away while it was read
+                    row = {"t": round(t, 4)}  # the process went away (or exited) while it was read
             out.write(json.dumps(row) + "\n")
             time.sleep(max(0.0, t + args.interval - time.time()))
     return 0

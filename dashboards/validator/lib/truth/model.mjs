@@ -99,7 +99,9 @@ export async function buildModel(record) {
         if (!line.trim()) continue;
         try {
           const o = JSON.parse(line);
-          if (Number.isFinite(o.t)) samples.push({ ...o, t: o.t * 1000 });
+          // A process with no virtual memory has exited and waits to be reaped (samplers before
+          // they said so sampled it): no process, as a line without "pid" says.
+          if (Number.isFinite(o.t)) samples.push(o.pid && o.vsize_bytes === 0 ? { t: o.t * 1000 } : { ...o, t: o.t * 1000 });
         } catch {
           // a line cut short when the sampler was stopped
         }
