@@ -32,10 +32,12 @@ static struct {
     int ro;
 } st;
 
-/* Attaches `image` to a free loop device (autoclear) into st.device. Returns its descriptor,
- * to be closed once the device is mounted (closing it before would let autoclear detach it),
- * or -1. */
-static int attach(char *err, size_t errlen)
+#define ATTACH_TRIES 20
+
+/* One try at attaching st.image to the loop device LOOP_CTL_GET_FREE names. Returns the
+ * device's descriptor, -1 with err, or -2 when another process took that device first (EBUSY
+ * between GET_FREE and SET_FD: experiments running side by side). */
+static int attach_once(char *err, size_t errlen)
 {
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
     int n = ctl >= 0 ? ioctl(ctl, LOOP_CTL_GET_FREE) : -1;
@@ -57,6 +59,7 @@ static int attach(char *err, size_t errlen)
     info.lo_flags = LO_FLAGS_AUTOCLEAR;
     snprintf((char *)info.lo_file_name, LO_NAME_SIZE, "%.*s", LO_NAME_SIZE - 1, st.image);
     int rc = dev >= 0 && img >= 0 && ioctl(dev, LOOP_SET_FD, img) == 0 ? 0 : -1;
+    int busy = rc < 0 && errno == EBUSY;
     if (rc == 0 && ioctl(dev, LOOP_SET_STATUS64, &info) < 0) {
         ioctl(dev, LOOP_CLR_FD, 0);
         rc = -1;
@@ -67,7 +70,18 @@ static int attach(char *err, size_t errlen)
         close(img);
     if (rc < 0 && dev >= 0)
         close(dev);
-    return rc < 0 ? -1 : dev;
+    return rc < 0 ? (busy ? -2 : -1) : dev;
+}
+
+/* Attaches `image` to a free loop device (autoclear) into st.device, trying the next free one
+ * when another process took it first (as losetup does). Returns its descriptor, to be closed
+ * once the device is mounted (closing it before would let autoclear detach it), or -1. */
+static int attach(char *err, size_t errlen)
+{
+    int dev = -2;
+    for (int i = 0; i < ATTACH_TRIES && dev == -2; i++)
+        dev = attach_once(err, errlen);
+    return dev < 0 ? -1 : dev;
 }
 
 static int mount_image(char *err, size_t errlen)
