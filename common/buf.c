@@ -31,7 +31,7 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > b->limit - b->len) {
         b->overflowed = 1;
@@ -56,7 +56,7 @@ static int buf_reserve(struct buf *b, size_t extra)
     return 0;
 }
 
-int buf_append(struct buf *b, const void *data, size_t n)
+int buf_append_slow(struct buf *b, const void *data, size_t n)
 {
     if (buf_reserve(b, n) < 0)
         return -1;
@@ -70,11 +70,6 @@ int buf_append(struct buf *b, const void *data, size_t n)
 int buf_puts(struct buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(struct buf *b, char c)
-{
-    return buf_append(b, &c, 1);
 }
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)

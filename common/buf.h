@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data;     /* NUL-terminated; NULL until the first append */
@@ -29,10 +30,45 @@ void buf_free(struct buf *b);
 /* Forgets the contents but keeps the memory for reuse. */
 void buf_reset(struct buf *b);
 
-/* Appends `n` bytes. Returns 0, or -1 (over the limit or out of memory) and appends nothing. */
-int buf_append(struct buf *b, const void *data, size_t n);
+/* Appends `n` bytes. Returns 0, or -1 (over the limit or out of memory) and appends nothing.
+ * Appends that fit the memory already allocated are inline: JSON writing makes many small ones
+ * per request line. */
+int buf_append_slow(struct buf *b, const void *data, size_t n);
+static inline int buf_append(struct buf *b, const void *data, size_t n)
+{
+    if (n < b->cap - b->len) { /* cap <= limit + 1, so this also keeps len within the limit */
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return buf_append_slow(b, data, n);
+}
+static inline int buf_putc(struct buf *b, char c)
+{
+    if (b->cap - b->len > 1) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return buf_append_slow(b, &c, 1);
+}
 int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
+
+/* Makes room for `extra` more bytes without appending them, so that a writer can fill
+ * buf_tail() directly and then call buf_commit(). Returns 0, or -1 (over the limit or out of
+ * memory). */
+int buf_reserve(struct buf *b, size_t extra);
+static inline char *buf_tail(struct buf *b)
+{
+    return b->data + b->len;
+}
+/* Adds `n` bytes written at buf_tail() after a successful buf_reserve(b, n) or more. */
+static inline void buf_commit(struct buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 
 /* printf-style append. Returns 0, or -1 and appends nothing. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -82,34 +82,58 @@ void jw_array_end(struct json_writer *w)
     jw_close(w, ']');
 }
 
-static int needs_escape(const char *s, size_t n)
+/* 1 for the bytes a JSON string holds as they are: printable ASCII but the quote and the
+ * backslash. Everything else (control characters, DEL, every byte of a multi-byte sequence)
+ * takes the careful path. A table, because this runs over every string of every log line. */
+/* clang-format off */
+static const unsigned char plain_byte[256] = {
+    ['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F */
+    ['\x30'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x30..0x3F */
+    ['\x40'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x40..0x4F */
+    ['\x50'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \\ */, 1, 1, 1, /* 0x50..0x5F */
+    ['\x60'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x60..0x6F */
+    ['\x70'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* DEL */, /* 0x70..0x7F */
+};
+/* clang-format on */
+
+/* How many leading bytes of s[0..n) need no escaping. */
+static size_t plain_prefix(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
-            return 1;
-    }
-    return 0;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n && plain_byte[p[i]])
+        i++;
+    return i;
 }
 
 void jw_key(struct json_writer *w, const char *key)
 {
-    jw_before_value(w);
     if (w->failed)
         return;
-    /* Keys are nearly always the program's own identifiers: those are copied in one append. */
+    /* Keys are nearly always the program's own identifiers: the comma, the quoted key and the
+     * colon then go in one append. */
     size_t n = strlen(key);
     char quoted[64];
-    if (n + 3 > sizeof(quoted) || needs_escape(key, n)) {
+    if (w->after_key || n + 4 > sizeof(quoted) || plain_prefix(key, n) != n) {
+        jw_before_value(w);
+        if (w->failed)
+            return;
         jw_check(w, json_escape_string(w->out, key, n));
         jw_check(w, buf_putc(w->out, ':'));
-    } else {
-        quoted[0] = '"';
-        memcpy(quoted + 1, key, n);
-        quoted[n + 1] = '"';
-        quoted[n + 2] = ':';
-        jw_check(w, buf_append(w->out, quoted, n + 3));
+        w->after_key = 1;
+        return;
     }
+    size_t len = 0;
+    if (w->depth > 0 && w->has_items[w->depth - 1])
+        quoted[len++] = ',';
+    if (w->depth > 0)
+        w->has_items[w->depth - 1] = 1;
+    quoted[len++] = '"';
+    memcpy(quoted + len, key, n);
+    len += n;
+    quoted[len++] = '"';
+    quoted[len++] = ':';
+    jw_check(w, buf_append(w->out, quoted, len));
     w->after_key = 1;
 }
 
@@ -149,11 +173,9 @@ int json_escape_inner(struct buf *out, const char *s, size_t n)
     size_t run = 0; /* start of the bytes copied verbatim */
     size_t i = 0;
     while (i < n) {
-        unsigned char c = p[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-            i++; /* the common case: printable ASCII, copied with its run */
-            continue;
-        }
+        i += plain_prefix(s + i, n - i); /* printable ASCII is copied with its run */
+        if (i == n)
+            break;
         uint32_t cp;
         char tmp[8];
         size_t step = utf8_decode(p + i, n - i, &cp);
@@ -172,6 +194,16 @@ int json_escape_inner(struct buf *out, const char *s, size_t n)
 
 int json_escape_string(struct buf *out, const char *s, size_t n)
 {
+    if (plain_prefix(s, n) == n) { /* the common case: nothing to escape, one copy */
+        if (buf_reserve(out, n + 2) < 0)
+            return -1;
+        char *t = buf_tail(out);
+        t[0] = '"';
+        memcpy(t + 1, s, n);
+        t[n + 1] = '"';
+        buf_commit(out, n + 2);
+        return 0;
+    }
     if (buf_putc(out, '"') < 0 || json_escape_inner(out, s, n) < 0)
         return -1;
     return buf_putc(out, '"');
