@@ -43,6 +43,7 @@ struct log_entry {
     enum log_level level;
     struct buf line;
     struct json_writer w; /* add fields with jw_key()/jw_*() */
+    void *reused;         /* the thread's own line buffer, when it was free (log.c) */
 };
 
 /* Starts a line. Returns 0 when the level is enabled (then call log_end), -1 when not. */
