@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ struct server {
     _Atomic uint64_t next_request_id;
 };
 
+/* One request. It lives in its connection (see connection_open) and is reset for each request
+ * on a kept-alive connection, so a request allocates nothing of its own. */
 struct request {
     struct server *srv;
     struct MHD_Connection *conn;
@@ -60,12 +63,15 @@ struct request {
     size_t bytes;
     int too_large;
     struct buf body;
+    const char *error_code;
+    int has_db_error;
+    /* Not reset between requests: the texts are written before they are read, `db` is read
+     * only with has_db_error, and the space for a write is kept for the connection's next. */
     char request_id[REQUEST_ID_MAX + 1];
     char raw_method[16];
     char path[LOGGED_PATH_MAX + 1];
-    const char *error_code;
-    int has_db_error;
     struct store_error db;
+    struct store_write *write_space;
 };
 
 /* X-Request-Id is echoed only when it is short and made of safe characters. */
@@ -92,13 +98,17 @@ static void copy_truncated(char *dst, size_t size, const char *src)
 }
 
 /* libmicrohttpd's URI callback: the first sight of a request, with its raw (undecoded) URI.
- * What it returns becomes the request's context for every later callback. */
+ * What it returns becomes the request's context for every later callback: the request held by
+ * the connection (NULL, and the connection closes, when it could not be allocated). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct server *srv = cls;
-    struct request *r = calloc(1, sizeof(*r));
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct request *r = info ? info->socket_context : NULL;
     if (!r)
         return NULL;
+    memset(r, 0, offsetof(struct request, request_id));
     r->start_ns = clock_monotonic_ns();
     r->srv = srv;
     r->conn = c;
@@ -142,10 +152,18 @@ static void request_begin(struct request *r, struct MHD_Connection *c, const cha
                                                                    memory_order_relaxed));
 }
 
-static void request_free(struct request *r)
+/* A connection's request, allocated when the connection opens and freed when it closes. */
+static struct request *connection_request_new(void)
 {
+    return calloc(1, sizeof(struct request));
+}
+
+static void connection_request_free(struct request *r)
+{
+    if (!r)
+        return;
     buf_free(&r->body);
-    free(r->write);
+    free(r->write_space);
     free(r);
 }
 
@@ -251,10 +269,12 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *c, st
         .body_too_large = r->too_large,
         .request_id = r->request_id,
     };
-    if (is_write_method(r->method) && !r->write) {
-        r->write = malloc(sizeof(*r->write));
-        if (!r->write)
+    if (is_write_method(r->method)) {
+        if (!r->write_space)
+            r->write_space = malloc(sizeof(*r->write_space));
+        if (!r->write_space)
             return MHD_NO;
+        r->write = r->write_space;
     }
     struct api_response res;
     api_response_init(&res);
@@ -343,18 +363,25 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     return MHD_NO;
 }
 
+/* Counts connections and gives each one the request it reuses from one request to the next. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     (void)c;
-    (void)socket_context;
     struct server *srv = cls;
     static _Thread_local int tuned;
     if (!tuned) { /* runs on each libmicrohttpd thread: the only hook we have into them */
         sched_batch_self();
         tuned = 1;
     }
-    int delta = toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    int delta = 1;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = connection_request_new(); /* NULL: its requests are refused */
+    } else {
+        connection_request_free(*socket_context);
+        *socket_context = NULL;
+        delta = -1;
+    }
     atomic_fetch_add(&srv->connections, delta);
     metrics_connections_add(delta);
 }
@@ -426,9 +453,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     } else {
         log_unparsed(r, toe);
     }
+    buf_free(&r->body);
     metrics_in_flight_add(-1);
     atomic_fetch_sub(&srv->in_flight, 1);
-    request_free(r);
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)

@@ -664,12 +664,11 @@ void store_reader_end(struct store *s)
 /* Makes sure the reader is in a read transaction that has seen every commit of ours. A new
  * snapshot first checks that the file at the path is still the one open (one stat(2)), so reads
  * fail closed too instead of serving a deleted file until the monitor's next check. Returns 0,
- * or -1 with `err` (the store is then marked down and the monitor woken). Caller holds
- * read_lock and has checked usable(). */
-static int reader_begin(struct store *s, struct store_error *err)
+ * or -1 with `err` (the store is then marked down and the monitor woken). `now` is the
+ * monotonic clock at the call. Caller holds read_lock and has checked usable(). */
+static int reader_begin(struct store *s, uint64_t now, struct store_error *err)
 {
     uint64_t commits = atomic_load_explicit(&s->commits, memory_order_acquire);
-    uint64_t now = clock_monotonic_ns();
     if (s->read_open &&
         (commits != s->read_commits || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
         store_reader_end(s);
@@ -814,12 +813,12 @@ int store_read_task(struct conn *c, int64_t id, struct task *out)
 /* Takes read_lock with the reader in a snapshot that has seen all our commits. Returns 0 with
  * the lock held, or -1 with `err` saying why the store is down (lock not held). Checks the
  * lock-free `available` first, so a read never waits behind a reconnect. */
-static int reader_acquire(struct store *s, struct store_error *err)
+static int reader_acquire(struct store *s, uint64_t now, struct store_error *err)
 {
     if (atomic_load(&s->available)) {
         pthread_mutex_lock(&s->read_lock);
         if (s->open) {
-            if (reader_begin(s, err) == 0)
+            if (reader_begin(s, now, err) == 0)
                 return 0;
             pthread_mutex_unlock(&s->read_lock);
             return -1;
@@ -833,7 +832,7 @@ static int reader_acquire(struct store *s, struct store_error *err)
 int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    if (reader_acquire(s, err) < 0)
+    if (reader_acquire(s, t0, err) < 0)
         return STORE_UNAVAILABLE;
     int status, rc = store_read_task(&s->r, id, out);
     if (rc == SQLITE_OK) {
@@ -856,7 +855,7 @@ int store_task_list(struct store *s, int64_t after, int limit,
     uint64_t t0 = clock_monotonic_ns();
     int status;
     *more = 0;
-    if (reader_acquire(s, err) < 0)
+    if (reader_acquire(s, t0, err) < 0)
         return STORE_UNAVAILABLE;
     sqlite3_stmt *stmt = s->r.list;
     sqlite3_bind_int64(stmt, 1, after);
