@@ -6,7 +6,8 @@
  * O_APPEND descriptor, so lines from concurrent threads never interleave: at most 50 ms after
  * they were logged, at once for error lines, and on log_flush()/log_close(). A crash (kill -9)
  * can lose the last 50 ms of info and warn lines, never an error line. log_reopen() (on SIGHUP)
- * flushes, then swaps the descriptor for logrotate without losing or splitting a line.
+ * flushes, then swaps the descriptor for logrotate without losing or splitting a line. The file
+ * itself, its rotation by size and what happens when a write fails: log_file.h.
  */
 #ifndef TASKBENCH_LOG_H
 #define TASKBENCH_LOG_H
@@ -15,6 +16,7 @@
 
 #include "buf.h"
 #include "json_writer.h"
+#include "log_file.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -24,9 +26,10 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 int log_level_parse(const char *name, enum log_level *level);
 const char *log_level_name(enum log_level level);
 
-/* Opens `path` for appending ("-" or NULL: stderr). Returns 0, or -1 with errno set. Until it is
- * called, lines go to stderr at level info. */
-int log_open(const char *path, enum log_level min_level);
+/* Opens `path` for appending ("-" or NULL: stderr), rotated by size when `rotation` asks (NULL:
+ * never; see log_file.h for rotation and for what happens when writes fail). Returns 0, or -1
+ * with errno set. Until it is called, lines go to stderr at level info. */
+int log_open(const char *path, enum log_level min_level, const struct log_rotation *rotation);
 
 /* Reopens the same path (logrotate moved the old file away). Returns 0, or -1 with errno set
  * and the old descriptor kept. */

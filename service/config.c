@@ -122,6 +122,39 @@ static int set_shutdown_grace(struct taskd_config *cfg, const char *v, char *e, 
     return parse_duration_flag("shutdown-grace", v, 0, &cfg->shutdown_grace_ns, e, n);
 }
 
+static int set_cache_size(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return flag_size("cache-size", v, CONFIG_CACHE_SIZE_MIN, CONFIG_CACHE_SIZE_MAX,
+                     &cfg->cache_size, e, n);
+}
+
+static int set_mmap_size(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return flag_size("mmap-size", v, 0, CONFIG_MMAP_SIZE_MAX, &cfg->mmap_size, e, n);
+}
+
+/* 0 turns rotation off; otherwise a file must hold a whole line of the longest kind. */
+static int set_log_max_size(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    uint64_t size;
+    if (flag_size("log-max-size", v, 0, FLAG_NO_MAX, &size, e, n) < 0)
+        return -1;
+    if (size != 0 && size < CONFIG_LOG_MAX_SIZE_MIN) {
+        snprintf(e, n,
+                 "--log-max-size '%s' is below 64KiB (a log line can take 16 KiB); 0 turns "
+                 "rotation off",
+                 v);
+        return -1;
+    }
+    cfg->log_max_size = size;
+    return 0;
+}
+
+static int set_log_max_files(struct taskd_config *cfg, const char *v, char *e, size_t n)
+{
+    return parse_count("log-max-files", v, 1, 1000, &cfg->log_max_files, e, n);
+}
+
 /* A switch: on the command line it takes no value; in the environment 1/0/true/false. */
 static int parse_switch(const char *v, int *out, char *e, size_t n)
 {
@@ -163,6 +196,13 @@ static const struct flag flags[] = {
      set_log_file},
     {"log-level", "TASKD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
      set_log_level},
+    {"log-max-size", "TASKD_LOG_MAX_SIZE", "SIZE",
+     "rotate the log file before it grows past SIZE (at least 64KiB); 0 never rotates "
+     "(default 0)",
+     set_log_max_size},
+    {"log-max-files", "TASKD_LOG_MAX_FILES", "N",
+     "log files kept when rotating, the current one included: FILE, FILE.1 ... (default 5)",
+     set_log_max_files},
     {"threads", "TASKD_THREADS", "N", "HTTP worker threads (default: the CPUs taskd may use)",
      set_threads},
     {"sync", "TASKD_SYNC", "MODE",
@@ -171,6 +211,13 @@ static const struct flag flags[] = {
      set_sync},
     {"port-file", "TASKD_PORT_FILE", "PATH", "write the bound port here once listening",
      set_port_file},
+    {"cache-size", "TASKD_CACHE_SIZE", "SIZE",
+     "SQLite page cache of each of taskd's two database connections (default 8MiB)",
+     set_cache_size},
+    {"mmap-size", "TASKD_MMAP_SIZE", "SIZE",
+     "how much of the database file reads map into memory instead of copying it page by "
+     "page; 0 turns mapping off (default 1GiB)",
+     set_mmap_size},
     {"busy-timeout", "TASKD_BUSY_TIMEOUT", "DURATION",
      "how long a write waits for a lock held "
      "by another process (default 500ms)",
@@ -266,6 +313,10 @@ enum config_result config_parse(struct taskd_config *cfg, int argc, char **argv,
         .idle_timeout_ns = 30000000000u,
         .check_interval_ns = 250000000u,
         .shutdown_grace_ns = 10000000000u,
+        .cache_size = CONFIG_CACHE_SIZE_DEFAULT,
+        .mmap_size = CONFIG_MMAP_SIZE_DEFAULT,
+        .log_max_size = 0,
+        .log_max_files = 5,
     };
     /* The environment only fills what the command line does not set, so a bad variable is
      * not an error when a flag overrides it. */

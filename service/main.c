@@ -33,6 +33,10 @@ static void log_started(const struct taskd_config *cfg, unsigned port)
     jw_member_string(&e.w, "db_path", cfg->db_path);
     jw_member_string(&e.w, "sync", cfg->sync == STORE_SYNC_FULL ? "full" : "normal");
     jw_member_uint(&e.w, "threads", cfg->threads);
+    jw_member_uint(&e.w, "cache_size_bytes", cfg->cache_size);
+    jw_member_uint(&e.w, "mmap_size_bytes", cfg->mmap_size);
+    jw_member_uint(&e.w, "log_max_size_bytes", cfg->log_max_size);
+    jw_member_uint(&e.w, "log_max_files", cfg->log_max_files);
     jw_member_string(&e.w, "version", taskbench_version());
     jw_member_string(&e.w, "sqlite_version", sqlite3_libversion());
     jw_member_string(&e.w, "mhd_version", MHD_get_version());
@@ -112,7 +116,8 @@ int main(int argc, char **argv)
     case CONFIG_OK:
         break;
     }
-    if (log_open(cfg.log_file, cfg.log_level) < 0) {
+    struct log_rotation rotation = {.max_size = cfg.log_max_size, .max_files = cfg.log_max_files};
+    if (log_open(cfg.log_file, cfg.log_level, &rotation) < 0) {
         fprintf(stderr, "taskd: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
         return 1;
     }
@@ -137,6 +142,8 @@ int main(int argc, char **argv)
         .sync = cfg.sync,
         .busy_timeout_ms = (unsigned)(cfg.busy_timeout_ns / 1000000u),
         .check_interval_ns = cfg.check_interval_ns,
+        .cache_size = cfg.cache_size,
+        .mmap_size = cfg.mmap_size,
         .allow_create = !cfg.no_create,
         .no_fault_detection = cfg.unsafe_no_fault_detection,
     };

@@ -12,6 +12,7 @@
 #include "db_file.h"
 #include "expo.h"
 #include "histogram.h"
+#include "log_file.h"
 #include "process_metrics.h"
 
 #define STATUS_MIN 100
@@ -202,10 +203,48 @@ static void render_db(struct buf *out, const struct db_gauges *db)
                    "Inodes available to taskd in the file system that holds the database (SQLite "
                    "needs one each for the -wal and -shm when it opens the database).",
                    (double)db->free_inodes);
+    expo_gauge(out, "taskd_db_cache_limit_bytes",
+               "SQLite page cache each of taskd's two database connections may use (--cache-size).",
+               (double)db->cache_limit);
+    expo_family(out, "taskd_db_cache_used_bytes", "gauge",
+                "SQLite page cache in use, by connection (sampled every --check-interval).");
+    struct expo_label writer = {"connection", "writer"}, reader = {"connection", "reader"};
+    expo_sample_u64(out, "taskd_db_cache_used_bytes", &writer, 1, (uint64_t)db->cache_used_writer);
+    expo_sample_u64(out, "taskd_db_cache_used_bytes", &reader, 1, (uint64_t)db->cache_used_reader);
+    expo_gauge(out, "taskd_db_mmap_limit_bytes",
+               "Bytes of the database file that reads map into memory (--mmap-size as SQLite "
+               "applied it; 0 when reads do not map). The mapped pages are the file's own, "
+               "shared with the kernel's page cache.",
+               (double)db->mmap_size);
     expo_family(out, "taskd_db_created_total", "counter",
                 "Empty databases this process created (a missing file at start). Never done "
                 "over a file that disappeared while serving.");
     expo_sample_u64(out, "taskd_db_created_total", NULL, 0, db->created_total);
+}
+
+static void render_log(struct buf *out)
+{
+    struct log_file_stats st;
+    log_file_stats(&st);
+    expo_family(out, "taskd_log_rotations_total", "counter",
+                "Log file rotations: by size (--log-max-size) or on SIGHUP (reopened after an "
+                "outside tool such as logrotate moved it).");
+    struct expo_label by_size = {"trigger", "size"}, by_signal = {"trigger", "signal"};
+    expo_sample_u64(out, "taskd_log_rotations_total", &by_size, 1, st.rotations_by_size);
+    expo_sample_u64(out, "taskd_log_rotations_total", &by_signal, 1, st.rotations_by_signal);
+    expo_family(out, "taskd_log_written_bytes_total", "counter",
+                "Bytes of log lines written to the log file.");
+    expo_sample_u64(out, "taskd_log_written_bytes_total", NULL, 0, st.written_bytes);
+    expo_family(out, "taskd_log_write_errors_total", "counter",
+                "Writes to the log file that failed (a full disk, an I/O error).");
+    expo_sample_u64(out, "taskd_log_write_errors_total", NULL, 0, st.write_errors);
+    expo_family(out, "taskd_log_dropped_lines_total", "counter",
+                "Log lines lost because writing them failed. Error lines are kept and written "
+                "once writing works again; they are lost only when over 1 MiB of them wait.");
+    expo_sample_u64(out, "taskd_log_dropped_lines_total", NULL, 0, st.dropped_lines);
+    expo_gauge(out, "taskd_log_pending_error_bytes",
+               "Error lines held in memory until a write to the log file works again.",
+               (double)st.pending_bytes);
 }
 
 static void render_build_info(struct buf *out, const char *version)
@@ -223,6 +262,7 @@ int metrics_render(struct buf *out, const struct db_gauges *db, const char *vers
 {
     render_http(out);
     render_db(out, db);
+    render_log(out);
     render_build_info(out, version);
     process_metrics_write(out);
     return out->overflowed ? -1 : 0;

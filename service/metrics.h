@@ -33,6 +33,10 @@ struct db_gauges {
     int64_t free_bytes;  /* -1 when unknown */
     int64_t free_inodes; /* -1 when unknown or not counted by the file system */
     uint64_t created_total;
+    int64_t cache_limit;       /* --cache-size, per connection */
+    int64_t cache_used_writer; /* page cache in use, sampled by the monitor */
+    int64_t cache_used_reader;
+    int64_t mmap_size; /* what SQLite maps of the file for the reader; 0: no map */
 };
 
 void metrics_init(void);

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "db_errors.h"
 #include "log.h"
+#include "mapped_read.h"
 #include "wal_file.h"
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
@@ -178,9 +179,9 @@ static int file_still_open_one(struct store *s, struct store_error *err)
  * back to a read-only descriptor when it cannot open the file for writing (a read-only mount, even
  * one being unmounted at that moment), and that descriptor never becomes writable again, so only a
  * new connection can see that the file has. */
-int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+/* The second half of store_sqlite_failure(), for a failure described in `err` with `status`. */
+static int failure_on_open_connections(struct store *s, int status, struct store_error *err)
 {
-    int status = store_sqlite_error(db, rc, err);
     int file_fault = 0;
     if (!s->cfg.no_fault_detection && !file_still_open_one(s, err)) {
         file_fault = 1;
@@ -193,11 +194,36 @@ int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_erro
          err->file_state == DB_FILE_CORRUPT || err->file_state == DB_FILE_IO_ERROR) &&
         !s->cfg.no_fault_detection)
         reopen = !atomic_exchange(&s->reopen_wanted, 1);
-    if (err->file_state == DB_FILE_IO_ERROR && !s->cfg.no_fault_detection)
-        atomic_store(&s->sync_failed, 1);
     if (store_mark_down(s, err) || file_fault || reopen)
         wake_monitor(s);
     return status;
+}
+
+int store_sqlite_failure(struct store *s, sqlite3 *db, int rc, struct store_error *err)
+{
+    return failure_on_open_connections(s, store_sqlite_error(db, rc, err), err);
+}
+
+/* A read through the reader's memory map failed (SIGBUS, see mapped_read.h): whatever SQLite
+ * returned is not trusted, and the reader connection is never used again (reads fail until the
+ * monitor has reopened both). Reported as an I/O error of the read, which reopens. Caller holds
+ * read_lock. */
+static int mapped_read_failure(struct store *s, struct store_error *err)
+{
+    s->reader_poisoned = 1;
+    s->read_open = 0; /* left as it is: closing the connection ends it */
+    store_file_error(err, DB_FILE_IO_ERROR, EIO);
+    err->sqlite_code = SQLITE_IOERR_READ;
+    metrics_db_error(SQLITE_IOERR_READ);
+    snprintf(err->message, sizeof(err->message),
+             "a page of the database could not be read through the memory map (SIGBUS: the "
+             "device failed, or the file was truncated under taskd); %s",
+             db_file_state_advice(DB_FILE_IO_ERROR));
+    if (s->cfg.no_fault_detection) {
+        store_mark_down(s, err);
+        return STORE_UNAVAILABLE;
+    }
+    return failure_on_open_connections(s, STORE_UNAVAILABLE, err);
 }
 
 /* ---- connections ------------------------------------------------------------------------- */
@@ -277,21 +303,34 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *value)
     return rc;
 }
 
-static int conn_open(struct store *s, struct conn *c, int flags)
+/* Opens one connection. The reader (`mapped`) also maps up to --mmap-size of the file. */
+static int conn_open(struct store *s, struct conn *c, int flags, int mapped)
 {
     int rc = sqlite3_open_v2(s->path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, (int)s->cfg.busy_timeout_ms);
-    char pragmas[128];
+    char pragmas[256];
     /* No automatic checkpoints: they would run inside COMMIT, before the batch is answered.
-     * The writer thread runs them between batches instead (checkpoint_if_due). */
+     * The writer thread runs them between batches instead (checkpoint_if_due). A negative
+     * cache_size is in KiB. */
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; "
-             "PRAGMA journal_size_limit = %d;",
-             s->cfg.sync == STORE_SYNC_FULL ? "FULL" : "NORMAL", WAL_SIZE_LIMIT);
-    return sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+             "PRAGMA journal_size_limit = %d; PRAGMA cache_size = -%llu;",
+             s->cfg.sync == STORE_SYNC_FULL ? "FULL" : "NORMAL", WAL_SIZE_LIMIT,
+             (unsigned long long)(s->cfg.cache_size / 1024));
+    rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+    if (rc != SQLITE_OK || !mapped)
+        return rc;
+    /* SQLite answers with the size it will use: its build caps it (2 GiB on Debian). */
+    char sql[64];
+    int64_t mapped_bytes = 0;
+    snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %llu", (unsigned long long)s->cfg.mmap_size);
+    rc = query_int(c->db, sql, &mapped_bytes);
+    if (rc == SQLITE_OK)
+        atomic_store(&s->mmap_size, mapped_bytes);
+    return rc;
 }
 
 /* Makes sure the writer's database is ours: WAL mode and the tasks table. An empty database
@@ -546,7 +585,7 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     if (created)
         s->epoch_due = 1;
     int flags = SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
-    int rc = conn_open(s, &s->w, flags);
+    int rc = conn_open(s, &s->w, flags, 0);
     if (rc != SQLITE_OK) {
         int status = store_sqlite_error(s->w.db, rc, err);
         if ((rc & 0xFF) == SQLITE_CANTOPEN) {
@@ -574,7 +613,7 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
         goto fail;
     rc = conn_prepare(&s->w, 1);
     if (rc == SQLITE_OK)
-        rc = conn_open(s, &s->r, SQLITE_OPEN_READWRITE);
+        rc = conn_open(s, &s->r, SQLITE_OPEN_READWRITE, s->cfg.mmap_size > 0);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->r.db, "PRAGMA query_only = ON", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
@@ -595,6 +634,7 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     s->page_size = (int)page_size;
     atomic_store(&s->tasks, tasks);
     s->open = 1;
+    s->reader_poisoned = 0;
     atomic_store(&s->available, 1);
     atomic_store(&s->reopen_wanted, 0);
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
@@ -656,7 +696,7 @@ int store_step_done(sqlite3_stmt *stmt);
 /* Ends the reader's read transaction. Caller holds read_lock. */
 void store_reader_end(struct store *s)
 {
-    if (s->read_open && !sqlite3_get_autocommit(s->r.db))
+    if (s->read_open && !s->reader_poisoned && !sqlite3_get_autocommit(s->r.db))
         store_step_done(s->r.commit);
     s->read_open = 0;
 }
@@ -812,12 +852,13 @@ int store_read_task(struct conn *c, int64_t id, struct task *out)
 
 /* Takes read_lock with the reader in a snapshot that has seen all our commits. Returns 0 with
  * the lock held, or -1 with `err` saying why the store is down (lock not held). Checks the
- * lock-free `available` first, so a read never waits behind a reconnect. */
+ * lock-free `available` first, so a read never waits behind a reconnect. The caller brackets
+ * it and its statement with mapped_read_begin/_end. */
 static int reader_acquire(struct store *s, uint64_t now, struct store_error *err)
 {
     if (atomic_load(&s->available)) {
         pthread_mutex_lock(&s->read_lock);
-        if (s->open) {
+        if (s->open && !s->reader_poisoned) {
             if (reader_begin(s, now, err) == 0)
                 return 0;
             pthread_mutex_unlock(&s->read_lock);
@@ -832,10 +873,15 @@ static int reader_acquire(struct store *s, uint64_t now, struct store_error *err
 int store_task_get(struct store *s, int64_t id, struct task *out, struct store_error *err)
 {
     uint64_t t0 = clock_monotonic_ns();
-    if (reader_acquire(s, t0, err) < 0)
+    mapped_read_begin();
+    if (reader_acquire(s, t0, err) < 0) {
+        mapped_read_end();
         return STORE_UNAVAILABLE;
+    }
     int status, rc = store_read_task(&s->r, id, out);
-    if (rc == SQLITE_OK) {
+    if (mapped_read_end()) {
+        status = mapped_read_failure(s, err);
+    } else if (rc == SQLITE_OK) {
         status = STORE_OK;
     } else if (rc == SQLITE_DONE) {
         status = STORE_NOT_FOUND;
@@ -855,8 +901,11 @@ int store_task_list(struct store *s, int64_t after, int limit,
     uint64_t t0 = clock_monotonic_ns();
     int status;
     *more = 0;
-    if (reader_acquire(s, t0, err) < 0)
+    mapped_read_begin();
+    if (reader_acquire(s, t0, err) < 0) {
+        mapped_read_end();
         return STORE_UNAVAILABLE;
+    }
     sqlite3_stmt *stmt = s->r.list;
     sqlite3_bind_int64(stmt, 1, after);
     sqlite3_bind_int(stmt, 2, limit + 1); /* one more row tells whether a next page exists */
@@ -871,7 +920,9 @@ int store_task_list(struct store *s, int64_t after, int limit,
         row(&t, ctx);
     }
     sqlite3_reset(stmt);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+    if (mapped_read_end()) {
+        status = mapped_read_failure(s, err);
+    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
         status = STORE_OK;
     } else {
         store_reader_end(s);
@@ -920,6 +971,10 @@ void store_gauges(struct store *s, struct db_gauges *out)
     out->free_bytes = atomic_load(&s->free_bytes);
     out->free_inodes = atomic_load(&s->free_inodes);
     out->created_total = atomic_load(&s->created);
+    out->cache_limit = (int64_t)s->cfg.cache_size;
+    out->cache_used_writer = atomic_load(&s->cache_used[0]);
+    out->cache_used_reader = atomic_load(&s->cache_used[1]);
+    out->mmap_size = atomic_load(&s->mmap_size);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
@@ -1001,6 +1056,14 @@ int store_open(struct store **out, const struct store_config *cfg, struct store_
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->monitor_cond, &attr);
     pthread_condattr_destroy(&attr);
+    if (s->cfg.mmap_size > 0 && mapped_read_install() < 0) {
+        struct log_entry e;
+        if (log_begin(&e, LOG_WARN, "cannot guard memory-mapped reads; reads do not map") == 0) {
+            jw_member_int(&e.w, "errno", errno);
+            log_end(&e);
+        }
+        s->cfg.mmap_size = 0;
+    }
     ensure_parent_dir(s->path, cfg->allow_create);
     atomic_init(&s->tasks, -1); /* unknown until a connection has counted the rows */
     atomic_init(&s->free_bytes, db_file_free_bytes(s->path));

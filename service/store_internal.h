@@ -59,6 +59,7 @@ struct store {
      * writer commits or READ_SNAPSHOT_MAX_NS pass: four fcntl() calls saved per read. */
     _Atomic uint64_t commits; /* bumped after each COMMIT, before any write is acknowledged */
     int read_open;            /* the reader is inside BEGIN (guarded by read_lock) */
+    int reader_poisoned;      /* a read through its memory map failed: never use it again */
     uint64_t read_commits;    /* `commits` when that read transaction began */
     uint64_t read_started_ns;
 
@@ -67,6 +68,8 @@ struct store {
     _Atomic int64_t tasks;
     _Atomic int64_t free_bytes;
     _Atomic int64_t free_inodes;
+    _Atomic int64_t mmap_size;     /* what SQLite mapped for the reader (it may cap the flag) */
+    _Atomic int64_t cache_used[2]; /* page cache bytes of the writer and the reader, sampled */
     /* Commits counted in the database header (store.c, stamp_commit): the count of the last
      * commit (write lock), known once a file was opened; a file at the path with a lower count
      * is an older copy. epoch_due: the next commit starts a new -wal generation (a checkpoint

@@ -102,6 +102,26 @@ static void reconnect(struct store *s)
     store_mark_down(s, &err);
 }
 
+/* Samples the page cache each connection uses, for /metrics (which never touches SQLite).
+ * Caller holds the write lock. */
+static void sample_cache_use(struct store *s)
+{
+    int used = 0, highest = 0;
+    if (s->open &&
+        sqlite3_db_status(s->w.db, SQLITE_DBSTATUS_CACHE_USED, &used, &highest, 0) == SQLITE_OK)
+        atomic_store(&s->cache_used[0], used);
+    else
+        atomic_store(&s->cache_used[0], 0);
+    used = 0;
+    pthread_mutex_lock(&s->read_lock);
+    if (s->open && !s->reader_poisoned &&
+        sqlite3_db_status(s->r.db, SQLITE_DBSTATUS_CACHE_USED, &used, &highest, 0) == SQLITE_OK)
+        atomic_store(&s->cache_used[1], used);
+    else
+        atomic_store(&s->cache_used[1], 0);
+    pthread_mutex_unlock(&s->read_lock);
+}
+
 /* The monitor's periodic check. Takes the write lock for the whole check, and the read lock
  * only around opening and closing connections, so reads go on while it probes. */
 static void check(struct store *s)
@@ -132,6 +152,7 @@ static void check(struct store *s)
     }
     if (!s->open)
         reconnect(s);
+    sample_cache_use(s);
     pthread_mutex_unlock(&s->write_lock);
 }
 
@@ -150,6 +171,7 @@ static void check_naive(struct store *s)
         else
             store_mark_down(s, &err);
     }
+    sample_cache_use(s);
     pthread_mutex_unlock(&s->write_lock);
 }
 

@@ -37,6 +37,10 @@ static const char *const env_names[] = {
     "TASKD_NO_CREATE",
     "TASKD_EXIT_ON_DB_ERROR",
     "TASKD_UNSAFE_NO_FAULT_DETECTION",
+    "TASKD_CACHE_SIZE",
+    "TASKD_MMAP_SIZE",
+    "TASKD_LOG_MAX_SIZE",
+    "TASKD_LOG_MAX_FILES",
 };
 
 static int clear_env(void **state)
@@ -111,6 +115,10 @@ static void test_config_defaults(void **state)
     assert_int_equal(p->cfg.no_create, 0);
     assert_int_equal(p->cfg.exit_on_db_error, 0);
     assert_int_equal(p->cfg.unsafe_no_fault_detection, 0);
+    assert_int_equal(p->cfg.cache_size, UINT64_C(8) << 20);
+    assert_int_equal(p->cfg.mmap_size, UINT64_C(1) << 30);
+    assert_int_equal(p->cfg.log_max_size, 0);
+    assert_int_equal(p->cfg.log_max_files, 5);
 }
 
 static void test_config_reads_flag_with_equals_value(void **state)
@@ -153,7 +161,13 @@ static void test_config_reads_every_flag(void **state)
                     "100ms",
                     "--shutdown-grace=0s",
                     "--no-create",
-                    "--exit-on-db-error"};
+                    "--exit-on-db-error",
+                    "--cache-size=32MiB",
+                    "--mmap-size",
+                    "0",
+                    "--log-max-size=10MB",
+                    "--log-max-files",
+                    "3"};
     struct parsed *p = parse(ARGC(argv), argv);
     assert_parsed_ok(p);
     assert_string_equal(p->cfg.db_path, "/tmp/t.db");
@@ -170,6 +184,45 @@ static void test_config_reads_every_flag(void **state)
     assert_int_equal(p->cfg.no_create, 1);
     assert_int_equal(p->cfg.exit_on_db_error, 1);
     assert_int_equal(p->cfg.unsafe_no_fault_detection, 0);
+    assert_int_equal(p->cfg.cache_size, UINT64_C(32) << 20);
+    assert_int_equal(p->cfg.mmap_size, 0);
+    assert_int_equal(p->cfg.log_max_size, UINT64_C(10000000));
+    assert_int_equal(p->cfg.log_max_files, 3);
+}
+
+static void test_config_reads_memory_and_log_sizes_from_environment(void **state)
+{
+    (void)state;
+    setenv("TASKD_CACHE_SIZE", "1GiB", 1);
+    setenv("TASKD_MMAP_SIZE", "256M", 1);
+    setenv("TASKD_LOG_MAX_SIZE", "64KiB", 1);
+    setenv("TASKD_LOG_MAX_FILES", "1", 1);
+    char *argv[] = {"taskd"};
+    struct parsed *p = parse(ARGC(argv), argv);
+    assert_parsed_ok(p);
+    assert_int_equal(p->cfg.cache_size, UINT64_C(1) << 30);
+    assert_int_equal(p->cfg.mmap_size, UINT64_C(256) << 20);
+    assert_int_equal(p->cfg.log_max_size, UINT64_C(65536));
+    assert_int_equal(p->cfg.log_max_files, 1);
+}
+
+static void test_config_refuses_sizes_out_of_range(void **state)
+{
+    (void)state;
+    char *small_cache[] = {"taskd", "--cache-size=16KiB"};
+    assert_error(parse(ARGC(small_cache), small_cache),
+                 "--cache-size '16KiB' is not a size such as 4096, 64KiB or 16MiB (from 64KiB to "
+                 "64GiB)");
+    char *no_unit[] = {"taskd", "--mmap-size=lots"};
+    assert_error(parse(ARGC(no_unit), no_unit),
+                 "--mmap-size 'lots' is not a size such as 4096, 64KiB or 16MiB (at most 1TiB)");
+    char *small_log[] = {"taskd", "--log-max-size=4KiB"};
+    assert_error(parse(ARGC(small_log), small_log),
+                 "--log-max-size '4KiB' is below 64KiB (a log line can take 16 KiB); 0 turns "
+                 "rotation off");
+    char *no_files[] = {"taskd", "--log-max-files=0"};
+    assert_error(parse(ARGC(no_files), no_files),
+                 "--log-max-files '0' is not a whole number from 1 to 1000");
 }
 
 static void test_config_later_flag_wins(void **state)
@@ -450,6 +503,8 @@ int main(void)
         TEST(test_config_reads_flag_with_equals_value),
         TEST(test_config_reads_flag_with_separate_value),
         TEST(test_config_reads_every_flag),
+        TEST(test_config_reads_memory_and_log_sizes_from_environment),
+        TEST(test_config_refuses_sizes_out_of_range),
         TEST(test_config_later_flag_wins),
         TEST(test_config_reads_listen_from_environment),
         TEST(test_config_argv_overrides_environment),
