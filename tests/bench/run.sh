@@ -1,41 +1,56 @@
 #!/usr/bin/env bash
-# make bench: taskd's throughput and latency on one core, next to a libmicrohttpd hello-world
-# (mhd_hello) that shows what the HTTP layer alone costs on the same core. Servers are pinned to
-# CPU 0, every client to CPU 1. Peak rates come from wrk (1 thread, 16 keep-alive connections,
-# closed loop), in interleaved rounds over the hello server, taskd with its default --threads and
-# taskd with another thread count (all three stay up; the idle ones cost nothing), so that drift on a shared or
-# virtual machine hits every contender alike; the table shows each median and its range. Latency
-# is then taken at half of each peak with an open-loop client (paced, or hey with
-# BENCH_PACER=hey), because latency at the peak only measures the queue, and for the hello server
-# at the same rate, as this machine's floor. Other processes' CPU use and the hypervisor's steal
-# are sampled during every run and shown when they could have skewed it.
+# make bench: how close taskd comes to the HTTP limit of this machine, and whether its reads stay
+# as fast as the database grows, measured side by side in one run. Servers are pinned to CPU 0,
+# every client to CPU 1. The reference is nginx (one worker, no log) answering a fixed JSON body
+# the size of a task: what an HTTP server does here when it does nothing else. A libmicrohttpd
+# hello-world (mhd_hello) shows what taskd's HTTP library alone costs.
+#
+# Peak rates come from wrk (1 thread, 16 keep-alive connections, closed loop) in interleaved
+# rounds: nginx, hello, taskd GET /tasks/{id} on a database of 1,000 tasks, taskd POST /tasks, and
+# taskd GET on a database of BENCH_BIG_TASKS (3,000,000) tasks, built directly with SQLite
+# (tests/bench/fill_db.c) before the rounds, outside the measured time. GETs draw ids at random
+# over the whole table. Each ratio is taken inside one round, where its two runs are seconds apart,
+# and the median over the rounds is shown: drift on a shared or virtual machine cancels out. Every
+# taskd runs as in production: its own database file on disk, the JSON log written to a file,
+# --sync normal, default flags otherwise. Latency is then taken at half of each peak with an
+# open-loop client (paced, or hey with BENCH_PACER=hey), because latency at the peak only measures
+# the queue, and for the hello server at the same rate, as this machine's floor. Other processes'
+# CPU use and the hypervisor's steal are sampled during every run and shown when they could have
+# skewed it.
+#
 # Exits 1 when any request fails (a non-2xx answer or a socket error), never because a target is
 # missed: BELOW is a finding, not a failure. Everything stays on 127.0.0.1 and is cleaned up.
 #
 # Usage: tests/bench/run.sh BUILD_DIR
-# Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2), BENCH_PACER paced|hey,
-# BENCH_KEEP=1 keeps the scratch directory (databases, logs, raw tool output) and prints its path.
+# Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3), BENCH_BIG_TASKS
+# (default 3000000), BENCH_PACER paced|hey, BENCH_KEEP=1 keeps the scratch directory (databases,
+# logs, raw tool output) and prints its path.
 set -u
 build=${1:?usage: tests/bench/run.sh BUILD_DIR}
 # shellcheck source=tests/support/tap.sh
 . "$(dirname "$0")/../support/tap.sh"
 
 seconds=${BENCH_SECONDS:-10}
-rounds=${BENCH_ROUNDS:-2}
+rounds=${BENCH_ROUNDS:-3}
+big_tasks=${BENCH_BIG_TASKS:-3000000}
 pacer=${BENCH_PACER:-paced}
 conns=16
 seed_tasks=1000
 server_cpu=0
 client_cpu=1
-target_get=50000
-target_post=25000
+target_get=0.80  # GET /tasks/{id} / nginx
+target_post=0.50 # POST /tasks / nginx
+target_flat=0.90 # GET at big_tasks / GET at seed_tasks
 post_body='{"task": "benchmark task: write the weekly report"}'
+# What nginx answers: a task as taskd would (same size, same Content-Type).
+nginx_body='{"id":500,"task":"seeded task","done":false,"created_at":"2026-12-07T00:00:00.000Z","updated_at":"2026-12-07T00:00:00.000Z"}'
 noisy_cpu=0.05  # other processes' CPU use (in CPUs) above which a run is marked noisy
 noisy_steal=5.0 # or the hypervisor's steal on the server CPU, in %
 
 taskd="$build/bin/taskd"
 hello="$build/bench/mhd_hello"
 paced="$build/bench/paced"
+fill_db="$build/bench/fill_db"
 scripts=tests/bench
 
 fail() {
@@ -48,11 +63,12 @@ need() {
 }
 
 need wrk "apt-get install -y wrk"
+need nginx "apt-get install -y nginx-light"
 need taskset "apt-get install -y util-linux"
 need curl "apt-get install -y curl"
 [ "$pacer" = hey ] && need hey "apt-get install -y hey"
 [ "$pacer" = paced ] || [ "$pacer" = hey ] || fail "BENCH_PACER must be paced or hey, not $pacer"
-for bin in "$taskd" "$hello" "$paced"; do
+for bin in "$taskd" "$hello" "$paced" "$fill_db"; do
     [ -x "$bin" ] || fail "$bin is missing: run make bench, which builds it"
 done
 [ "$(nproc --all)" -ge 2 ] || fail "the bench needs 2 CPUs (server on CPU 0, client on CPU 1)"
@@ -64,38 +80,74 @@ trap 'exit 130' INT TERM
 
 # ---- servers ---------------------------------------------------------------------------------
 
-# start_server NAME COMMAND...: starts COMMAND pinned to the server CPU; COMMAND must write its
-# port to $work/NAME.port. Sets port.
+# start_server NAME TIMEOUT_S COMMAND...: starts COMMAND pinned to the server CPU; COMMAND must
+# write its port to $work/NAME.port within TIMEOUT_S seconds. Sets port and pid.
 start_server() {
-    local name=$1 pid
-    shift
+    local name=$1 timeout=$2
+    shift 2
     rm -f "$work/$name.port"
     taskset -c "$server_cpu" "$@" >"$work/$name.out" 2>&1 &
     pid=$!
     tap_pids+=("$pid") # stopped by the EXIT trap
-    for _ in $(seq 100); do
+    for _ in $(seq $((timeout * 20))); do
         [ -s "$work/$name.port" ] && break
         kill -0 "$pid" 2>/dev/null || fail "$name exited at start: $(cat "$work/$name.out")"
         sleep 0.05
     done
-    [ -s "$work/$name.port" ] || fail "$name did not write its port within 5 s"
+    [ -s "$work/$name.port" ] || fail "$name did not write its port within $timeout s"
     port=$(cat "$work/$name.port")
 }
 
 # start_taskd NAME [taskd flags...]: taskd with its real configuration: its own database file on
-# disk, the JSON log written to a file, synchronous=NORMAL. Sets port, threads and version.
+# disk ($work/NAME.db), the JSON log written to a file, synchronous=NORMAL. Sets port, pid,
+# version and settings (what its listening line says about threads and memory).
 start_taskd() {
     local name=$1
     shift
-    start_server "$name" "$taskd" --listen 127.0.0.1:0 --port-file "$work/$name.port" \
+    start_server "$name" 60 "$taskd" --listen 127.0.0.1:0 --port-file "$work/$name.port" \
         --db "$work/$name.db" --log-file "$work/$name.log" --sync normal "$@"
+    local line=""
     for _ in $(seq 50); do
-        grep -q '"msg":"listening"' "$work/$name.log" 2>/dev/null && break
+        line=$(grep '"msg":"listening"' "$work/$name.log" 2>/dev/null | tail -n 1)
+        [ -n "$line" ] && break
         sleep 0.05
     done
-    threads=$(sed -n 's/.*"msg":"listening".*"threads":\([0-9]*\).*/\1/p' "$work/$name.log")
-    [ -n "$threads" ] || fail "$name: no \"listening\" line with the thread count in its log"
-    version=$(sed -n 's/.*"msg":"listening".*"version":"\([^"]*\)".*/\1/p' "$work/$name.log")
+    [ -n "$line" ] || fail "$name: no \"listening\" line in its log"
+    version=$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' <<<"$line")
+    settings=$(sed -n 's/.*"threads":\([0-9]*\).*"cache_size_bytes":\([0-9]*\).*"mmap_size_bytes":\([0-9]*\).*/--threads \1, page cache \2 bytes per connection, reads map \3 bytes/p' <<<"$line")
+}
+
+# start_nginx: nginx, one worker, answering $nginx_body to every request. Sets port and pid.
+start_nginx() {
+    mkdir -p "$work/nginx"
+    local nginx_port
+    nginx_port=$(tap_free_port)
+    cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / { default_type application/json; return 200 '$nginx_body'; }
+    }
+}
+CONF
+    taskset -c "$server_cpu" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" \
+        >"$work/nginx.out" 2>&1 &
+    pid=$!
+    tap_pids+=("$pid")
+    port=$nginx_port
+    for _ in $(seq 100); do
+        curl -fs -o /dev/null "http://127.0.0.1:$port/" && return 0
+        kill -0 "$pid" 2>/dev/null || fail "nginx exited at start: $(cat "$work/nginx.out")"
+        sleep 0.05
+    done
+    fail "nginx did not answer on port $port within 5 s"
 }
 
 # ---- other processes' CPU use ----------------------------------------------------------------
@@ -114,7 +166,7 @@ cpu_snapshot() {
 }
 
 # foreign_load BEFORE AFTER SECONDS "PIDS": CPUs other processes used between the two snapshots,
-# with the three biggest users, e.g. "0.62 CPU (taskd 0.41, wrk 0.21)".
+# with the three biggest users, e.g. "0.62 CPU (cc1 0.41, node 0.21)".
 foreign_load() {
     awk -v secs="$3" -v hz="$(getconf CLK_TCK)" -v ours="$4" '
         BEGIN { n = split(ours, o, " "); for (k = 1; k <= n; k++) mine[o[k]] = 1 }
@@ -173,13 +225,13 @@ noise() {
 
 # ---- wrk -------------------------------------------------------------------------------------
 
-# wrk_run LABEL URL [SCRIPT [SCRIPT_ARGS...]]: a closed-loop peak run. Fails the bench on any
-# failed request. Sets rps and load.
+# wrk_run LABEL DURATION URL [SCRIPT [SCRIPT_ARGS...]]: a closed-loop peak run. Fails the bench on
+# any failed request. Sets rps.
 wrk_run() {
-    local label=$1 url=$2
-    shift 2
+    local label=$1 duration=$2 url=$3
+    shift 3
     local out="$work/wrk-${label//[^A-Za-z0-9]/_}-round${round:-0}.txt"
-    local args=(-t1 -c"$conns" -d"${seconds}s" --latency)
+    local args=(-t1 -c"$conns" -d"$duration" --latency)
     if [ $# -gt 0 ]; then
         args+=(-s "$1" "$url")
         shift
@@ -198,8 +250,6 @@ wrk_run() {
     [ -z "$non2xx" ] || fail "$label: $non2xx responses were not 2xx; wrk said:
 $(cat "$out")"
     [ -z "$errors" ] || fail "$label: wrk saw socket errors: $errors"
-    printf '  %-38s %8s req/s   (other processes %s, steal %s%%)\n' "$label" "$rps" \
-        "$load" "$steal"
 }
 
 # ---- latency at a fixed rate -----------------------------------------------------------------
@@ -283,6 +333,19 @@ seed() {
     done
 }
 
+# build_big NAME TASKS: a taskd database of TASKS tasks at $work/NAME.db: taskd creates it (so
+# the schema is its own), then fill_db adds the rows with SQLite directly. Prints how long it took.
+build_big() {
+    local name=$1 tasks=$2 t0 code
+    t0=$(date +%s.%N)
+    start_taskd "$name"
+    tap_stop "$pid"
+    "$fill_db" "$work/$name.db" "$tasks" || fail "fill_db could not build the $tasks-task database"
+    printf 'built a database of %s tasks with SQLite in %.1f s (%s MB), outside the measured time\n' \
+        "$tasks" "$(tap_calc "%.3f" "$(date +%s.%N) - $t0")" \
+        "$(($(stat -c %s "$work/$name.db") / 1000000))"
+}
+
 # check_metrics PORT: every answer taskd counted must have been 2xx (a witness next to wrk's),
 # except 499: requests still in flight when wrk stops and closes its connections.
 check_metrics() {
@@ -299,130 +362,120 @@ cut_short=0
 
 declare -A peaks peak_noise
 
-# peak KEY LABEL PORT [SCRIPT [SCRIPT_ARGS...]]: one wrk run, its rate added to peaks[KEY].
+# peak KEY LABEL PORT [SCRIPT [SCRIPT_ARGS...]]: one wrk run, its rate added to peaks[KEY] (one
+# entry per round, in order).
 peak() {
     local key=$1 label=$2 port=$3
     shift 3
-    wrk_run "$label" "http://127.0.0.1:$port/" "$@"
+    wrk_run "$label" "${seconds}s" "http://127.0.0.1:$port/" "$@"
     peaks[$key]+="$rps "
     local n
     n=$(noise)
     if [ -n "$n" ]; then peak_noise[$key]="$n"; fi
+    printf '  %-36s %8s req/s   (other processes %s, steal %s%%)\n' "$label" "$rps" "$load" "$steal"
 }
 
-# median KEY and spread KEY: over the rounds of peaks[KEY].
-median() {
-    tr ' ' '\n' <<<"${peaks[$1]}" | grep . | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+median_of() {
+    tr ' ' '\n' <<<"$1" | grep . | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+median() { printf '%.0f' "$(median_of "${peaks[$1]}")"; }
 spread() {
     tr ' ' '\n' <<<"${peaks[$1]}" | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
+}
+
+# ratio KEY REF: the median over rounds of KEY's rate divided by REF's in the same round.
+ratio() {
+    local -a a b
+    read -r -a a <<<"${peaks[$1]}"
+    read -r -a b <<<"${peaks[$2]}"
+    local i list=""
+    for i in "${!a[@]}"; do list+="$(tap_calc "%.4f" "${a[i]} / ${b[i]}") "; done
+    printf '%.2f' "$(median_of "$list")"
 }
 
 # ---- the runs --------------------------------------------------------------------------------
 
 fs=$(df --output=fstype "$work" | tail -n 1)
-printf 'taskbench bench: servers on CPU %s, clients on CPU %s; wrk -t1 -c%s -d%ss, %s rounds; %s CPUs, Linux %s; database and log on %s\n' \
+printf 'taskbench bench: servers on CPU %s, clients on CPU %s; wrk -t1 -c%s -d%ss, %s rounds; %s CPUs, Linux %s; databases and logs on %s\n' \
     "$server_cpu" "$client_cpu" "$conns" "$seconds" "$rounds" "$(nproc --all)" "$(uname -r)" "$fs"
+printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 
-start_server hello "$hello" 0 "$work/hello.port"
+build_big big "$big_tasks"
+start_nginx
+nginx_port=$port
+start_server hello 5 "$hello" 0 "$work/hello.port"
 hello_port=$port
-start_taskd taskd
-taskd_port=$port default_threads=$threads
-# The other contender: one thread more when the default is one, else a single thread.
-alt_threads=1
-[ "$default_threads" = 1 ] && alt_threads=2
-start_taskd taskd-alt --threads "$alt_threads"
-taskd1_port=$port
-echo "taskd $version: default --threads $default_threads (the CPUs it may use) and --threads $alt_threads"
-seed "$taskd_port"
-seed "$taskd1_port"
+start_taskd get1k
+get1k_port=$port
+seed "$get1k_port"
+start_taskd post
+post_port=$port
+big_t0=$(date +%s.%N)
+start_taskd big
+big_port=$port
+printf 'taskd %s (%s) opened the %s-task database in %.1f s\n' "$version" "$settings" \
+    "$big_tasks" "$(tap_calc "%.3f" "$(date +%s.%N) - $big_t0")"
 
-get_lua=("$scripts/get_task.lua" "$seed_tasks")
-post_lua=("$scripts/post_task.lua")
+get_lua="$scripts/get_task.lua"
+post_lua="$scripts/post_task.lua"
+echo "warm-up: 2 s of each, not counted"
+for p in "$nginx_port" "$hello_port"; do wrk_run warm-up 2s "http://127.0.0.1:$p/"; done
+wrk_run warm-up 2s "http://127.0.0.1:$get1k_port/" "$get_lua" "$seed_tasks"
+wrk_run warm-up 2s "http://127.0.0.1:$post_port/" "$post_lua"
+wrk_run warm-up 2s "http://127.0.0.1:$big_port/" "$get_lua" "$big_tasks"
+
 for round in $(seq "$rounds"); do
     echo "peak rates, round $round (wrk, closed loop):"
-    peak hello "hello (mhd_hello, 1 thread)" "$hello_port"
-    # The two taskd configurations take turns going first.
-    if [ $((round % 2)) = 1 ]; then order="default one"; else order="one default"; fi
-    for method in get post; do
-        for which in $order; do
-            if [ "$which" = default ]; then p=$taskd_port t=$default_threads; else p=$taskd1_port t=$alt_threads; fi
-            if [ "$method" = get ]; then
-                peak "get-$which" "GET /tasks/{id} --threads $t" "$p" "${get_lua[@]}"
-            else
-                peak "post-$which" "POST /tasks --threads $t" "$p" "${post_lua[@]}"
-            fi
-        done
-    done
+    peak nginx "nginx (1 worker, fixed body)" "$nginx_port"
+    peak hello "libmicrohttpd hello (mhd_hello)" "$hello_port"
+    peak get1k "GET /tasks/{id}, $seed_tasks tasks" "$get1k_port" "$get_lua" "$seed_tasks"
+    peak post "POST /tasks" "$post_port" "$post_lua"
+    peak big "GET /tasks/{id}, $big_tasks tasks" "$big_port" "$get_lua" "$big_tasks"
 done
 
-hello_rps=$(median hello)
-get_rps=$(median get-default)
-post_rps=$(median post-default)
+get_rps=$(median get1k)
+post_rps=$(median post)
 echo "latency at half the median peak ($pacer, open loop):"
-latency_run "GET /tasks/{id}" "$taskd_port" $((get_rps / 2)) GET '/tasks/{id}'
+latency_run "GET /tasks/{id}" "$get1k_port" $((get_rps / 2)) GET '/tasks/{id}'
 get_lat=$lat
 echo "  $get_lat"
-latency_run "POST /tasks" "$taskd_port" $((post_rps / 2)) POST /tasks "$post_body"
+latency_run "POST /tasks" "$post_port" $((post_rps / 2)) POST /tasks "$post_body"
 post_lat=$lat
 echo "  $post_lat"
 latency_run "hello GET /" "$hello_port" $((get_rps / 2)) GET /
 hello_lat=$lat
 echo "  $hello_lat"
-check_metrics "$taskd_port"
-check_metrics "$taskd1_port"
+for p in "$get1k_port" "$post_port" "$big_port"; do check_metrics "$p"; done
 
 # ---- the table -------------------------------------------------------------------------------
 
-# row NAME KEY [TARGET]
+# row NAME KEY REF [TARGET]: KEY's median rate and its ratio to REF (median of per-round ratios).
 row() {
-    local rps vs result=- target=-
-    rps=$(median "$2")
-    vs=$(tap_calc "%.2f" "$rps / $hello_rps")
-    if [ -n "${3:-}" ]; then
-        target=">= $3"
-        if [ "$rps" -ge "$3" ]; then result=PASS; else result=BELOW; fi
+    local vs result=- target=-
+    vs=$(ratio "$2" "$3")
+    if [ -n "${4:-}" ]; then
+        target=">= $4"
+        if [ "$(tap_calc "%d" "$vs >= $4")" = 1 ]; then result=PASS; else result=BELOW; fi
     fi
-    printf '%-29s %7s %13s %8s %10s %6s  %s\n' "$1" "$rps" "$(spread "$2")" "$vs" "$target" \
-        "$result" "${peak_noise[$2]:-}"
-}
-
-# compare NAME KEY_DEFAULT KEY_ONE: which thread count won, or none when the medians are within
-# 5 % of each other or their ranges overlap.
-compare() {
-    local a b lo_a hi_a lo_b hi_b verdict
-    a=$(median "$2") b=$(median "$3")
-    IFS=- read -r lo_a hi_a <<<"$(spread "$2")"
-    IFS=- read -r lo_b hi_b <<<"$(spread "$3")"
-    if [ "$(tap_calc "%d" "($a - $b) * ($a - $b) < (0.05 * $a) * (0.05 * $a)")" = 1 ]; then
-        verdict="no clear winner (medians within 5 %)"
-    elif [ "$lo_a" -gt "$hi_b" ]; then
-        verdict="--threads $default_threads is faster in every round"
-    elif [ "$lo_b" -gt "$hi_a" ]; then
-        verdict="--threads $alt_threads is faster in every round"
-    else
-        verdict="no clear winner (the rounds overlap)"
-    fi
-    printf '  %-5s --threads %s: %6s req/s   --threads %s: %6s req/s   %s\n' "$1" \
-        "$default_threads" "$a" "$alt_threads" "$b" "$verdict"
+    printf '%-36s %7s %13s %9s %9s %6s  %s\n' "$1" "$(median "$2")" "$(spread "$2")" "$vs" \
+        "$target" "$result" "${peak_noise[$2]:-}"
 }
 
 echo
-printf '%-29s %7s %13s %8s %10s %6s\n' "name (median of $rounds rounds)" "req/s" "range" \
-    "vs hello" "target" "result"
-row "hello (mhd_hello, 1 thread)" hello
-row "GET /tasks/{id} --threads $default_threads" get-default "$target_get"
-row "POST /tasks --threads $default_threads" post-default "$target_post"
-row "GET /tasks/{id} --threads $alt_threads" get-one "$target_get"
-row "POST /tasks --threads $alt_threads" post-one "$target_post"
+printf '%-36s %7s %13s %9s %9s %6s\n' "name (median of $rounds rounds)" "req/s" "range" \
+    "vs nginx" "target" "result"
+row "nginx (1 worker, fixed body)" nginx nginx
+row "libmicrohttpd hello (mhd_hello)" hello nginx
+row "GET /tasks/{id}, $seed_tasks tasks" get1k nginx "$target_get"
+row "POST /tasks" post nginx "$target_post"
+row "GET /tasks/{id}, $big_tasks tasks" big nginx
+printf '%-36s %7s %13s %9s %9s %6s\n' "" "" "" "vs 1k GET" "" ""
+row "GET at $big_tasks vs $seed_tasks tasks" big get1k "$target_flat"
 echo
-echo "latency at half the median peak ($pacer, $conns connections, ${seconds} s; taskd --threads $default_threads; hello at the GET rate):"
+echo "latency at half the median peak ($pacer, $conns connections, ${seconds} s; hello at the GET rate):"
 echo "  $get_lat"
 echo "  $post_lat"
 echo "  $hello_lat"
 echo "  (taskd answered every request 2xx; $cut_short were cut short by a client closing at the end of a run, 499)"
-echo
-echo "threads, taskd $version pinned to one core (its default here: --threads $default_threads):"
-compare GET get-default get-one
-compare POST post-default post-one
+printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
