@@ -42,6 +42,11 @@ long utf8_count(const char *s, size_t n)
     long count = 0;
     size_t i = 0;
     while (i < n) {
+        if (p[i] < 0x80) { /* ASCII, nearly all text: one byte, one character */
+            i++;
+            count++;
+            continue;
+        }
         uint32_t cp;
         size_t step = utf8_decode(p + i, n - i, &cp);
         if (step == 0)

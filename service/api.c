@@ -119,6 +119,23 @@ static int create_task(const struct api_request *req, struct api_response *res,
     return 1;
 }
 
+/* "/tasks/ID" into out[48] (what snprintf would write; this runs for every POST). */
+static void location(char out[48], int64_t id)
+{
+    static const char prefix[] = "/tasks/";
+    char digits[21];
+    char *p = digits + sizeof(digits);
+    uint64_t v = (uint64_t)id;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    size_t n = (size_t)(digits + sizeof(digits) - p);
+    memcpy(out, prefix, sizeof(prefix) - 1);
+    memcpy(out + sizeof(prefix) - 1, p, n);
+    out[sizeof(prefix) - 1 + n] = '\0';
+}
+
 void api_finish_write(const struct store_write *w, const char *request_id, struct api_response *res)
 {
     if (w->status != STORE_OK) {
@@ -127,7 +144,7 @@ void api_finish_write(const struct store_write *w, const char *request_id, struc
     }
     switch (w->kind) {
     case STORE_WRITE_CREATE:
-        snprintf(res->location, sizeof(res->location), "/tasks/%lld", (long long)w->task.id);
+        location(res->location, w->task.id);
         respond_task(res, 201, &w->task);
         break;
     case STORE_WRITE_UPDATE:

@@ -256,20 +256,26 @@ static int is_write_method(enum http_method m)
 
 static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *c, struct request *r)
 {
+    /* Each lookup walks the request's headers or arguments: only the ones the route reads. */
+    int writes = is_write_method(r->method);
+    int lists = r->match.route == ROUTE_TASKS && !writes;
     struct api_request req = {
         .method = r->method,
         .match = r->match,
         .path = r->path,
         .content_type =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-        .query_limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"),
-        .query_after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"),
+            writes ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)
+                   : NULL,
+        .query_limit =
+            lists ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit") : NULL,
+        .query_after =
+            lists ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after") : NULL,
         .body = r->body.data ? r->body.data : "",
         .body_len = r->body.len,
         .body_too_large = r->too_large,
         .request_id = r->request_id,
     };
-    if (is_write_method(r->method)) {
+    if (writes) {
         if (!r->write_space)
             r->write_space = malloc(sizeof(*r->write_space));
         if (!r->write_space)
