@@ -1,27 +1,14 @@
 /*
- * fill_db: adds N tasks to a taskd database directly with SQLite, so the bench can measure reads
- * on a large database (millions of rows) without spending minutes POSTing them. The database
- * must already be taskd's (start taskd on the path once: it creates the schema), so the tables,
- * the AUTOINCREMENT sequence and the header's commit count are the ones taskd itself keeps.
+ * fill_db: adds N tasks to a taskd database directly with SQLite (tests/support/task_fill), so
+ * the bench can measure reads on millions of rows without spending minutes POSTing them. Start
+ * taskd on the path once first: it creates the schema.
  *
- * The rows go in with one INSERT ... SELECT over a recursive CTE in a single transaction, with the
- * rollback journal instead of the WAL (which would write every page twice) and no syncs: about
- * 3 s per million rows here. Texts vary in length (20 to 60 characters) like real tasks; ids
- * follow the existing ones. The database is left in WAL mode, checkpointed, as taskd expects.
- *
- * Usage: fill_db PATH N. Exits 0, or 1 with one sentence on stderr.
+ * Usage: fill_db PATH N. Exits 0, 1 with one sentence on stderr, or 2 on bad usage.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-static int fail(sqlite3 *db, const char *what)
-{
-    fprintf(stderr, "fill_db: %s: %s\n", what, db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
-    return 1;
-}
+#include "task_fill.h"
 
 int main(int argc, char **argv)
 {
@@ -32,30 +19,10 @@ int main(int argc, char **argv)
                         "database that taskd created)\n");
         return 2;
     }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        return fail(db, "cannot open the database");
-    static const char prepare_sql[] = "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;"
-                                      "PRAGMA cache_size = -65536;";
-    char insert_sql[640];
-    /* The text: "task N: " and 12 to 52 more characters taken from a fixed sentence. */
-    snprintf(insert_sql, sizeof(insert_sql),
-             "BEGIN;"
-             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %lld) "
-             "INSERT INTO tasks (task, done, created_at, updated_at) "
-             "SELECT 'task ' || i || ': ' || substr('write the weekly report and send it to "
-             "the whole team before noon', 1, 12 + (i * 7919) %% 41), i %% 2, "
-             "'2026-12-07T00:00:00.000Z', '2026-12-07T00:00:00.000Z' FROM n;"
-             "COMMIT;",
-             n);
-    static const char finish_sql[] = "PRAGMA journal_mode = WAL;";
-    if (sqlite3_exec(db, prepare_sql, NULL, NULL, NULL) != SQLITE_OK)
-        return fail(db, "cannot leave WAL mode (is taskd still running on it?)");
-    if (sqlite3_exec(db, insert_sql, NULL, NULL, NULL) != SQLITE_OK)
-        return fail(db, "cannot insert the tasks (is it a taskd database?)");
-    if (sqlite3_exec(db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
-        return fail(db, "cannot return to WAL mode");
-    if (sqlite3_close(db) != SQLITE_OK)
-        return fail(db, "cannot close the database");
+    char error[512];
+    if (task_fill(argv[1], n, error, sizeof(error)) < 0) {
+        fprintf(stderr, "fill_db: %s: %s\n", argv[1], error);
+        return 1;
+    }
     return 0;
 }
