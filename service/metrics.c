@@ -213,9 +213,13 @@ static void render_db(struct buf *out, const struct db_gauges *db)
     expo_sample_u64(out, "taskd_db_cache_used_bytes", &reader, 1, (uint64_t)db->cache_used_reader);
     expo_gauge(out, "taskd_db_mmap_limit_bytes",
                "Bytes of the database file that reads map into memory (--mmap-size as SQLite "
-               "applied it; 0 when reads do not map). The mapped pages are the file's own, "
+               "applied it; 0 when reads never map). The mapped pages are the file's own, "
                "shared with the kernel's page cache.",
                (double)db->mmap_size);
+    expo_gauge(out, "taskd_db_reads_mapped",
+               "1 while reads go through the memory map: once the database has not changed for "
+               "a second; writes turn it off (SQLite drops the map at every commit).",
+               db->reads_mapped);
     expo_family(out, "taskd_db_created_total", "counter",
                 "Empty databases this process created (a missing file at start). Never done "
                 "over a file that disappeared while serving.");

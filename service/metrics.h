@@ -37,6 +37,7 @@ struct db_gauges {
     int64_t cache_used_writer; /* page cache in use, sampled by the monitor */
     int64_t cache_used_reader;
     int64_t mmap_size; /* what SQLite maps of the file for the reader; 0: no map */
+    int reads_mapped;  /* 1 while reads go through the map */
 };
 
 void metrics_init(void);

@@ -323,13 +323,16 @@ static int conn_open(struct store *s, struct conn *c, int flags, int mapped)
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK || !mapped)
         return rc;
-    /* SQLite answers with the size it will use: its build caps it (2 GiB on Debian). */
+    /* SQLite answers with the size it will map: its build caps it (2 GiB on Debian). The reader
+     * starts unmapped all the same: reader_adjust_map() maps once the file stays unchanged. */
     char sql[64];
     int64_t mapped_bytes = 0;
     snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %llu", (unsigned long long)s->cfg.mmap_size);
     rc = query_int(c->db, sql, &mapped_bytes);
     if (rc == SQLITE_OK)
         atomic_store(&s->mmap_size, mapped_bytes);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
     return rc;
 }
 
@@ -635,6 +638,10 @@ int store_connect_locked(struct store *s, int allow_create, struct store_error *
     atomic_store(&s->tasks, tasks);
     s->open = 1;
     s->reader_poisoned = 0;
+    s->reader_mapped = 0;
+    atomic_store(&s->reads_mapped, 0);
+    s->read_commits = atomic_load(&s->commits);
+    s->unchanged_since_ns = clock_monotonic_ns();
     atomic_store(&s->available, 1);
     atomic_store(&s->reopen_wanted, 0);
     metrics_db_query(DB_OP_OPEN, clock_monotonic_ns() - t0);
@@ -706,11 +713,50 @@ void store_reader_end(struct store *s)
  * fail closed too instead of serving a deleted file until the monitor's next check. Returns 0,
  * or -1 with `err` (the store is then marked down and the monitor woken). `now` is the
  * monotonic clock at the call. Caller holds read_lock and has checked usable(). */
+/* Maps the file for the reader, or stops (PRAGMA mmap_size). Caller holds read_lock, outside a
+ * read transaction. A failure leaves the reader as it was. */
+static void reader_map(struct store *s, int on)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %llu",
+             on ? (unsigned long long)s->cfg.mmap_size : 0ull);
+    if (sqlite3_exec(s->r.db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    s->reader_mapped = on;
+    atomic_store(&s->reads_mapped, on);
+}
+
+/* SQLite drops the reader's memory map whenever the database changed (at the first read after
+ * any commit), and mapping the pages again costs a page fault each, more than the pread(2) it
+ * saves: a mix of 80 % GETs and 20 % POSTs took 50-62 us of CPU per request with the reader
+ * mapped, 31 us without (1,000 tasks; 160 vs 40 us at three million). So the reader maps the
+ * file only once it has not changed for READER_MAP_QUIET_NS, and stops at the first change:
+ * reads of a file that is not being written go through the map, reads between writes use
+ * pread. `changed`: a commit happened since the last snapshot. Caller holds read_lock, outside
+ * a read transaction. */
+static void reader_adjust_map(struct store *s, int changed, uint64_t now)
+{
+    if (!s->cfg.mmap_size)
+        return;
+    if (changed) {
+        s->unchanged_since_ns = now;
+        if (s->reader_mapped)
+            reader_map(s, 0);
+    } else if (!s->reader_mapped && now - s->unchanged_since_ns >= READER_MAP_QUIET_NS) {
+        reader_map(s, 1);
+    }
+}
+
+/* Makes sure the reader is in a read transaction that has seen every commit of ours. A new
+ * snapshot first checks that the file at the path is still the one open (one stat(2)), so reads
+ * fail closed too instead of serving a deleted file until the monitor's next check. Returns 0,
+ * or -1 with `err` (the store is then marked down and the monitor woken). `now` is the
+ * monotonic clock at the call. Caller holds read_lock and has checked usable(). */
 static int reader_begin(struct store *s, uint64_t now, struct store_error *err)
 {
     uint64_t commits = atomic_load_explicit(&s->commits, memory_order_acquire);
-    if (s->read_open &&
-        (commits != s->read_commits || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
+    int changed = commits != s->read_commits;
+    if (s->read_open && (changed || now - s->read_started_ns > READ_SNAPSHOT_MAX_NS))
         store_reader_end(s);
     if (s->read_open)
         return 0;
@@ -719,9 +765,10 @@ static int reader_begin(struct store *s, uint64_t now, struct store_error *err)
         wake_monitor(s);
         return -1;
     }
+    reader_adjust_map(s, changed, now);
+    s->read_commits = commits;
     if (store_step_done(s->r.begin) == SQLITE_OK) {
         s->read_open = 1;
-        s->read_commits = commits;
         s->read_started_ns = now;
     }
     return 0;
@@ -975,6 +1022,7 @@ void store_gauges(struct store *s, struct db_gauges *out)
     out->cache_used_writer = atomic_load(&s->cache_used[0]);
     out->cache_used_reader = atomic_load(&s->cache_used[1]);
     out->mmap_size = atomic_load(&s->mmap_size);
+    out->reads_mapped = atomic_load(&s->reads_mapped);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------- */

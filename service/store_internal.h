@@ -24,6 +24,8 @@
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
 /* How stale a read may be for changes made by another process (ours are seen at once). */
 #define READ_SNAPSHOT_MAX_NS (100 * 1000 * 1000)
+/* How long the database must stay unchanged before the reader maps it (reader_adjust_map). */
+#define READER_MAP_QUIET_NS (1000 * 1000 * 1000)
 
 struct conn {
     sqlite3 *db;
@@ -57,10 +59,12 @@ struct store {
 
     /* The reader keeps its read transaction (and its file locks) across requests until the
      * writer commits or READ_SNAPSHOT_MAX_NS pass: four fcntl() calls saved per read. */
-    _Atomic uint64_t commits; /* bumped after each COMMIT, before any write is acknowledged */
-    int read_open;            /* the reader is inside BEGIN (guarded by read_lock) */
-    int reader_poisoned;      /* a read through its memory map failed: never use it again */
-    uint64_t read_commits;    /* `commits` when that read transaction began */
+    _Atomic uint64_t commits;    /* bumped after each COMMIT, before any write is acknowledged */
+    int read_open;               /* the reader is inside BEGIN (guarded by read_lock) */
+    int reader_poisoned;         /* a read through its memory map failed: never use it again */
+    int reader_mapped;           /* the reader maps the file now (see reader_adjust_map) */
+    uint64_t unchanged_since_ns; /* the reader saw the file change last (read_lock) */
+    uint64_t read_commits;       /* `commits` when that read transaction began */
     uint64_t read_started_ns;
 
     _Atomic int up;
@@ -68,7 +72,8 @@ struct store {
     _Atomic int64_t tasks;
     _Atomic int64_t free_bytes;
     _Atomic int64_t free_inodes;
-    _Atomic int64_t mmap_size;     /* what SQLite mapped for the reader (it may cap the flag) */
+    _Atomic int64_t mmap_size;     /* what SQLite maps for the reader (it may cap the flag) */
+    _Atomic int reads_mapped;      /* == reader_mapped, for /metrics */
     _Atomic int64_t cache_used[2]; /* page cache bytes of the writer and the reader, sampled */
     /* Commits counted in the database header (store.c, stamp_commit): the count of the last
      * commit (write lock), known once a file was opened; a file at the path with a lower count

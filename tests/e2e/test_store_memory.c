@@ -1,8 +1,9 @@
 /*
  * test_store_memory: the memory taskd's database may use, and reads through a memory map that
  * still fail closed. --cache-size and --mmap-size are shown in the listening line and in
- * /metrics (the page cache in use per connection too). With the map, a page that can no longer
- * be read (here: the file truncated under taskd, as a backup copied over it in place does) is a
+ * /metrics (the page cache in use per connection too). Reads map the file once it has not
+ * changed for a second, and stop at the next write. With the map, a page that can no longer be
+ * read (here: the file truncated under taskd, as a backup copied over it in place does) is a
  * SIGBUS that SQLite cannot catch; taskd must answer 503 and recover once the file is whole
  * again, exactly as it does without a map, instead of dying.
  */
@@ -13,11 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "fixture.h"
 #include "logfile.h"
 #include "scratch.h"
+#include "task_fill.h"
 
 #define TASKS 3000
 #define WAIT_MS 10000
@@ -28,6 +28,20 @@ static int setup_sized(void **state)
                                        "--check-interval", "50ms",  NULL};
     const struct taskd_opts opts = {.args = args};
     return fx_setup_with(state, &opts);
+}
+
+/* Reads (GET /tasks/{id}) until taskd_db_reads_mapped is `mapped`; fails after WAIT_MS. */
+static void read_until_mapped(struct fixture *fx, const char *path, int mapped)
+{
+    double deadline = fx_now_ms() + WAIT_MS;
+    for (;;) {
+        fx_expect_status(fx_request(fx, "GET", path, NULL, NULL), 200);
+        if (fx_metric(fx_scrape(fx), "taskd_db_reads_mapped", NULL) == mapped)
+            return;
+        if (fx_now_ms() > deadline)
+            fx_fail_at(__FILE__, __LINE__, "taskd_db_reads_mapped never became %d", mapped);
+        fx_sleep_ms(50);
+    }
 }
 
 static void test_cache_and_mmap_sizes_in_listening_line_and_metrics(void **state)
@@ -64,25 +78,26 @@ static void test_cache_and_mmap_sizes_in_listening_line_and_metrics(void **state
     assert_true(fx_metric(sc, "taskd_db_cache_used_bytes", writer) <= 16 << 20);
 }
 
+/* Unchanged for a second, the file is read through the map; a write stops it, since SQLite
+ * drops the map at every commit anyway. */
+static void test_reads_map_the_file_only_while_it_is_not_written(void **state)
+{
+    struct fixture *fx = *state;
+    fx_create(fx, "read me");
+    assert_int_equal(fx_metric(fx_scrape(fx), "taskd_db_reads_mapped", NULL), 0);
+    read_until_mapped(fx, "/tasks/1", 1);
+    fx_create(fx, "a write");
+    fx_expect_status(fx_request(fx, "GET", "/tasks/2", NULL, NULL), 200);
+    assert_int_equal(fx_metric(fx_scrape(fx), "taskd_db_reads_mapped", NULL), 0);
+}
+
 /* Adds TASKS rows to taskd's database file directly (taskd stopped), so they live in the file
  * itself, where the reader's map reads them, rather than in the -wal. */
 static void fill_database(const char *path)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char sql[600];
-    snprintf(sql, sizeof(sql),
-             "PRAGMA journal_mode = DELETE;"
-             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
-             "INSERT INTO tasks (task, done, created_at, updated_at) SELECT 'task ' || i || "
-             "' with some words to fill the pages', 0, '2026-12-07T00:00:00.000Z', "
-             "'2026-12-07T00:00:00.000Z' FROM n;"
-             "PRAGMA journal_mode = WAL;",
-             TASKS);
-    char *error = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
+    char error[512];
+    if (task_fill(path, TASKS, error, sizeof(error)) < 0)
         fx_fail_at(__FILE__, __LINE__, "cannot fill %s: %s", path, error);
-    sqlite3_close(db);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -130,7 +145,10 @@ static void truncated_under_reads_fails_closed_and_recovers(struct fixture *fx,
     /* One commit, so the -wal says how large the file is: SQLite then trusts that size rather
      * than the file's, and reads the pages that are gone. */
     fx_create(fx, "in the -wal");
-    fx_expect_status(fx_request(fx, "GET", "/tasks/2000", NULL, NULL), 200);
+    if (strcmp(mmap_size, "0") != 0)
+        read_until_mapped(fx, "/tasks/2000", 1);
+    else
+        fx_expect_status(fx_request(fx, "GET", "/tasks/2000", NULL, NULL), 200);
     size_t len;
     const char *whole = read_file(fx->proc.db_path, &len);
     assert_true(len > 64 * 1024);
@@ -167,6 +185,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cache_and_mmap_sizes_in_listening_line_and_metrics,
                                         setup_sized, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_reads_map_the_file_only_while_it_is_not_written,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
             test_mapped_read_of_a_truncated_file_fails_closed_and_recovers, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
