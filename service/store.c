@@ -178,8 +178,11 @@ static int file_still_open_one(struct store *s, struct store_error *err)
  * (a corrupt page is then found by the count at open, not served from a cache), and SQLite falls
  * back to a read-only descriptor when it cannot open the file for writing (a read-only mount, even
  * one being unmounted at that moment), and that descriptor never becomes writable again, so only a
- * new connection can see that the file has. */
-/* The second half of store_sqlite_failure(), for a failure described in `err` with `status`. */
+ * new connection can see that the file has. After an I/O error only the monitor's probe may
+ * commit until it has committed and synced (store_begin).
+ *
+ * This is the part shared with a failed mapped read: the failure is described in `err`, with
+ * `status` what SQLite's error maps to. */
 static int failure_on_open_connections(struct store *s, int status, struct store_error *err)
 {
     int file_fault = 0;
@@ -194,6 +197,8 @@ static int failure_on_open_connections(struct store *s, int status, struct store
          err->file_state == DB_FILE_CORRUPT || err->file_state == DB_FILE_IO_ERROR) &&
         !s->cfg.no_fault_detection)
         reopen = !atomic_exchange(&s->reopen_wanted, 1);
+    if (err->file_state == DB_FILE_IO_ERROR && !s->cfg.no_fault_detection)
+        atomic_store(&s->sync_failed, 1);
     if (store_mark_down(s, err) || file_fault || reopen)
         wake_monitor(s);
     return status;
@@ -708,11 +713,6 @@ void store_reader_end(struct store *s)
     s->read_open = 0;
 }
 
-/* Makes sure the reader is in a read transaction that has seen every commit of ours. A new
- * snapshot first checks that the file at the path is still the one open (one stat(2)), so reads
- * fail closed too instead of serving a deleted file until the monitor's next check. Returns 0,
- * or -1 with `err` (the store is then marked down and the monitor woken). `now` is the
- * monotonic clock at the call. Caller holds read_lock and has checked usable(). */
 /* Maps the file for the reader, or stops (PRAGMA mmap_size). Caller holds read_lock, outside a
  * read transaction. A failure leaves the reader as it was. */
 static void reader_map(struct store *s, int on)
