@@ -235,7 +235,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/obj/tests/support/task_f
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-bench: all $(BENCH_BIN)
+# Like make test, it installs what is missing first (wrk, nginx, hey), then builds in a new make.
+bench:
+	@scripts/deps.sh "make bench"
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@tests/bench/run.sh $(BUILD)
 	@tests/bench/loadgen.sh $(BUILD)
 
