@@ -105,6 +105,8 @@ int log_file_reopen(void)
 static uint64_t count_lines(const char *data, size_t len)
 {
     uint64_t n = 0;
+    if (len == 0) /* data may be NULL then (an empty buf) */
+        return 0;
     for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++)
         n++;
     return n;
