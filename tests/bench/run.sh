@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: how close taskd comes to the HTTP limit of this machine, and whether its reads stay
 # as fast as the database grows, measured side by side in one run. Servers are pinned to CPU 0,
-# every client to CPU 1. The reference is nginx (one worker, no log) answering a fixed JSON body
+# every client to CPU 1. The reference is nginx (one process, no log) answering a fixed JSON body
 # the size of a task: what an HTTP server does here when it does nothing else. A libmicrohttpd
 # hello-world (mhd_hello) shows what taskd's HTTP library alone costs.
 #
@@ -117,13 +117,14 @@ start_taskd() {
     settings=$(sed -n 's/.*"threads":\([0-9]*\).*"cache_size_bytes":\([0-9]*\).*"mmap_size_bytes":\([0-9]*\).*/--threads \1, page cache \2 bytes per connection, reads map \3 bytes/p' <<<"$line")
 }
 
-# start_nginx: nginx, one worker, answering $nginx_body to every request. Sets port and pid.
+# start_nginx: nginx, one process, answering $nginx_body to every request. Sets port and pid.
 start_nginx() {
     mkdir -p "$work/nginx"
     local nginx_port
     nginx_port=$(tap_free_port)
+    # One process (no master): its CPU is then the server's, not counted as another process's.
     cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
+master_process off;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
@@ -429,7 +430,7 @@ wrk_run warm-up 10s "http://127.0.0.1:$big_port/" "$get_lua" "$big_tasks"
 
 for round in $(seq "$rounds"); do
     echo "peak rates, round $round (wrk, closed loop):"
-    peak nginx "nginx (1 worker, fixed body)" "$nginx_port"
+    peak nginx "nginx (1 process, fixed body)" "$nginx_port"
     peak hello "libmicrohttpd hello (mhd_hello)" "$hello_port"
     peak get1k "GET /tasks/{id}, $seed_tasks tasks" "$get1k_port" "$get_lua" "$seed_tasks"
     peak post "POST /tasks" "$post_port" "$post_lua"
@@ -467,7 +468,7 @@ row() {
 echo
 printf '%-36s %7s %13s %9s %9s %6s\n' "name (median of $rounds rounds)" "req/s" "range" \
     "vs nginx" "target" "result"
-row "nginx (1 worker, fixed body)" nginx nginx
+row "nginx (1 process, fixed body)" nginx nginx
 row "libmicrohttpd hello (mhd_hello)" hello nginx
 row "GET /tasks/{id}, $seed_tasks tasks" get1k nginx "$target_get"
 row "POST /tasks" post nginx "$target_post"
