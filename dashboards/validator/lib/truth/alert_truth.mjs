@@ -145,12 +145,13 @@ export class AlertTruth {
     const known = groups.map((g) => this.ticks.get(g.name));
     const timings = { scrape: this.record.prometheus.scrapeMs, evaluation, lookback: this.record.prometheus.lookbackMs, resendDelay: RESEND_DELAY_MS };
     const rnd = random(1);
+    const inFlight = this.inFlight(known.filter((k) => k.known));
     const t0 = Date.now();
     for (let run = 0; run < this.runs; run++) {
       const kind = run === 0 ? 'min' : run === 1 ? 'max' : 'random';
       const result = simulate({
         groups,
-        storage: buildStorage(inputs, kind, rnd),
+        storage: buildStorage(inputs, kind, rnd, inFlight),
         timings,
         start,
         end,
@@ -171,6 +172,22 @@ export class AlertTruth {
       }
     }
     this.stats = { runs: this.runs, ms: Date.now() - t0, start, end, alerts: this.spans.size };
+  }
+
+  // A scrape's samples carry its start time but are stored when it ends: an evaluation between
+  // the two may or may not see them (a scrape and a rule group at the same phase race). Returns
+  // (labels, t) -> the first evaluation tick in [t, t + the scrape's duration], or null.
+  inFlight(ticks) {
+    return (labels, t) => {
+      const d = this.twins.targets?.get(`${labels.job}|${labels.instance}`)?.duration.get(t);
+      if (!(d >= 0)) return null;
+      let first = null;
+      for (const k of ticks) {
+        const tick = k.phase + Math.ceil((t - k.phase) / k.interval) * k.interval;
+        if (tick <= t + Math.ceil(d) && (first === null || tick < first)) first = tick;
+      }
+      return first;
+    };
   }
 
   // Each group's evaluation phase, from what its rules wrote into the run's Prometheus.
@@ -245,8 +262,10 @@ export class AlertTruth {
   }
 }
 
-// One run's storage: every twin series as recorded samples, each value chosen inside its interval.
-function buildStorage(inputs, kind, frac) {
+// One run's storage: every twin series as recorded samples, each value chosen inside its interval;
+// a sample an evaluation may not have seen yet (inFlight) is stored as seen (the first run), just
+// after that evaluation (the second) or either (the others).
+function buildStorage(inputs, kind, frac, inFlight = () => null) {
   const storage = new Storage();
   for (const s of inputs) {
     const rs = new RecordedSeries(s.labels);
@@ -254,14 +273,14 @@ function buildStorage(inputs, kind, frac) {
     const events = [...s.samples.map((x) => ({ t: x.t, x })), ...(s.staleAt || []).map((t) => ({ t, x: null }))].sort((a, b) => a.t - b.t);
     let prev = -Infinity;
     let seg;
-    for (const { t, x } of events) {
+    events.forEach(({ t, x }, i) => {
       if (!x) {
         rs.append(t, null);
-        continue;
+        return;
       }
       if (x.maybe && (kind === 'min' || (kind === 'random' && frac() < 0.5))) {
         rs.append(t, null);
-        continue;
+        return;
       }
       // An end of the interval: a rule compares with a threshold, so the ends are the extremes
       // (and a gauge such as taskd_db_up is 0 or 1, never between).
@@ -275,8 +294,10 @@ function buildStorage(inputs, kind, frac) {
         v = Math.min(Math.max(v, prev), Math.max(x.hi, prev));
         prev = v;
       }
-      rs.append(t, v);
-    }
+      const tick = inFlight(s.labels, t);
+      const late = tick !== null && tick + 1 < (events[i + 1]?.t ?? Infinity) && (kind === 'max' || (kind === 'random' && frac() < 0.5));
+      rs.append(late ? tick + 1 : t, v);
+    });
     storage.add(rs);
   }
   return storage;
