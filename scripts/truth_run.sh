@@ -99,7 +99,10 @@ sleep 4
     --start-cmd "$dir/start-taskd.sh" --stop-cmd "$dir/stop-taskd.sh" --max-p99 2s \
     --steady "$steady" --fault "$fault" --rate 60 --journal "$dir/chaos.json" -q >"$dir/chaos.out" 2>&1
 chaos_rc=$?
-"$dir/start-taskd.sh" # chaos stops its target after each experiment
+# chaos stops its target after each experiment, but not after one it aborted: stop what runs,
+# then start the taskd that serves the tail.
+"$dir/stop-taskd.sh"
+"$dir/start-taskd.sh"
 wait "$lgpid"
 lg_rc=$?
 sleep 2
