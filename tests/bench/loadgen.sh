@@ -195,7 +195,7 @@ for round in $(seq "$rounds"); do
         line+=$(printf '  %s %7.0f (%5.1f us)' "$t" "$rate" "$cpu")
         # the server's CPU per request over the run (rate x seconds requests)
         after=$(server_cpu)
-        tap_calc %.2f "($after - $before) * 1e6 / ($rate * $seconds + 1)" >>"$scratch/$t.srv"
+        tap_calc "%.2f\\n" "($after - $before) * 1e6 / ($rate * $seconds + 1)" >>"$scratch/$t.srv"
         before=$after
     done
     echo "$line"
