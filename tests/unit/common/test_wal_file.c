@@ -23,13 +23,14 @@
 #include <unistd.h>
 
 #include "wal_file.h"
+#include "temp_names.h"
 
 static char dir[64], db[96], wal[104], shm[104];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/test-wal-file-XXXXXX");
+    snprintf(dir, sizeof(dir), "/tmp/test-wal-file-" MKSTEMP_SUFFIX);
     if (!mkdtemp(dir))
         return -1;
     snprintf(db, sizeof(db), "%s/t.db", dir);

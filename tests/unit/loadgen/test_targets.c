@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 #include "targets.h"
+#include "temp_names.h"
 
 static char dir[64];
 
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/test_targets.XXXXXX");
+    snprintf(dir, sizeof dir, "/tmp/test_targets." MKSTEMP_SUFFIX);
     return mkdtemp(dir) ? 0 : -1;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pagecache.h"
+#include "temp_names.h"
 
 struct fixture {
     char path[64];
@@ -30,7 +31,7 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/test-pagecache-XXXXXX");
+    snprintf(f->path, sizeof(f->path), "/tmp/test-pagecache-" MKSTEMP_SUFFIX);
     f->fd = mkstemp(f->path);
     struct stat st;
     fstat(f->fd, &st);
