@@ -432,6 +432,12 @@ static int earlier_database_left_files(const struct store *s, struct store_error
     return 0;
 }
 
+/* The -shm beside the -wal (SQLite's wal-index). */
+static void shm_path_of(const struct store *s, char *out, size_t len)
+{
+    snprintf(out, len, "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
+}
+
 /* After a commit that failed with an I/O error, cuts the -wal back to what was acknowledged,
  * so that recovery cannot replay the failed transaction (its frames may have reached the disk
  * although the write or sync reported an error). Only frames of the same generation are cut:
@@ -454,7 +460,7 @@ static int trim_failed_commit(struct store *s)
         s->wal_trim_pending = 0;
     if (cut) { /* its index would still count the frames cut: SQLite rebuilds it from the -wal */
         char shm[4200];
-        snprintf(shm, sizeof(shm), "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
+        shm_path_of(s, shm, sizeof(shm));
         unlink(shm);
     }
     if (log_begin(&e, cut ? LOG_WARN : LOG_ERROR, "-wal cut back after a failed commit") == 0) {
@@ -476,7 +482,7 @@ static int torn_by_a_crash(const struct store *s, const struct wal_file_scan *w)
 {
     char shm[4200];
     uint64_t indexed;
-    snprintf(shm, sizeof(shm), "%.*s-shm", (int)(strlen(s->wal_path) - 4), s->wal_path);
+    shm_path_of(s, shm, sizeof(shm));
     if (wal_file_index_commit_frame(shm, w, &indexed) != 1 || indexed != w->last_commit_frame)
         return 0;
     struct log_entry e;
